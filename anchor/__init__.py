@@ -1,0 +1,1 @@
+"""The evidence log and everything a verifier needs, usable against any chain."""

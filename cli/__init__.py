@@ -1,0 +1,1 @@
+"""The `evanchor` command line."""

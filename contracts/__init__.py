@@ -1,0 +1,1 @@
+"""Solidity sources, the pinned compiler set-up and the committed build artifacts."""

@@ -1,0 +1,1 @@
+"""The embedded permissioned EVM chain and the node daemon."""

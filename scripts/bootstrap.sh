@@ -1,0 +1,31 @@
+# Sourced by scripts/demo and scripts/test: makes a fresh machine ready.
+# Needs only python3 (3.11+), pip, Node.js and npm. Idempotent and quick when nothing changed.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${EVANCHOR_VENV:-$ROOT/.venv}"
+
+if [ ! -x "$VENV/bin/python" ]; then
+  python3 -m venv "$VENV"
+fi
+# shellcheck disable=SC1091
+. "$VENV/bin/activate"
+
+# Reinstall only when the pins or the package metadata change.
+stamp="$VENV/.evanchor-deps"
+want="$(cat "$ROOT/constraints.txt" "$ROOT/setup.cfg" "$ROOT/pyproject.toml" | sha256sum | cut -d' ' -f1)"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  python -m pip install --quiet --disable-pip-version-check \
+    -c "$ROOT/constraints.txt" -e "$ROOT[test,bench]"
+  echo "$want" > "$stamp"
+fi
+
+# npm tools (solc, OpenZeppelin, anvil, cast), exactly as locked.
+if [ -f "$ROOT/contracts/package-lock.json" ]; then
+  lockstamp="$ROOT/contracts/node_modules/.evanchor-lock"
+  wantlock="$(sha256sum "$ROOT/contracts/package-lock.json" | cut -d' ' -f1)"
+  if [ ! -f "$lockstamp" ] || [ "$(cat "$lockstamp")" != "$wantlock" ]; then
+    (cd "$ROOT/contracts" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$wantlock" > "$lockstamp"
+  fi
+  export PATH="$ROOT/contracts/node_modules/.bin:$PATH"
+fi
