@@ -1,0 +1,35 @@
+"""From a parsed JSON object to a record ready to append: validate, canonicalize, commit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from evanchor.anchor.commitment import canonical_bytes, commitment, new_salt, record_id
+from evanchor.anchor.records import (
+    parse_record,
+    record_agency,
+    record_canonical_dict,
+    record_case_key,
+)
+from evanchor.anchor.store import PreparedRecord
+
+
+def prepare_record(
+    obj: dict[str, Any], *, salt: bytes | None = None, where: str = ""
+) -> PreparedRecord:
+    """Validate `obj` as a record and commit to it with `salt` (fresh when not given).
+
+    Raises RecordInvalid naming the field at fault (prefixed with `where`, e.g. "line 7").
+    """
+    record = parse_record(obj, where=where)
+    canonical = canonical_bytes(record_canonical_dict(record))
+    salt = new_salt() if salt is None else salt
+    return PreparedRecord(
+        record_id=record_id(canonical),
+        canonical=canonical,
+        salt=salt,
+        commitment=commitment(salt, canonical),
+        kind=record.kind,
+        agency=record_agency(record),
+        case=record_case_key(record),
+    )

@@ -1,0 +1,405 @@
+"""The LevelDB log store: leaves, complete-subtree hashes, records, cases and checkpoints.
+
+Durability: `append` writes everything a batch of records adds (records, salts, leaves, the
+new complete-subtree nodes, case links and the new size) in one LevelDB write batch with
+`sync=True`, and returns only after it; LevelDB applies a batch atomically, so after a crash
+the log has either all of a batch or none of it, and every acknowledged record is kept.
+
+Reads: every complete subtree's hash is stored at append time, so the root at any size and
+any inclusion or consistency proof take O(log n) reads (see merkle.py), never a rehash.
+
+Key layout (all integers 8-byte big-endian so that keys sort by number):
+
+    m:size                      log size
+    m:checkpoints               number of checkpoints
+    n:<level:1><index:8>        hash of complete subtree (level, index); level 0 = leaf hash
+    l:<index>                   leaf bytes (canonical envelope)
+    r:<index>                   record canonical bytes
+    s:<index>                   record salt (delete to crypto-shred)
+    i:<record id:32>            index of the record with that id
+    c:<len:2><case><index>      one key per leaf of a case (range scan = the case's leaves)
+    h:<len:2><case>             index of the case's latest leaf
+    k:<seq>                     checkpoint JSON
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import plyvel
+
+from evanchor.anchor import merkle
+from evanchor.anchor.checkpoint import Checkpoint, checkpoint_from_json
+from evanchor.anchor.commitment import record_id
+from evanchor.anchor.errors import EvanchorError
+from evanchor.anchor.leaf import LeafEnvelope, utc_timestamp
+
+_U64 = struct.Struct(">Q")
+_SIZE = b"m:size"
+_CHECKPOINTS = b"m:checkpoints"
+_FORMAT = b"m:format"
+_FORMAT_VERSION = b"evanchor-log/1"
+
+
+class StoreError(EvanchorError):
+    """The log store cannot be opened or is not in the state an operation needs."""
+
+
+class StoreBusy(StoreError):
+    """Another process has the log open (LevelDB allows one process at a time)."""
+
+
+class RecordNotFound(StoreError):
+    def __init__(self, what: str) -> None:
+        super().__init__(f"no record {what} in this log")
+        self.what = what
+
+
+def _u64(value: int) -> bytes:
+    return _U64.pack(value)
+
+
+def _case_key(case: str) -> bytes:
+    raw = case.encode()
+    return struct.pack(">H", len(raw)) + raw
+
+
+@dataclass(frozen=True)
+class PreparedRecord:
+    """A validated record, canonicalized and committed, ready to append."""
+
+    record_id: bytes
+    canonical: bytes
+    salt: bytes
+    commitment: bytes
+    kind: str
+    agency: str
+    case: str
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the node acknowledges: the record is durably in the log at `index`."""
+
+    record_id: bytes
+    index: int
+    leaf_hash: bytes
+    accepted_at: str
+    duplicate: bool
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "record_id": self.record_id.hex(),
+            "index": self.index,
+            "leaf_hash": self.leaf_hash.hex(),
+            "accepted_at": self.accepted_at,
+            "duplicate": self.duplicate,
+        }
+
+
+@dataclass(frozen=True)
+class StoredRecord:
+    index: int
+    record_id: bytes
+    canonical: bytes
+    salt: bytes | None
+    leaf: bytes
+    leaf_hash: bytes
+
+    @property
+    def envelope(self) -> dict[str, Any]:
+        parsed: dict[str, Any] = json.loads(self.leaf)
+        return parsed
+
+
+class LogStore:
+    """One evidence log in one LevelDB folder. Not thread-safe; one writer process."""
+
+    def __init__(self, path: Path, *, create: bool = False) -> None:
+        self.path = Path(path)
+        if not create and not (self.path / "CURRENT").exists():
+            raise StoreError(f"no evidence log at {self.path} (run `evanchor init` first)")
+        try:
+            self._db = plyvel.DB(str(self.path), create_if_missing=create)
+        except plyvel.IOError as error:
+            if "lock" in str(error).lower():
+                raise StoreBusy(
+                    f"the log at {self.path} is open in another process (is a node running?)"
+                ) from error
+            raise StoreError(f"cannot open the log at {self.path}: {error}") from error
+        stored_format = self._db.get(_FORMAT)
+        if stored_format is None:
+            if self._db.get(_SIZE) is not None:
+                raise StoreError(f"{self.path} holds a log without a format marker")
+            self._db.put(_FORMAT, _FORMAT_VERSION, sync=True)
+        elif stored_format != _FORMAT_VERSION:
+            raise StoreError(f"{self.path}: unsupported log format {stored_format!r}")
+        self._size = self._read_u64(_SIZE)
+        self._checkpoint_count = self._read_u64(_CHECKPOINTS)
+        self._frontier = [
+            (level, self.node(level, index))
+            for level, index in merkle.complete_subtrees(self._size)
+        ]
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def close(self) -> None:
+        if not self._db.closed:
+            self._db.close()
+
+    def __enter__(self) -> LogStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _read_u64(self, key: bytes) -> int:
+        raw = self._db.get(key)
+        return 0 if raw is None else int(_U64.unpack(raw)[0])
+
+    # -- reading the tree ------------------------------------------------------------------
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def node(self, level: int, index: int) -> bytes:
+        """Hash of complete subtree (level, index). Requires it to lie within the log."""
+        raw = self._db.get(b"n:" + bytes([level]) + _u64(index))
+        if raw is None:
+            raise StoreError(f"missing tree node (level {level}, index {index})")
+        return bytes(raw)
+
+    def leaf_hash(self, index: int) -> bytes:
+        return self.node(0, index)
+
+    def root(self, size: int | None = None) -> bytes:
+        """The root at `size` (default: the current size). Requires 0 <= size <= self.size."""
+        size = self._size if size is None else size
+        if not 0 <= size <= self._size:
+            raise StoreError(f"size {size} is beyond the log's size {self._size}")
+        if size == self._size:
+            return self._frontier_root()
+        return merkle.root_from_nodes(self.node, size)
+
+    def _frontier_root(self) -> bytes:
+        if not self._frontier:
+            return merkle.EMPTY_ROOT
+        folded = self._frontier[-1][1]
+        for _, left in reversed(self._frontier[:-1]):
+            folded = merkle.node_hash(left, folded)
+        return folded
+
+    def inclusion_proof(self, index: int, size: int) -> list[bytes]:
+        """PATH(index, D[size]). Requires 0 <= index < size <= self.size."""
+        if not 0 <= index < size <= self._size:
+            raise StoreError(f"no inclusion proof for index {index} at size {size}")
+        return merkle.inclusion_proof_from_nodes(self.node, index, size)
+
+    def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:
+        """PROOF(old_size, D[new_size]). Requires 0 < old_size <= new_size <= self.size."""
+        if not 0 < old_size <= new_size <= self._size:
+            raise StoreError(f"no consistency proof from size {old_size} to {new_size}")
+        return merkle.consistency_proof_from_nodes(self.node, old_size, new_size)
+
+    # -- appending -------------------------------------------------------------------------
+
+    def append(
+        self, records: Sequence[PreparedRecord], *, now: datetime | None = None
+    ) -> list[Receipt]:
+        """Append records in order, durably and atomically; return one receipt per record.
+
+        A record whose id is already in the log (or earlier in the same call) is not appended
+        again: its receipt is the original one, marked `duplicate`.
+        """
+        accepted_at = utc_timestamp(now or datetime.now(UTC))
+        receipts: list[Receipt] = []
+        batch_ids: dict[bytes, Receipt] = {}
+        heads: dict[str, int] = {}
+        frontier = list(self._frontier)
+        size = self._size
+        with self._db.write_batch(transaction=True, sync=True) as batch:
+            for record in records:
+                earlier = batch_ids.get(record.record_id) or self._existing_receipt(
+                    record.record_id
+                )
+                if earlier is not None:
+                    receipts.append(
+                        Receipt(
+                            earlier.record_id,
+                            earlier.index,
+                            earlier.leaf_hash,
+                            earlier.accepted_at,
+                            duplicate=True,
+                        )
+                    )
+                    continue
+                index = size
+                case_key = _case_key(record.case)
+                prev = heads.get(record.case)
+                if prev is None:
+                    raw_head = self._db.get(b"h:" + case_key)
+                    prev = None if raw_head is None else int(_U64.unpack(raw_head)[0])
+                envelope = LeafEnvelope(
+                    commitment=record.commitment,
+                    kind=record.kind,
+                    agency=record.agency,
+                    case=record.case,
+                    prev=prev,
+                    accepted_at=accepted_at,
+                )
+                leaf = envelope.to_bytes()
+                leaf_hash = merkle.leaf_hash(leaf)
+                key = _u64(index)
+                batch.put(b"l:" + key, leaf)
+                batch.put(b"r:" + key, record.canonical)
+                batch.put(b"s:" + key, record.salt)
+                batch.put(b"i:" + record.record_id, key)
+                batch.put(b"c:" + case_key + key, b"")
+                batch.put(b"h:" + case_key, key)
+                self._add_leaf_nodes(batch, frontier, index, leaf_hash)
+                heads[record.case] = index
+                size += 1
+                receipt = Receipt(record.record_id, index, leaf_hash, accepted_at, duplicate=False)
+                batch_ids[record.record_id] = receipt
+                receipts.append(receipt)
+            batch.put(_SIZE, _u64(size))
+        self._size = size
+        self._frontier = frontier
+        return receipts
+
+    @staticmethod
+    def _add_leaf_nodes(
+        batch: Any, frontier: list[tuple[int, bytes]], index: int, leaf_hash: bytes
+    ) -> None:
+        """Write the leaf's node and every complete subtree it completes; update `frontier`."""
+        level, position, current = 0, index, leaf_hash
+        batch.put(b"n:\x00" + _u64(index), leaf_hash)
+        while position & 1:
+            _, left = frontier.pop()
+            current = merkle.node_hash(left, current)
+            level += 1
+            position >>= 1
+            batch.put(b"n:" + bytes([level]) + _u64(position), current)
+        frontier.append((level, current))
+
+    def _existing_receipt(self, record_id: bytes) -> Receipt | None:
+        raw = self._db.get(b"i:" + record_id)
+        if raw is None:
+            return None
+        index = int(_U64.unpack(raw)[0])
+        envelope = json.loads(self._db.get(b"l:" + bytes(raw)))
+        return Receipt(record_id, index, self.leaf_hash(index), envelope["accepted_at"], True)
+
+    # -- records and cases -----------------------------------------------------------------
+
+    def index_of(self, record_id: bytes) -> int | None:
+        raw = self._db.get(b"i:" + record_id)
+        return None if raw is None else int(_U64.unpack(raw)[0])
+
+    def find_record_id(self, prefix_hex: str) -> bytes:
+        """The full id of the one record whose hex id starts with `prefix_hex` (>= 8 chars)."""
+        prefix_hex = prefix_hex.lower()
+        if len(prefix_hex) < 8 or any(c not in "0123456789abcdef" for c in prefix_hex):
+            raise RecordNotFound(f"{prefix_hex!r} (give at least 8 hex digits of a record id)")
+        even = prefix_hex[: len(prefix_hex) // 2 * 2]
+        matches = [
+            key[2:]
+            for key in self._db.iterator(prefix=b"i:" + bytes.fromhex(even), include_value=False)
+            if key[2:].hex().startswith(prefix_hex)
+        ]
+        if not matches:
+            raise RecordNotFound(prefix_hex)
+        if len(matches) > 1:
+            raise StoreError(f"record id prefix {prefix_hex} is ambiguous ({len(matches)} match)")
+        return bytes(matches[0])
+
+    def record(self, index: int) -> StoredRecord:
+        if not 0 <= index < self._size:
+            raise RecordNotFound(f"at index {index}")
+        key = _u64(index)
+        canonical = self._db.get(b"r:" + key)
+        leaf = self._db.get(b"l:" + key)
+        if canonical is None or leaf is None:
+            raise StoreError(f"record at index {index} is missing from the store")
+        return StoredRecord(
+            index=index,
+            record_id=record_id(bytes(canonical)),
+            canonical=bytes(canonical),
+            salt=self._db.get(b"s:" + key),
+            leaf=bytes(leaf),
+            leaf_hash=self.leaf_hash(index),
+        )
+
+    def case_indices(self, case: str) -> list[int]:
+        prefix = b"c:" + _case_key(case)
+        return [
+            int(_U64.unpack(key[len(prefix) :])[0])
+            for key in self._db.iterator(prefix=prefix, include_value=False)
+        ]
+
+    def cases(self) -> Iterator[str]:
+        for key in self._db.iterator(prefix=b"h:", include_value=False):
+            (length,) = struct.unpack(">H", key[2:4])
+            yield key[4 : 4 + length].decode()
+
+    # -- checkpoints -----------------------------------------------------------------------
+
+    @property
+    def checkpoint_count(self) -> int:
+        return self._checkpoint_count
+
+    def checkpoint(self, seq: int) -> Checkpoint:
+        raw = self._db.get(b"k:" + _u64(seq))
+        if raw is None:
+            raise StoreError(f"no checkpoint {seq} (the log has {self._checkpoint_count})")
+        return checkpoint_from_json(json.loads(raw))
+
+    def latest_checkpoint(self) -> Checkpoint | None:
+        if self._checkpoint_count == 0:
+            return None
+        return self.checkpoint(self._checkpoint_count - 1)
+
+    def checkpoints(self) -> list[Checkpoint]:
+        return [
+            checkpoint_from_json(json.loads(value)) for _, value in self._db.iterator(prefix=b"k:")
+        ]
+
+    def unsealed(self) -> tuple[int, datetime | None]:
+        """How many records no checkpoint covers yet, and when the oldest was accepted."""
+        latest = self.latest_checkpoint()
+        sealed = 0 if latest is None else latest.size
+        if sealed == self._size:
+            return 0, None
+        envelope = json.loads(self._db.get(b"l:" + _u64(sealed)))
+        accepted = datetime.fromisoformat(envelope["accepted_at"].replace("Z", "+00:00"))
+        return self._size - sealed, accepted
+
+    def seal(self, *, now: datetime | None = None) -> Checkpoint | None:
+        """Record a checkpoint of the current size and root; None if nothing is new."""
+        latest = self.latest_checkpoint()
+        if self._size == 0 or (latest is not None and latest.size == self._size):
+            return None
+        checkpoint = Checkpoint(
+            seq=self._checkpoint_count,
+            size=self._size,
+            root=self._frontier_root(),
+            sealed_at=utc_timestamp(now or datetime.now(UTC)),
+        )
+        with self._db.write_batch(transaction=True, sync=True) as batch:
+            batch.put(b"k:" + _u64(checkpoint.seq), checkpoint.to_bytes())
+            batch.put(_CHECKPOINTS, _u64(checkpoint.seq + 1))
+        self._checkpoint_count += 1
+        return checkpoint
