@@ -15,7 +15,7 @@ from evanchor.anchor.home import NodeHome
 from evanchor.anchor.ingest import prepare_record
 from evanchor.anchor.input_errors import InputError
 from evanchor.anchor.jsonin import read_json_or_jsonl
-from evanchor.anchor.records import record_json_schema
+from evanchor.anchor.records import RecordKind, record_json_schema
 from evanchor.anchor.store import LogStore, PreparedRecord, Receipt
 from evanchor.cli.output import echo_json
 
@@ -70,8 +70,8 @@ def submit(home: NodeHome, file: Path, skip_invalid: bool, as_json: bool) -> Non
             good, bad = _read_records(file)
         except OSError as error:
             raise click.ClickException(f"{file}: {error.strerror or error}") from None
-        for error in bad:
-            click.echo(f"error: {error}", err=True)
+        for fault in bad:
+            click.echo(f"error: {fault}", err=True)
         if bad and not skip_invalid:
             raise click.ClickException(
                 f"{len(bad)} invalid record(s) in {file.name}; nothing was written"
@@ -164,7 +164,7 @@ def status(home: NodeHome, as_json: bool) -> None:
 @click.argument("kind", type=click.Choice(["checkpoint", "auction"]))
 def schema(kind: str) -> None:
     """Print the JSON Schema of a record kind (collection checkpoint or auction record)."""
-    name = "collection_checkpoint" if kind == "checkpoint" else "auction_record"
+    name: RecordKind = "collection_checkpoint" if kind == "checkpoint" else "auction_record"
     click.echo(json.dumps(record_json_schema(name), indent=2))
 
 
