@@ -282,9 +282,8 @@ def iter_jsonl(
         consumed = len(raw)
         result: dict[str, Any] | InputError
         if not raw.endswith(b"\n") and len(raw) == read_limit:
-            size, rest = _skip_rest_of_line(stream)
-            consumed += rest
-            result = InputTooLarge(len(raw) + size, MAX_RECORD_BYTES, what="line")
+            size, consumed = _skip_rest_of_line(stream, raw)
+            result = InputTooLarge(size, MAX_RECORD_BYTES, what="line")
         else:
             content = raw.removesuffix(b"\n").removesuffix(b"\r")
             if not content.strip(_BLANK):
@@ -302,18 +301,24 @@ def iter_jsonl(
         yield line_number, result
 
 
-def _skip_rest_of_line(stream: BinaryIO) -> tuple[int, int]:
-    """Read past the end of an oversize line; return (content bytes, bytes consumed)."""
-    content = consumed = 0
+def _skip_rest_of_line(stream: BinaryIO, head: bytes) -> tuple[int, int]:
+    """Read past the end of an oversize line that began with `head`.
+
+    Returns (size of the line without its LF or CRLF, bytes consumed including `head`).
+    Only the last two bytes are kept, so memory stays bounded however long the line is.
+    """
+    consumed = len(head)
+    tail = head[-2:]
     while True:
         chunk = stream.readline(1 << 16)
         consumed += len(chunk)
-        if not chunk:
-            return content, consumed
-        if chunk.endswith(b"\n"):
-            content += len(chunk.removesuffix(b"\n").removesuffix(b"\r"))
-            return content, consumed
-        content += len(chunk)
+        tail = (tail + chunk)[-2:]
+        if not chunk.endswith(b"\n"):
+            if not chunk:
+                return consumed, consumed
+            continue
+        terminator = 2 if tail == b"\r\n" else 1
+        return consumed - terminator, consumed
 
 
 def read_json_or_jsonl(

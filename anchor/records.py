@@ -666,6 +666,8 @@ def _reason(
         return f"expected an integer, got {got}"
     if kind == "string_type":
         return f"expected a string, got {got}"
+    if kind == "string_unicode":
+        return "string holds a lone surrogate, which has no UTF-8 form"
     if kind in ("model_type", "dict_type", "model_attributes_type"):
         return f"expected an object, got {got}"
     if kind == "list_type":
