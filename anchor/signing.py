@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import coincurve
 from eth_hash.auto import keccak
-from eth_utils import to_checksum_address
+from eth_utils.address import to_checksum_address
 
 from evanchor.anchor.errors import EvanchorError
 
