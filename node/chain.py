@@ -191,6 +191,9 @@ class EmbeddedChain:
             raise UnknownBlock(f"hash 0x{block_hash.hex()} (not canonical)")
         return header
 
+    def total_difficulty(self, header: BlockHeaderAPI) -> int:
+        return self._chain.get_score(header.hash)
+
     def block(self, header: BlockHeaderAPI) -> BlockAPI:
         return self._chain.get_block_by_header(header)
 

@@ -1,0 +1,110 @@
+"""JSON-RPC dispatch without HTTP: request shapes, batches and error codes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from chain_helpers import Actors, signed_tx
+
+from evanchor.node.chain import EmbeddedChain
+from evanchor.node.rpc import RpcContext, handle_payload, supported_methods
+
+
+@pytest.fixture
+def ctx(chain: EmbeddedChain) -> RpcContext:
+    return RpcContext(chain)
+
+
+def call(ctx: RpcContext, method: str, *params: Any) -> dict[str, Any]:
+    response = handle_payload(
+        ctx, {"jsonrpc": "2.0", "id": 7, "method": method, "params": list(params)}
+    )
+    assert isinstance(response, dict)
+    assert response["id"] == 7
+    return response
+
+
+def test_result_and_error_shapes(ctx: RpcContext) -> None:
+    assert call(ctx, "eth_chainId")["result"] == hex(ctx.chain.chain_id)
+    missing = call(ctx, "eth_noSuchThing")
+    assert missing["error"]["code"] == -32601
+    bad = call(ctx, "eth_getBalance", "0x1234")
+    assert bad["error"]["code"] == -32602
+    assert "address" in bad["error"]["message"]
+    unknown = call(ctx, "eth_getBalance", "0x" + "00" * 20, "0x99")
+    assert unknown["error"]["code"] == -32001
+    assert call(ctx, "eth_getBlockByNumber", "0x99", False)["result"] is None
+
+
+@pytest.mark.parametrize(
+    "request_body",
+    [
+        42,
+        {"jsonrpc": "1.0", "id": 1, "method": "eth_chainId"},
+        {"jsonrpc": "2.0", "id": 1},
+        {"jsonrpc": "2.0", "id": [1], "method": "eth_chainId"},
+    ],
+)
+def test_invalid_requests(ctx: RpcContext, request_body: Any) -> None:
+    response = handle_payload(ctx, request_body)
+    assert isinstance(response, dict)
+    assert response["error"]["code"] == -32600
+
+
+def test_params_by_name_are_refused(ctx: RpcContext) -> None:
+    response = handle_payload(
+        ctx, {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": {}}
+    )
+    assert isinstance(response, dict)
+    assert response["error"]["code"] == -32602
+
+
+def test_batches_and_notifications(ctx: RpcContext) -> None:
+    batch = [
+        {"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber"},
+        {"jsonrpc": "2.0", "method": "eth_blockNumber"},  # notification: no response
+        {"jsonrpc": "2.0", "id": 2, "method": "nope"},
+        "garbage",
+    ]
+    responses = handle_payload(ctx, batch)
+    assert isinstance(responses, list)
+    assert [r.get("id") for r in responses] == [1, 2, None]
+    assert responses[0]["result"] == "0x0"
+    assert responses[1]["error"]["code"] == -32601
+    assert responses[2]["error"]["code"] == -32600
+    assert handle_payload(ctx, [])["error"]["code"] == -32600
+    assert handle_payload(ctx, {"jsonrpc": "2.0", "method": "eth_chainId"}) is None
+
+
+def test_transaction_errors_carry_codes(ctx: RpcContext, actors: Actors) -> None:
+    outsider = call(ctx, "eth_sendRawTransaction", "0x" + signed_tx(actors.outsider, 0).hex())
+    assert outsider["error"]["code"] == -32003
+    assert "allowlist" in outsider["error"]["message"]
+    garbage = call(ctx, "eth_sendRawTransaction", "0x02c0")
+    assert garbage["error"]["code"] == -32602
+    sent = call(ctx, "eth_sendRawTransaction", "0x" + signed_tx(actors.writer, 0).hex())
+    tx_hash = sent["result"]
+    pending = call(ctx, "eth_getTransactionByHash", tx_hash)["result"]
+    assert pending["blockNumber"] is None
+    assert call(ctx, "eth_getTransactionCount", actors.writer.address, "pending")["result"] == "0x1"
+    assert call(ctx, "eth_getTransactionCount", actors.writer.address, "latest")["result"] == "0x0"
+    assert call(ctx, "eth_getTransactionReceipt", tx_hash)["result"] is None
+    assert call(ctx, "evm_mine")["result"] == "0x0"
+    receipt = call(ctx, "eth_getTransactionReceipt", tx_hash)["result"]
+    assert receipt["status"] == "0x1"
+    assert receipt["blockNumber"] == "0x1"
+    stale = call(ctx, "eth_sendRawTransaction", "0x" + signed_tx(actors.writer, 0).hex())
+    assert stale["error"]["code"] == -32000
+    assert "nonce too low" in stale["error"]["message"]
+
+
+def test_supported_methods_cover_the_standard_set() -> None:
+    wanted = {
+        "eth_chainId", "eth_blockNumber", "eth_getBlockByNumber", "eth_getBlockByHash",
+        "eth_getTransactionByHash", "eth_getTransactionReceipt", "eth_getTransactionCount",
+        "eth_getBalance", "eth_getCode", "eth_getStorageAt", "eth_call", "eth_estimateGas",
+        "eth_gasPrice", "eth_feeHistory", "eth_maxPriorityFeePerGas", "eth_sendRawTransaction",
+        "eth_getLogs", "eth_getProof", "eth_syncing", "net_version", "web3_clientVersion",
+    }  # fmt: skip
+    assert wanted <= set(supported_methods())
