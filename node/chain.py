@@ -612,6 +612,9 @@ class EmbeddedChain:
                 ) from None
             if sender not in self.allowlist:
                 raise reject("sender", f"an allowlisted sender of transaction {index}", sender)
+            if tx.chain_id != self.chain_id:
+                expected = f"chain id {self.chain_id} on transaction {index}"
+                raise reject("transaction", expected, f"chain id {tx.chain_id}")
         with self._db.block_write():
             base = self._chain.create_header_from_parent(
                 parent, timestamp=header.timestamp, difficulty=header.difficulty

@@ -25,6 +25,8 @@ class LevelDB(StagedAtomicDB):
     def __init__(self, path: Path, *, create: bool = True) -> None:
         super().__init__()
         self.path = path
+        if create:
+            path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._db: plyvel.DB | None = plyvel.DB(str(path), create_if_missing=create)
         except plyvel.IOError as error:
