@@ -31,6 +31,7 @@ from evanchor.node.genesis import (
     Genesis,
     read_genesis,
 )
+from evanchor.node.hashing import prefer_fast_keccak
 from evanchor.node.keys import generate_key, load_key, read_password
 from evanchor.node.leveldb import LevelDB
 from evanchor.node.rpc_http import DEFAULT_HOST, DEFAULT_PORT, run_rpc_server
@@ -83,6 +84,7 @@ def _data_dir(ctx: click.Context) -> Path:
 @click.pass_context
 def chain(ctx: click.Context, data_dir: Path | None) -> None:
     """The embedded permissioned chain (py-evm, Clique proof of authority, LevelDB)."""
+    prefer_fast_keccak()
     if data_dir is None:
         home = getattr(ctx.obj, "path", None)
         data_dir = (Path(home) if home is not None else Path(DEFAULT_HOME)) / CHAIN_SUBDIR

@@ -145,6 +145,10 @@ class EmbeddedChain:
         if stored != expected:
             raise GenesisMismatch(expected, stored)
         self._chain: Chain = self._chain_class(db)
+        # The head and a read-only view of its state are asked for on every request and
+        # change only when this object persists a block (`_after_new_head`).
+        self._head: BlockHeaderAPI = self._chain.get_canonical_head()
+        self._head_state: StateAPI | None = None
 
     @classmethod
     def in_memory(cls, genesis: Genesis, sealer_key: PrivateKey | None = None) -> EmbeddedChain:
@@ -173,7 +177,7 @@ class EmbeddedChain:
 
     @property
     def head(self) -> BlockHeaderAPI:
-        return self._chain.get_canonical_head()
+        return self._head
 
     def header_by_number(self, number: int) -> BlockHeaderAPI:
         try:
@@ -210,8 +214,12 @@ class EmbeddedChain:
     # -- state ------------------------------------------------------------------------
 
     def state_at(self, header: BlockHeaderAPI) -> StateAPI:
-        """The state after block `header` (read it; writes are never persisted)."""
-        return self._chain.get_vm(header).state
+        """The state after block `header`, for reading only (the head's view is shared)."""
+        if header.hash != self._head.hash:
+            return self._chain.get_vm(header).state
+        if self._head_state is None:
+            self._head_state = self._chain.get_vm(header).state
+        return self._head_state
 
     def next_base_fee(self) -> int:
         return calculate_expected_base_fee_per_gas(self.head)
@@ -553,6 +561,8 @@ class EmbeddedChain:
         return block
 
     def _after_new_head(self, block: BlockAPI) -> None:
+        self._head = block.header
+        self._head_state = None
         for tx in block.transactions:
             self._pool.remove(bytes(tx.hash))
         head = block.header

@@ -1,0 +1,350 @@
+"""Anchors per second through JSON-RPC: the embedded chain against anvil, in one run.
+
+Both nodes run on 127.0.0.1 as subprocesses: the embedded node as `evanchor chain run`
+(py-evm, Clique, LevelDB, period 0: a block as soon as transactions are pending) and
+anvil (automine: one block per transaction). On each, the same client code deploys
+`EvidenceAnchor`, grants the writer role, and then times:
+
+1. pipelined anchors: K `anchor(size, root, consistencyProof)` transactions of one writer,
+   signed up front (sizes 1, 2, …, each with a real RFC 9162 consistency proof from the
+   previous checkpoint), sent back to back with `eth_sendRawTransaction` over one HTTP
+   connection; timed from the first send to the last receipt. The target figure.
+2. one-at-a-time anchors: send one, poll for its receipt, send the next — what a client
+   that waits for each anchor sees (latency bound).
+3. RPC round trip: N sequential `eth_blockNumber` calls, p50 and p99.
+
+Then both chains grow past 5,000 blocks (the embedded node through batches of `evm_mine`
+over JSON-RPC, anvil through `anvil_mine`) and 1-3 run again, so the growth cost shows.
+Every anchor's success is checked (`checkpointCount` equals the number sent).
+
+    python benchmarks/chain_throughput.py            # K = 400 pipelined, 100 one-at-a-time
+    python benchmarks/chain_throughput.py --quick    # K = 60 / 20, grow to 600 blocks
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import select
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_keys.datatypes import PrivateKey
+from web3 import Web3
+from web3.middleware import ExtraDataToPOAMiddleware
+
+from evanchor.anchor.merkle import consistency_proof, leaf_hash, root_hash
+from evanchor.contracts.artifacts import load_artifact
+from evanchor.node.datadir import init_data_dir
+from evanchor.node.genesis import Genesis
+
+REPO = Path(__file__).resolve().parents[1]
+CHAIN_ID = 31337
+GWEI = 10**9
+ANCHOR_GAS = 400_000  # above the measured cost of the longest proof used here
+MAX_FEE = 1000 * GWEI
+TIP = GWEI
+GROW_BATCH = 200  # evm_mine calls per JSON-RPC batch
+SEALER = PrivateKey(b"\x51" * 32)
+OPERATOR: LocalAccount = Account.from_key(b"\x52" * 32)
+WRITER: LocalAccount = Account.from_key(b"\x53" * 32)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def tool(name: str) -> str:
+    found = shutil.which(name) or str(REPO / "contracts" / "node_modules" / ".bin" / name)
+    if not os.access(found, os.X_OK):
+        sys.exit(f"{name} not found: run `npm ci` in contracts/")
+    return found
+
+
+@dataclass
+class Node:
+    name: str
+    url: str
+    process: subprocess.Popen[str]
+
+    def rpc(self, method: str, *params: Any) -> Any:
+        body = SESSION.post(
+            self.url,
+            json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)},
+            timeout=60,
+        ).json()
+        if "error" in body:
+            raise RuntimeError(f"{self.name} {method}: {body['error']}")
+        return body["result"]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            self.process.wait(timeout=30)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+
+SESSION = requests.Session()
+
+
+def start_embedded(workdir: Path) -> Node:
+    data_dir = workdir / "embedded"
+    sealer = bytes(SEALER.public_key.to_canonical_address())
+    accounts = tuple(bytes.fromhex(a.address[2:]) for a in (OPERATOR, WRITER))
+    genesis = Genesis(
+        chain_id=CHAIN_ID,
+        authorities=(sealer,),
+        allowlist=accounts,
+        timestamp=int(time.time()) - 10,
+        alloc=tuple((a, 10**24) for a in accounts),
+    )
+    init_data_dir(data_dir, genesis, SEALER)
+    command = [
+        sys.executable,
+        "-m",
+        "evanchor.cli.chain",
+        "--data-dir",
+        str(data_dir),
+        "run",
+        "--port",
+        "0",
+    ]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    assert process.stdout is not None
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if select.select([process.stdout], [], [], 0.5)[0]:
+            line = process.stdout.readline()
+            if line.startswith("JSON-RPC listening on "):
+                return Node("embedded", line.split()[3], process)
+    process.kill()
+    sys.exit("the embedded node did not start")
+
+
+def start_anvil() -> Node:
+    port = free_port()
+    command = [
+        tool("anvil"),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--chain-id",
+        str(CHAIN_ID),
+        "--silent",
+    ]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    node = Node("anvil", f"http://127.0.0.1:{port}", process)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            node.rpc("eth_chainId")
+        except requests.RequestException:
+            time.sleep(0.1)
+            continue
+        for account in (OPERATOR, WRITER):
+            node.rpc("anvil_setBalance", account.address, hex(10**24))
+        return node
+    sys.exit("anvil did not start")
+
+
+def deploy(node: Node) -> str:
+    w3 = Web3(Web3.HTTPProvider(node.url))
+    w3.middleware_onion.inject(ExtraDataToPOAMiddleware, layer=0)
+    artifact = load_artifact("EvidenceAnchor")
+    factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+
+    def send(call: Any) -> Any:
+        tx = call.build_transaction(
+            {
+                "from": OPERATOR.address,
+                "nonce": w3.eth.get_transaction_count(OPERATOR.address, "pending"),
+            }
+        )
+        tx_hash = w3.eth.send_raw_transaction(OPERATOR.sign_transaction(tx).raw_transaction)
+        receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60, poll_latency=0.01)
+        assert receipt["status"] == 1
+        return receipt
+
+    address = send(factory.constructor(0, OPERATOR.address))["contractAddress"]
+    contract = w3.eth.contract(address=address, abi=artifact.abi)
+    send(contract.functions.grantRole(contract.functions.WRITER_ROLE().call(), WRITER.address))
+    return str(address)
+
+
+class AnchorFeed:
+    """Signed anchor transactions of one writer: checkpoint sizes 1, 2, 3, … with proofs."""
+
+    def __init__(self, node: Node, contract: str) -> None:
+        artifact = load_artifact("EvidenceAnchor")
+        self.contract = Web3().eth.contract(
+            address=Web3.to_checksum_address(contract), abi=artifact.abi
+        )
+        self.size = 0
+        self.leaves: list[bytes] = []
+        self.nonce = int(node.rpc("eth_getTransactionCount", WRITER.address, "pending"), 16)
+
+    def next_raw(self) -> bytes:
+        old = self.size
+        self.size += 1
+        self.leaves.append(leaf_hash(f"bench-record-{self.size}".encode()))
+        proof = consistency_proof(self.leaves, old) if old else []
+        data = self.contract.encode_abi("anchor", [self.size, root_hash(self.leaves), proof])
+        tx = {
+            "type": 2, "chainId": CHAIN_ID, "nonce": self.nonce, "to": self.contract.address,
+            "value": 0, "data": data, "gas": ANCHOR_GAS, "maxFeePerGas": MAX_FEE,
+            "maxPriorityFeePerGas": TIP,
+        }  # fmt: skip
+        self.nonce += 1
+        return bytes(WRITER.sign_transaction(tx).raw_transaction)
+
+
+def wait_receipt(node: Node, tx_hash: str) -> dict[str, Any]:
+    while True:
+        receipt = node.rpc("eth_getTransactionReceipt", tx_hash)
+        if receipt is not None:
+            if receipt["status"] != "0x1":
+                raise RuntimeError(f"{node.name}: anchor {tx_hash} failed")
+            return dict(receipt)
+        time.sleep(0.002)
+
+
+def pipelined(node: Node, feed: AnchorFeed, count: int) -> float:
+    raws = [feed.next_raw() for _ in range(count)]
+    started = time.perf_counter()
+    hashes = [node.rpc("eth_sendRawTransaction", "0x" + raw.hex()) for raw in raws]
+    wait_receipt(node, hashes[-1])
+    return count / (time.perf_counter() - started)
+
+
+def one_at_a_time(node: Node, feed: AnchorFeed, count: int) -> float:
+    raws = [feed.next_raw() for _ in range(count)]
+    started = time.perf_counter()
+    for raw in raws:
+        wait_receipt(node, node.rpc("eth_sendRawTransaction", "0x" + raw.hex()))
+    return count / (time.perf_counter() - started)
+
+
+def latency(node: Node, calls: int) -> tuple[float, float]:
+    samples = []
+    for _ in range(calls):
+        started = time.perf_counter()
+        node.rpc("eth_blockNumber")
+        samples.append((time.perf_counter() - started) * 1000)
+    samples.sort()
+    return statistics.median(samples), samples[int(len(samples) * 0.99) - 1]
+
+
+def checkpoint_count(node: Node, feed: AnchorFeed) -> int:
+    data = feed.contract.encode_abi("checkpointCount", [WRITER.address])
+    return int(node.rpc("eth_call", {"to": feed.contract.address, "data": data}, "latest"), 16)
+
+
+def grow(node: Node, target: int) -> None:
+    height = int(node.rpc("eth_blockNumber"), 16)
+    if node.name == "anvil":
+        node.rpc("anvil_mine", hex(max(0, target - height)))
+        return
+    while height < target:
+        batch = [
+            {"jsonrpc": "2.0", "id": i, "method": "evm_mine", "params": []}
+            for i in range(min(GROW_BATCH, target - height))
+        ]
+        for response in SESSION.post(node.url, json=batch, timeout=600).json():
+            if "error" in response:
+                raise RuntimeError(f"evm_mine: {response['error']}")
+        height = int(node.rpc("eth_blockNumber"), 16)
+
+
+def measure(node: Node, feed: AnchorFeed, args: argparse.Namespace) -> dict[str, float]:
+    before = checkpoint_count(node, feed)
+    result = {
+        "pipelined_anchors_per_s": pipelined(node, feed, args.anchors),
+        "one_at_a_time_anchors_per_s": one_at_a_time(node, feed, args.sequential),
+    }
+    p50, p99 = latency(node, args.latency_calls)
+    result |= {"rpc_p50_ms": p50, "rpc_p99_ms": p99}
+    sent = args.anchors + args.sequential
+    if checkpoint_count(node, feed) - before != sent:
+        raise RuntimeError(f"{node.name}: not every anchor landed")
+    result["blocks"] = int(node.rpc("eth_blockNumber"), 16)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--anchors", type=int, default=400, help="pipelined anchors per phase")
+    parser.add_argument(
+        "--sequential", type=int, default=100, help="one-at-a-time anchors per phase"
+    )
+    parser.add_argument("--latency-calls", type=int, default=1000)
+    parser.add_argument(
+        "--grow-to", type=int, default=5200, help="chain height before the second phase"
+    )
+    parser.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args()
+    if args.quick:
+        args.anchors, args.sequential, args.latency_calls, args.grow_to = 60, 20, 200, 600
+    results: dict[str, dict[str, dict[str, float]]] = {}
+    with tempfile.TemporaryDirectory(prefix="evanchor-bench-") as workdir:
+        nodes = [start_embedded(Path(workdir)), start_anvil()]
+        try:
+            feeds = {node.name: AnchorFeed(node, deploy(node)) for node in nodes}
+            for phase in ("fresh", f"past {args.grow_to} blocks"):
+                if phase != "fresh":
+                    for node in nodes:
+                        grow(node, args.grow_to)
+                results[phase] = {
+                    node.name: measure(node, feeds[node.name], args) for node in nodes
+                }
+        finally:
+            for node in nodes:
+                node.stop()
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return
+    machine = platform.processor() or platform.machine()
+    print(f"{machine}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(
+        f"K = {args.anchors} pipelined, {args.sequential} one-at-a-time anchors per phase; "
+        f"{args.latency_calls} eth_blockNumber calls"
+    )
+    for phase, by_node in results.items():
+        embedded, anvil = by_node["embedded"], by_node["anvil"]
+        heights = f"embedded at block {embedded['blocks']}, anvil at block {anvil['blocks']}"
+        print(f"\n{phase} ({heights})")
+        print(f"{'':32}{'embedded':>12}{'anvil':>12}{'embedded/anvil':>16}")
+        for key, label in (
+            ("pipelined_anchors_per_s", "anchors/s, pipelined"),
+            ("one_at_a_time_anchors_per_s", "anchors/s, one at a time"),
+            ("rpc_p50_ms", "eth_blockNumber p50, ms"),
+            ("rpc_p99_ms", "eth_blockNumber p99, ms"),
+        ):
+            ratio = embedded[key] / anvil[key]
+            print(f"{label:32}{embedded[key]:12.2f}{anvil[key]:12.2f}{ratio:16.2f}")
+
+
+if __name__ == "__main__":
+    main()
