@@ -1,0 +1,452 @@
+"""Durable ingest of a JSONL file: the path `evanchor submit FILE` takes, in records per second.
+
+The input is a generated `.jsonl` file of K records (default 200,000), both kinds, every
+event of the schema, made from the sample records in `tests/data/records/*.jsonl` with
+varied case and lot ids, agencies (valid USCCs), times and offsets, amounts, references,
+attachments and notes (some in Chinese). Every generated record is valid; the run checks it.
+
+What is timed, in a fresh log in a temporary folder:
+
+1. the full durable path, in process, as `evanchor submit` runs it:
+   `read_json_or_jsonl(file)` → `prepare_record(obj)` per record → `LogStore.append` in
+   batches of `APPEND_BATCH` (each one LevelDB write batch with `sync=True`). This is the
+   target figure.
+2. the same work stage by stage over the whole file, so that the bottleneck is visible:
+   parse (read + strict I-JSON parse), validate (`parse_record`), canonicalize
+   (`record_canonical_dict` + RFC 8785 `canonical_bytes`), commit (salt, commitment, record
+   id), append (the synced batches). The stages replicate `prepare_record`; their sum is
+   printed next to the full path so that a drift would show.
+3. `evanchor submit FILE` through the real CLI in a subprocess, on a fresh node folder, for
+   a smaller file (default 50,000 records): everything a user waits for, interpreter
+   start-up and the seal at the end included. `evanchor --version` is timed too, so the
+   fixed start-up cost can be told apart.
+
+Reference, measured in the same run: a plain durable JSON log with no checks at all: for
+each line `json.loads`, `json.dumps(sort_keys=True)`, write the line to a file, and
+`flush` + `os.fsync` every `APPEND_BATCH` records. The ratio says what evanchor's validation,
+canonical form, commitments, Merkle tree and indexes cost over merely keeping the data.
+
+    python benchmarks/ingest.py            # K = 200,000 and 50,000 through the CLI
+    python benchmarks/ingest.py --quick    # K = 5,000 and 2,000 (a few seconds)
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import platform
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, TypeVar
+
+from evanchor.anchor.commitment import canonical_bytes, commitment, new_salt, record_id
+from evanchor.anchor.ingest import prepare_record
+from evanchor.anchor.input_errors import InputError
+from evanchor.anchor.jsonin import read_json_or_jsonl
+from evanchor.anchor.records import (
+    parse_record,
+    record_agency,
+    record_canonical_dict,
+    record_case_key,
+)
+from evanchor.anchor.store import LogStore, PreparedRecord
+from evanchor.anchor.uscc import USCC_ALPHABET, uscc_check_char
+from evanchor.cli.log_commands import APPEND_BATCH
+
+TARGET_RECORDS_PER_SECOND = 20_000
+"""Durable ingest from a JSONL file, records per second."""
+
+SAMPLES = Path(__file__).resolve().parent.parent / "tests" / "data" / "records"
+T = TypeVar("T")
+
+# Chinese notes use the fullwidth comma, as Chinese text does.
+NOTES = [
+    "Debtor promised a first instalment by the end of the month.",
+    "Visit at registered address; nobody present. Notice left with property management.",
+    "Debtor disputes the late fees; principal acknowledged.",
+    "债务人表示本月底前归还首期欠款，已告知逾期后果。",  # noqa: RUF001
+    "上门走访未见债务人，已向物业留下催收通知书。",  # noqa: RUF001
+    "Balance received in the court's account.",
+    "Closed after five minutes without a higher bid.",
+    "买受人已缴清全部价款，法院出具成交确认书。",  # noqa: RUF001
+]
+MEDIA_TYPES = ["application/pdf", "audio/mpeg", "image/jpeg", "application/zip", "video/mp4"]
+CITIES = ["沪0101", "京0105", "粤0304", "浙0106", "苏0102"]
+
+
+def machine_facts() -> list[str]:
+    cpu = platform.processor() or "unknown cpu"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return [
+        f"machine: {os.cpu_count()} cpus ({len(os.sched_getaffinity(0))} usable), {cpu}",
+        f"python {platform.python_version()} ({platform.python_implementation()}),"
+        f" {platform.system()} {platform.release()}",
+        f"load average at start: {load}",
+    ]
+
+
+def print_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """Left-align the first column, right-align the others."""
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+
+    def line(row: Sequence[str]) -> str:
+        cells = [cell.rjust(width) for cell, width in zip(row, widths, strict=True)]
+        cells[0] = row[0].ljust(widths[0])
+        return "  ".join(cells)
+
+    print(line(header))
+    print("  ".join("-" * w for w in widths))
+    for row in rows:
+        print(line(row))
+
+
+def timed(function: Callable[[], T]) -> tuple[float, T]:
+    start = time.perf_counter()
+    result = function()
+    return time.perf_counter() - start, result
+
+
+# -- generating the input ----------------------------------------------------------------
+
+
+def templates() -> list[dict[str, Any]]:
+    """The sample records, one per line of the sample files."""
+    out: list[dict[str, Any]] = []
+    for name in ("sample_collection.jsonl", "sample_auction.jsonl"):
+        for line in (SAMPLES / name).read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                out.append(json.loads(line))
+    return out
+
+
+def agencies(rng: random.Random, count: int) -> list[str]:
+    """Valid USCCs of companies (`91` + region + organisation code + check character)."""
+    codes = []
+    for _ in range(count):
+        body = (
+            "91"
+            + f"{rng.randrange(110000, 660000)}"
+            + "".join(rng.choice(USCC_ALPHABET) for _ in range(9))
+        )
+        codes.append(body + uscc_check_char(body))
+    return codes
+
+
+def timestamp(rng: random.Random, moment: datetime) -> str:
+    """RFC 3339 in the forms agencies send: +08:00 or Z, with or without milliseconds."""
+    if rng.random() < 0.7:
+        local = moment.astimezone(timezone(timedelta(hours=8)))
+        suffix = "+08:00"
+    else:
+        local = moment.astimezone(UTC)
+        suffix = "Z"
+    text = local.strftime("%Y-%m-%dT%H:%M:%S")
+    if rng.random() < 0.2:
+        text += f".{local.microsecond // 1000:03d}"
+    return text + suffix
+
+
+def money(rng: random.Random) -> dict[str, Any]:
+    return {"minor_units": rng.randrange(100, 50_000_000), "currency": "CNY"}
+
+
+def attachments(rng: random.Random) -> list[dict[str, Any]]:
+    return [
+        {
+            "sha256": rng.randbytes(32).hex(),
+            "media_type": rng.choice(MEDIA_TYPES),
+            "size": rng.randrange(1_000, 20_000_000),
+        }
+        for _ in range(rng.choice((1, 1, 1, 2, 3)))
+    ]
+
+
+def vary(template: dict[str, Any], i: int, rng: random.Random, codes: list[str]) -> dict[str, Any]:
+    """Record i from a template: same kind and event, new ids, time, amounts, attachments."""
+    record = copy.deepcopy(template)
+    case = i // 23  # about one sample file's worth of events per case or lot
+    moment = datetime(2026, 11, 1, tzinfo=UTC) + timedelta(seconds=i * 37 + rng.randrange(30))
+    record["occurred_at"] = timestamp(rng, moment)
+    for field in ("amount", "reserve_price", "bid_amount", "hammer_price"):
+        if field in record:
+            record[field] = money(rng)
+    if "attachments" in record or rng.random() < 0.3:
+        record["attachments"] = attachments(rng)
+    if "notes" in record or rng.random() < 0.2:
+        record["notes"] = rng.choice(NOTES)
+    if record["kind"] == "collection_checkpoint":
+        record["case_id"] = f"C-2026-{case:06d}"
+        record["agency"] = codes[case % len(codes)]
+        record["debtor_ref"] = f"dbt:{rng.randbytes(5).hex()}"
+        record["operator_id"] = f"op-{rng.randrange(10_000):04d}"
+    else:
+        record["lot_id"] = f"LOT-2026-{case:06d}"
+        record["court_case_number"] = f"(2026){CITIES[case % len(CITIES)]}执恢{case}号"
+        record["auction_house"] = codes[(case * 7) % len(codes)]
+        if "bidder_ref" in record:
+            record["bidder_ref"] = f"bidder:{rng.randbytes(3).hex()}"
+        if "item" in record:
+            record["item"]["description"] += f" Lot {case}."
+    return record
+
+
+def write_jsonl(path: Path, count: int, seed: int) -> int:
+    """Write `count` varied valid records; return the file's size in bytes."""
+    rng = random.Random(seed)
+    pool = templates()
+    codes = agencies(rng, 40)
+    with path.open("w", encoding="utf-8") as out:
+        for i in range(count):
+            record = vary(pool[i % len(pool)], i, rng, codes)
+            out.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+    return path.stat().st_size
+
+
+# -- what is timed -------------------------------------------------------------------------
+
+
+def full_path(jsonl: Path, log: Path) -> int:
+    """What `evanchor submit` does: read, prepare every record, append in synced batches."""
+    good: list[PreparedRecord] = []
+    for position, item in read_json_or_jsonl(jsonl):
+        if isinstance(item, InputError):
+            raise SystemExit(f"benchmark bug: generated line {position} is invalid: {item}")
+        good.append(prepare_record(item))
+    appended = 0
+    with LogStore(log, create=True) as store:
+        for start in range(0, len(good), APPEND_BATCH):
+            receipts = store.append(good[start : start + APPEND_BATCH])
+            appended += sum(not receipt.duplicate for receipt in receipts)
+    return appended
+
+
+@dataclass(frozen=True)
+class Stages:
+    parse: float
+    validate: float
+    canonicalize: float
+    commit: float
+    append: float
+
+    @property
+    def total(self) -> float:
+        return self.parse + self.validate + self.canonicalize + self.commit + self.append
+
+
+def stage_by_stage(jsonl: Path, log: Path) -> Stages:
+    """The same work as `full_path`, one stage at a time over all records."""
+
+    def parse() -> list[dict[str, Any]]:
+        objects = []
+        for position, item in read_json_or_jsonl(jsonl):
+            if isinstance(item, InputError):
+                raise SystemExit(f"benchmark bug: generated line {position} is invalid: {item}")
+            objects.append(item)
+        return objects
+
+    parse_seconds, objects = timed(parse)
+    validate_seconds, parsed = timed(lambda: [parse_record(obj) for obj in objects])
+    canonicalize_seconds, canonicals = timed(
+        lambda: [canonical_bytes(record_canonical_dict(record)) for record in parsed]
+    )
+
+    def commit() -> list[PreparedRecord]:
+        prepared = []
+        for record, canonical in zip(parsed, canonicals, strict=True):
+            salt = new_salt()
+            prepared.append(
+                PreparedRecord(
+                    record_id=record_id(canonical),
+                    canonical=canonical,
+                    salt=salt,
+                    commitment=commitment(salt, canonical),
+                    kind=record.kind,
+                    agency=record_agency(record),
+                    case=record_case_key(record),
+                )
+            )
+        return prepared
+
+    commit_seconds, prepared = timed(commit)
+
+    def append() -> None:
+        with LogStore(log, create=True) as store:
+            for start in range(0, len(prepared), APPEND_BATCH):
+                store.append(prepared[start : start + APPEND_BATCH])
+
+    append_seconds, _ = timed(append)
+    return Stages(
+        parse_seconds, validate_seconds, canonicalize_seconds, commit_seconds, append_seconds
+    )
+
+
+def plain_json_log(jsonl: Path, out: Path) -> None:
+    """Reference: keep the data durably with no checks, no commitments and no tree."""
+    with jsonl.open("rb") as source, out.open("wb") as sink:
+        for count, line in enumerate(source, start=1):
+            obj = json.loads(line)
+            sink.write(json.dumps(obj, sort_keys=True, separators=(",", ":")).encode() + b"\n")
+            if count % APPEND_BATCH == 0:
+                sink.flush()
+                os.fsync(sink.fileno())
+        sink.flush()
+        os.fsync(sink.fileno())
+
+
+def evanchor_command() -> list[str]:
+    installed = Path(sys.executable).parent / "evanchor"
+    if installed.exists():
+        return [str(installed)]
+    found = shutil.which("evanchor")
+    if found is None:
+        raise SystemExit("the `evanchor` command is not installed (pip install -e .)")
+    return [found]
+
+
+def through_cli(folder: Path, jsonl: Path, count: int) -> tuple[float, float]:
+    """Seconds for `evanchor submit FILE` on a fresh node, and for `evanchor --version`."""
+    command = evanchor_command()
+    home = folder / "cli-home"
+    subprocess.run([*command, "--home", str(home), "init"], check=True, capture_output=True)
+    version_seconds, _ = timed(
+        lambda: subprocess.run([*command, "--version"], check=True, capture_output=True)
+    )
+    seconds, done = timed(
+        lambda: subprocess.run(
+            [*command, "--home", str(home), "submit", str(jsonl)],
+            check=False,
+            capture_output=True,
+            text=True,
+        )
+    )
+    if done.returncode != 0 or f"appended {count} record(s)" not in done.stdout:
+        raise SystemExit(f"evanchor submit failed:\n{done.stdout}\n{done.stderr}")
+    return seconds, version_seconds
+
+
+# -- the report ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Timings:
+    k: int
+    cli_k: int
+    reference: float
+    full: float
+    stages: Stages
+    cli: float
+    startup: float
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--k", type=int, default=200_000, help="records (default 200,000)")
+    parser.add_argument("--cli-k", type=int, default=50_000, help="records through the CLI")
+    parser.add_argument("--seed", type=int, default=8785, help="random seed for the records")
+    parser.add_argument("--quick", action="store_true", help="K = 5,000, 2,000 via the CLI")
+    args = parser.parse_args()
+    if args.quick:
+        args.k, args.cli_k = 5_000, 2_000
+
+    print(f"Durable ingest of K = {args.k:,} records from JSONL (APPEND_BATCH = {APPEND_BATCH:,})")
+    for fact in machine_facts():
+        print(fact)
+    with tempfile.TemporaryDirectory(prefix="bench-ingest-") as name:
+        folder = Path(name)
+        jsonl = folder / "records.jsonl"
+        cli_jsonl = folder / "cli-records.jsonl"
+        size = write_jsonl(jsonl, args.k, args.seed)
+        write_jsonl(cli_jsonl, args.cli_k, args.seed + 1)
+        print(f"input: {size / 2**20:.1f} MiB, {size / args.k:.0f} bytes per record on average")
+        print()
+
+        reference_seconds, _ = timed(lambda: plain_json_log(jsonl, folder / "plain.jsonl"))
+        full_seconds, appended = timed(lambda: full_path(jsonl, folder / "log-full"))
+        if appended != args.k:
+            raise SystemExit(f"benchmark bug: appended {appended} of {args.k} records")
+        stages = stage_by_stage(jsonl, folder / "log-stages")
+        cli_seconds, startup_seconds = through_cli(folder, cli_jsonl, args.cli_k)
+
+    timings = Timings(
+        args.k, args.cli_k, reference_seconds, full_seconds, stages, cli_seconds, startup_seconds
+    )
+    return 0 if report(timings) else 1
+
+
+def report(t: Timings) -> bool:
+    """Print the table and one PASS/FAIL line per target; True if all pass."""
+    reference_per_record = t.reference / t.k
+
+    def row(name: str, seconds: float, count: int = t.k) -> list[str]:
+        return [
+            name,
+            f"{seconds:.2f}",
+            f"{count / seconds:,.0f}",
+            f"{seconds / count * 1e6:.1f}",
+            f"{seconds / count / reference_per_record:.1f}",
+        ]
+
+    stages = t.stages
+    rows = [
+        row("reference: json.loads + dumps + write, fsync per batch", t.reference),
+        row("evanchor full durable path (submit, in process)", t.full),
+        row("  stage: parse (read + strict I-JSON)", stages.parse),
+        row("  stage: validate (parse_record)", stages.validate),
+        row("  stage: canonicalize (RFC 8785)", stages.canonicalize),
+        row("  stage: commit (salt, commitment, id)", stages.commit),
+        row("  stage: append (LogStore.append, synced)", stages.append),
+        row("  sum of the stages", stages.total),
+        row(f"evanchor submit via CLI, K = {t.cli_k:,}", t.cli, t.cli_k),
+        row("  the same less start-up (evanchor --version)", t.cli - t.startup, t.cli_k),
+    ]
+    print_table(["", "seconds", "records/s", "us/record", "x reference"], rows)
+    print(f"evanchor --version (interpreter and import start-up): {t.startup:.2f} s")
+    named = {
+        "parse": stages.parse,
+        "validate": stages.validate,
+        "canonicalize": stages.canonicalize,
+        "commit": stages.commit,
+        "append": stages.append,
+    }
+    slowest = max(named, key=named.__getitem__)
+    print(f"slowest stage: {slowest} ({named[slowest] / stages.total:.0%} of the stages' time)")
+    print()
+
+    rate = t.k / t.full
+    cli_rate = t.cli_k / t.cli
+    results = [
+        (
+            rate >= TARGET_RECORDS_PER_SECOND,
+            f"durable ingest {rate:,.0f} records/s in process"
+            f" (target >= {TARGET_RECORDS_PER_SECOND:,}/s)",
+        ),
+        (
+            cli_rate >= TARGET_RECORDS_PER_SECOND,
+            f"durable ingest {cli_rate:,.0f} records/s through `evanchor submit`,"
+            f" start-up included (target >= {TARGET_RECORDS_PER_SECOND:,}/s)",
+        ),
+    ]
+    for passed, text in results:
+        print(f"{'PASS' if passed else 'FAIL'}: {text}")
+    return all(passed for passed, _ in results)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

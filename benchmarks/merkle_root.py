@@ -1,0 +1,313 @@
+"""Merkle root of N leaves: evanchor against a bare SHA-256 loop and against pymerkle.
+
+What is timed, from leaf bytes already in memory to the 32-byte root:
+
+- evanchor: `evanchor.anchor.merkle.root_of_leaves(leaves)`: N leaf hashes and N - 1
+  interior hashes (RFC 9162 §2.1).
+- bare loop: `for x in inputs: sha256(x).digest()` over 2N prepared byte strings, N of them
+  the exact leaf inputs (0x00 || leaf) and N interior-sized ones (0x01 || 32 || 32 bytes).
+  It does nothing but the hash calls, so it is the floor for any Python code that makes
+  them one by one: the ratio evanchor/bare is what the tree bookkeeping costs on top.
+- pymerkle 7 `InmemoryTree`: `InmemoryTree.init_from_entries(leaves)` (its bulk
+  constructor), then `get_root()`.
+- pymerkle 7 `SqliteTree`: a fresh database file in a temporary folder,
+  `append_entries(leaves)` (its bulk path: hash in chunks of 100,000, `executemany`, one
+  transaction), then `get_root()`.
+
+pymerkle's default configuration (SHA-256, `security=True`: 0x00 leaf and 0x01 node
+prefixes, RFC 9162 tree shape) is the same hash as evanchor's; the script checks that both
+give the same root and says so.
+
+The leaves are shaped like real log leaves (the canonical JSON envelope, ~230 bytes), made
+from a template rather than by `LeafEnvelope.to_bytes()` so that building a million takes a
+second; the script checks that the template gives the same bytes as the real encoder.
+
+evanchor and the bare loop are run `--repeat` times, interleaved, and compared by the median
+of the per-round ratios, so that load from other processes hits both alike. pymerkle is run
+once (it takes tens of seconds at N = 1,000,000); `--pymerkle-n` runs it at a smaller size
+and scales its time linearly to N, which flatters pymerkle (its in-memory append is
+O(log n) per leaf), and the output says when that was done.
+
+    python benchmarks/merkle_root.py            # N = 1,000,000 (about a minute)
+    python benchmarks/merkle_root.py --quick    # N = 20,000 (a few seconds)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import ssl
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from hashlib import sha256
+from pathlib import Path
+from typing import TypeVar
+
+from pymerkle import InmemoryTree, SqliteTree
+
+from evanchor.anchor import merkle
+from evanchor.anchor.leaf import LeafEnvelope, utc_timestamp
+
+TARGET_VS_PYMERKLE = 10.0
+"""evanchor must be at least this many times faster than each pymerkle tree."""
+TARGET_VS_BARE_LOOP = 1.5
+"""evanchor may take at most this many times the bare loop of 2N SHA-256 calls."""
+
+
+def machine_facts() -> list[str]:
+    cpu = platform.processor() or "unknown cpu"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return [
+        f"machine: {os.cpu_count()} cpus ({len(os.sched_getaffinity(0))} usable), {cpu}",
+        f"python {platform.python_version()} ({platform.python_implementation()}),"
+        f" {ssl.OPENSSL_VERSION}, {platform.system()} {platform.release()}",
+        f"load average at start: {load}",
+    ]
+
+
+def print_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """Left-align the first column, right-align the others."""
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+
+    def line(row: Sequence[str]) -> str:
+        cells = [cell.rjust(width) for cell, width in zip(row, widths, strict=True)]
+        cells[0] = row[0].ljust(widths[0])
+        return "  ".join(cells)
+
+    print(line(header))
+    print("  ".join("-" * w for w in widths))
+    for row in rows:
+        print(line(row))
+
+
+def make_leaves(n: int) -> list[bytes]:
+    """n distinct leaves in the exact form of real log leaves (RFC 8785 envelope bytes).
+
+    Cases have eight leaves each, so `prev` is null on a case's first leaf.
+    """
+    head = b'{"accepted_at":"2026-11-29T10:15:00.123Z","agency":"91350100M000100Y43","case":"'
+    return [
+        b'%scollection/C-%08d","commitment":"%s","kind":"collection_checkpoint","prev":%s,"v":1}'
+        % (
+            head,
+            i // 8,
+            sha256(i.to_bytes(8, "big")).hexdigest().encode(),
+            b"%d" % (i - 1) if i % 8 else b"null",
+        )
+        for i in range(n)
+    ]
+
+
+def check_leaf_template() -> None:
+    """The template above must produce what `LeafEnvelope.to_bytes()` produces."""
+    i = 12345
+    real = LeafEnvelope(
+        commitment=sha256(i.to_bytes(8, "big")).digest(),
+        kind="collection_checkpoint",
+        agency="91350100M000100Y43",
+        case=f"collection/C-{i // 8:08d}",
+        prev=i - 1,
+        accepted_at=utc_timestamp(datetime(2026, 11, 29, 10, 15, 0, 123000, tzinfo=UTC)),
+    ).to_bytes()
+    if make_leaves(i + 1)[i] != real:
+        raise SystemExit("benchmark bug: the leaf template differs from LeafEnvelope.to_bytes()")
+
+
+def bare_loop_inputs(leaves: Sequence[bytes]) -> list[bytes]:
+    """2N messages: the N exact leaf inputs and N interior-node-sized inputs."""
+    inputs = [b"\x00" + leaf for leaf in leaves]
+    digests = [sha256(x).digest() for x in inputs]
+    inputs += [b"\x01" + digests[i] + digests[i - 1] for i in range(len(leaves))]
+    return inputs
+
+
+def bare_loop(inputs: Sequence[bytes]) -> None:
+    for x in inputs:
+        sha256(x).digest()
+
+
+T = TypeVar("T")
+
+
+def timed(function: Callable[[], T]) -> tuple[float, T]:
+    start = time.perf_counter()
+    result = function()
+    return time.perf_counter() - start, result
+
+
+@dataclass(frozen=True)
+class OursVsBare:
+    ours_times: list[float]
+    bare_times: list[float]
+    ratio: float
+    """Median over rounds of evanchor's time / the bare loop's time in the same round."""
+    root: bytes
+
+
+def measure_ours_vs_bare(leaves: list[bytes], inputs: list[bytes], repeat: int) -> OursVsBare:
+    ours_times: list[float] = []
+    bare_times: list[float] = []
+    root = b""
+    for _ in range(repeat):
+        bare_seconds, _ = timed(lambda: bare_loop(inputs))
+        ours_seconds, root = timed(lambda: merkle.root_of_leaves(leaves))
+        bare_times.append(bare_seconds)
+        ours_times.append(ours_seconds)
+    ratio = statistics.median(o / b for o, b in zip(ours_times, bare_times, strict=True))
+    return OursVsBare(ours_times, bare_times, ratio, root)
+
+
+@dataclass(frozen=True)
+class PymerkleRun:
+    n: int
+    inmemory_seconds: float
+    inmemory_root: bytes
+    sqlite_append_seconds: float
+    sqlite_root_seconds: float
+    sqlite_root: bytes
+
+
+def measure_pymerkle(leaves: list[bytes]) -> PymerkleRun:
+    inmemory_seconds, inmemory_root = timed(
+        lambda: InmemoryTree.init_from_entries(leaves).get_root()
+    )
+    with tempfile.TemporaryDirectory(prefix="bench-pymerkle-") as folder:
+        tree = SqliteTree(str(Path(folder) / "tree.db"))
+        try:
+            append_seconds, _ = timed(lambda: tree.append_entries(leaves))
+            root_seconds, sqlite_root = timed(tree.get_root)
+        finally:
+            tree.close()
+    return PymerkleRun(
+        len(leaves), inmemory_seconds, inmemory_root, append_seconds, root_seconds, sqlite_root
+    )
+
+
+def report(n: int, mine: OursVsBare, pm: PymerkleRun, our_root_at_pm_n: bytes) -> bool:
+    """Print the table and one PASS/FAIL line per target; True if all pass."""
+    ours = statistics.median(mine.ours_times)
+    bare = statistics.median(mine.bare_times)
+    scale = n / pm.n
+    inmemory = pm.inmemory_seconds * scale
+    sqlite = (pm.sqlite_append_seconds + pm.sqlite_root_seconds) * scale
+    scaled = "" if scale == 1 else f" [run at {pm.n:,}, time x{scale:g}]"
+    rows = [
+        ["bare loop, 2N sha256(x).digest()", f"{bare:.3f}", f"{2 * n / bare:,.0f} hash/s", "1.00"],
+        ["evanchor root_of_leaves", f"{ours:.3f}", f"{n / ours:,.0f} leaf/s", f"{mine.ratio:.2f}"],
+        [
+            "pymerkle InmemoryTree init+root" + scaled,
+            f"{inmemory:.3f}",
+            f"{n / inmemory:,.0f} leaf/s",
+            f"{inmemory / bare:.2f}",
+        ],
+        [
+            "pymerkle SqliteTree append+root" + scaled,
+            f"{sqlite:.3f}",
+            f"{n / sqlite:,.0f} leaf/s",
+            f"{sqlite / bare:.2f}",
+        ],
+        [
+            "  of which append_entries",
+            f"{pm.sqlite_append_seconds * scale:.3f}",
+            "",
+            f"{pm.sqlite_append_seconds * scale / bare:.2f}",
+        ],
+        [
+            "  of which get_root",
+            f"{pm.sqlite_root_seconds * scale:.3f}",
+            "",
+            f"{pm.sqlite_root_seconds * scale / bare:.2f}",
+        ],
+    ]
+    print_table(["evanchor, bare loop: median of rounds", "seconds", "rate", "x bare loop"], rows)
+    print(f"evanchor rounds: {', '.join(f'{t:.3f}' for t in mine.ours_times)} s")
+    print(f"bare loop rounds: {', '.join(f'{t:.3f}' for t in mine.bare_times)} s")
+    print("x bare loop for evanchor is the median of the per-round ratios")
+    print()
+
+    same = pm.inmemory_root == our_root_at_pm_n == pm.sqlite_root
+    print(
+        f"roots at N = {pm.n:,}: evanchor {our_root_at_pm_n.hex()[:16]}…,"
+        f" pymerkle InmemoryTree {pm.inmemory_root.hex()[:16]}…,"
+        f" SqliteTree {pm.sqlite_root.hex()[:16]}…"
+    )
+    verdict = "roots MATCH" if same else "roots DIFFER"
+    print(
+        "pymerkle configuration: its defaults (sha256, security=True: 0x00 leaf and 0x01 node"
+        f" prefixes, RFC 9162 shape), nothing changed; {verdict}"
+    )
+    if scale != 1:
+        print(
+            f"note: pymerkle was run at {pm.n:,} leaves and its time scaled linearly to {n:,};"
+            " its in-memory append is O(log n) per leaf, so the scaling flatters it"
+        )
+    print()
+
+    results = [
+        (
+            inmemory / ours >= TARGET_VS_PYMERKLE,
+            f"evanchor is {inmemory / ours:.1f}x faster than pymerkle InmemoryTree"
+            f" (target >= {TARGET_VS_PYMERKLE:g}x)",
+        ),
+        (
+            sqlite / ours >= TARGET_VS_PYMERKLE,
+            f"evanchor is {sqlite / ours:.1f}x faster than pymerkle SqliteTree"
+            f" (target >= {TARGET_VS_PYMERKLE:g}x)",
+        ),
+        (
+            mine.ratio <= TARGET_VS_BARE_LOOP,
+            f"evanchor takes {mine.ratio:.2f}x the bare loop of 2N sha256 calls"
+            f" (target <= {TARGET_VS_BARE_LOOP:g}x)",
+        ),
+        (same, "pymerkle's roots equal evanchor's"),
+    ]
+    for passed, text in results:
+        print(f"{'PASS' if passed else 'FAIL'}: {text}")
+    return all(passed for passed, _ in results)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--n", type=int, default=1_000_000, help="leaves (default 1,000,000)")
+    parser.add_argument("--repeat", type=int, default=5, help="rounds of evanchor vs bare loop")
+    parser.add_argument(
+        "--pymerkle-n", type=int, help="run pymerkle at this many leaves and scale to N"
+    )
+    parser.add_argument("--quick", action="store_true", help="N = 20,000, 2 rounds (smoke run)")
+    args = parser.parse_args()
+    if args.quick:
+        args.n, args.repeat = 20_000, 2
+    n = args.n
+    pymerkle_n = min(args.pymerkle_n or n, n)
+
+    print(f"Merkle root of N = {n:,} leaves")
+    for fact in machine_facts():
+        print(fact)
+    check_leaf_template()
+    leaves = make_leaves(n)
+    inputs = bare_loop_inputs(leaves)
+    print(f"leaf size: {len(leaves[0])}-{len(leaves[-1])} bytes; bare loop: {len(inputs):,} calls")
+    print()
+
+    mine = measure_ours_vs_bare(leaves, inputs, args.repeat)
+    pm_leaves = leaves[:pymerkle_n]
+    pm = measure_pymerkle(pm_leaves)
+    our_root_at_pm_n = mine.root if pymerkle_n == n else merkle.root_of_leaves(pm_leaves)
+    return 0 if report(n, mine, pm, our_root_at_pm_n) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
