@@ -231,7 +231,9 @@ def run(
             click.echo(f"JSON-RPC listening on {url} ({where})")
             sys.stdout.flush()  # a supervisor reading a pipe waits for this line
 
-        run_rpc_server(opened, host, port, empty_blocks=empty_blocks, on_ready=ready)
+        run_rpc_server(
+            opened, host, port, seal=not no_seal, empty_blocks=empty_blocks, on_ready=ready
+        )
     finally:
         opened.close()
 

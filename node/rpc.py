@@ -665,7 +665,8 @@ def eth_new_filter(ctx: RpcContext, params: Params) -> Json:
         if to_block in (None, "latest", "pending")
         else block_number_of(ctx, to_block, "latest")
     )
-    return _install(ctx, _Filter("logs", log_filter, first, last, min(first, head + 1)))
+    # As geth: changes start after the filter's creation; eth_getFilterLogs covers the range.
+    return _install(ctx, _Filter("logs", log_filter, first, last, max(first, head + 1)))
 
 
 @method("eth_newBlockFilter")

@@ -172,6 +172,7 @@ async def serve(
     host: str = DEFAULT_HOST,
     port: int = DEFAULT_PORT,
     *,
+    seal: bool = True,
     empty_blocks: bool = False,
     on_ready: Callable[[str], None] | None = None,
     stop: asyncio.Event | None = None,
@@ -180,7 +181,7 @@ async def serve(
 
     `port` 0 picks a free port; the URL passed to `on_ready` names the one bound.
     """
-    app = create_rpc_app(chain, empty_blocks=empty_blocks)
+    app = create_rpc_app(chain, seal=seal, empty_blocks=empty_blocks)
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()
     try:
@@ -204,8 +205,9 @@ def run_rpc_server(
     host: str = DEFAULT_HOST,
     port: int = DEFAULT_PORT,
     *,
+    seal: bool = True,
     empty_blocks: bool = False,
     on_ready: Callable[[str], None] | None = None,
 ) -> None:
     """Blocking `serve` on a fresh event loop (the CLI's `chain run`)."""
-    asyncio.run(serve(chain, host, port, empty_blocks=empty_blocks, on_ready=on_ready))
+    asyncio.run(serve(chain, host, port, seal=seal, empty_blocks=empty_blocks, on_ready=on_ready))
