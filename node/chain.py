@@ -586,63 +586,80 @@ class EmbeddedChain:
         Only linear extension of the head is supported (no forks on a single-sealer chain).
         """
         parent = self.head
+        # Seal checks may store Clique snapshots: they go in the block's write scope too,
+        # so a rejected block leaves nothing behind.
+        with self._db.block_write():
+            self._check_before_execution(block, parent)
+            self._execute_and_persist(block, parent)
+        self._after_new_head(block)
+        return block
+
+    def _check_before_execution(self, block: BlockAPI, parent: BlockHeaderAPI) -> None:
         header = block.header
         number = header.block_number
-
-        def reject(field: str, expected: object, found: object) -> BlockRejected:
-            return BlockRejected(number, field, _show(expected), _show(found))
-
         if header.parent_hash != parent.hash:
-            raise reject("parent_hash", parent.hash, header.parent_hash)
+            raise _rejected(number, "parent_hash", parent.hash, header.parent_hash)
         vm_class = self._chain.get_vm_class_for_block_number(BlockNumber(number))
         try:
             vm_class.validate_header(header, parent)
         except ValidationError as error:
-            raise reject("header", "a header valid against its parent", str(error)) from None
+            raise _rejected(
+                number, "header", "a header valid against its parent", str(error)
+            ) from None
         signers = self.authorities(parent)
         signer = clique.header_sealer(header)
         if signer is None or signer not in signers:
-            raise reject("seal", "a signer among " + ", ".join(_show(s) for s in signers), signer)
+            among = "a signer among " + ", ".join(_show(s) for s in signers)
+            raise _rejected(number, "seal", among, signer)
         difficulty = clique.sealing_difficulty(number, signer, signers)
         if header.difficulty != difficulty:
-            raise reject("difficulty", difficulty, header.difficulty)
+            raise _rejected(number, "difficulty", difficulty, header.difficulty)
         consensus = self._consensus()
         try:
             consensus.validate_seal(header)
             consensus.validate_seal_extension(header, ())
         except (ValidationError, ValueError) as error:
             # ValueError: py-evm's tally cannot apply a passing self-removal vote.
-            raise reject("seal", "a valid Clique seal", str(error)) from None
+            raise _rejected(number, "seal", "a valid Clique seal", str(error)) from None
         for index, tx in enumerate(block.transactions):
             try:
                 sender = bytes(tx.sender)
             except (ValidationError, BadSignature, ValueError) as error:
-                raise reject(
-                    "transaction", f"a valid signature on transaction {index}", str(error)
-                ) from None
+                expected = f"a valid signature on transaction {index}"
+                raise _rejected(number, "transaction", expected, str(error)) from None
             if sender not in self.allowlist:
-                raise reject("sender", f"an allowlisted sender of transaction {index}", sender)
+                expected = f"an allowlisted sender of transaction {index}"
+                raise _rejected(number, "sender", expected, sender)
             if tx.chain_id != self.chain_id:
                 expected = f"chain id {self.chain_id} on transaction {index}"
-                raise reject("transaction", expected, f"chain id {tx.chain_id}")
-        with self._db.block_write():
-            base = self._chain.create_header_from_parent(
-                parent, timestamp=header.timestamp, difficulty=header.difficulty
-            )
-            vm = self._chain.get_vm(base)
-            try:
-                executed = vm.import_block(block).block
-            except ValidationError as error:
-                raise reject("transaction", "executable transactions", str(error)) from None
-            for field in ("transaction_root", "gas_used", "bloom", "receipt_root", "state_root"):
-                expected, found = getattr(executed.header, field), getattr(header, field)
-                if expected != found:
-                    raise reject(field, expected, found)
-            if executed.header.hash != header.hash:
-                raise reject("hash", executed.header.hash, header.hash)
-            self._chain.chaindb.persist_block(block)
-        self._after_new_head(block)
-        return block
+                raise _rejected(number, "transaction", expected, f"chain id {tx.chain_id}")
+
+    def _execute_and_persist(self, block: BlockAPI, parent: BlockHeaderAPI) -> None:
+        """Re-execute `block` on `parent`, compare what it commits to, persist it.
+
+        Requires: an open `block_write()` scope.
+        """
+        header = block.header
+        number = header.block_number
+        base = self._chain.create_header_from_parent(
+            parent, timestamp=header.timestamp, difficulty=header.difficulty
+        )
+        vm = self._chain.get_vm(base)
+        try:
+            executed = vm.import_block(block).block
+        except ValidationError as error:
+            raise _rejected(number, "transaction", "executable transactions", str(error)) from None
+        for field in ("transaction_root", "gas_used", "bloom", "receipt_root", "state_root"):
+            expected, found = getattr(executed.header, field), getattr(header, field)
+            if expected != found:
+                raise _rejected(number, field, expected, found)
+        if executed.header.hash != header.hash:
+            raise _rejected(number, "hash", executed.header.hash, header.hash)
+        self._chain.chaindb.persist_block(block)
+
+
+def _rejected(number: int, field: str, expected: object, found: object) -> BlockRejected:
+    return BlockRejected(number, field, _show(expected), _show(found))
 
 
 class _NothingToSeal(Exception):
