@@ -43,18 +43,29 @@ def _split(n: int) -> int:
 def parent_level(level: Sequence[bytes]) -> list[bytes]:
     """Hash pairs of one level into the next; an odd last node has no parent yet."""
     prefix = NODE_PREFIX
-    return [sha256(prefix + level[i] + level[i + 1]).digest() for i in range(0, len(level) - 1, 2)]
+    nodes = iter(level)
+    # zip(nodes, nodes) pairs neighbours; not strict, so that an odd last node is dropped.
+    return [
+        sha256(prefix + left + right).digest() for left, right in zip(nodes, nodes, strict=False)
+    ]
 
 
-def root_hash(leaf_hashes: Sequence[bytes]) -> bytes:
-    """MTH of a list of leaf hashes.
+ROOT_CHUNK = 1024
+"""Leaves that `root_hash` and `root_of_leaves` reduce at a time.
 
-    Pairing left to right level by level, and carrying an odd last node up unchanged, gives
-    exactly RFC 9162's split at the largest power of two: the left part is always complete.
+A power of two, so that every full chunk is a complete subtree. Small, so that each chunk's
+hashes are freed, and their memory reused while still in the CPU cache, before the next
+chunk is hashed: keeping all N leaf hashes and N/2 parents alive instead costs about 15% of
+the time at N = 1,000,000 (benchmarks/merkle_root.py).
+"""
+
+
+def _level_root(level: list[bytes]) -> bytes:
+    """MTH of a non-empty list of leaf hashes, pairing left to right level by level.
+
+    Carrying an odd last node up unchanged gives exactly RFC 9162's split at the largest
+    power of two: the left part is always complete.
     """
-    if not leaf_hashes:
-        return EMPTY_ROOT
-    level = list(leaf_hashes)
     while len(level) > 1:
         carry = level[-1] if len(level) % 2 else None
         level = parent_level(level)
@@ -63,10 +74,44 @@ def root_hash(leaf_hashes: Sequence[bytes]) -> bytes:
     return level[0]
 
 
+def _root_by_chunks(size: int, chunk_hashes: Callable[[int, int], list[bytes]]) -> bytes:
+    """MTH of `size` leaves whose hashes `chunk_hashes(lo, hi)` gives for leaves [lo, hi).
+
+    Each full chunk is a complete subtree; they are merged as a binary counter carries, which
+    leaves the complete subtrees of the chunks so far, left first (as LogStore.append does
+    leaf by leaf). A last partial chunk's MTH is the fold of the tree's lowest complete
+    subtrees, so folding everything from the right gives RFC 9162's root.
+    """
+    if size == 0:
+        return EMPTY_ROOT
+    subtrees: list[bytes] = []
+    full = size - size % ROOT_CHUNK
+    for chunk, lo in enumerate(range(0, full, ROOT_CHUNK)):
+        subtree = _level_root(chunk_hashes(lo, lo + ROOT_CHUNK))
+        carries = chunk  # one merge per trailing 1 bit of the chunk's number
+        while carries & 1:
+            subtree = node_hash(subtrees.pop(), subtree)
+            carries >>= 1
+        subtrees.append(subtree)
+    if full < size:
+        subtrees.append(_level_root(chunk_hashes(full, size)))
+    folded = subtrees.pop()
+    while subtrees:
+        folded = node_hash(subtrees.pop(), folded)
+    return folded
+
+
+def root_hash(leaf_hashes: Sequence[bytes]) -> bytes:
+    """MTH of a list of leaf hashes."""
+    return _root_by_chunks(len(leaf_hashes), lambda lo, hi: list(leaf_hashes[lo:hi]))
+
+
 def root_of_leaves(leaves: Sequence[bytes]) -> bytes:
     """MTH of a list of leaf byte strings (hashes each leaf first)."""
     prefix = LEAF_PREFIX
-    return root_hash([sha256(prefix + leaf).digest() for leaf in leaves])
+    return _root_by_chunks(
+        len(leaves), lambda lo, hi: [sha256(prefix + leaf).digest() for leaf in leaves[lo:hi]]
+    )
 
 
 def complete_subtrees(size: int) -> list[tuple[int, int]]:
