@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from chain_helpers import Actors, signed_tx
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from evanchor.node.chain import EmbeddedChain
 from evanchor.node.rpc import RpcContext, handle_payload, supported_methods
@@ -108,3 +111,43 @@ def test_supported_methods_cover_the_standard_set() -> None:
         "eth_getLogs", "eth_getProof", "eth_syncing", "net_version", "web3_clientVersion",
     }  # fmt: skip
     assert wanted <= set(supported_methods())
+
+
+SPECIAL_STRINGS = ["0x", "0x0", "0x1", "latest", "pending", "earliest", "0x" + "ab" * 20]
+CALL_KEYS = ["from", "to", "data", "input", "gas", "value", "gasPrice", "maxFeePerGas"]
+FILTER_KEYS = ["address", "topics", "fromBlock", "toBlock", "blockHash", "blockNumber"]
+SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.text(max_size=70)
+    | st.sampled_from([*SPECIAL_STRINGS, "0x" + "cd" * 32])
+)
+JSON_VALUES = st.recursive(
+    SCALARS,
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.sampled_from(CALL_KEYS + FILTER_KEYS), children, max_size=4)
+    ),
+    max_leaves=8,
+)
+ALLOWED_CODES = {-32700, -32600, -32601, -32602, -32000, -32001, -32003, -32005, 3}
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    method=st.sampled_from(sorted(supported_methods())), params=st.lists(JSON_VALUES, max_size=4)
+)
+def test_any_parameters_get_a_json_rpc_answer_not_a_crash(
+    ctx: RpcContext, method: str, params: list[Any]
+) -> None:
+    if method == "evm_mine":
+        return  # seals blocks: not a parameter-parsing concern
+    response = handle_payload(ctx, {"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
+    assert isinstance(response, dict)
+    assert ("result" in response) != ("error" in response)
+    if "error" in response:
+        assert response["error"]["code"] in ALLOWED_CODES, response
+    json.dumps(response)
