@@ -110,8 +110,9 @@ class CallResult:
 
 
 class EmbeddedChain:
-    """The embedded chain. Open it with `EmbeddedChain.open(data_dir)` (see `datadir`),
-    or build one over any `StagedAtomicDB` (e.g. `MemoryKV`) with the constructor.
+    """The embedded chain. Open a data directory with `evanchor.node.datadir.open_chain`,
+    or build one over any `StagedAtomicDB` (e.g. `MemoryKV`) with the constructor; the
+    database is initialised from `genesis` when empty, and refused when it holds another.
 
     `sealer_key` may be None for a read-only or import-only chain (replay); sealing then
     raises `NoSealerKey`. `clock` returns Unix time in seconds (injectable for tests).
