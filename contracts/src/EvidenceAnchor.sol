@@ -242,11 +242,12 @@ contract EvidenceAnchor is AccessControlDefaultAdminRules {
 
     // The two verifiers below follow RFC 9162 §2.1.3.2 and §2.1.4.2 step by step; the step
     // numbers are the RFC's. Their loops are assembly because `anchor` runs one for every
-    // checkpoint and the Solidity form costs about 300 gas more per proof element (see
-    // docs/CONTRACT.md). Each interior hash `SHA-256(0x01 || left || right)` is built in the
-    // 65 bytes at the free memory pointer, which is not advanced (the bytes are scratch), and
-    // hashed by the SHA-256 precompile at address 0x02. A failing precompile call can only mean
-    // out of gas, so it reverts rather than report an invalid proof.
+    // checkpoint: with `sha256(abi.encodePacked(...))`, which allocates fresh memory for every
+    // hash, a proof element costs about 2,300 gas instead of 1,100 (docs/CONTRACT.md). Each
+    // interior hash `SHA-256(0x01 || left || right)` is built in the 65 bytes at the free
+    // memory pointer, which is not advanced (the bytes are scratch), and hashed by the SHA-256
+    // precompile at address 0x02. A failing precompile call can only mean out of gas, so it
+    // reverts rather than report an invalid proof.
     //
     // Both loops end after at most 64 iterations whatever the proof length: every iteration
     // shifts `sn`, a uint64 at the start, and an iteration that finds `sn` == 0 fails the proof.

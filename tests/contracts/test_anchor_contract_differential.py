@@ -35,7 +35,7 @@ from vectorfiles import load
 UINT64 = range(1 << 64)
 MAX_SIZE = 160
 DIFFERENTIAL = settings(
-    max_examples=150,
+    max_examples=120,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
@@ -260,7 +260,7 @@ def test_random_inclusion_proofs(
         assert accepted
 
 
-@DIFFERENTIAL
+@settings(DIFFERENTIAL, max_examples=60)
 @given(
     size=st.integers(1, MAX_SIZE),
     data=st.data(),
@@ -285,7 +285,7 @@ def test_arbitrary_proofs_on_real_roots(
 # The anchor function itself
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=consistency_cases(), corruption=corruptions())
 def test_anchor_accepts_exactly_the_consistent_extensions(
     case: tuple[Tree, int, int], corruption: Corruption
