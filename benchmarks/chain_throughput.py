@@ -13,8 +13,10 @@ anvil (automine: one block per transaction). On each, the same client code deplo
    that waits for each anchor sees (latency bound).
 3. RPC round trip: N sequential `eth_blockNumber` calls, p50 and p99.
 
-Then both chains grow past 5,000 blocks (the embedded node through batches of `evm_mine`
-over JSON-RPC, anvil through `anvil_mine`) and 1-3 run again, so the growth cost shows.
+Then both chains grow past 5,000 blocks and 1-3 run again, so the growth cost shows. By
+default they grow with real anchors, one per block (each chain thus holds thousands of
+checkpoints in the contract's storage); `--grow-with empty` uses empty blocks instead
+(`evm_mine` batches on the embedded node, `anvil_mine` on anvil), which is quicker.
 Every anchor's success is checked (`checkpointCount` equals the number sent).
 
     python benchmarks/chain_throughput.py            # K = 400 pipelined, 100 one-at-a-time
@@ -261,11 +263,26 @@ def checkpoint_count(node: Node, feed: AnchorFeed) -> int:
     return int(node.rpc("eth_call", {"to": feed.contract.address, "data": data}, "latest"), 16)
 
 
-def grow(node: Node, target: int) -> None:
+def grow_with_anchors(node: Node, feed: AnchorFeed, target: int) -> float:
+    """Anchor one at a time (one block each on both nodes) until the chain reaches `target`;
+    return the seconds it took."""
+    started = time.perf_counter()
+    height = int(node.rpc("eth_blockNumber"), 16)
+    while height < target:
+        receipt = wait_receipt(
+            node, node.rpc("eth_sendRawTransaction", "0x" + feed.next_raw().hex())
+        )
+        height = int(receipt["blockNumber"], 16)
+    return time.perf_counter() - started
+
+
+def grow_with_empty_blocks(node: Node, target: int) -> float:
+    """Empty blocks up to `target` (evm_mine batches; anvil_mine); return the seconds."""
+    started = time.perf_counter()
     height = int(node.rpc("eth_blockNumber"), 16)
     if node.name == "anvil":
         node.rpc("anvil_mine", hex(max(0, target - height)))
-        return
+        return time.perf_counter() - started
     while height < target:
         batch = [
             {"jsonrpc": "2.0", "id": i, "method": "evm_mine", "params": []}
@@ -275,6 +292,13 @@ def grow(node: Node, target: int) -> None:
             if "error" in response:
                 raise RuntimeError(f"evm_mine: {response['error']}")
         height = int(node.rpc("eth_blockNumber"), 16)
+    return time.perf_counter() - started
+
+
+def grow(node: Node, feed: AnchorFeed, args: argparse.Namespace) -> float:
+    if args.grow_with == "anchors":
+        return grow_with_anchors(node, feed, args.grow_to)
+    return grow_with_empty_blocks(node, args.grow_to)
 
 
 def measure(node: Node, feed: AnchorFeed, args: argparse.Namespace) -> dict[str, float]:
@@ -302,6 +326,12 @@ def main() -> None:
     parser.add_argument(
         "--grow-to", type=int, default=5200, help="chain height before the second phase"
     )
+    parser.add_argument(
+        "--grow-with",
+        choices=["anchors", "empty"],
+        default="anchors",
+        help="grow with one anchor per block (default) or with empty blocks (faster)",
+    )
     parser.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
@@ -313,12 +343,17 @@ def main() -> None:
         try:
             feeds = {node.name: AnchorFeed(node, deploy(node)) for node in nodes}
             for phase in ("fresh", f"past {args.grow_to} blocks"):
-                if phase != "fresh":
-                    for node in nodes:
-                        grow(node, args.grow_to)
+                if phase == "fresh":
+                    results[phase] = {
+                        node.name: measure(node, feeds[node.name], args) for node in nodes
+                    }
+                    continue
+                grown = {node.name: grow(node, feeds[node.name], args) for node in nodes}
                 results[phase] = {
                     node.name: measure(node, feeds[node.name], args) for node in nodes
                 }
+                for name, seconds in grown.items():
+                    results[phase][name]["growth_seconds"] = seconds
         finally:
             for node in nodes:
                 node.stop()
@@ -335,6 +370,11 @@ def main() -> None:
         embedded, anvil = by_node["embedded"], by_node["anvil"]
         heights = f"embedded at block {embedded['blocks']}, anvil at block {anvil['blocks']}"
         print(f"\n{phase} ({heights})")
+        if "growth_seconds" in embedded:
+            print(
+                f"grown with {args.grow_with} in {embedded['growth_seconds']:.0f} s (embedded), "
+                f"{anvil['growth_seconds']:.0f} s (anvil)"
+            )
         print(f"{'':32}{'embedded':>12}{'anvil':>12}{'embedded/anvil':>16}")
         for key, label in (
             ("pipelined_anchors_per_s", "anchors/s, pipelined"),
