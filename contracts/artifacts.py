@@ -60,7 +60,7 @@ def _load_packaged(name: str) -> ContractArtifact:
     if not isinstance(name, str) or not _CONTRACT_NAME.match(name):
         # A name is a Solidity identifier; anything else could walk out of the folder.
         raise ArtifactNotFound(str(name), location)
-    resource = resources.files("evanchor.contracts").joinpath("artifacts", f"{name}.json")
+    resource = resources.files("evanchor.contracts").joinpath("artifacts").joinpath(f"{name}.json")
     try:
         text = resource.read_text(encoding="utf-8")
     except FileNotFoundError:
