@@ -23,7 +23,7 @@ from evm_harness import (
     revert_of,
     send,
 )
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from web3.contract import Contract
 
@@ -225,6 +225,7 @@ def test_random_consistency_proofs(
         new_root = tree.root(new - 1)
     claim = ConsistencyClaim(old_size, new_size, old_root, new_root, proof)
     accepted = agree_on_consistency(verifier, claim)
+    event(f"{what}: {'accepted' if accepted else 'rejected'}")
     if what == "none":
         assert accepted
 
@@ -256,6 +257,7 @@ def test_random_inclusion_proofs(
         root = tree.root(size - 1)
     claim = InclusionClaim(leaf, claimed_index, claimed_size, proof, root)
     accepted = agree_on_inclusion(verifier, claim)
+    event(f"{what}: {'accepted' if accepted else 'rejected'}")
     if what == "none":
         assert accepted
 
