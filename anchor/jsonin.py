@@ -186,6 +186,34 @@ def _check_depth(text: str) -> None:
 
 def _check_values(value: Any, path: tuple[str | int, ...]) -> None:
     """Raise for the first marker, duplicate key or lone surrogate in document order."""
+    if not _is_clean(value):
+        _raise_first_fault(value, path)
+
+
+def _is_clean(value: Any) -> bool:
+    """True if `value` holds no marker, duplicate key or lone surrogate: the common case,
+    checked without building the paths that only an error message needs."""
+    kind = type(value)
+    if kind is dict:
+        for key, item in value.items():
+            if not key.isascii() and _SURROGATE.search(key):
+                return False
+            if type(item) is str:
+                if not item.isascii() and _SURROGATE.search(item):
+                    return False
+            elif not _is_clean(item):
+                return False
+        return True
+    if kind is list:
+        return all(map(_is_clean, value))
+    if kind is str:
+        return value.isascii() or _SURROGATE.search(value) is None
+    # Markers and objects with a duplicate key are other types.
+    return kind is int or kind is float or kind is bool or value is None
+
+
+def _raise_first_fault(value: Any, path: tuple[str | int, ...]) -> None:
+    """The walk behind `_check_values`, keeping the path of every value it visits."""
     if isinstance(value, dict):
         if isinstance(value, _ObjectWithDuplicate):
             raise DuplicateKey(format_path((*path, value.duplicate)), value.duplicate)
@@ -193,10 +221,10 @@ def _check_values(value: Any, path: tuple[str | int, ...]) -> None:
             member = (*path, key)
             if not key.isascii():
                 _check_string(key, member)
-            _check_values(item, member)
+            _raise_first_fault(item, member)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            _check_values(item, (*path, index))
+            _raise_first_fault(item, (*path, index))
     elif isinstance(value, str):
         if not value.isascii():
             _check_string(value, path)
