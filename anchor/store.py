@@ -20,6 +20,9 @@ Key layout (all integers 8-byte big-endian so that keys sort by number):
     c:<len:2><case><index>      one key per leaf of a case (range scan = the case's leaves)
     h:<len:2><case>             index of the case's latest leaf
     k:<seq>                     checkpoint JSON
+    x:<name>                    node metadata (JSON)
+    g:<index>                   agency signature (65 bytes) over the record's commitment
+    a:<seq>                     anchoring state of checkpoint <seq> (JSON, see anchorer.py)
 """
 
 from __future__ import annotations
@@ -73,7 +76,11 @@ def _case_key(case: str) -> bytes:
 
 @dataclass(frozen=True)
 class PreparedRecord:
-    """A validated record, canonicalized and committed, ready to append."""
+    """A validated record, canonicalized and committed, ready to append.
+
+    `signature` is the agency's signature over `commitment` when the node requires one
+    (it has been checked before the record gets here).
+    """
 
     record_id: bytes
     canonical: bytes
@@ -82,6 +89,7 @@ class PreparedRecord:
     kind: str
     agency: str
     case: str
+    signature: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -112,6 +120,7 @@ class StoredRecord:
     salt: bytes | None
     leaf: bytes
     leaf_hash: bytes
+    signature: bytes | None = None
 
     @property
     def envelope(self) -> dict[str, Any]:
@@ -266,6 +275,8 @@ class LogStore:
                 batch.put(b"l:" + key, leaf)
                 batch.put(b"r:" + key, record.canonical)
                 batch.put(b"s:" + key, record.salt)
+                if record.signature is not None:
+                    batch.put(b"g:" + key, record.signature)
                 batch.put(b"i:" + record.record_id, key)
                 batch.put(b"c:" + case_key + key, b"")
                 batch.put(b"h:" + case_key, key)
@@ -341,6 +352,7 @@ class LogStore:
             salt=self._db.get(b"s:" + key),
             leaf=bytes(leaf),
             leaf_hash=self.leaf_hash(index),
+            signature=self._db.get(b"g:" + key),
         )
 
     def case_indices(self, case: str) -> list[int]:
@@ -403,3 +415,30 @@ class LogStore:
             batch.put(_CHECKPOINTS, _u64(checkpoint.seq + 1))
         self._checkpoint_count += 1
         return checkpoint
+
+    # -- anchoring state -------------------------------------------------------------------
+
+    def anchor_state(self, seq: int) -> dict[str, Any] | None:
+        """The persisted anchoring state of checkpoint `seq`, or None if never touched."""
+        raw = self._db.get(b"a:" + _u64(seq))
+        if raw is None:
+            return None
+        state: dict[str, Any] = json.loads(raw)
+        return state
+
+    def put_anchor_state(self, seq: int, state: dict[str, Any]) -> None:
+        """Durably record the anchoring state of checkpoint `seq` (synced before returning)."""
+        if not 0 <= seq < self._checkpoint_count:
+            raise StoreError(f"no checkpoint {seq} to record an anchoring state for")
+        self._db.put(b"a:" + _u64(seq), json.dumps(state, sort_keys=True).encode(), sync=True)
+
+    def meta(self, name: str) -> dict[str, Any] | None:
+        """A small JSON document the node keeps with its log (e.g. the log's chain identity)."""
+        raw = self._db.get(b"x:" + name.encode())
+        if raw is None:
+            return None
+        value: dict[str, Any] = json.loads(raw)
+        return value
+
+    def put_meta(self, name: str, value: dict[str, Any]) -> None:
+        self._db.put(b"x:" + name.encode(), json.dumps(value, sort_keys=True).encode(), sync=True)

@@ -17,8 +17,8 @@ from hashlib import sha256
 from evanchor.anchor.errors import ProofMalformed, RootMismatch
 
 HASH_SIZE = 32
-MAX_TREE_SIZE = 1 << 63
-"""Sizes and indices are unsigned 64-bit on chain; larger values are malformed, not huge."""
+MAX_TREE_SIZE = 1 << 64
+"""Sizes and indices are uint64 on chain (the contract takes the same range)."""
 
 
 def _node(left: bytes, right: bytes) -> bytes:
@@ -34,7 +34,7 @@ def _check_hash(value: object, what: str) -> bytes:
 
 def _check_int(value: object, what: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < MAX_TREE_SIZE:
-        raise ProofMalformed(f"{what}: expected an integer in [0, 2^63), got {value!r}")
+        raise ProofMalformed(f"{what}: expected an integer in [0, 2^64), got {value!r}")
     return value
 
 
