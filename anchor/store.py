@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import struct
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -67,6 +68,16 @@ class RecordNotFound(StoreError):
 
 def _u64(value: int) -> bytes:
     return _U64.pack(value)
+
+
+def _fold_frontier(frontier: Sequence[tuple[int, bytes]]) -> bytes:
+    """The root of a tree from its complete subtrees, largest (leftmost) first."""
+    if not frontier:
+        return merkle.EMPTY_ROOT
+    folded = frontier[-1][1]
+    for _, left in reversed(frontier[:-1]):
+        folded = merkle.node_hash(left, folded)
+    return folded
 
 
 def _case_key(case: str) -> bytes:
@@ -129,7 +140,12 @@ class StoredRecord:
 
 
 class LogStore:
-    """One evidence log in one LevelDB folder. Not thread-safe; one writer process."""
+    """One evidence log in one LevelDB folder, owned by one process.
+
+    Threads may share it: appends and seals are serialised by a lock, and readers see the
+    size, frontier and checkpoint count change together. Tree nodes and leaves are written
+    before the size that covers them, and never change, so proofs need no lock.
+    """
 
     def __init__(self, path: Path, *, create: bool = False) -> None:
         self.path = Path(path)
@@ -156,6 +172,7 @@ class LogStore:
             (level, self.node(level, index))
             for level, index in merkle.complete_subtrees(self._size)
         ]
+        self._lock = threading.RLock()
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -196,20 +213,14 @@ class LogStore:
 
     def root(self, size: int | None = None) -> bytes:
         """The root at `size` (default: the current size). Requires 0 <= size <= self.size."""
-        size = self._size if size is None else size
-        if not 0 <= size <= self._size:
-            raise StoreError(f"size {size} is beyond the log's size {self._size}")
-        if size == self._size:
-            return self._frontier_root()
+        with self._lock:
+            current, frontier = self._size, self._frontier
+        size = current if size is None else size
+        if not 0 <= size <= current:
+            raise StoreError(f"size {size} is beyond the log's size {current}")
+        if size == current:
+            return _fold_frontier(frontier)
         return merkle.root_from_nodes(self.node, size)
-
-    def _frontier_root(self) -> bytes:
-        if not self._frontier:
-            return merkle.EMPTY_ROOT
-        folded = self._frontier[-1][1]
-        for _, left in reversed(self._frontier[:-1]):
-            folded = merkle.node_hash(left, folded)
-        return folded
 
     def inclusion_proof(self, index: int, size: int) -> list[bytes]:
         """PATH(index, D[size]). Requires 0 <= index < size <= self.size."""
@@ -233,6 +244,12 @@ class LogStore:
         A record whose id is already in the log (or earlier in the same call) is not appended
         again: its receipt is the original one, marked `duplicate`.
         """
+        with self._lock:
+            return self._append_locked(records, now)
+
+    def _append_locked(
+        self, records: Sequence[PreparedRecord], now: datetime | None
+    ) -> list[Receipt]:
         accepted_at = utc_timestamp(now or datetime.now(UTC))
         receipts: list[Receipt] = []
         batch_ids: dict[bytes, Receipt] = {}
@@ -391,30 +408,33 @@ class LogStore:
 
     def unsealed(self) -> tuple[int, datetime | None]:
         """How many records no checkpoint covers yet, and when the oldest was accepted."""
-        latest = self.latest_checkpoint()
+        with self._lock:
+            latest = self.latest_checkpoint()
+            size = self._size
         sealed = 0 if latest is None else latest.size
-        if sealed == self._size:
+        if sealed == size:
             return 0, None
         envelope = json.loads(self._db.get(b"l:" + _u64(sealed)))
         accepted = datetime.fromisoformat(envelope["accepted_at"].replace("Z", "+00:00"))
-        return self._size - sealed, accepted
+        return size - sealed, accepted
 
     def seal(self, *, now: datetime | None = None) -> Checkpoint | None:
         """Record a checkpoint of the current size and root; None if nothing is new."""
-        latest = self.latest_checkpoint()
-        if self._size == 0 or (latest is not None and latest.size == self._size):
-            return None
-        checkpoint = Checkpoint(
-            seq=self._checkpoint_count,
-            size=self._size,
-            root=self._frontier_root(),
-            sealed_at=utc_timestamp(now or datetime.now(UTC)),
-        )
-        with self._db.write_batch(transaction=True, sync=True) as batch:
-            batch.put(b"k:" + _u64(checkpoint.seq), checkpoint.to_bytes())
-            batch.put(_CHECKPOINTS, _u64(checkpoint.seq + 1))
-        self._checkpoint_count += 1
-        return checkpoint
+        with self._lock:
+            latest = self.latest_checkpoint()
+            if self._size == 0 or (latest is not None and latest.size == self._size):
+                return None
+            checkpoint = Checkpoint(
+                seq=self._checkpoint_count,
+                size=self._size,
+                root=_fold_frontier(self._frontier),
+                sealed_at=utc_timestamp(now or datetime.now(UTC)),
+            )
+            with self._db.write_batch(transaction=True, sync=True) as batch:
+                batch.put(b"k:" + _u64(checkpoint.seq), checkpoint.to_bytes())
+                batch.put(_CHECKPOINTS, _u64(checkpoint.seq + 1))
+            self._checkpoint_count += 1
+            return checkpoint
 
     # -- anchoring state -------------------------------------------------------------------
 

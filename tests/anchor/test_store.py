@@ -151,3 +151,40 @@ def test_proofs_outside_the_log_are_refused(store: LogStore) -> None:
         store.consistency_proof(1, 3)
     with pytest.raises(StoreError):
         store.root(3)
+
+
+def test_threads_sharing_a_store_see_consistent_roots(store: LogStore) -> None:
+    import threading  # noqa: PLC0415
+
+    errors: list[BaseException] = []
+    roots: list[tuple[int, bytes]] = []
+
+    def writer(offset: int) -> None:
+        try:
+            for n in range(offset, offset + 200, 10):
+                store.append([prepared(n + i) for i in range(10)])
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    def reader() -> None:
+        try:
+            for _ in range(300):
+                size = store.size
+                roots.append((size, store.root(size)))
+                store.seal()
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=writer, args=(o,)) for o in (0, 1000)]
+    threads.append(threading.Thread(target=reader))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert store.size == 400
+    leaves = _leaves(store)
+    for size, root in roots:
+        assert root == mth(leaves[:size])
+    for checkpoint in store.checkpoints():
+        assert checkpoint.root == mth(leaves[: checkpoint.size])
