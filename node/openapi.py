@@ -1,0 +1,180 @@
+"""The OpenAPI 3.1 description of the node's HTTP API, served at /v1/openapi.json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["message"],
+            "properties": {
+                "message": {"type": "string", "description": "One line naming the fault."},
+                "field": {"type": ["string", "null"], "description": "The member at fault."},
+                "item": {"type": ["integer", "null"], "description": "Index in a batch."},
+            },
+        }
+    },
+}
+
+_RECEIPT = {
+    "type": "object",
+    "required": ["record_id", "index", "leaf_hash", "accepted_at", "duplicate"],
+    "properties": {
+        "record_id": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+        "index": {"type": "integer", "minimum": 0},
+        "leaf_hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+        "accepted_at": {"type": "string", "format": "date-time"},
+        "duplicate": {"type": "boolean"},
+    },
+}
+
+_SUBMISSION = {
+    "type": "object",
+    "required": ["record", "salt", "signature"],
+    "additionalProperties": False,
+    "properties": {
+        "record": {"type": "object", "description": "A record (see `evanchor schema`)."},
+        "salt": {"type": "string", "pattern": "^(0x)?[0-9a-fA-F]{64}$"},
+        "signature": {
+            "type": "string",
+            "pattern": "^(0x)?[0-9a-fA-F]{130}$",
+            "description": "EIP-712 signature over the commitment (PROTOCOL.md §8).",
+        },
+    },
+}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return _json({"$ref": "#/components/schemas/Error"}, description)
+
+
+OBJECT = {"type": "object"}
+RECORD_ID = {
+    "name": "record_id",
+    "in": "path",
+    "required": True,
+    "description": "The record id, or a unique prefix of at least 8 hex digits.",
+    "schema": {"type": "string", "pattern": "^[0-9a-fA-F]{8,64}$"},
+}
+
+OPENAPI: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "evanchor node API",
+        "version": "1",
+        "description": "Submit signed evidence records, follow them until anchored, fetch and "
+        "verify proof bundles. Errors are JSON with a one-line message naming the field.",
+    },
+    "paths": {
+        "/v1/records": {
+            "post": {
+                "summary": "Submit one signed record, or a batch (all or nothing).",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "oneOf": [
+                                    {"$ref": "#/components/schemas/Submission"},
+                                    {
+                                        "type": "object",
+                                        "required": ["submissions"],
+                                        "properties": {
+                                            "submissions": {
+                                                "type": "array",
+                                                "maxItems": 1000,
+                                                "items": {
+                                                    "$ref": "#/components/schemas/Submission"
+                                                },
+                                            }
+                                        },
+                                    },
+                                ]
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "201": _json(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "receipts": {
+                                    "type": "array",
+                                    "items": {"$ref": "#/components/schemas/Receipt"},
+                                }
+                            },
+                        },
+                        "Durably appended (or already in the log: `duplicate`).",
+                    ),
+                    "400": _error("Malformed JSON, schema violation or bad signature."),
+                    "413": _error("Body larger than the limit; refused before parsing."),
+                },
+            }
+        },
+        "/v1/records/{record_id}": {
+            "get": {
+                "summary": "A record's receipt and status: accepted, sealed or anchored.",
+                "parameters": [RECORD_ID],
+                "responses": {
+                    "200": _json(OBJECT, "Receipt, checkpoint and anchor."),
+                    "404": _error("No such record."),
+                },
+            }
+        },
+        "/v1/records/{record_id}/bundle": {
+            "get": {
+                "summary": "The record's proof bundle, once its checkpoint is anchored.",
+                "parameters": [RECORD_ID],
+                "responses": {
+                    "200": _json(OBJECT, "Proof bundle v1 (PROTOCOL.md §5)."),
+                    "404": _error("No such record."),
+                    "409": _error("Not anchored yet."),
+                },
+            }
+        },
+        "/v1/verify": {
+            "post": {
+                "summary": "Verify an uploaded proof bundle (offline checks).",
+                "requestBody": {"required": True, "content": {"application/json": {}}},
+                "responses": {
+                    "200": _json(OBJECT, "The step-by-step report; `valid` says the verdict."),
+                    "400": _error("Not JSON."),
+                },
+            }
+        },
+        "/v1/checkpoints": {
+            "get": {
+                "summary": "Every sealed checkpoint and its anchoring state.",
+                "responses": {"200": _json({"type": "array"}, "Checkpoints, oldest first.")},
+            }
+        },
+        "/v1/anchors": {
+            "get": {
+                "summary": "Every confirmed anchor.",
+                "responses": {"200": _json({"type": "array"}, "Anchors, oldest first.")},
+            }
+        },
+        "/v1/status": {
+            "get": {
+                "summary": "Log, chain and anchoring status, with anchor delay figures.",
+                "responses": {"200": _json(OBJECT, "Status.")},
+            }
+        },
+        "/v1/health": {
+            "get": {
+                "summary": "Liveness.",
+                "responses": {"200": _json(OBJECT, '`{"status": "ok"}`')},
+            }
+        },
+    },
+    "components": {"schemas": {"Error": _ERROR, "Receipt": _RECEIPT, "Submission": _SUBMISSION}},
+}

@@ -1,0 +1,181 @@
+"""The node's operations, independent of HTTP: submit, receipts and status, bundles, listing.
+
+The HTTP API (`api.py`) and tests call these; chain and anchoring details come in through
+the constructor (an agency lookup, the signing domain, a bundle builder for anchored
+checkpoints), so a log-only node and an anchoring node share all of it.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from evanchor.anchor.bundle import build_bundle
+from evanchor.anchor.checkpoint import Checkpoint
+from evanchor.anchor.errors import EvanchorError
+from evanchor.anchor.home import NodeConfig
+from evanchor.anchor.ingest import prepare_record
+from evanchor.anchor.input_errors import InputError
+from evanchor.anchor.signing import SigningDomain
+from evanchor.anchor.store import LogStore, PreparedRecord, Receipt, RecordNotFound
+from evanchor.anchor.submission import (
+    AgencyLookup,
+    SubmissionInvalid,
+    check_submission,
+    is_submission,
+    parse_submission,
+)
+from evanchor.node.committer import GroupCommitter
+
+MAX_RECORDS_PER_REQUEST = 1000
+"""A batch request holds at most this many submissions (with 64 KiB records, 64 MiB)."""
+
+AnchoredBundle = Callable[[LogStore, int, Checkpoint], dict[str, Any]]
+"""Builds the bundle of a record against an anchored checkpoint (anchor section filled)."""
+
+
+class NotAnchoredYet(EvanchorError):
+    def __init__(self, record_id: str, status: str) -> None:
+        super().__init__(f"record {record_id} is {status}, not anchored yet; try again later")
+        self.status = status
+
+
+class BatchInvalid(EvanchorError):
+    """One submission of a batch is invalid; nothing of the batch was written."""
+
+    def __init__(self, item: int, error: InputError) -> None:
+        super().__init__(f"item {item}: {error.detail()}")
+        self.item = item
+        self.error = error
+
+
+class NodeService:
+    def __init__(
+        self,
+        store: LogStore,
+        config: NodeConfig,
+        committer: GroupCommitter,
+        *,
+        domain: SigningDomain | None = None,
+        agency_of: AgencyLookup | None = None,
+        anchored_bundle: AnchoredBundle | None = None,
+    ) -> None:
+        if config.requires_signatures and (domain is None or agency_of is None):
+            raise ValueError("an anchoring node needs its signing domain and agency registry")
+        self.store = store
+        self.config = config
+        self.committer = committer
+        self.domain = domain
+        self._separator = None if domain is None else domain.separator
+        self._agency_of = agency_of
+        self._anchored_bundle = anchored_bundle
+        self.started_at = datetime.now(UTC)
+
+    # -- submitting ------------------------------------------------------------------------
+
+    def check(self, obj: Any) -> PreparedRecord:
+        """Validate one submission (or, on a log-only node, one bare record)."""
+        if not isinstance(obj, dict):
+            raise SubmissionInvalid("(submission)", "expected a JSON object")
+        if self._separator is None or self._agency_of is None:
+            if is_submission(obj):
+                raise SubmissionInvalid(
+                    "signature", "this node anchors nowhere, so it cannot check signatures"
+                )
+            return prepare_record(obj)
+        if not is_submission(obj):
+            raise SubmissionInvalid(
+                "signature", "unsigned record: submit {record, salt, signature} (see PROTOCOL.md)"
+            )
+        return check_submission(parse_submission(obj), self._separator, self._agency_of)
+
+    async def submit(self, objects: list[Any]) -> list[Receipt]:
+        """All or nothing: every submission is checked before any is appended."""
+        prepared: list[PreparedRecord] = []
+        for item, obj in enumerate(objects):
+            try:
+                prepared.append(self.check(obj))
+            except InputError as error:
+                raise BatchInvalid(item, error) from None
+        return await self.committer.append(prepared)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def _index(self, record_id: str) -> tuple[bytes, int]:
+        full = self.store.find_record_id(record_id)
+        index = self.store.index_of(full)
+        if index is None:  # pragma: no cover - find_record_id found it
+            raise RecordNotFound(record_id)
+        return full, index
+
+    def covering_checkpoint(self, index: int) -> Checkpoint | None:
+        """The first checkpoint that includes leaf `index`."""
+        checkpoints = self.store.checkpoints()
+        position = bisect.bisect_right([c.size for c in checkpoints], index)
+        return checkpoints[position] if position < len(checkpoints) else None
+
+    def _anchor(self, checkpoint: Checkpoint) -> dict[str, Any] | None:
+        state = self.store.anchor_state(checkpoint.seq)
+        return state if state is not None and state.get("state") == "confirmed" else None
+
+    def record_status(self, record_id: str) -> dict[str, Any]:
+        full, index = self._index(record_id)
+        stored = self.store.record(index)
+        checkpoint = self.covering_checkpoint(index)
+        anchor = None if checkpoint is None else self._anchor(checkpoint)
+        status = "accepted" if checkpoint is None else ("anchored" if anchor else "sealed")
+        return {
+            "record_id": full.hex(),
+            "index": index,
+            "leaf_hash": stored.leaf_hash.hex(),
+            "accepted_at": stored.envelope["accepted_at"],
+            "status": status,
+            "checkpoint": None if checkpoint is None else checkpoint.as_json(),
+            "anchor": anchor,
+        }
+
+    def bundle(self, record_id: str) -> dict[str, Any]:
+        status = self.record_status(record_id)
+        checkpoint = self.covering_checkpoint(status["index"])
+        if self.config.chain is None:
+            if checkpoint is None:
+                raise NotAnchoredYet(status["record_id"], "not sealed yet")
+            return build_bundle(self.store, status["index"], checkpoint=checkpoint)
+        if status["status"] != "anchored" or checkpoint is None or self._anchored_bundle is None:
+            raise NotAnchoredYet(status["record_id"], status["status"])
+        return self._anchored_bundle(self.store, status["index"], checkpoint)
+
+    def checkpoints(self) -> list[dict[str, Any]]:
+        return [
+            {**c.as_json(), "anchor": self.store.anchor_state(c.seq)}
+            for c in self.store.checkpoints()
+        ]
+
+    def anchors(self) -> list[dict[str, Any]]:
+        out = []
+        for checkpoint in self.store.checkpoints():
+            anchor = self._anchor(checkpoint)
+            if anchor is not None:
+                out.append({"checkpoint": checkpoint.as_json(), "anchor": anchor})
+        return out
+
+    def status(self) -> dict[str, Any]:
+        latest = self.store.latest_checkpoint()
+        unsealed, oldest = self.store.unsealed()
+        pending = [c.seq for c in self.store.checkpoints() if self._anchor(c) is None]
+        return {
+            "log": {
+                "size": self.store.size,
+                "root": self.store.root().hex(),
+                "checkpoints": self.store.checkpoint_count,
+                "latest_checkpoint": None if latest is None else latest.as_json(),
+                "unsealed": unsealed,
+                "oldest_unsealed_at": None if oldest is None else oldest.isoformat(),
+            },
+            "chain": None if self.config.chain is None else self.config.chain.as_json(),
+            "anchoring": {"pending_checkpoints": pending},
+            "seal_policy": self.config.as_json()["seal_policy"],
+            "started_at": self.started_at.isoformat(),
+        }

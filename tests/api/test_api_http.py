@@ -1,0 +1,224 @@
+"""The node's HTTP API on a real aiohttp server, over a real LevelDB log."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from evanchor.anchor.home import ChainConfig, NodeConfig
+from evanchor.anchor.signing import SigningDomain, address_of
+from evanchor.anchor.store import LogStore
+from evanchor.anchor.submission import sign_record
+from evanchor.node.api import MAX_REQUEST_BYTES, create_api_app
+from evanchor.node.committer import GroupCommitter
+from evanchor.node.service import NodeService
+
+from conftest import numbered_record
+
+AGENCY_KEY = bytes.fromhex("4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318")
+STRANGER_KEY = bytes.fromhex("22" * 32)
+CHAIN = ChainConfig(
+    mode="external",
+    rpc_url="http://127.0.0.1:1",
+    chain_id=7107,
+    contract="0x" + "ab" * 20,
+    writer="0x" + "cd" * 20,
+)
+DOMAIN = SigningDomain(CHAIN.chain_id, CHAIN.contract)
+AGENCY = numbered_record(0)["agency"]
+
+Scenario = Callable[[TestClient[Any, Any], NodeService], Awaitable[None]]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[LogStore]:
+    with LogStore(tmp_path / "log", create=True) as opened:
+        yield opened
+
+
+def run_api(store: LogStore, scenario: Scenario, *, signed: bool = True) -> None:
+    registry = {address_of(AGENCY_KEY): AGENCY}
+
+    async def main() -> None:
+        with ThreadPoolExecutor(max_workers=2) as executor:
+            committer = GroupCommitter(store, executor)
+            committer.start()
+            service = NodeService(
+                store,
+                NodeConfig(chain=CHAIN if signed else None),
+                committer,
+                domain=DOMAIN if signed else None,
+                agency_of=registry.get if signed else None,
+            )
+            async with TestClient(TestServer(create_api_app(service))) as client:
+                await scenario(client, service)
+            await committer.stop()
+
+    asyncio.run(main())
+
+
+def signed(n: int, key: bytes = AGENCY_KEY) -> dict[str, Any]:
+    return sign_record(numbered_record(n, case=f"K{n % 3}"), key, DOMAIN.separator)
+
+
+def test_submit_one_and_a_batch_then_read_status(store: LogStore) -> None:
+    async def scenario(client: TestClient[Any, Any], service: NodeService) -> None:
+        response = await client.post("/v1/records", json=signed(0))
+        assert response.status == 201
+        receipt = (await response.json())["receipts"][0]
+        assert receipt["index"] == 0
+        response = await client.post(
+            "/v1/records", json={"submissions": [signed(i) for i in range(1, 6)]}
+        )
+        assert response.status == 201
+        assert [r["index"] for r in (await response.json())["receipts"]] == [1, 2, 3, 4, 5]
+        again = await client.post("/v1/records", json=signed(0))
+        assert again.status == 200
+        assert (await again.json())["receipts"][0]["duplicate"] is True
+        status = await (await client.get(f"/v1/records/{receipt['record_id'][:12]}")).json()
+        assert status["status"] == "accepted"
+        assert status["index"] == 0
+        service.store.seal()
+        status = await (await client.get(f"/v1/records/{receipt['record_id']}")).json()
+        assert status["status"] == "sealed"
+        bundle = await client.get(f"/v1/records/{receipt['record_id']}/bundle")
+        assert bundle.status == 409
+        assert "not anchored yet" in (await bundle.json())["error"]["message"]
+        checkpoints = await (await client.get("/v1/checkpoints")).json()
+        assert [c["size"] for c in checkpoints] == [6]
+        node_status = await (await client.get("/v1/status")).json()
+        assert node_status["log"]["size"] == 6
+        assert node_status["anchoring"]["pending_checkpoints"] == [0]
+
+    run_api(store, scenario)
+    assert store.size == 6
+
+
+def test_concurrent_requests_share_synced_writes(store: LogStore) -> None:
+    async def scenario(client: TestClient[Any, Any], _: NodeService) -> None:
+        responses = await asyncio.gather(
+            *(client.post("/v1/records", json=signed(i)) for i in range(60))
+        )
+        indices = sorted([(await r.json())["receipts"][0]["index"] for r in responses])
+        assert indices == list(range(60))
+
+    run_api(store, scenario)
+    assert store.size == 60
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "field", "fragment"),
+    [
+        (b"{not json", 400, None, "malformed JSON"),
+        (b'{"a": 1, "a": 2}', 400, None, "duplicate"),
+        (b"[1, 2]", 400, None, "object"),
+        (b'{"record": {}, "salt": "00", "signature": "00"}', 400, "salt", "64 hex"),
+        (
+            json.dumps(numbered_record(1)).encode(),
+            400,
+            "signature",
+            "unsigned record",
+        ),
+    ],
+)
+def test_bad_requests_get_a_json_error_naming_the_field(
+    store: LogStore, body: bytes, status: int, field: str | None, fragment: str
+) -> None:
+    async def scenario(client: TestClient[Any, Any], _: NodeService) -> None:
+        response = await client.post(
+            "/v1/records", data=body, headers={"Content-Type": "application/json"}
+        )
+        assert response.status == status
+        error = (await response.json())["error"]
+        assert fragment.lower() in error["message"].lower()
+        if field is not None:
+            assert error["field"] == field
+
+    run_api(store, scenario)
+    assert store.size == 0
+
+
+def test_a_bad_item_rejects_the_whole_batch(store: LogStore) -> None:
+    async def scenario(client: TestClient[Any, Any], _: NodeService) -> None:
+        batch = [signed(1), signed(2, key=STRANGER_KEY), signed(3)]
+        bad_field = signed(4)
+        bad_field["record"] = {**bad_field["record"], "event": "telepathy"}
+        for items, item, field in ((batch, 1, "signature"), ([bad_field], 0, "record.event")):
+            response = await client.post("/v1/records", json={"submissions": items})
+            assert response.status == 400
+            error = (await response.json())["error"]
+            assert error["item"] == item
+            assert error["field"] == field
+
+    run_api(store, scenario)
+    assert store.size == 0
+
+
+def test_oversize_body_is_refused_before_parsing(store: LogStore) -> None:
+    async def scenario(client: TestClient[Any, Any], _: NodeService) -> None:
+        response = await client.post(
+            "/v1/records",
+            data=io.BytesIO(b"x" * (MAX_REQUEST_BYTES + 1)),
+            headers={"Content-Type": "application/json"},
+        )
+        assert response.status == 413
+        assert "larger than" in (await response.json())["error"]["message"]
+
+    run_api(store, scenario)
+
+
+def test_unknown_record_and_unknown_path(store: LogStore) -> None:
+    async def scenario(client: TestClient[Any, Any], _: NodeService) -> None:
+        response = await client.get("/v1/records/deadbeefdeadbeef")
+        assert response.status == 404
+        assert "no record" in (await response.json())["error"]["message"]
+        response = await client.get("/v1/nothing")
+        assert response.status == 404
+
+    run_api(store, scenario)
+
+
+def test_log_only_node_takes_bare_records_and_serves_sealed_bundles(store: LogStore) -> None:
+    async def scenario(client: TestClient[Any, Any], service: NodeService) -> None:
+        response = await client.post("/v1/records", json=numbered_record(1))
+        assert response.status == 201
+        record_id = (await response.json())["receipts"][0]["record_id"]
+        service.store.seal()
+        bundle = await (await client.get(f"/v1/records/{record_id}/bundle")).json()
+        report = await (await client.post("/v1/verify", json=bundle)).json()
+        assert report["valid"] is True
+        bundle["salt"] = "00" * 32
+        report = await (await client.post("/v1/verify", json=bundle)).json()
+        assert report["valid"] is False
+        assert report["steps"][-1]["step"] == "commitment"
+
+    run_api(store, scenario, signed=False)
+
+
+def test_openapi_document_lists_every_route(store: LogStore) -> None:
+    async def scenario(client: TestClient[Any, Any], _: NodeService) -> None:
+        document = await (await client.get("/v1/openapi.json")).json()
+        assert document["openapi"].startswith("3.1")
+        app_routes = {
+            r.resource.canonical
+            for r in client.server.app.router.routes()  # type: ignore[union-attr]
+            if r.resource is not None
+        }
+        assert set(document["paths"]) | {"/v1/openapi.json"} == app_routes
+
+    run_api(store, scenario)
+
+
+def test_health(store: LogStore) -> None:
+    async def scenario(client: TestClient[Any, Any], _: NodeService) -> None:
+        assert (await (await client.get("/v1/health")).json())["status"] == "ok"
+
+    run_api(store, scenario)
