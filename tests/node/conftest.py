@@ -7,11 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from chain_helpers import Actors, make_actors, make_genesis
 
 from evanchor.node.chain import EmbeddedChain
 from evanchor.node.datadir import init_data_dir, open_chain
 from evanchor.node.genesis import Genesis
+
+from chain_helpers import Actors, make_actors, make_genesis
 
 
 @pytest.fixture

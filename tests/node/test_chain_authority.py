@@ -5,12 +5,13 @@ from __future__ import annotations
 import time
 
 import pytest
-from chain_helpers import Actors, make_genesis, signed_tx
 from eth_keys.datatypes import PrivateKey
 
 from evanchor.node import clique
 from evanchor.node.chain import EmbeddedChain
 from evanchor.node.errors import BlockRejected, SealerNotAuthority
+
+from chain_helpers import Actors, make_genesis, signed_tx
 
 
 def _sync(nodes: list[EmbeddedChain], leader: EmbeddedChain) -> None:

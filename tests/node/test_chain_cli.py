@@ -6,13 +6,14 @@ import json
 import stat
 from pathlib import Path
 
-from chain_helpers import Actors, address_of, rpc, signed_tx, start_node, wait_for_receipt
 from click.testing import CliRunner
 
 from evanchor.cli.chain import chain as chain_group
 from evanchor.node.datadir import open_chain
 from evanchor.node.genesis import read_genesis
 from evanchor.node.keys import load_key, write_raw_key
+
+from chain_helpers import Actors, address_of, rpc, signed_tx, start_node, wait_for_receipt
 
 
 def invoke(*args: str) -> tuple[int, str]:

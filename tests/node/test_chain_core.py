@@ -6,17 +6,6 @@ import time
 from pathlib import Path
 
 import pytest
-from chain_helpers import (
-    CHAIN_ID,
-    REVERT_RUNTIME,
-    STORE_AND_LOG_INIT,
-    Actors,
-    address_of,
-    init_code_for,
-    make_genesis,
-    seal_transfers,
-    signed_tx,
-)
 from eth_keys.datatypes import PrivateKey
 from eth_typing import Address
 
@@ -37,6 +26,18 @@ from evanchor.node.errors import (
 )
 from evanchor.node.genesis import Genesis, write_genesis
 from evanchor.node.kvstore import MemoryKV
+
+from chain_helpers import (
+    CHAIN_ID,
+    REVERT_RUNTIME,
+    STORE_AND_LOG_INIT,
+    Actors,
+    address_of,
+    init_code_for,
+    make_genesis,
+    seal_transfers,
+    signed_tx,
+)
 
 
 def test_genesis_lists_the_authorities_and_funds_accounts(

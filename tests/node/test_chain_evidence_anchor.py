@@ -17,14 +17,6 @@ from typing import Any
 
 import pytest
 import rlp
-from chain_helpers import (
-    NodeProcess,
-    make_actors,
-    make_genesis,
-    start_node,
-    verify_trie_proof,
-    web3_for,
-)
 from eth_account.signers.local import LocalAccount
 from eth_hash.auto import keccak
 from web3 import Web3
@@ -34,6 +26,15 @@ from web3.exceptions import ContractCustomError
 from evanchor.anchor.merkle import consistency_proof, leaf_hash, root_hash
 from evanchor.contracts.artifacts import load_artifact
 from evanchor.node.datadir import init_data_dir
+
+from chain_helpers import (
+    NodeProcess,
+    make_actors,
+    make_genesis,
+    start_node,
+    verify_trie_proof,
+    web3_for,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 # ERC-7201 namespace of EvidenceAnchor's storage (contracts/src/EvidenceAnchor.sol).

@@ -6,7 +6,6 @@ import io
 from pathlib import Path
 
 import pytest
-from chain_helpers import Actors, seal_transfers
 from click.testing import CliRunner
 
 from evanchor.cli.chain import chain as chain_group
@@ -16,6 +15,8 @@ from evanchor.node.errors import ExportFormatError, ReplayMismatch
 from evanchor.node.export import export_blocks, read_items, replay
 from evanchor.node.genesis import Genesis
 from evanchor.node.leveldb import LevelDB
+
+from chain_helpers import Actors, seal_transfers
 
 BLOCKS = 6
 

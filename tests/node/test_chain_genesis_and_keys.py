@@ -7,12 +7,13 @@ import stat
 from pathlib import Path
 
 import pytest
-from chain_helpers import Actors
 
 from evanchor.node.datadir import init_data_dir, open_chain
 from evanchor.node.errors import DataDirError, GenesisError, KeyFileError
 from evanchor.node.genesis import Genesis, read_genesis, write_genesis
 from evanchor.node.keys import generate_key, load_key, write_keystore, write_raw_key
+
+from chain_helpers import Actors
 
 
 def test_genesis_round_trips(tmp_path: Path, genesis: Genesis) -> None:

@@ -8,11 +8,12 @@ import time
 from pathlib import Path
 
 import requests
-from chain_helpers import Actors, rpc, signed_tx, start_node, wait_for_receipt
 
 from evanchor.node.chain import EmbeddedChain
 from evanchor.node.datadir import open_chain
 from evanchor.node.export import export_blocks, replay
+
+from chain_helpers import Actors, rpc, signed_tx, start_node, wait_for_receipt
 
 KILL_ROUNDS = 3
 TRANSACTIONS_PER_ROUND = 400

@@ -6,12 +6,13 @@ import json
 from typing import Any
 
 import pytest
-from chain_helpers import Actors, signed_tx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from evanchor.node.chain import EmbeddedChain
 from evanchor.node.rpc import RpcContext, handle_payload, supported_methods
+
+from chain_helpers import Actors, signed_tx
 
 
 @pytest.fixture

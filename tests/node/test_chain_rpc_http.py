@@ -9,6 +9,12 @@ from pathlib import Path
 import pytest
 import requests
 import rlp
+from eth_hash.auto import keccak
+from web3 import Web3
+from web3.exceptions import Web3RPCError
+
+from evanchor.node.datadir import init_data_dir
+
 from chain_helpers import (
     CHAIN_ID,
     REVERT_RUNTIME,
@@ -26,11 +32,6 @@ from chain_helpers import (
     wait_for_receipt,
     web3_for,
 )
-from eth_hash.auto import keccak
-from web3 import Web3
-from web3.exceptions import Web3RPCError
-
-from evanchor.node.datadir import init_data_dir
 
 
 @pytest.fixture(scope="module")

@@ -9,10 +9,11 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from chain_helpers import Actors, make_genesis, signed_tx
 
 from evanchor.node.chain import EmbeddedChain
 from evanchor.node.rpc_http import RPC_CONTEXT, SEALER, setup_rpc
+
+from chain_helpers import Actors, make_genesis, signed_tx
 
 WAIT_SECONDS = 20.0
 
