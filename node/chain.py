@@ -460,12 +460,16 @@ class EmbeddedChain:
         """Earliest Unix second the next block may carry (parent + Clique period)."""
         return self.head.timestamp + self.genesis.period
 
-    def seal_block(self, *, allow_empty: bool = False) -> BlockAPI | None:
+    def seal_block(
+        self, *, allow_empty: bool = False, max_transactions: int | None = None
+    ) -> BlockAPI | None:
         """Seal the executable pooled transactions into the next block; return it.
 
-        Returns None when there is nothing to seal (and `allow_empty` is false) or the
-        period since the parent has not yet passed (see `next_seal_time`). Raises
-        `NoSealerKey` or `SealerNotAuthority` when this node may not seal.
+        At most `max_transactions` go in (default: as many as the gas limit allows); the
+        rest wait for the next block. Returns None when there is nothing to seal (and
+        `allow_empty` is false) or the period since the parent has not yet passed (see
+        `next_seal_time`). Raises `NoSealerKey` or `SealerNotAuthority` when this node
+        may not seal.
         """
         key = self._require_key()
         sealer = bytes(key.public_key.to_canonical_address())
@@ -477,6 +481,8 @@ class EmbeddedChain:
         if now < self.next_seal_time():
             return None
         candidates = self._pool.executable(lambda address: self.nonce(address, parent))
+        if max_transactions is not None:
+            candidates = candidates[:max_transactions]
         if not candidates and not allow_empty:
             return None
         number = parent.block_number + 1

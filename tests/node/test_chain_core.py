@@ -88,6 +88,17 @@ def test_many_transactions_share_one_block(chain: EmbeddedChain, actors: Actors)
     assert chain.nonce(address_of(actors.writer)) == 20
 
 
+def test_a_block_takes_at_most_max_transactions(chain: EmbeddedChain, actors: Actors) -> None:
+    for nonce in range(5):
+        chain.add_transaction(signed_tx(actors.writer, nonce))
+    first = chain.seal_block(max_transactions=3)
+    assert first is not None
+    assert [tx.nonce for tx in first.transactions] == [0, 1, 2]
+    rest = chain.seal_block(max_transactions=3)
+    assert rest is not None
+    assert [tx.nonce for tx in rest.transactions] == [3, 4]
+
+
 def test_out_of_order_nonces_wait_for_the_gap(chain: EmbeddedChain, actors: Actors) -> None:
     chain.add_transaction(signed_tx(actors.writer, 1))
     assert chain.seal_block() is None
