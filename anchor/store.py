@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 import struct
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -256,11 +256,15 @@ class LogStore:
         heads: dict[str, int] = {}
         frontier = list(self._frontier)
         size = self._size
+        stored_ids = self._get_in_key_order(b"i:" + record.record_id for record in records)
+        stored_heads = self._get_in_key_order(b"h:" + _case_key(record.case) for record in records)
         with self._db.write_batch(transaction=True, sync=True) as batch:
             for record in records:
-                earlier = batch_ids.get(record.record_id) or self._existing_receipt(
-                    record.record_id
-                )
+                earlier = batch_ids.get(record.record_id)
+                if earlier is None:
+                    raw_index = stored_ids.get(b"i:" + record.record_id)
+                    if raw_index is not None:
+                        earlier = self._stored_receipt(record.record_id, raw_index)
                 if earlier is not None:
                     receipts.append(
                         Receipt(
@@ -276,7 +280,7 @@ class LogStore:
                 case_key = _case_key(record.case)
                 prev = heads.get(record.case)
                 if prev is None:
-                    raw_head = self._db.get(b"h:" + case_key)
+                    raw_head = stored_heads.get(b"h:" + case_key)
                     prev = None if raw_head is None else int(_U64.unpack(raw_head)[0])
                 envelope = LeafEnvelope(
                     commitment=record.commitment,
@@ -323,12 +327,24 @@ class LogStore:
             batch.put(b"n:" + bytes([level]) + _u64(position), current)
         frontier.append((level, current))
 
-    def _existing_receipt(self, record_id: bytes) -> Receipt | None:
-        raw = self._db.get(b"i:" + record_id)
-        if raw is None:
-            return None
-        index = int(_U64.unpack(raw)[0])
-        envelope = json.loads(self._db.get(b"l:" + bytes(raw)))
+    def _get_in_key_order(self, keys: Iterable[bytes]) -> dict[bytes, bytes]:
+        """The value of each of `keys` that the log holds, read in key order.
+
+        Record ids are hashes, so a batch's `i:` keys arrive in random order; read sorted,
+        neighbouring keys are found in the table blocks LevelDB has just read, which makes
+        a batch's lookups about twice as fast (benchmarks/ingest.py, append stage).
+        """
+        found: dict[bytes, bytes] = {}
+        for key in sorted(set(keys)):
+            raw = self._db.get(key)
+            if raw is not None:
+                found[key] = raw
+        return found
+
+    def _stored_receipt(self, record_id: bytes, raw_index: bytes) -> Receipt:
+        """The receipt of a record already in the log at `raw_index`, marked duplicate."""
+        index = int(_U64.unpack(raw_index)[0])
+        envelope = json.loads(self._db.get(b"l:" + bytes(raw_index)))
         return Receipt(record_id, index, self.leaf_hash(index), envelope["accepted_at"], True)
 
     # -- records and cases -----------------------------------------------------------------
