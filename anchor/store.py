@@ -388,6 +388,21 @@ class LogStore:
             signature=self._db.get(b"g:" + key),
         )
 
+    def raw_entry(
+        self, index: int
+    ) -> tuple[bytes | None, bytes | None, bytes | None, bytes | None]:
+        """(leaf, record, salt, signature) exactly as stored, each None if absent.
+
+        For the audit, which must see the store as it is, not as `record` would assume.
+        """
+        key = _u64(index)
+        return (
+            self._db.get(b"l:" + key),
+            self._db.get(b"r:" + key),
+            self._db.get(b"s:" + key),
+            self._db.get(b"g:" + key),
+        )
+
     def case_indices(self, case: str) -> list[int]:
         prefix = b"c:" + _case_key(case)
         return [
