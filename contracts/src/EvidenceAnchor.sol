@@ -21,6 +21,12 @@ import {AccessControlDefaultAdminRules} from
  * `RoleGranted`/`RoleRevoked` event. The admin cannot anchor unless it also holds the writer
  * role.
  *
+ * The admin also keeps the registry of agencies, the firms whose signing keys may submit
+ * records: {registerAgency} gives an address {AGENCY_ROLE} together with the agency's
+ * 18-character Unified Social Credit Code, {revokeAgency} takes both away. A verifier asks
+ * {agencyCreditCode} at a block (an `eth_call` at that block) whether a signer was registered,
+ * and for which agency, at that time.
+ *
  * Tree conventions (RFC 9162 §2.1, SHA-256): leaf hash `SHA-256(0x00 || leaf)`, interior node
  * `SHA-256(0x01 || left || right)`. The contract only ever sees leaf hashes and node hashes.
  */
@@ -38,10 +44,18 @@ contract EvidenceAnchor is AccessControlDefaultAdminRules {
     /// @custom:storage-location erc7201:evanchor.storage.EvidenceAnchor
     struct EvidenceAnchorStorage {
         mapping(address writer => Checkpoint[]) logs;
+        mapping(address agency => string creditCode) agencyCodes;
     }
 
     /// @notice The role an account needs to anchor checkpoints of its own log.
     bytes32 public constant WRITER_ROLE = keccak256("WRITER_ROLE");
+
+    /// @notice The role of a registered agency's signing address; given and taken only with
+    /// the agency's credit code, by {registerAgency} and {revokeAgency}.
+    bytes32 public constant AGENCY_ROLE = keccak256("AGENCY_ROLE");
+
+    /// @dev Length in bytes of a Unified Social Credit Code (GB 32100-2015), ASCII.
+    uint256 private constant _CREDIT_CODE_LENGTH = 18;
 
     // keccak256(abi.encode(uint256(keccak256("evanchor.storage.EvidenceAnchor")) - 1))
     //     & ~bytes32(uint256(0xff))   (ERC-7201)
@@ -50,6 +64,13 @@ contract EvidenceAnchor is AccessControlDefaultAdminRules {
 
     /// @notice `writer` anchored checkpoint number `index` of its log: tree `size`, `root`.
     event CheckpointAnchored(address indexed writer, uint256 indexed index, uint64 size, bytes32 root);
+
+    /// @notice `agency` is registered as the agency with Unified Social Credit Code
+    /// `creditCode` (again, if it was registered before).
+    event AgencyRegistered(address indexed agency, string creditCode);
+
+    /// @notice `agency` is no longer a registered agency.
+    event AgencyRevoked(address indexed agency);
 
     /// @dev The first checkpoint of a log must cover at least one leaf.
     error EvidenceAnchorEmptyCheckpoint(address writer);
@@ -72,6 +93,22 @@ contract EvidenceAnchor is AccessControlDefaultAdminRules {
     /// @dev `writer` has only `count` checkpoints, so there is none at `index`.
     error EvidenceAnchorCheckpointOutOfRange(address writer, uint256 index, uint256 count);
 
+    // The agency registry's errors carry no address: every address argument adds a copy of
+    // the 160-bit mask to the code, and past about 46 copies the optimizer computes the mask
+    // instead of pushing it, which costs `anchor` 24 gas more (docs/CONTRACT.md, Gas).
+
+    /// @dev A credit code is exactly 18 bytes; the one given has `length`.
+    error EvidenceAnchorInvalidCreditCode(uint256 length);
+
+    /// @dev The zero address cannot be an agency: failed signature recovery returns it.
+    error EvidenceAnchorZeroAgency();
+
+    /// @dev `agency` does not hold {AGENCY_ROLE}, so there is nothing to revoke.
+    error EvidenceAnchorAgencyNotRegistered(address agency);
+
+    /// @dev {AGENCY_ROLE} comes with a credit code: use {registerAgency}, not `grantRole`.
+    error EvidenceAnchorAgencyRequiresRegistration();
+
     /**
      * @notice Deploys the contract with `initialAdmin` as the only default admin.
      * @param initialDelay Seconds that must pass between starting and accepting a transfer of
@@ -85,6 +122,78 @@ contract EvidenceAnchor is AccessControlDefaultAdminRules {
     constructor(uint48 initialDelay, address initialAdmin)
         AccessControlDefaultAdminRules(initialDelay, initialAdmin)
     {}
+
+    /**
+     * @notice Registers `agency` as the signing address of the agency whose Unified Social
+     * Credit Code is `creditCode`, granting it {AGENCY_ROLE}.
+     * @param agency The address that recovers from the agency's EIP-712 record signatures.
+     * @param creditCode The agency's 18-character Unified Social Credit Code (its check
+     * character is verified off chain; the contract checks the length only).
+     *
+     * Registering an address again replaces its code. One code may be registered to several
+     * addresses: that is how an agency rotates its key (register the new address, then
+     * revoke the old one); records signed with either key verify while both are registered.
+     *
+     * Emits an {AgencyRegistered} event, and a `RoleGranted` event unless `agency` already
+     * held the role.
+     *
+     * Requirements:
+     *
+     * - the caller is the default admin.
+     * - `agency` is not the zero address.
+     * - `creditCode` is exactly 18 bytes long.
+     */
+    function registerAgency(address agency, string calldata creditCode)
+        external
+        onlyRole(DEFAULT_ADMIN_ROLE)
+    {
+        if (agency == address(0)) revert EvidenceAnchorZeroAgency();
+        if (bytes(creditCode).length != _CREDIT_CODE_LENGTH) {
+            revert EvidenceAnchorInvalidCreditCode(bytes(creditCode).length);
+        }
+        _getStorage().agencyCodes[agency] = creditCode;
+        _grantRole(AGENCY_ROLE, agency);
+        emit AgencyRegistered(agency, creditCode);
+    }
+
+    /**
+     * @notice Revokes the registration of `agency`: takes {AGENCY_ROLE} and forgets its code.
+     *
+     * Emits `RoleRevoked` and {AgencyRevoked}. The same happens when the admin calls
+     * `revokeRole(AGENCY_ROLE, agency)` or the agency calls `renounceRole` for itself.
+     *
+     * Requirements:
+     *
+     * - the caller is the default admin.
+     * - `agency` is registered.
+     */
+    function revokeAgency(address agency) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (!hasRole(AGENCY_ROLE, agency)) revert EvidenceAnchorAgencyNotRegistered(agency);
+        _revokeRole(AGENCY_ROLE, agency);
+    }
+
+    /**
+     * @notice The credit code `agency` is registered for; empty if it is not registered
+     * (never was, or was revoked). Never reverts.
+     * @dev Non-empty exactly when `agency` holds {AGENCY_ROLE}: the role is only granted by
+     * {registerAgency}, and every revocation clears the code.
+     */
+    function agencyCreditCode(address agency) external view returns (string memory) {
+        return _getStorage().agencyCodes[agency];
+    }
+
+    /**
+     * @notice Grants `role` to `account` (see {AccessControlDefaultAdminRules-grantRole}).
+     *
+     * Requirements:
+     *
+     * - `role` is not {AGENCY_ROLE}: an agency is registered with its code by
+     *   {registerAgency}.
+     */
+    function grantRole(bytes32 role, address account) public override {
+        if (role == AGENCY_ROLE) revert EvidenceAnchorAgencyRequiresRegistration();
+        super.grantRole(role, account);
+    }
 
     /**
      * @notice Anchors checkpoint (`size`, `root`) of the caller's log and returns its index.
@@ -406,6 +515,16 @@ contract EvidenceAnchor is AccessControlDefaultAdminRules {
     {
         assembly ("memory-safe") {
             g := f
+        }
+    }
+
+    /// @dev Every way {AGENCY_ROLE} is lost (`revokeAgency`, `revokeRole`, `renounceRole`)
+    /// forgets the agency's code and emits {AgencyRevoked}, so the code never outlives the role.
+    function _revokeRole(bytes32 role, address account) internal override returns (bool revoked) {
+        revoked = super._revokeRole(role, account);
+        if (revoked && role == AGENCY_ROLE) {
+            delete _getStorage().agencyCodes[account];
+            emit AgencyRevoked(account);
         }
     }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+
 from evm_harness import Deployment, new_deployment, running_anvil
 
 

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from evm_harness import GAS, WRITER_ROLE, Tree, checkpoint_tuple, deploy_anchor, revert_of, send
 from web3 import Web3
 from web3.contract import Contract
 from web3.logs import DISCARD
@@ -24,6 +23,8 @@ from evanchor.contracts.storage_layout import (
     checkpoint_slots,
     decode_checkpoint_slots,
 )
+
+from evm_harness import GAS, WRITER_ROLE, Tree, checkpoint_tuple, deploy_anchor, revert_of, send
 
 
 class AnvilLog:
@@ -142,3 +143,46 @@ def test_storage_slots_and_proofs_on_anvil(anvil_log: AnvilLog) -> None:
     assert values[0] == 2
     word0, word1 = (v.to_bytes(32, "big") for v in values[1:])
     assert tuple(decode_checkpoint_slots(word0, word1)) == checkpoint_tuple(log.contract, writer, 1)
+
+
+def test_agency_registry_on_anvil(anvil_log: AnvilLog) -> None:
+    # Registered, re-registered with the same code under a new key, revoked: each state is
+    # readable at its block through eth_call, which is how a verifier asks about block B.
+    log = anvil_log
+    functions = log.contract.functions
+    agency_role = functions.AGENCY_ROLE().call()
+    old_key, new_key = Account.create().address, Account.create().address
+    code = "91310115MA1K3TQ00E"
+    first = send(functions.registerAgency(old_key, code), log.admin)
+    rotated = send(functions.registerAgency(new_key, code), log.admin)
+    revoked = send(functions.revokeAgency(old_key), log.admin)
+    (registered_event,) = log.contract.events.AgencyRegistered().process_receipt(
+        first, errors=DISCARD
+    )
+    assert registered_event["args"] == {"agency": old_key, "creditCode": code}
+    (revoked_event,) = log.contract.events.AgencyRevoked().process_receipt(revoked, errors=DISCARD)
+    assert revoked_event["args"] == {"agency": old_key}
+    history = [
+        (
+            functions.agencyCreditCode(key).call(block_identifier=receipt["blockNumber"]),
+            functions.hasRole(agency_role, key).call(block_identifier=receipt["blockNumber"]),
+        )
+        for receipt in (first, rotated, revoked)
+        for key in (old_key, new_key)
+    ]
+    assert history == [
+        (code, True),
+        ("", False),
+        (code, True),
+        (code, True),
+        ("", False),
+        (code, True),
+    ]
+    assert revert_of(functions.registerAgency(new_key, code[:-1]), log.admin) == (
+        "EvidenceAnchorInvalidCreditCode",
+        (17,),
+    )
+    assert revert_of(functions.grantRole(agency_role, old_key), log.admin) == (
+        "EvidenceAnchorAgencyRequiresRegistration",
+        (),
+    )

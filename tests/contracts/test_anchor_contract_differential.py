@@ -14,6 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+from web3.contract import Contract
+
+from evanchor.anchor import merkle, verify
+from evanchor.anchor.errors import ProofError
+
 from evm_harness import (
     GAS,
     Tree,
@@ -23,13 +30,6 @@ from evm_harness import (
     revert_of,
     send,
 )
-from hypothesis import HealthCheck, event, given, settings
-from hypothesis import strategies as st
-from web3.contract import Contract
-
-from evanchor.anchor import merkle, verify
-from evanchor.anchor.errors import ProofError
-
 from vectorfiles import load
 
 UINT64 = range(1 << 64)

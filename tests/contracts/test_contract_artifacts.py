@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 from eth_utils.crypto import keccak
-from evm_harness import CONTRACTS_DIR
 
 from evanchor.anchor.errors import EvanchorError
 from evanchor.contracts.artifacts import (
@@ -18,6 +17,8 @@ from evanchor.contracts.artifacts import (
     read_artifact,
 )
 from evanchor.contracts.errors import ArtifactError, ArtifactMalformed, ArtifactNotFound
+
+from evm_harness import CONTRACTS_DIR
 
 ARTIFACT_FILE = CONTRACTS_DIR / "artifacts" / "EvidenceAnchor.json"
 
@@ -61,6 +62,10 @@ def test_fixed_abi_that_other_parts_build_against() -> None:
         "isAnchored(address,uint64,bytes32)": ("view", ["bool"]),
         "verifyInclusion(bytes32,uint64,uint64,bytes32[],bytes32)": ("pure", ["bool"]),
         "verifyConsistency(uint64,uint64,bytes32,bytes32,bytes32[])": ("pure", ["bool"]),
+        "AGENCY_ROLE()": ("view", ["bytes32"]),
+        "registerAgency(address,string)": ("nonpayable", []),
+        "revokeAgency(address)": ("nonpayable", []),
+        "agencyCreditCode(address)": ("view", ["string"]),
     }
     for name, (mutability, outputs) in expected.items():
         entry = functions[name]
@@ -96,6 +101,17 @@ def test_event_and_errors() -> None:
         ("size", "uint64", False),
         ("root", "bytes32", False),
     ]
+    registered, revoked = (
+        next(e for e in artifact.abi if e.get("name") == name)
+        for name in ("AgencyRegistered", "AgencyRevoked")
+    )
+    assert [(i["name"], i["type"], i["indexed"]) for i in registered["inputs"]] == [
+        ("agency", "address", True),
+        ("creditCode", "string", False),
+    ]
+    assert [(i["name"], i["type"], i["indexed"]) for i in revoked["inputs"]] == [
+        ("agency", "address", True),
+    ]
     errors = abi_entries(artifact, "error")
     ours = {name for name in errors if name.startswith("EvidenceAnchor")}
     assert ours == {
@@ -105,6 +121,10 @@ def test_event_and_errors() -> None:
         "EvidenceAnchorInconsistentCheckpoint(address,uint64,bytes32,uint64,bytes32)",
         "EvidenceAnchorNoCheckpoint(address)",
         "EvidenceAnchorCheckpointOutOfRange(address,uint256,uint256)",
+        "EvidenceAnchorInvalidCreditCode(uint256)",
+        "EvidenceAnchorZeroAgency()",
+        "EvidenceAnchorAgencyNotRegistered(address)",
+        "EvidenceAnchorAgencyRequiresRegistration()",
     }
     assert "AccessControlUnauthorizedAccount(address,bytes32)" in errors
 

@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from evm_harness import ANVIL, CAST, CONTRACTS_DIR, REPO_ROOT, require_tool
 
 ARTIFACTS = [

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from eth_utils.crypto import keccak
-from evm_harness import Deployment, Tree, checkpoint_tuple, send
 
 from evanchor.anchor.errors import EvanchorError
 from evanchor.contracts.errors import StorageLayoutError
@@ -16,6 +15,8 @@ from evanchor.contracts.storage_layout import (
     decode_checkpoint_slots,
     erc7201_slot,
 )
+
+from evm_harness import Deployment, Tree, checkpoint_tuple, send
 
 WORD = 32
 
