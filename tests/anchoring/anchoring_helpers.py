@@ -1,0 +1,72 @@
+"""Chains for the anchoring tests, real ones only.
+
+- `tester`: a fresh London py-evm chain through eth-tester (in process, fast), with funded
+  local keys for the admin, the writer, an agency and an outsider. Every transaction the
+  library sends is signed with these keys and sent raw, as in production.
+- `anvil_url`: one anvil per session (from contracts/node_modules, `--hardfork london`),
+  started by the contract tests' launcher; `anvil` adds funded keys and a deployment.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+
+from evanchor.anchor import chain_client as cc
+
+# The contract tests' harness starts anvil; its folder is on sys.path only when pytest has
+# collected it, so put it there for runs of this folder alone.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "contracts"))
+from evm_harness import london_web3, running_anvil
+
+__all__ = ["Chain", "fund", "keys", "london_web3", "running_anvil", "set_up"]
+
+ETHER = 10**18
+CODE = "91350100M000100Y43"
+"""The credit code of conftest.numbered_record's agency."""
+
+
+@dataclass(frozen=True)
+class Chain:
+    """A chain with funded keys and EvidenceAnchor deployed, the writer granted, the
+    agency registered."""
+
+    w3: Web3
+    anchor: cc.AnchorContract
+    deployed_at: int
+    admin: LocalAccount
+    writer: LocalAccount
+    agency: LocalAccount
+    outsider: LocalAccount
+
+
+def fund(w3: Web3, accounts: list[LocalAccount]) -> None:
+    """Test set-up: the node's unlocked development account pays (eth_sendTransaction)."""
+    funder = w3.eth.accounts[0]
+    legacy = w3.eth.get_block("latest").get("baseFeePerGas") is None
+    for account in accounts:
+        transfer: dict[str, Any] = {"from": funder, "to": account.address, "value": 10 * ETHER}
+        if legacy:
+            transfer["gasPrice"] = w3.eth.gas_price
+        tx_hash = w3.eth.send_transaction(cast(Any, transfer))
+        assert w3.eth.wait_for_transaction_receipt(tx_hash, timeout=10)["status"] == 1
+
+
+def keys(tag: int) -> list[LocalAccount]:
+    return [Account.from_key(bytes([tag, i + 1]) * 16) for i in range(4)]
+
+
+def set_up(w3: Web3, tag: int) -> Chain:
+    admin, writer, agency, outsider = keys(tag)
+    fund(w3, [admin, writer, agency, outsider])
+    deployment = cc.deploy_anchor(w3, admin, timeout=10)
+    anchor = cc.attach(w3, deployment.address)
+    cc.grant_writer(anchor, admin, writer.address, timeout=10)
+    cc.register_agency(anchor, admin, agency.address, CODE, timeout=10)
+    return Chain(w3, anchor, deployment.block_number, admin, writer, agency, outsider)
