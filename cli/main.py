@@ -11,6 +11,7 @@ from evanchor.anchor.checkpoint import SealPolicy
 from evanchor.anchor.errors import EvanchorError
 from evanchor.anchor.home import DEFAULT_HOME, NodeConfig, NodeHome
 from evanchor.cli import log_commands, proof_commands
+from evanchor.cli.chain import chain
 
 
 class EvanchorGroup(click.Group):
@@ -61,7 +62,7 @@ def init(home: NodeHome, seal_every: int, seal_after: float) -> None:
     click.echo(f"initialised node folder {home.path}")
 
 
-for command in (*log_commands.COMMANDS, *proof_commands.COMMANDS):
+for command in (*log_commands.COMMANDS, *proof_commands.COMMANDS, chain):
     cli.add_command(command)
 
 
