@@ -123,6 +123,16 @@ class Receipt:
         }
 
 
+def receipt_from_json(obj: dict[str, Any]) -> Receipt:
+    return Receipt(
+        record_id=bytes.fromhex(obj["record_id"]),
+        index=int(obj["index"]),
+        leaf_hash=bytes.fromhex(obj["leaf_hash"]),
+        accepted_at=str(obj["accepted_at"]),
+        duplicate=bool(obj["duplicate"]),
+    )
+
+
 @dataclass(frozen=True)
 class StoredRecord:
     index: int

@@ -4,20 +4,35 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 from tqdm import tqdm
 
+from evanchor.anchor import chain_client as cc
+from evanchor.anchor.agency_registry import AgencyRegistry
 from evanchor.anchor.home import NodeHome
 from evanchor.anchor.ingest import prepare_record
 from evanchor.anchor.input_errors import InputError
 from evanchor.anchor.jsonin import read_json_or_jsonl
 from evanchor.anchor.records import RecordKind, record_json_schema
-from evanchor.anchor.store import LogStore, PreparedRecord, Receipt
+from evanchor.anchor.signing import SigningDomain
+from evanchor.anchor.store import LogStore, PreparedRecord, Receipt, receipt_from_json
+from evanchor.anchor.submission import (
+    SubmissionInvalid,
+    check_submission,
+    is_submission,
+    parse_submission,
+    sign_record,
+)
 from evanchor.cli.output import echo_json
+from evanchor.node.chain_access import chain_endpoint
+from evanchor.node.client import NodeRefused, node_answers, post_submissions
+from evanchor.node.keys import load_key
+from evanchor.node.service import MAX_RECORDS_PER_REQUEST
 
 APPEND_BATCH = 10_000
 """Records per synced write batch: large enough that fsync is not the bottleneck, small
@@ -25,25 +40,43 @@ enough that a crash loses at most one unacknowledged batch and memory stays boun
 PROGRESS_MIN_BYTES = 4 * 1024 * 1024
 """Files at least this large get a progress bar (on a terminal)."""
 
+_T = TypeVar("_T")
 
-def _read_records(path: Path) -> tuple[list[PreparedRecord], list[InputError]]:
-    good: list[PreparedRecord] = []
+
+def _read_inputs(
+    path: Path, prepare: Callable[[dict[str, Any]], _T]
+) -> tuple[list[_T], list[InputError]]:
+    """Every input object of `path` through `prepare`, and every fault with its location."""
+    good: list[_T] = []
     bad: list[InputError] = []
     size = path.stat().st_size
     show = size >= PROGRESS_MIN_BYTES and sys.stderr.isatty()
-    with tqdm(total=size, unit="B", unit_scale=True, disable=not show, file=sys.stderr) as bar:
-        for position, item in read_json_or_jsonl(path, progress=bar.update):
-            if isinstance(item, InputError):
-                bad.append(item)
-                continue
-            try:
-                good.append(prepare_record(item))
-            except InputError as error:
-                if path.suffix.lower() == ".jsonl":
-                    bad.append(error.located(source=path.name, line=position))
-                else:
-                    bad.append(error.located(source=path.name, item=position))
+    try:
+        with tqdm(total=size, unit="B", unit_scale=True, disable=not show, file=sys.stderr) as bar:
+            for position, item in read_json_or_jsonl(path, progress=bar.update):
+                if isinstance(item, InputError):
+                    bad.append(item)
+                    continue
+                try:
+                    good.append(prepare(item))
+                except InputError as error:
+                    if path.suffix.lower() == ".jsonl":
+                        bad.append(error.located(source=path.name, line=position))
+                    else:
+                        bad.append(error.located(source=path.name, item=position))
+    except OSError as error:
+        raise click.ClickException(f"{path}: {error.strerror or error}") from None
     return good, bad
+
+
+def _report_bad(bad: list[InputError], file: Path, skip_invalid: bool) -> None:
+    for fault in bad:
+        click.echo(f"error: {fault}", err=True)
+    if bad and not skip_invalid:
+        raise click.ClickException(
+            f"{len(bad)} invalid record(s) in {file.name}; nothing was written"
+            " (use --skip-invalid to append the valid ones)"
+        )
 
 
 def _maybe_seal(home: NodeHome, store: LogStore) -> dict[str, Any] | None:
@@ -54,39 +87,127 @@ def _maybe_seal(home: NodeHome, store: LogStore) -> dict[str, Any] | None:
     return None
 
 
+def _append_local(home: NodeHome, records: list[PreparedRecord]) -> tuple[list[Receipt], Any]:
+    with home.open_log() as store:
+        receipts: list[Receipt] = []
+        for start in range(0, len(records), APPEND_BATCH):
+            receipts += store.append(records[start : start + APPEND_BATCH])
+        return receipts, (_maybe_seal(home, store), store.size)
+
+
+def _signer(
+    key_file: Path | None, password_file: Path | None, separator: bytes
+) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """Turns each input object into a checked submission: signs bare records with the key."""
+    key = None
+    if key_file is not None:
+        key = load_key(key_file, password_file).to_bytes()
+
+    def to_submission(obj: dict[str, Any]) -> dict[str, Any]:
+        if is_submission(obj):
+            submission = parse_submission(obj)
+            prepare_record(submission.record, salt=submission.salt)  # validate the record
+            return obj
+        if key is None:
+            raise SubmissionInvalid(
+                "signature", "unsigned record: give --key to sign, or submit signed envelopes"
+            )
+        return sign_record(obj, key, separator)
+
+    return to_submission
+
+
+def _submit_signed(
+    home: NodeHome, submissions: list[dict[str, Any]], node_url: str | None
+) -> tuple[list[Receipt], Any]:
+    config = home.config()
+    assert config.chain is not None
+    url = node_url or config.api.url
+    if node_url is not None or node_answers(url):
+        receipts: list[Receipt] = []
+        for start in range(0, len(submissions), MAX_RECORDS_PER_REQUEST):
+            batch = submissions[start : start + MAX_RECORDS_PER_REQUEST]
+            try:
+                answered = post_submissions(url, batch)
+            except NodeRefused as error:
+                where = "" if error.item is None else f" (record {start + error.item + 1})"
+                written = "" if start == 0 else f"; the first {start} records were appended"
+                raise click.ClickException(f"the node refused{where}: {error}{written}") from None
+            receipts += [receipt_from_json(r) for r in answered]
+        return receipts, None
+    separator = SigningDomain(config.chain.chain_id, config.chain.contract).separator
+    with chain_endpoint(home) as rpc_url:
+        anchor = cc.contract_at(cc.web3_for(rpc_url), config.chain.contract)
+        registry = AgencyRegistry(anchor, config.chain.deploy_block)
+        registry.refresh()
+    records = []
+    for position, obj in enumerate(submissions, start=1):
+        try:
+            records.append(check_submission(parse_submission(obj), separator, registry.lookup))
+        except InputError as error:
+            raise click.ClickException(f"record {position}: {error}") from None
+    return _append_local(home, records)
+
+
 @click.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--skip-invalid", is_flag=True, help="Append the valid records, report the rest.")
+@click.option(
+    "--key",
+    "key_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Agency keystore: sign each bare record (fresh salt) before sending it.",
+)
+@click.option(
+    "--key-password-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Password of the --key keystore.",
+)
+@click.option("--node", "node_url", metavar="URL", help="Send to this node's API.")
 @click.option("--json", "as_json", is_flag=True, help="Print receipts as JSON.")
 @click.pass_obj
-def submit(home: NodeHome, file: Path, skip_invalid: bool, as_json: bool) -> None:
-    """Validate and append the records of FILE (.json or .jsonl).
+def submit(
+    home: NodeHome,
+    *,
+    file: Path,
+    skip_invalid: bool,
+    key_file: Path | None,
+    key_password_file: Path | None,
+    node_url: str | None,
+    as_json: bool,
+) -> None:
+    """Validate, sign and submit the records of FILE (.json or .jsonl).
 
-    All or nothing by default: if any record is invalid, every bad line is reported and
-    nothing is written. Resubmitting a record already in the log returns its first receipt.
+    A node that anchors takes only signed records: lines may be signed envelopes
+    {record, salt, signature}, or bare records that --key signs here. They go to the
+    running node's API, or are appended directly when no node runs. All or nothing by
+    default: if any record is invalid, every bad line is reported and nothing is written.
+    Resubmitting a record already in the log returns its first receipt.
     """
-    with home.open_log() as store:
-        try:
-            good, bad = _read_records(file)
-        except OSError as error:
-            raise click.ClickException(f"{file}: {error.strerror or error}") from None
-        for fault in bad:
-            click.echo(f"error: {fault}", err=True)
-        if bad and not skip_invalid:
-            raise click.ClickException(
-                f"{len(bad)} invalid record(s) in {file.name}; nothing was written"
-                " (use --skip-invalid to append the valid ones)"
-            )
-        receipts: list[Receipt] = []
-        for start in range(0, len(good), APPEND_BATCH):
-            receipts += store.append(good[start : start + APPEND_BATCH])
-        sealed = _maybe_seal(home, store)
-        size = store.size
+    config = home.config()
+    if config.chain is None:
+        if key_file is not None:
+            raise click.UsageError("this node is log-only: it takes unsigned records")
+        records, bad = _read_inputs(file, prepare_record)
+        _report_bad(bad, file, skip_invalid)
+        receipts, (sealed, size) = _append_local(home, records)
+    else:
+        separator = SigningDomain(config.chain.chain_id, config.chain.contract).separator
+        submissions, bad = _read_inputs(file, _signer(key_file, key_password_file, separator))
+        _report_bad(bad, file, skip_invalid)
+        receipts, local = _submit_signed(home, submissions, node_url)
+        sealed, size = local if local is not None else (None, None)
+    _print_receipts(receipts, len(bad), sealed, size, as_json)
+
+
+def _print_receipts(
+    receipts: list[Receipt], skipped: int, sealed: Any, size: int | None, as_json: bool
+) -> None:
     if as_json:
         echo_json(
             {
                 "receipts": [r.as_json() for r in receipts],
-                "skipped": len(bad),
+                "skipped": skipped,
                 "log_size": size,
                 "sealed": sealed,
             }
@@ -95,8 +216,8 @@ def submit(home: NodeHome, file: Path, skip_invalid: bool, as_json: bool) -> Non
     new = [r for r in receipts if not r.duplicate]
     click.echo(
         f"appended {len(new)} record(s), {len(receipts) - len(new)} already in the log"
-        + (f", skipped {len(bad)} invalid" if bad else "")
-        + f"; log size {size}"
+        + (f", skipped {skipped} invalid" if skipped else "")
+        + ("" if size is None else f"; log size {size}")
     )
     for receipt in receipts[:20]:
         state = "duplicate" if receipt.duplicate else "accepted"
@@ -105,6 +226,37 @@ def submit(home: NodeHome, file: Path, skip_invalid: bool, as_json: bool) -> Non
         click.echo(f"  … and {len(receipts) - 20} more (use --json for all)")
     if sealed:
         click.echo(f"sealed checkpoint {sealed['seq']} at size {sealed['size']}")
+
+
+@click.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--key",
+    "key_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="Agency keystore.",
+)
+@click.option(
+    "--key-password-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.pass_obj
+def sign(home: NodeHome, file: Path, key_file: Path, key_password_file: Path, output: Path) -> None:
+    """Sign the records of FILE for this node's chain into a JSONL of signed envelopes."""
+    chain = home.config().chain
+    if chain is None:
+        raise click.UsageError("this node is log-only: there is no signing domain")
+    separator = SigningDomain(chain.chain_id, chain.contract).separator
+    submissions, bad = _read_inputs(file, _signer(key_file, key_password_file, separator))
+    _report_bad(bad, file, skip_invalid=False)
+    with output.open("w", encoding="utf-8") as handle:
+        for submission in submissions:
+            handle.write(json.dumps(submission, ensure_ascii=False, separators=(",", ":")))
+            handle.write("\n")
+    click.echo(f"signed {len(submissions)} record(s) into {output}")
 
 
 @click.command()
@@ -168,4 +320,4 @@ def schema(kind: str) -> None:
     click.echo(json.dumps(record_json_schema(name), indent=2))
 
 
-COMMANDS = (submit, seal, log, schema)
+COMMANDS = (submit, sign, seal, log, schema)

@@ -25,6 +25,19 @@ from evanchor.node.errors import KeyFileError
 # Scrypt work factor for keystores written here: eth-account's default (2**18) takes
 # about a second per unlock on this class of machine, which is the point of it.
 KEYSTORE_KDF: Final = "scrypt"
+SCRYPT_N_VARIABLE: Final = "EVANCHOR_KEYSTORE_SCRYPT_N"
+"""Lowers the scrypt work factor of keystores written from now on (a power of two). For
+test suites and throw-away demos only: a low factor makes a stolen keystore easy to crack."""
+
+
+def _scrypt_n() -> int | None:
+    value = os.environ.get(SCRYPT_N_VARIABLE)
+    if not value:
+        return None
+    n = int(value)
+    if n < 2 or n & (n - 1):
+        raise ValueError(f"{SCRYPT_N_VARIABLE} must be a power of two, got {value}")
+    return n
 
 
 def generate_key() -> PrivateKey:
@@ -39,7 +52,7 @@ def write_raw_key(path: Path, key: PrivateKey) -> None:
 
 
 def write_keystore(path: Path, key: PrivateKey, password: str) -> None:
-    document = Account.encrypt(key.to_bytes(), password, kdf=KEYSTORE_KDF)
+    document = Account.encrypt(key.to_bytes(), password, kdf=KEYSTORE_KDF, iterations=_scrypt_n())
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         json.dump(document, handle)

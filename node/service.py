@@ -7,6 +7,7 @@ checkpoints), so a log-only node and an anchoring node share all of it.
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ from evanchor.anchor.signing import SigningDomain
 from evanchor.anchor.store import LogStore, PreparedRecord, Receipt, RecordNotFound
 from evanchor.anchor.submission import (
     AgencyLookup,
+    AgencyNotRegistered,
     SubmissionInvalid,
     check_submission,
     is_submission,
@@ -61,6 +63,7 @@ class NodeService:
         domain: SigningDomain | None = None,
         agency_of: AgencyLookup | None = None,
         anchored_bundle: AnchoredBundle | None = None,
+        refresh_agencies: Callable[[], object] | None = None,
     ) -> None:
         if config.requires_signatures and (domain is None or agency_of is None):
             raise ValueError("an anchoring node needs its signing domain and agency registry")
@@ -71,6 +74,7 @@ class NodeService:
         self._separator = None if domain is None else domain.separator
         self._agency_of = agency_of
         self._anchored_bundle = anchored_bundle
+        self._refresh_agencies = refresh_agencies
         self.started_at = datetime.now(UTC)
 
     # -- submitting ------------------------------------------------------------------------
@@ -92,14 +96,29 @@ class NodeService:
         return check_submission(parse_submission(obj), self._separator, self._agency_of)
 
     async def submit(self, objects: list[Any]) -> list[Receipt]:
-        """All or nothing: every submission is checked before any is appended."""
+        """All or nothing: every submission is checked before any is appended.
+
+        A signer not (yet) in the agency registry makes the node refresh the registry from
+        the chain once, on a worker thread, before it refuses: a registration mined a moment
+        ago is honoured.
+        """
+        try:
+            prepared = self._check_all(objects)
+        except BatchInvalid as error:
+            if not isinstance(error.error, AgencyNotRegistered) or self._refresh_agencies is None:
+                raise
+            await asyncio.get_running_loop().run_in_executor(None, self._refresh_agencies)
+            prepared = self._check_all(objects)
+        return await self.committer.append(prepared)
+
+    def _check_all(self, objects: list[Any]) -> list[PreparedRecord]:
         prepared: list[PreparedRecord] = []
         for item, obj in enumerate(objects):
             try:
                 prepared.append(self.check(obj))
             except InputError as error:
                 raise BatchInvalid(item, error) from None
-        return await self.committer.append(prepared)
+        return prepared
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -118,7 +137,7 @@ class NodeService:
 
     def _anchor(self, checkpoint: Checkpoint) -> dict[str, Any] | None:
         state = self.store.anchor_state(checkpoint.seq)
-        return state if state is not None and state.get("state") == "confirmed" else None
+        return state if state is not None and state.get("status") == "confirmed" else None
 
     def record_status(self, record_id: str) -> dict[str, Any]:
         full, index = self._index(record_id)
@@ -171,7 +190,7 @@ def node_status(store: LogStore, config: NodeConfig) -> dict[str, Any]:
     unsealed, oldest = store.unsealed()
     checkpoints = store.checkpoints()
     states = {c.seq: store.anchor_state(c.seq) for c in checkpoints}
-    confirmed = [s for s in states.values() if s is not None and s.get("state") == "confirmed"]
+    confirmed = [s for s in states.values() if s is not None and s.get("status") == "confirmed"]
     return {
         "log": {
             "size": store.size,
@@ -185,7 +204,7 @@ def node_status(store: LogStore, config: NodeConfig) -> dict[str, Any]:
         "anchoring": {
             "anchored_checkpoints": len(confirmed),
             "pending_checkpoints": [
-                seq for seq, s in states.items() if s is None or s.get("state") != "confirmed"
+                seq for seq, s in states.items() if s is None or s.get("status") != "confirmed"
             ],
             "anchor_delay_seconds": anchor_delay_summary(store),
         },
@@ -204,7 +223,7 @@ def anchor_delay_summary(store: LogStore) -> dict[str, float] | None:
     previous_size = 0
     for checkpoint in store.checkpoints():
         state = store.anchor_state(checkpoint.seq)
-        if state is not None and state.get("state") == "confirmed" and "block_timestamp" in state:
+        if state is not None and state.get("status") == "confirmed" and "block_timestamp" in state:
             anchored = float(state["block_timestamp"])
             delays += [
                 anchored - _accepted_seconds(store, index)

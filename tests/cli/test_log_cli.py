@@ -18,7 +18,7 @@ from conftest import SAMPLES, numbered_record
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
     folder = tmp_path / "node"
-    result = CliRunner().invoke(cli, ["--home", str(folder), "init", "--seal-every", "1000"])
+    result = CliRunner().invoke(cli, ["--home", str(folder), "init", "--log-only", "--seal-every", "1000"])
     assert result.exit_code == 0, result.output
     return folder
 
@@ -173,7 +173,7 @@ def test_single_json_file_and_resubmission(home: Path, tmp_path: Path) -> None:
 
 def test_seal_policy_seals_after_enough_records(tmp_path: Path) -> None:
     folder = tmp_path / "node"
-    CliRunner().invoke(cli, ["--home", str(folder), "init", "--seal-every", "3"])
+    CliRunner().invoke(cli, ["--home", str(folder), "init", "--log-only", "--seal-every", "3"])
     path = _jsonl(tmp_path / "r.jsonl", [numbered_record(i) for i in range(2)])
     assert json.loads(run(folder, "submit", str(path), "--json").output)["sealed"] is None
     path = _jsonl(tmp_path / "s.jsonl", [numbered_record(i) for i in range(2, 4)])

@@ -1,0 +1,106 @@
+"""`evanchor node start|status`: run the node daemon, and ask it (or its folder) how it is."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import click
+import requests
+
+from evanchor.anchor.home import NodeHome
+from evanchor.anchor.store import StoreBusy
+from evanchor.cli.output import echo_json
+from evanchor.node.chain_access import password_file_for
+from evanchor.node.compose import Composition
+from evanchor.node.daemon import Addresses, run_node
+from evanchor.node.service import node_status
+
+STATUS_TIMEOUT_SECONDS = 5.0
+
+
+@click.group()
+def node() -> None:
+    """Run the node daemon and ask for its status."""
+
+
+@node.command()
+@click.option(
+    "--password-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Unlocks the node's keys (default: EVANCHOR_PASSWORD_FILE, or the one init made).",
+)
+@click.option("--api-port", type=click.IntRange(0, 65535), help="Override the API port.")
+@click.option("--rpc-port", type=click.IntRange(0, 65535), help="Override the JSON-RPC port.")
+@click.pass_obj
+def start(
+    home: NodeHome, password_file: Path | None, api_port: int | None, rpc_port: int | None
+) -> None:
+    """Run the node in the foreground until interrupted (SIGINT or SIGTERM)."""
+    password = password_file_for(home, password_file)
+    composition = Composition(home, password)
+    has_chain = home.config().chain is not None
+
+    def ready(addresses: Addresses) -> None:
+        click.echo(f"evanchor node serving its API at {addresses.api}", err=True)
+        if addresses.rpc is not None:
+            click.echo(f"chain JSON-RPC at {addresses.rpc}", err=True)
+
+    asyncio.run(
+        run_node(
+            home,
+            password_file=password,
+            make_service=composition.make_service,
+            make_anchorer=composition.make_anchorer if has_chain else None,
+            api_port=api_port,
+            rpc_port=rpc_port,
+            on_ready=ready,
+        )
+    )
+
+
+def _local_status(home: NodeHome) -> dict[str, Any]:
+    with home.open_log() as store:
+        return node_status(store, home.config())
+
+
+@node.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def status(home: NodeHome, as_json: bool) -> None:
+    """Log, anchoring and anchor delay: from the running node, else from its folder."""
+    config = home.config()
+    try:
+        response = requests.get(f"{config.api.url}/v1/status", timeout=STATUS_TIMEOUT_SECONDS)
+        info = response.json()
+        info["running"] = True
+    except (requests.RequestException, ValueError):
+        try:
+            info = _local_status(home)
+        except StoreBusy as error:
+            raise click.ClickException(
+                f"the node's log is in use but its API at {config.api.url} does not answer"
+            ) from error
+        info["running"] = False
+    if as_json:
+        echo_json(info)
+        return
+    log = info["log"]
+    click.echo(f"node {'running' if info['running'] else 'stopped'}: {home.path}")
+    click.echo(f"log: {log['size']} records, {log['checkpoints']} checkpoints")
+    click.echo(f"unsealed records: {log['unsealed']}")
+    pending = info["anchoring"]["pending_checkpoints"]
+    click.echo(f"checkpoints waiting to be anchored: {len(pending)}")
+    delay = info["anchoring"].get("anchor_delay_seconds")
+    if delay:
+        click.echo(
+            f"anchor delay (accepted -> anchored): p50 {delay['p50']:.1f} s,"
+            f" p99 {delay['p99']:.1f} s, max {delay['max']:.1f} s over {delay['count']}"
+        )
+    if info.get("chain"):
+        chain = info["chain"]
+        click.echo(f"chain {chain['chain_id']} ({chain['mode']}), contract {chain['contract']}")
+
+
+COMMANDS = (node,)

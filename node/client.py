@@ -1,0 +1,66 @@
+"""A small client for a running node's HTTP API (used by `evanchor submit` and tests)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+
+from evanchor.anchor.errors import EvanchorError
+
+SUBMIT_TIMEOUT_SECONDS = 120.0
+PROBE_TIMEOUT_SECONDS = 1.0
+
+
+class NodeRefused(EvanchorError):
+    """The node answered a request with an error; the message is the node's own line."""
+
+    def __init__(self, status: int, message: str, item: int | None, field: str | None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.item = item
+        self.field = field
+
+
+class NodeUnreachable(EvanchorError):
+    pass
+
+
+def node_answers(api_url: str) -> bool:
+    """Whether a node's API answers at `api_url`."""
+    try:
+        response = requests.get(f"{api_url}/v1/health", timeout=PROBE_TIMEOUT_SECONDS)
+    except requests.RequestException:
+        return False
+    return response.status_code == 200
+
+
+def _request(method: str, url: str, **kwargs: Any) -> Any:
+    try:
+        response = requests.request(method, url, timeout=SUBMIT_TIMEOUT_SECONDS, **kwargs)
+    except requests.RequestException as error:
+        raise NodeUnreachable(f"{url}: {error}") from None
+    try:
+        body = response.json()
+    except ValueError:
+        raise NodeRefused(response.status_code, response.text[:200], None, None) from None
+    if response.status_code >= 400:
+        fault = body.get("error", {}) if isinstance(body, dict) else {}
+        raise NodeRefused(
+            response.status_code,
+            str(fault.get("message", response.reason)),
+            fault.get("item"),
+            fault.get("field"),
+        )
+    return body
+
+
+def post_submissions(api_url: str, submissions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Send one batch (all or nothing at the node); return its receipts."""
+    body = _request("POST", f"{api_url}/v1/records", json={"submissions": submissions})
+    receipts: list[dict[str, Any]] = body["receipts"]
+    return receipts
+
+
+def get_json(api_url: str, path: str) -> Any:
+    return _request("GET", f"{api_url}{path}")
