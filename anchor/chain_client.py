@@ -279,10 +279,11 @@ def attach(w3: Web3, address: str) -> AnchorContract:
     code = _call("eth_getCode", lambda: w3.eth.get_code(checksummed))
     if not code:
         raise ContractNotDeployed(checksummed)
-    return _contract(w3, checksummed)
+    return contract_at(w3, checksummed)
 
 
-def _contract(w3: Web3, address: str) -> AnchorContract:
+def contract_at(w3: Web3, address: str) -> AnchorContract:
+    """The contract at `address`, without asking the chain (see `attach`)."""
     contract = w3.eth.contract(address=to_checksum_address(address), abi=_artifact().abi)
     return AnchorContract(w3, contract.address, contract)
 

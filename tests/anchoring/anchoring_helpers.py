@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -19,6 +20,9 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from evanchor.anchor import chain_client as cc
+from evanchor.anchor.checkpoint import Checkpoint
+from evanchor.anchor.ingest import prepare_record
+from evanchor.anchor.store import LogStore
 
 # The contract tests' harness starts anvil; its folder is on sys.path only when pytest has
 # collected it, so put it there for runs of this folder alone.
@@ -70,3 +74,30 @@ def set_up(w3: Web3, tag: int) -> Chain:
     cc.grant_writer(anchor, admin, writer.address, timeout=10)
     cc.register_agency(anchor, admin, agency.address, CODE, timeout=10)
     return Chain(w3, anchor, deployment.block_number, admin, writer, agency, outsider)
+
+
+def numbered_record(n: int, case: str = "C-1") -> dict[str, Any]:
+    """A distinct valid collection record of the agency with credit code CODE."""
+    return {
+        "kind": "collection_checkpoint",
+        "case_id": case,
+        "agency": CODE,
+        "debtor_ref": "debtor-7f3a9c",
+        "event": "call",
+        "occurred_at": "2026-11-29T10:15:00+08:00",
+        "channel": "phone",
+        "operator_id": f"op-{n}",
+    }
+
+
+def seal_records(store: LogStore, count: int, *, now: datetime | None = None) -> Checkpoint:
+    """Appends `count` new records and seals them into a checkpoint."""
+    start = store.size
+    records = [
+        prepare_record(numbered_record(n), salt=n.to_bytes(32, "big"))
+        for n in range(start, start + count)
+    ]
+    store.append(records, now=now)
+    sealed = store.seal(now=now)
+    assert sealed is not None
+    return sealed

@@ -1,0 +1,520 @@
+"""The anchorer on py-evm (eth-tester): order, exactly-once recovery, refusals, retries, delays.
+
+Crashes are simulated at the points where a process can die: between two persisted states
+(a fresh `Anchorer` on the same store is a restarted process), and between an action and
+persisting its result (the test performs the action itself, as the dead process did).
+"""
+
+from __future__ import annotations
+
+import http.server
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from anchoring_helpers import Chain, fund, seal_records, set_up
+from eth_account import Account
+
+from evanchor.anchor import chain_client as cc
+from evanchor.anchor.anchorer import (
+    TARGET_META,
+    Anchorer,
+    RetryPolicy,
+    StepKind,
+    anchor_delays,
+)
+from evanchor.anchor.chain_errors import (
+    AnchorTargetMismatch,
+    ChainUnavailable,
+    CheckpointRefused,
+    LogDiverged,
+    RpcError,
+    WriterNotAuthorised,
+)
+from evanchor.anchor.store import LogStore
+
+FAST = RetryPolicy(attempts=3, initial_delay=0.0, max_delay=0.0)
+
+
+def anchorer(chain: Chain, store: LogStore, **options: Any) -> Anchorer:
+    options.setdefault("retry", FAST)
+    options.setdefault("poll_interval", 0.01)
+    return Anchorer(store, chain.anchor, chain.writer, **options)
+
+
+def kinds(results: list[Any]) -> list[StepKind]:
+    return [r.kind for r in results]
+
+
+def run(a: Anchorer, seconds: float = 10.0) -> list[StepKind]:
+    return kinds(a.run_until_idle(time.monotonic() + seconds))
+
+
+def on_chain(chain: Chain) -> list[tuple[int, bytes]]:
+    writer = chain.writer.address
+    count = cc.checkpoint_count(chain.anchor, writer)
+    return [
+        (stored.size, stored.root)
+        for stored in (cc.checkpoint_at(chain.anchor, writer, i) for i in range(count))
+    ]
+
+
+def local(store: LogStore) -> list[tuple[int, bytes]]:
+    return [(c.size, c.root) for c in store.checkpoints()]
+
+
+# The normal course
+
+
+def test_every_sealed_checkpoint_is_anchored_in_order(tester: Chain, log_store: LogStore) -> None:
+    for count in (1, 4, 7):
+        seal_records(log_store, count)
+    a = anchorer(tester, log_store)
+    assert run(a) == [StepKind.PREPARED, StepKind.SENT, StepKind.CONFIRMED] * 3 + [StepKind.IDLE]
+    assert on_chain(tester) == local(log_store)
+    events = cc.anchor_events(tester.anchor, writer=tester.writer.address)
+    chain_id = cc.chain_id(tester.w3)
+    for seq, event in enumerate(events):
+        state = log_store.anchor_state(seq)
+        assert state is not None
+        block = cc.block_info(tester.w3, event.block_number)
+        assert state == {
+            "status": "confirmed",
+            "seq": seq,
+            "size": event.size,
+            "root": event.root.hex(),
+            "chain_id": chain_id,
+            "contract": tester.anchor.address,
+            "writer": tester.writer.address,
+            "checkpoint_index": seq,
+            "tx_hash": event.tx_hash.hex(),
+            "block_number": event.block_number,
+            "block_hash": event.block_hash.hex(),
+            "block_timestamp": block.timestamp,
+            "log_index": event.log_index,
+            "confirmations": 1,
+            "attempts": [event.tx_hash.hex()],
+        }
+    assert log_store.meta(TARGET_META) == {
+        "chain_id": chain_id,
+        "contract": tester.anchor.address,
+        "writer": tester.writer.address,
+        "next_seq": 3,
+    }
+    # One transaction per checkpoint, nothing else.
+    assert cc.account_nonce(tester.w3, tester.writer.address) == 3
+
+
+def test_later_checkpoints_extend_the_log_with_consistency_proofs(
+    tester: Chain, log_store: LogStore
+) -> None:
+    seal_records(log_store, 3)
+    a = anchorer(tester, log_store)
+    run(a)
+    assert a.step().kind is StepKind.IDLE
+    seal_records(log_store, 5)
+    seal_records(log_store, 1)
+    prepared = a.step()
+    assert prepared.kind is StepKind.PREPARED
+    state = log_store.anchor_state(1)
+    assert state is not None
+    assert (state["status"], state["proof_from"], state["size"]) == ("sending", 3, 8)
+    run(a)
+    assert on_chain(tester) == local(log_store)
+
+
+def test_an_empty_log_is_idle(tester: Chain, log_store: LogStore) -> None:
+    assert anchorer(tester, log_store).step().kind is StepKind.IDLE
+
+
+def test_confirmations_are_waited_for(tester: Chain, log_store: LogStore) -> None:
+    seal_records(log_store, 2)
+    a = anchorer(tester, log_store, confirmations=3)
+    assert kinds([a.step(), a.step()]) == [StepKind.PREPARED, StepKind.SENT]
+    waiting = a.step()
+    assert (waiting.kind, waiting.detail.endswith("1/3 confirmations")) == (StepKind.WAITING, True)
+    tester.w3.provider.ethereum_tester.mine_blocks(1)  # type: ignore[attr-defined]
+    assert a.step().detail.endswith("2/3 confirmations")
+    tester.w3.provider.ethereum_tester.mine_blocks(1)  # type: ignore[attr-defined]
+    assert a.step().kind is StepKind.CONFIRMED
+    state = log_store.anchor_state(0)
+    assert state is not None
+    assert state["confirmations"] == 3
+
+
+def test_options_are_checked() -> None:
+    with pytest.raises(ValueError, match="confirmations"):
+        Anchorer(None, None, None, confirmations=0)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="attempts"):
+        RetryPolicy(attempts=0)
+    assert RetryPolicy(attempts=5, initial_delay=1, multiplier=3, max_delay=5).delays() == [
+        1,
+        3,
+        5,
+        5,
+    ]
+
+
+# Crashes and restarts
+
+
+def test_crash_after_persisting_sending_before_broadcast(
+    tester: Chain, log_store: LogStore
+) -> None:
+    seal_records(log_store, 3)
+    assert anchorer(tester, log_store).step().kind is StepKind.PREPARED
+    persisted = log_store.anchor_state(0)
+    assert persisted is not None
+    assert persisted["status"] == "sending"
+    assert not cc.transaction_known(tester.w3, bytes.fromhex(persisted["tx_hash"]))
+    # The process died here. A new one broadcasts the very transaction it had signed.
+    restarted = anchorer(tester, log_store)
+    sent = restarted.step()
+    assert (sent.kind, sent.tx_hash) == (StepKind.SENT, bytes.fromhex(persisted["tx_hash"]))
+    assert restarted.step().kind is StepKind.CONFIRMED
+    assert on_chain(tester) == local(log_store)
+    assert cc.account_nonce(tester.w3, tester.writer.address) == 1
+
+
+def test_crash_after_broadcast_before_persisting_sent(tester: Chain, log_store: LogStore) -> None:
+    seal_records(log_store, 3)
+    anchorer(tester, log_store).step()
+    persisted = log_store.anchor_state(0)
+    assert persisted is not None
+    cc.broadcast(tester.w3, bytes.fromhex(persisted["raw_tx"]))  # what the dead process did
+    restarted = anchorer(tester, log_store)
+    confirmed = restarted.step()  # the chain is asked first: no second transaction
+    assert (confirmed.kind, confirmed.tx_hash) == (
+        StepKind.CONFIRMED,
+        bytes.fromhex(persisted["tx_hash"]),
+    )
+    assert restarted.step().kind is StepKind.IDLE
+    assert on_chain(tester) == local(log_store)
+    assert cc.account_nonce(tester.w3, tester.writer.address) == 1
+
+
+def test_crash_with_every_state_persisted_never_double_anchors(
+    tester: Chain, log_store: LogStore
+) -> None:
+    # A new process after every single step: each one reconciles with the chain first.
+    for count in (2, 3, 5):
+        seal_records(log_store, count)
+    steps = []
+    for _ in range(20):
+        result = anchorer(tester, log_store).step()
+        steps.append(result.kind)
+        if result.kind is StepKind.IDLE:
+            break
+    assert steps == [StepKind.PREPARED, StepKind.SENT, StepKind.CONFIRMED] * 3 + [StepKind.IDLE]
+    assert on_chain(tester) == local(log_store)
+    assert cc.account_nonce(tester.w3, tester.writer.address) == 3
+
+
+def test_the_store_is_reopened_after_a_crash(tester: Chain, tmp_path: Path) -> None:
+    path = tmp_path / "log"
+    with LogStore(path, create=True) as store:
+        seal_records(store, 4)
+        anchorer(tester, store).step()
+    with LogStore(path) as reopened:
+        state = reopened.anchor_state(0)
+        assert state is not None
+        assert state["status"] == "sending"
+        assert run(anchorer(tester, reopened)) == [
+            StepKind.SENT,
+            StepKind.CONFIRMED,
+            StepKind.IDLE,
+        ]
+
+
+def test_a_transaction_the_node_never_got_is_broadcast_again(
+    tester: Chain, log_store: LogStore
+) -> None:
+    # State "sent", yet the node does not know the transaction (dropped from its pool):
+    # the same signed bytes go out again.
+    seal_records(log_store, 3)
+    anchorer(tester, log_store).step()
+    persisted = log_store.anchor_state(0)
+    assert persisted is not None
+    log_store.put_anchor_state(0, {**persisted, "status": "sent", "sent_at": 0.0})
+    a = anchorer(tester, log_store)
+    again = a.step()
+    assert (again.kind, again.tx_hash) == (
+        StepKind.REBROADCAST,
+        bytes.fromhex(persisted["tx_hash"]),
+    )
+    assert a.step().kind is StepKind.CONFIRMED
+    assert cc.account_nonce(tester.w3, tester.writer.address) == 1
+
+
+def test_a_nonce_used_by_another_transaction_starts_a_new_attempt(
+    tester: Chain, log_store: LogStore
+) -> None:
+    seal_records(log_store, 3)
+    anchorer(tester, log_store).step()
+    persisted = log_store.anchor_state(0)
+    assert persisted is not None
+    # Meanwhile the writer's key sent something else with that nonce.
+    other = cc.sign_transaction(
+        tester.writer,
+        chain=cc.chain_id(tester.w3),
+        to=tester.outsider.address,
+        data=b"",
+        nonce=persisted["nonce"],
+        gas=21_000,
+        fees=cc.suggest_fees(tester.w3),
+        value=1,
+    )
+    cc.broadcast(tester.w3, other.raw)
+    a = anchorer(tester, log_store)
+    assert run(a) == [
+        StepKind.SUPERSEDED,
+        StepKind.PREPARED,
+        StepKind.SENT,
+        StepKind.CONFIRMED,
+        StepKind.IDLE,
+    ]
+    state = log_store.anchor_state(0)
+    assert state is not None
+    assert state["attempts"] == [persisted["tx_hash"], state["tx_hash"]]
+    assert on_chain(tester) == local(log_store)
+
+
+def test_a_failed_transaction_is_retried_once_the_cause_is_gone(
+    tester: Chain, log_store: LogStore
+) -> None:
+    seal_records(log_store, 3)
+    a = anchorer(tester, log_store)
+    assert a.step().kind is StepKind.PREPARED
+    cc.revoke_writer(tester.anchor, tester.admin, tester.writer.address)
+    assert a.step().kind is StepKind.SENT  # eth-tester mines it at once: status 0
+    reverted = a.step()
+    assert reverted.kind is StepKind.REVERTED
+    assert reverted.detail.startswith("AccessControlUnauthorizedAccount(account=")
+    with pytest.raises(WriterNotAuthorised, match=tester.writer.address):
+        a.step()  # the preflight refuses before anything is signed
+    cc.grant_writer(tester.anchor, tester.admin, tester.writer.address)
+    assert run(a) == [StepKind.PREPARED, StepKind.SENT, StepKind.CONFIRMED, StepKind.IDLE]
+    assert on_chain(tester) == local(log_store)
+
+
+def admin_transaction(chain: Chain, function: str, *args: object) -> bytes:
+    """Signs and broadcasts an admin call without waiting for it to be mined."""
+    data = bytes.fromhex(chain.anchor.contract.encode_abi(function, args=list(args))[2:])
+    signed = cc.sign_transaction(
+        chain.admin,
+        chain=cc.chain_id(chain.w3),
+        to=chain.anchor.address,
+        data=data,
+        nonce=cc.account_nonce(chain.w3, chain.admin.address, "pending"),
+        gas=cc.ADMIN_GAS,
+        fees=cc.suggest_fees(chain.w3),
+    )
+    return cc.broadcast(chain.w3, signed.raw)
+
+
+def test_an_earlier_failed_attempt_does_not_shadow_a_pending_one(
+    tester: Chain, log_store: LogStore
+) -> None:
+    ethereum_tester = tester.w3.provider.ethereum_tester  # type: ignore[attr-defined]
+    ethereum_tester.disable_auto_mine_transactions()
+    seal_records(log_store, 3)
+    a = anchorer(tester, log_store)
+    assert a.step().kind is StepKind.PREPARED
+    admin_transaction(tester, "revokeRole", cc.WRITER_ROLE, tester.writer.address)
+    assert a.step().kind is StepKind.SENT
+    ethereum_tester.mine_blocks(1)  # the revocation runs first, the anchor fails
+    assert a.step().kind is StepKind.REVERTED
+    admin_transaction(tester, "grantRole", cc.WRITER_ROLE, tester.writer.address)
+    ethereum_tester.mine_blocks(1)
+    assert kinds([a.step(), a.step()]) == [StepKind.PREPARED, StepKind.SENT]
+    state = log_store.anchor_state(0)
+    assert state is not None
+    assert len(state["attempts"]) == 2
+    assert state["nonce_attempts"] == [state["tx_hash"]]
+    assert a.step().kind is StepKind.WAITING  # pending, not "reverted" again
+    ethereum_tester.mine_blocks(1)
+    assert a.step().kind is StepKind.CONFIRMED
+    assert on_chain(tester) == local(log_store)
+
+
+# Refusals that never go away
+
+
+def test_a_foreign_checkpoint_on_chain_stops_the_log(tester: Chain, log_store: LogStore) -> None:
+    # The writer's key anchored something that is not this log: nothing can follow it.
+    seal_records(log_store, 3)
+    cc.send_anchor(tester.anchor, tester.writer, 2, b"\x07" * 32, [])
+    a = anchorer(tester, log_store)
+    for _ in range(2):
+        with pytest.raises(LogDiverged) as caught:
+            a.step()
+        assert (caught.value.index, caught.value.size) == (0, 2)
+        assert caught.value.chain_root == b"\x07" * 32
+    assert log_store.anchor_state(0) is None
+    assert cc.checkpoint_count(tester.anchor, tester.writer.address) == 1
+
+
+def test_a_checkpoint_the_chain_has_passed_is_refused_for_good(
+    tester: Chain, log_store: LogStore
+) -> None:
+    first = seal_records(log_store, 3)
+    second = seal_records(log_store, 3)
+    # The writer's key anchored the second checkpoint directly: the first can never be.
+    cc.send_anchor(tester.anchor, tester.writer, second.size, second.root, [])
+    a = anchorer(tester, log_store)
+    with pytest.raises(CheckpointRefused) as caught:
+        a.step()
+    assert (caught.value.seq, caught.value.size) == (0, first.size)
+    state = log_store.anchor_state(0)
+    assert state is not None
+    assert state["status"] == "refused"
+    # Not skipped: every later step, in this process or another, says so again.
+    with pytest.raises(CheckpointRefused):
+        a.step()
+    with pytest.raises(CheckpointRefused, match="checkpoint 0"):
+        anchorer(tester, log_store).step()
+    assert log_store.anchor_state(1) is None
+
+
+def test_the_log_is_bound_to_one_chain_contract_and_writer(
+    tester: Chain, log_store: LogStore
+) -> None:
+    seal_records(log_store, 2)
+    run(anchorer(tester, log_store))
+    other = set_up(tester.w3, 0x44)
+    with pytest.raises(AnchorTargetMismatch):
+        anchorer(other, log_store).step()
+    with pytest.raises(AnchorTargetMismatch):
+        Anchorer(log_store, tester.anchor, other.writer, retry=FAST).step()
+
+
+# RPC failures
+
+
+def test_an_unreachable_endpoint_is_retried_with_backoff_then_reported(
+    tester: Chain, log_store: LogStore
+) -> None:
+    seal_records(log_store, 1)
+    waits: list[float] = []
+    dead = cc.contract_at(cc.web3_for("http://127.0.0.1:9", timeout=0.5), tester.anchor.address)
+    policy = RetryPolicy(attempts=4, initial_delay=0.01, multiplier=3, max_delay=0.05)
+    a = Anchorer(log_store, dead, tester.writer, retry=policy, sleep=waits.append)
+    with pytest.raises(ChainUnavailable, match="eth_chainId"):
+        a.step()
+    assert waits == pytest.approx([0.01, 0.03, 0.05])
+    assert log_store.anchor_state(0) is None
+
+
+class FlakyProxy:
+    """A JSON-RPC forwarder that answers HTTP 503 to the first `failures` requests.
+
+    Real network failures in front of a real chain: every other request reaches it.
+    """
+
+    def __init__(self, target: str, failures: int) -> None:
+        self.failures = failures
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                if proxy.failures > 0:
+                    proxy.failures -= 1
+                    self.send_response(503)
+                    self.end_headers()
+                    return
+                reply = requests.post(
+                    target, data=body, headers={"Content-Type": "application/json"}, timeout=10
+                )
+                self.send_response(reply.status_code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(reply.content)))
+                self.end_headers()
+                self.wfile.write(reply.content)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+
+@pytest.fixture
+def flaky(anvil_url: str) -> Iterator[FlakyProxy]:
+    proxy = FlakyProxy(anvil_url, failures=0)
+    yield proxy
+    proxy.close()
+
+
+def test_failing_requests_are_retried_until_anchored(
+    anvil: Chain, flaky: FlakyProxy, log_store: LogStore
+) -> None:
+    seal_records(log_store, 5)
+    through_proxy = cc.contract_at(cc.web3_for(flaky.url, timeout=5), anvil.anchor.address)
+    waits: list[float] = []
+    a = Anchorer(log_store, through_proxy, anvil.writer, retry=FAST, sleep=waits.append)
+    flaky.failures = 2
+    assert a.step().kind is StepKind.PREPARED
+    assert len(waits) == 2
+    flaky.failures = 2
+    assert a.step().kind is StepKind.SENT
+    flaky.failures = 3  # more than the policy allows in one call: the step fails...
+    with pytest.raises(ChainUnavailable):
+        a.step()
+    flaky.failures = 0  # ...and the next one carries on
+    assert run(a) == [StepKind.CONFIRMED, StepKind.IDLE]
+    assert on_chain(anvil) == local(log_store)
+
+
+def test_a_writer_without_funds_is_told_before_anything_is_signed(
+    tester: Chain, log_store: LogStore
+) -> None:
+    # The preflight call carries the transaction's gas and fees, so the node checks that
+    # the writer can pay; nothing is persisted until it can.
+    seal_records(log_store, 2)
+    poor = Account.create()
+    cc.grant_writer(tester.anchor, tester.admin, poor.address)
+    a = Anchorer(log_store, tester.anchor, poor, retry=FAST)
+    with pytest.raises(RpcError, match="afford"):
+        a.step()
+    assert log_store.anchor_state(0) is None
+    fund(tester.w3, [poor])
+    assert run(a) == [StepKind.PREPARED, StepKind.SENT, StepKind.CONFIRMED, StepKind.IDLE]
+
+
+# Anchor delay
+
+
+def test_anchor_delay_runs_from_the_first_record_to_the_block(
+    tester: Chain, log_store: LogStore
+) -> None:
+    accepted = [
+        datetime(2026, 11, 29, 8, 0, 0, 250_000, tzinfo=UTC),
+        datetime(2026, 11, 29, 8, 1, tzinfo=UTC),
+    ]
+    seal_records(log_store, 2, now=accepted[0])
+    seal_records(log_store, 3, now=accepted[1])
+    seal_records(log_store, 1)
+    a = anchorer(tester, log_store)
+    for _ in range(6):  # the first two checkpoints only
+        a.step()
+    delays = anchor_delays(log_store)
+    assert [(d.seq, d.first_index) for d in delays] == [(0, 0), (1, 2)]
+    for delay, moment in zip(delays, accepted, strict=True):
+        state = log_store.anchor_state(delay.seq)
+        assert state is not None
+        assert delay.block_timestamp == state["block_timestamp"]
+        assert delay.seconds == pytest.approx(state["block_timestamp"] - moment.timestamp())
+    assert delays[0].accepted_at == "2026-11-29T08:00:00.250Z"

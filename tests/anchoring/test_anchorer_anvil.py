@@ -1,0 +1,154 @@
+"""The anchorer against anvil over JSON-RPC, where the test decides when blocks are mined.
+
+With automine off (`evm_setAutomine`, a test-only control method; the library itself uses
+only standard `eth_*` methods), a transaction stays pending until `evm_mine`: the receipt
+that does not come, a transaction dropped from the pool (`anvil_dropTransaction`), a
+replacement with higher fees, and confirmations counted block by block.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+
+import pytest
+import requests
+from anchoring_helpers import Chain, running_anvil, seal_records, set_up
+
+from evanchor.anchor import chain_client as cc
+from evanchor.anchor.anchorer import Anchorer, RetryPolicy, StepKind
+from evanchor.anchor.chain_errors import ReceiptTimeout
+from evanchor.anchor.store import LogStore
+
+FAST = RetryPolicy(attempts=3, initial_delay=0.0, max_delay=0.0)
+_tags = itertools.count(0x60)
+
+
+def control(url: str, method: str, *params: object) -> object:
+    """A test-only anvil method (never used by the library)."""
+    reply = requests.post(
+        url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}, timeout=10
+    ).json()
+    assert "error" not in reply, reply
+    return reply["result"]
+
+
+@pytest.fixture(scope="module")
+def manual_url() -> Iterator[str]:
+    """An anvil of this module's own, whose mining the tests switch off and on."""
+    with running_anvil() as url:
+        yield url
+
+
+@pytest.fixture
+def manual(manual_url: str) -> Iterator[tuple[Chain, str]]:
+    chain = set_up(cc.web3_for(manual_url), next(_tags))
+    control(manual_url, "evm_setAutomine", False)
+    yield chain, manual_url
+    control(manual_url, "evm_setAutomine", True)
+
+
+def mine(url: str, blocks: int = 1) -> None:
+    for _ in range(blocks):
+        control(url, "evm_mine")
+
+
+def test_a_receipt_that_does_not_come_survives_a_restart(
+    manual: tuple[Chain, str], log_store: LogStore
+) -> None:
+    chain, url = manual
+    seal_records(log_store, 4)
+    a = Anchorer(log_store, chain.anchor, chain.writer, retry=FAST, replace_after=None)
+    assert [a.step().kind for _ in range(2)] == [StepKind.PREPARED, StepKind.SENT]
+    state = log_store.anchor_state(0)
+    assert state is not None
+    tx_hash = bytes.fromhex(state["tx_hash"])
+    for _ in range(3):
+        pending = a.step()
+        assert (pending.kind, pending.tx_hash) == (StepKind.WAITING, tx_hash)
+        assert pending.detail.startswith("pending for")
+    with pytest.raises(ReceiptTimeout):
+        cc.wait_for_receipt(chain.w3, tx_hash, timeout=0.3, poll_interval=0.05)
+    restarted = Anchorer(log_store, chain.anchor, chain.writer, retry=FAST, replace_after=None)
+    assert restarted.step().kind is StepKind.WAITING
+    mine(url)
+    confirmed = restarted.step()
+    assert (confirmed.kind, confirmed.tx_hash) == (StepKind.CONFIRMED, tx_hash)
+    assert cc.checkpoint_count(chain.anchor, chain.writer.address) == 1
+
+
+def test_a_transaction_dropped_from_the_pool_is_broadcast_again(
+    manual: tuple[Chain, str], log_store: LogStore
+) -> None:
+    chain, url = manual
+    seal_records(log_store, 2)
+    a = Anchorer(log_store, chain.anchor, chain.writer, retry=FAST, replace_after=None)
+    a.step()
+    a.step()
+    state = log_store.anchor_state(0)
+    assert state is not None
+    control(url, "anvil_dropTransaction", "0x" + state["tx_hash"])
+    assert not cc.transaction_known(chain.w3, bytes.fromhex(state["tx_hash"]))
+    again = a.step()
+    assert (again.kind, again.tx_hash.hex() if again.tx_hash else None) == (
+        StepKind.REBROADCAST,
+        state["tx_hash"],
+    )
+    assert cc.transaction_known(chain.w3, bytes.fromhex(state["tx_hash"]))
+    mine(url)
+    assert a.step().kind is StepKind.CONFIRMED
+
+
+def test_a_transaction_pending_too_long_is_replaced_with_higher_fees(
+    manual: tuple[Chain, str], log_store: LogStore
+) -> None:
+    chain, url = manual
+    seal_records(log_store, 3)
+    a = Anchorer(log_store, chain.anchor, chain.writer, retry=FAST, replace_after=0.0)
+    a.step()
+    a.step()
+    first = log_store.anchor_state(0)
+    assert first is not None
+    replaced = a.step()
+    assert replaced.kind is StepKind.REPLACED
+    second = log_store.anchor_state(0)
+    assert second is not None
+    assert second["status"] == "sending"
+    assert second["nonce"] == first["nonce"]
+    assert second["fees"]["max_fee_per_gas"] >= first["fees"]["max_fee_per_gas"] * 1.1
+    assert second["fees"]["max_priority_fee_per_gas"] >= (
+        first["fees"]["max_priority_fee_per_gas"] * 1.1
+    )
+    assert second["attempts"] == [first["tx_hash"], second["tx_hash"]]
+    assert second["nonce_attempts"] == second["attempts"]
+    assert a.step().kind is StepKind.SENT  # the node takes the replacement
+    mine(url)
+    confirmed = a.step()
+    assert (confirmed.kind, confirmed.tx_hash) == (
+        StepKind.CONFIRMED,
+        bytes.fromhex(second["tx_hash"]),
+    )
+    assert cc.get_receipt(chain.w3, bytes.fromhex(first["tx_hash"])) is None
+    final = log_store.anchor_state(0)
+    assert final is not None
+    assert final["attempts"] == second["attempts"]
+    assert cc.checkpoint_count(chain.anchor, chain.writer.address) == 1
+
+
+def test_confirmations_are_counted_block_by_block(
+    manual: tuple[Chain, str], log_store: LogStore
+) -> None:
+    chain, url = manual
+    seal_records(log_store, 2)
+    seal_records(log_store, 2)
+    a = Anchorer(log_store, chain.anchor, chain.writer, retry=FAST, confirmations=3)
+    a.step()
+    a.step()
+    mine(url)
+    assert a.step().detail.endswith("1/3 confirmations")
+    mine(url)
+    assert a.step().detail.endswith("2/3 confirmations")
+    mine(url)
+    assert a.step().kind is StepKind.CONFIRMED
+    # The next checkpoint is signed only now.
+    assert a.step().kind is StepKind.PREPARED
