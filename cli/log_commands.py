@@ -130,9 +130,8 @@ def _submit_signed(
             try:
                 answered = post_submissions(url, batch)
             except NodeRefused as error:
-                where = "" if error.item is None else f" (record {start + error.item + 1})"
                 written = "" if start == 0 else f"; the first {start} records were appended"
-                raise click.ClickException(f"the node refused{where}: {error}{written}") from None
+                raise click.ClickException(f"the node refused: {error}{written}") from None
             receipts += [receipt_from_json(r) for r in answered]
         return receipts, None
     separator = SigningDomain(config.chain.chain_id, config.chain.contract).separator

@@ -215,16 +215,17 @@ def node_status(store: LogStore, config: NodeConfig) -> dict[str, Any]:
 def anchor_delay_summary(store: LogStore) -> dict[str, float] | None:
     """Acknowledged -> anchored, over every record of every anchored checkpoint.
 
-    A record's anchor delay is its anchoring block's timestamp minus the record's acceptance
-    time (both clocks of this node in embedded mode). Reads every anchored leaf once: the
-    figure is exact, and costs O(records) reads, fine for a status query.
+    A record's anchor delay runs from its acceptance time to the end of the second its
+    anchoring block is stamped with: block timestamps are whole seconds (the block was
+    sealed within [t, t + 1)), so t + 1 is the tightest bound the chain proves. Reads every
+    anchored leaf once: O(records) reads, fine for a status query.
     """
     delays: list[float] = []
     previous_size = 0
     for checkpoint in store.checkpoints():
         state = store.anchor_state(checkpoint.seq)
         if state is not None and state.get("status") == "confirmed" and "block_timestamp" in state:
-            anchored = float(state["block_timestamp"])
+            anchored = float(state["block_timestamp"]) + 1.0
             delays += [
                 anchored - _accepted_seconds(store, index)
                 for index in range(previous_size, checkpoint.size)
