@@ -23,7 +23,9 @@ from evanchor.anchor.errors import EvanchorError
 from evanchor.anchor.records import parse_record, record_agency, record_case_key
 from evanchor.anchor.store import LogStore
 
-SignatureCheck = Callable[[int, bytes, bytes | None], str | None]
+SignatureProblem = str | tuple[str, str]
+"""A detail (reported as "signature invalid"), or (kind, detail) to name the problem."""
+SignatureCheck = Callable[[int, bytes, bytes | None], SignatureProblem | None]
 """(leaf index, commitment, signature or None) -> a problem, or None when it checks out."""
 
 _COMMITMENT_TAG = b"evanchor/v1/commitment\x00"
@@ -49,6 +51,8 @@ class AuditReport:
     discrepancies: list[Discrepancy] = field(default_factory=list)
     roots: dict[int, bytes] = field(default_factory=dict)
     """Recomputed root at every checkpoint size (for the chain side of the audit)."""
+    leaf_hashes: list[bytes] = field(default_factory=list, repr=False)
+    """Every leaf hash recomputed from the stored leaf (32 zero bytes where it is gone)."""
 
     @property
     def ok(self) -> bool:
@@ -59,6 +63,14 @@ class AuditReport:
 
     def count(self, name: str, by: int = 1) -> None:
         self.counts[name] = self.counts.get(name, 0) + by
+
+    def root_at(self, size: int) -> bytes:
+        """The root of the first `size` recomputed leaves. Requires 0 <= size <= leaves."""
+        if size in self.roots:
+            return self.roots[size]
+        if not 0 <= size <= len(self.leaf_hashes):
+            raise ValueError(f"size {size} is beyond the {len(self.leaf_hashes)} leaves audited")
+        return merkle.root_hash(self.leaf_hashes[:size])
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -99,6 +111,33 @@ def _check_record(
             report.add("record altered", where, f"leaf {name} {leaf.get(name)!r}, record {value!r}")
 
 
+def _check_signature(
+    report: AuditReport,
+    index: int,
+    leaf: dict[str, Any],
+    signature: bytes | None,
+    signature_check: SignatureCheck,
+) -> None:
+    """The agency signature over the leaf's commitment, as `signature_check` judges it.
+
+    A commitment that is not 64 hex digits has been named by the record check already, and
+    no signature can be checked over it.
+    """
+    value = leaf.get("commitment")
+    try:
+        commitment = bytes.fromhex(value) if isinstance(value, str) and len(value) == 64 else None
+    except ValueError:
+        commitment = None
+    if commitment is None:
+        return
+    problem = signature_check(index, commitment, signature)
+    report.count("signatures checked")
+    if isinstance(problem, str):
+        report.add("signature invalid", f"leaf {index}", problem)
+    elif problem is not None:
+        report.add(problem[0], f"leaf {index}", problem[1])
+
+
 def audit_log(store: LogStore, *, signature_check: SignatureCheck | None = None) -> AuditReport:
     """Recompute the whole log from its leaves and records; report every discrepancy."""
     report = AuditReport()
@@ -116,6 +155,8 @@ def audit_log(store: LogStore, *, signature_check: SignatureCheck | None = None)
         leaf_hashes.append(merkle.leaf_hash(raw_leaf))
         try:
             leaf = json.loads(raw_leaf)
+            if not isinstance(leaf, dict):
+                raise ValueError("not a JSON object")
             if rfc8785.dumps(leaf) != raw_leaf:
                 raise ValueError("not canonical")
         except ValueError as error:
@@ -149,12 +190,10 @@ def audit_log(store: LogStore, *, signature_check: SignatureCheck | None = None)
             )
         last_accepted = max(last_accepted, accepted)
         if signature_check is not None and canonical is not None:
-            problem = signature_check(index, bytes.fromhex(str(leaf.get("commitment"))), signature)
-            report.count("signatures checked")
-            if problem is not None:
-                report.add("signature invalid", where, problem)
+            _check_signature(report, index, leaf, signature, signature_check)
     report.count("leaves", size)
     report.count("cases", len(last_of_case))
+    report.leaf_hashes = leaf_hashes
     _audit_tree(store, report, leaf_hashes)
     return report
 

@@ -10,7 +10,13 @@ import click
 from evanchor.anchor.checkpoint import SealPolicy
 from evanchor.anchor.errors import EvanchorError
 from evanchor.anchor.home import DEFAULT_HOME, ApiConfig, NodeConfig, NodeHome
-from evanchor.cli import agency_commands, log_commands, node_commands, proof_commands
+from evanchor.cli import (
+    agency_commands,
+    audit_commands,
+    log_commands,
+    node_commands,
+    proof_commands,
+)
 from evanchor.cli.chain import chain
 from evanchor.node.provision import (
     DEFAULT_CHAIN_ID,
@@ -144,6 +150,7 @@ for command in (
     *proof_commands.COMMANDS,
     *node_commands.COMMANDS,
     *agency_commands.COMMANDS,
+    *audit_commands.COMMANDS,
     chain,
 ):
     cli.add_command(command)

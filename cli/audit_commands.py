@@ -1,0 +1,304 @@
+"""`evanchor audit`: re-execute the chain, recompute the log, name every discrepancy.
+
+Embedded mode: the node's chain is exported from `<home>/chain` and replayed from its
+genesis file into a fresh temporary database (`node/export.py`: every seal, sender, state
+root and receipt root checked block by block); the replayed chain is then served read-only
+on a free local port and the chain side of the audit reads that endpoint, so it sees only
+what was re-executed. A replay that stops at a mismatch is a discrepancy naming the block,
+and the audit continues against the blocks replayed before it.
+
+External mode (or `--rpc URL` in either mode): the chain is read from a JSON-RPC endpoint
+and the report says it was not re-executed.
+
+The node must be stopped: its log (and its embedded chain) are LevelDB databases that one
+process holds at a time, and an audit of a log that is being written would not be the audit
+of any one state of it. The audit needs no key and no password: the replayed chain is served
+without a sealer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from evanchor.anchor import chain_client as cc
+from evanchor.anchor.audit import AuditReport, Discrepancy, audit_log
+from evanchor.anchor.chain_audit import LogIdentity, audit_against_chain
+from evanchor.anchor.home import ChainConfig, NodeHome
+from evanchor.anchor.store import LogStore, StoreBusy
+from evanchor.cli.output import echo_json
+from evanchor.node.chain import EmbeddedChain, expected_genesis_hash
+from evanchor.node.chain_access import ChainUnavailable, endpoint_chain_id
+from evanchor.node.datadir import DataDir, open_chain
+from evanchor.node.errors import DataDirError, ExportFormatError, GenesisMismatch, ReplayMismatch
+from evanchor.node.export import export_blocks, replay
+from evanchor.node.genesis import read_genesis
+from evanchor.node.leveldb import LevelDB
+from evanchor.node.rpc_http import serve
+
+SERVE_TIMEOUT_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class ChainSource:
+    """Where the chain side of the audit read the chain, and whether it was re-executed."""
+
+    url: str
+    re_executed: bool
+    genesis_hash: bytes | None = None
+    replayed_to: int | None = None
+    """The last block re-executed and found matching (0: only the genesis block)."""
+    exported_to: int | None = None
+    """The node database's head block, as exported."""
+    mismatch: ReplayMismatch | ExportFormatError | GenesisMismatch | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "re_executed": self.re_executed,
+            "genesis_hash": None if self.genesis_hash is None else self.genesis_hash.hex(),
+            "replayed_to_block": self.replayed_to,
+            "exported_to_block": self.exported_to,
+            "replay_verdict": self.verdict,
+        }
+
+    @property
+    def verdict(self) -> str | None:
+        if not self.re_executed:
+            return None
+        if self.mismatch is None:
+            return "every block re-executed: seals, senders, state and receipt roots check out"
+        return f"stopped: {self.mismatch}"
+
+
+@contextlib.contextmanager
+def _served_read_only(chain: EmbeddedChain) -> Iterator[str]:
+    """Serve `chain` (no sealer: nothing new is sealed) on a free 127.0.0.1 port."""
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+    ready = threading.Event()
+    url: list[str] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+
+        def on_ready(bound: str) -> None:
+            url.append(bound)
+            ready.set()
+
+        try:
+            loop.run_until_complete(
+                serve(chain, "127.0.0.1", 0, seal=False, on_ready=on_ready, stop=stop)
+            )
+        except BaseException as error:  # reported to the caller below
+            failure.append(error)
+            ready.set()
+        finally:
+            loop.close()
+
+    thread = threading.Thread(target=run, name="evanchor-audit-rpc", daemon=True)
+    thread.start()
+    try:
+        if not ready.wait(SERVE_TIMEOUT_SECONDS) or failure:
+            raise ChainUnavailable(
+                f"the replayed chain could not be served: {failure or 'timeout'}"
+            )
+        yield url[0]
+    finally:
+        if thread.is_alive():
+            loop.call_soon_threadsafe(stop.set)
+            thread.join(SERVE_TIMEOUT_SECONDS)
+
+
+def _export(chain_dir: Path, export_file: Path) -> int:
+    """Export the node's chain database; returns its head block number."""
+    try:
+        source = open_chain(chain_dir)
+    except DataDirError as error:
+        if "lock" not in error.reason.lower():
+            raise
+        raise click.ClickException(
+            f"the chain at {chain_dir} is open in another process: stop the node (or"
+            " `chain run`), or audit against an endpoint with --rpc URL"
+        ) from None
+    try:
+        with export_file.open("wb") as out:
+            export_blocks(source, out)
+        return int(source.head.block_number)
+    finally:
+        source.close()
+
+
+@contextlib.contextmanager
+def _replayed_chain(chain_dir: Path) -> Iterator[ChainSource]:
+    """Export the chain in `chain_dir`, replay it from its genesis file into a fresh
+    temporary database, and serve what was replayed; the folder is removed afterwards."""
+    genesis = read_genesis(DataDir(chain_dir).genesis_file)
+    genesis_hash = expected_genesis_hash(genesis)
+    scratch = Path(tempfile.mkdtemp(prefix="evanchor-audit-"))
+    try:
+        export_file = scratch / "chain.rlp"
+        mismatch: ReplayMismatch | ExportFormatError | GenesisMismatch | None = None
+        exported_to = None
+        try:
+            exported_to = _export(chain_dir, export_file)
+        except GenesisMismatch as error:
+            mismatch = error  # the database was not built from this genesis file
+        target = EmbeddedChain(genesis, LevelDB(scratch / "chaindata"))
+        try:
+            if mismatch is None:
+                try:
+                    with export_file.open("rb") as source:
+                        replay(source, target)
+                except (ReplayMismatch, ExportFormatError) as error:
+                    mismatch = error
+            with _served_read_only(target) as url:
+                yield ChainSource(
+                    url=url,
+                    re_executed=True,
+                    genesis_hash=genesis_hash,
+                    replayed_to=int(target.head.block_number),
+                    exported_to=exported_to,
+                    mismatch=mismatch,
+                )
+        finally:
+            target.close()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _chain_source(home: NodeHome, chain: ChainConfig, rpc_url: str | None) -> Iterator[ChainSource]:
+    if rpc_url is None and chain.mode == "embedded":
+        with _replayed_chain(home.chain_path) as source:
+            yield source
+        return
+    url = rpc_url or chain.rpc_url
+    if endpoint_chain_id(url, timeout=10.0) is None:
+        raise ChainUnavailable(f"no JSON-RPC endpoint answers at {url}")
+    yield ChainSource(url=url, re_executed=False)
+
+
+def _replay_discrepancy(source: ChainSource) -> Discrepancy | None:
+    """The replay's mismatch as the audit's first discrepancy: what follows was read from
+    the blocks replayed before it."""
+    mismatch = source.mismatch
+    kind = "chain replay mismatch"
+    if isinstance(mismatch, ReplayMismatch):
+        return Discrepancy(
+            kind,
+            f"block {mismatch.block_number}",
+            f"{mismatch.field}: expected {mismatch.expected}, found {mismatch.found}; the"
+            f" chain side of the audit read blocks 0..{source.replayed_to} only",
+        )
+    if isinstance(mismatch, GenesisMismatch):
+        return Discrepancy(kind, "block 0", f"the genesis file does not match: {mismatch}")
+    if isinstance(mismatch, ExportFormatError):
+        return Discrepancy(kind, f"export offset {mismatch.offset}", mismatch.reason)
+    return None
+
+
+def _open_log(home: NodeHome) -> LogStore:
+    try:
+        return home.open_log()
+    except StoreBusy:
+        raise click.ClickException(
+            f"the log at {home.log_path} is open in another process: stop the node, then run"
+            " the audit (it reads the log and re-executes the chain, which a running node"
+            " holds locked)"
+        ) from None
+
+
+def _print(
+    home: NodeHome,
+    report: AuditReport,
+    chain: ChainConfig | None,
+    source: ChainSource | None,
+    head: cc.BlockInfo | None,
+) -> None:
+    click.echo(f"audit of {home.path}")
+    if chain is None:
+        click.echo("log-only node: no chain, no anchors, no agency signatures to check")
+    else:
+        click.echo(f"log: chain {chain.chain_id}, contract {chain.contract}, writer {chain.writer}")
+    if source is not None and source.re_executed:
+        assert source.genesis_hash is not None
+        click.echo(
+            f"chain: re-executed from genesis 0x{source.genesis_hash.hex()} up to block"
+            f" {source.replayed_to} of {source.exported_to}; {source.verdict}"
+        )
+    elif source is not None:
+        click.echo(f"chain: read from {source.url}, not re-executed")
+    if head is not None:
+        click.echo(f"chain head audited: block {head.number} (0x{head.hash.hex()})")
+    click.echo("counts:")
+    width = max((len(name) for name in report.counts), default=0)
+    for name, value in sorted(report.counts.items()):
+        click.echo(f"  {name:<{width}}  {value}")
+    for discrepancy in report.discrepancies:
+        click.echo(f"DISCREPANCY {discrepancy}")
+    if report.ok:
+        click.echo("audit passed: no discrepancy")
+    else:
+        click.echo(f"audit FAILED: {len(report.discrepancies)} discrepancies")
+
+
+@click.command()
+@click.option(
+    "--rpc",
+    "rpc_url",
+    metavar="URL",
+    help="Read the chain from this JSON-RPC endpoint (e.g. an auditor's own node) instead of"
+    " the configured one; in embedded mode this skips re-executing the chain.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_obj
+def audit(home: NodeHome, rpc_url: str | None, as_json: bool) -> None:
+    """Re-execute the chain and recompute the log; print every discrepancy (exit 1 if any).
+
+    Checks every record's commitment, leaf, id and case link, the Merkle tree and every
+    checkpoint; every anchored checkpoint against the log (root, consistency, the writer's
+    role, the contract's storage, the node's anchor receipts); and every agency signature
+    against the registry at the block that anchored it. The node must be stopped.
+    """
+    chain = home.config().chain
+    source: ChainSource | None = None
+    head: cc.BlockInfo | None = None
+    with _open_log(home) as store:
+        if chain is None:
+            report = audit_log(store)
+        else:
+            identity = LogIdentity(chain.chain_id, chain.contract, chain.writer, chain.deploy_block)
+            with _chain_source(home, chain, rpc_url) as source:
+                report, view = audit_against_chain(cc.web3_for(source.url), identity, store)
+                head = view.head
+            replayed = _replay_discrepancy(source)
+            if replayed is not None:
+                report.discrepancies.insert(0, replayed)
+    if as_json:
+        echo_json(
+            {
+                **report.as_json(),
+                "home": str(home.path),
+                "log": None if chain is None else chain.as_json(),
+                "chain": None if source is None else source.as_json(),
+                "head": None if head is None else {"number": head.number, "hash": head.hash.hex()},
+            }
+        )
+    else:
+        _print(home, report, chain, source, head)
+    if not report.ok:
+        raise click.exceptions.Exit(1)
+
+
+COMMANDS = (audit,)
