@@ -21,6 +21,7 @@ import json
 from typing import Any
 
 from evanchor.anchor.checkpoint import Checkpoint
+from evanchor.anchor.signing import SigningDomain, recover_signer
 from evanchor.anchor.store import LogStore, StoreError
 
 BUNDLE_FORMAT = "evanchor/proof-bundle"
@@ -45,9 +46,19 @@ def _checkpoint_covering(store: LogStore, index: int, checkpoint: Checkpoint | N
 
 
 def build_bundle(
-    store: LogStore, index: int, *, checkpoint: Checkpoint | None = None
+    store: LogStore,
+    index: int,
+    *,
+    checkpoint: Checkpoint | None = None,
+    anchor: dict[str, Any] | None = None,
+    log: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The v1 bundle of the record at `index`, proven against `checkpoint` (default: latest)."""
+    """The v1 bundle of the record at `index`, proven against `checkpoint` (default: latest).
+
+    `anchor` and `log` come from the anchorer's confirmed state of that checkpoint
+    (`anchor_evidence.build_anchor_evidence`, `anchor_evidence.log_section`); with `log`,
+    a record stored with its agency signature gets the `signature` member.
+    """
     chosen = _checkpoint_covering(store, index, checkpoint)
     stored = store.record(index)
     if stored.salt is None:
@@ -70,10 +81,25 @@ def build_bundle(
             "prev": prev,
             "prev_leaf_hash": None if prev is None else store.leaf_hash(prev).hex(),
         },
-        "log": None,
-        "anchor": None,
-        "signature": None,
+        "log": log,
+        "anchor": anchor,
+        "signature": _signature_section(stored.signature, envelope["commitment"], log),
     }
+
+
+# -- anchoring and signature sections (PROTOCOL-anchor.md) ----------------------------------
+
+
+def _signature_section(
+    signature: bytes | None, commitment_hex: str, log: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """{"signature": hex of 65 bytes, "signer": EIP-55 address} under the log's EIP-712
+    domain (chain id, contract), or None if the record is unsigned or the log not given."""
+    if signature is None or log is None:
+        return None
+    domain = SigningDomain(int(log["chain_id"]), str(log["contract"]))
+    signer = recover_signer(domain.separator, bytes.fromhex(commitment_hex), signature)
+    return {"signature": signature.hex(), "signer": signer}
 
 
 def build_case_bundle(store: LogStore, case: str) -> dict[str, Any]:

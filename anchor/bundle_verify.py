@@ -11,13 +11,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from hashlib import sha256
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import rfc8785
 
+from evanchor.anchor.chain_errors import AnchorEvidenceInvalid
+from evanchor.anchor.chain_verify import (
+    AnchorFacts,
+    agency_code_at,
+    verify_anchor_offline,
+    verify_anchor_with_rpc,
+)
 from evanchor.anchor.errors import EvanchorError
 from evanchor.anchor.records import parse_record, record_agency, record_case_key
+from evanchor.anchor.signing import SignatureInvalid, SigningDomain, recover_signer
 from evanchor.anchor.verify import verify_inclusion
+
+if TYPE_CHECKING:
+    from web3 import Web3
 
 BUNDLE_FORMAT = "evanchor/proof-bundle"
 CASE_BUNDLE_FORMAT = "evanchor/case-bundle"
@@ -96,6 +107,12 @@ class _Facts:
     leaf_hash: bytes = b""
     index: int = 0
     checkpoint: dict[str, Any] = field(default_factory=dict)
+    # Chain checks (PROTOCOL-anchor.md): what the caller trusts, and what was established.
+    trusted_block_hash: bytes | None = None
+    w3: Web3 | None = None
+    anchor: AnchorFacts | None = None
+    signer: str | None = None
+    agency_checked_at: int | None = None
 
 
 def _step_format(bundle: dict[str, Any], facts: _Facts) -> str:
@@ -192,15 +209,67 @@ def _step_case_link(bundle: dict[str, Any], facts: _Facts) -> str:
 
 
 def _step_anchor(bundle: dict[str, Any], facts: _Facts) -> str | None:
+    """The checkpoint is stored in the contract at block B (chain_verify.py)."""
     if bundle.get("anchor") is None:
         return None
-    raise BundleInvalid("anchor", "anchor sections are checked by `evanchor verify` with a chain")
+    try:
+        if facts.w3 is not None:
+            facts.anchor = verify_anchor_with_rpc(bundle, facts.w3)
+        else:
+            facts.anchor = verify_anchor_offline(bundle, facts.trusted_block_hash)
+    except AnchorEvidenceInvalid as error:
+        raise BundleInvalid("anchor", f"{error.check}: {error.reason}") from None
+    return facts.anchor.describe()
 
 
 def _step_signature(bundle: dict[str, Any], facts: _Facts) -> str | None:
-    if bundle.get("signature") is None:
+    """EIP-712 recovery under the log's domain; with a chain, the signer's registration."""
+    section = bundle.get("signature")
+    if section is None:
         return None
-    raise BundleInvalid("signature", "signed bundles are not supported by this version")
+    if not isinstance(section, dict) or set(section) != {"signature", "signer"}:
+        raise BundleInvalid("signature", "expected an object {signature, signer}")
+    raw, claimed = section["signature"], section["signer"]
+    if not isinstance(raw, str) or len(raw) != 130:
+        raise BundleInvalid("signature", "signature: expected 130 hex digits (65 bytes)")
+    try:
+        signature = bytes.fromhex(raw)
+    except ValueError:
+        raise BundleInvalid("signature", "signature: not hex") from None
+    log = bundle.get("log")
+    if not isinstance(log, dict):
+        raise BundleInvalid("signature", "a signature needs the log's chain id and contract")
+    chain_id, contract = log.get("chain_id"), log.get("contract")
+    if not isinstance(chain_id, int) or not isinstance(contract, str) or len(contract) != 42:
+        raise BundleInvalid("signature", "log.chain_id or log.contract is malformed")
+    try:
+        domain = SigningDomain(chain_id, contract)
+        signer = recover_signer(domain.separator, facts.commitment, signature)
+    except (SignatureInvalid, ValueError) as error:
+        raise BundleInvalid("signature", str(error)) from None
+    if signer != claimed:
+        raise BundleInvalid(
+            "signature", f"the signature recovers to {signer}, the bundle names {claimed!r}"
+        )
+    facts.signer = signer
+    agency = record_agency(facts.record)
+    if facts.w3 is None or facts.anchor is None:
+        return (
+            f"signed by {signer} for chain {chain_id}, contract {contract}; whether {signer} "
+            "was registered as the record's agency needs --rpc"
+        )
+    block = facts.anchor.block_number
+    try:
+        registered = agency_code_at(facts.w3, facts.anchor.contract, signer, block)
+    except AnchorEvidenceInvalid as error:
+        raise BundleInvalid("signature", f"{error.check}: {error.reason}") from None
+    if registered != agency:
+        found = "not registered" if registered is None else f"registered as {registered}"
+        raise BundleInvalid(
+            "signature", f"signer {signer} was {found} at block {block}, not as {agency}"
+        )
+    facts.agency_checked_at = block
+    return f"signed by {signer}, registered as agency {agency} at block {block}"
 
 
 _STEPS: list[tuple[str, Callable[[dict[str, Any], _Facts], str | None], str]] = [
@@ -215,10 +284,17 @@ _STEPS: list[tuple[str, Callable[[dict[str, Any], _Facts], str | None], str]] = 
 ]
 
 
-def verify_bundle(bundle: Any) -> Report:
-    """Walk every step; stop at the first failure. Never raises for any input."""
+def verify_bundle(
+    bundle: Any, *, trusted_block_hash: bytes | None = None, w3: Web3 | None = None
+) -> Report:
+    """Walk every step; stop at the first failure. Never raises for any input.
+
+    The anchor step checks the chain evidence offline; `trusted_block_hash` (the hash of the
+    anchoring block from a source the caller trusts) or `w3` (a chain to ask) tie it to a
+    chain, and `w3` also checks the writer's and the agency's registration at that block.
+    """
     report = Report()
-    facts = _Facts()
+    facts = _Facts(trusted_block_hash=trusted_block_hash, w3=w3)
     if not isinstance(bundle, dict):
         report.steps.append(Step("format", "failed", "a bundle is a JSON object"))
         report.summary = "NOT VERIFIED: this is not a proof bundle."
@@ -243,10 +319,39 @@ def verify_bundle(bundle: Any) -> Report:
         f"This {record.kind} record of agency {record_agency(record)} (case "
         f"{record_case_key(record)}) existed, unaltered, as leaf {facts.index} of checkpoint "
         f"{facts.checkpoint.get('seq')} (size {facts.checkpoint.get('size')}, sealed "
-        f"{facts.checkpoint.get('sealed_at')} by the node's clock). It is not anchored on a "
-        "chain in this bundle, so no time and no writer are proven independently of the node."
+        f"{facts.checkpoint.get('sealed_at')} by the node's clock)." + _anchored_summary(facts)
     )
     return report
+
+
+def _anchored_summary(facts: _Facts) -> str:
+    anchor = facts.anchor
+    if anchor is None:
+        return (
+            " It is not anchored on a chain in this bundle, so no time and no writer are"
+            " proven independently of the node."
+        )
+    text = (
+        f" The checkpoint was anchored in block {anchor.block_number} of chain"
+        f" {anchor.chain_id} at {anchor.anchored_at} by writer {anchor.writer}"
+    )
+    if anchor.tied_to == "rpc":
+        text += f", who held the writer role at block {anchor.block_number}"
+    elif anchor.tied_to == "bundle":
+        text += (
+            " (shown against the bundle's own block header only: supply a trusted block hash"
+            " or --rpc to tie it to the chain)"
+        )
+    text += "."
+    if facts.signer is not None:
+        text += f" The record is signed by {facts.signer}"
+        if facts.agency_checked_at is not None:
+            text += (
+                f", registered as agency {record_agency(facts.record)} at block"
+                f" {facts.agency_checked_at}"
+            )
+        text += "."
+    return text
 
 
 def verify_case_bundle(bundle: Any) -> Report:

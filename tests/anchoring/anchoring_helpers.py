@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
@@ -22,6 +22,7 @@ from web3 import Web3
 from evanchor.anchor import chain_client as cc
 from evanchor.anchor.checkpoint import Checkpoint
 from evanchor.anchor.ingest import prepare_record
+from evanchor.anchor.signing import SigningDomain, sign_commitment
 from evanchor.anchor.store import LogStore
 
 # The contract tests' harness starts anvil; its folder is on sys.path only when pytest has
@@ -90,14 +91,35 @@ def numbered_record(n: int, case: str = "C-1") -> dict[str, Any]:
     }
 
 
-def seal_records(store: LogStore, count: int, *, now: datetime | None = None) -> Checkpoint:
-    """Appends `count` new records and seals them into a checkpoint."""
+def seal_records(
+    store: LogStore,
+    count: int,
+    *,
+    now: datetime | None = None,
+    signed_by: LocalAccount | None = None,
+    domain: SigningDomain | None = None,
+) -> Checkpoint:
+    """Appends `count` new records (signed at capture by `signed_by` under `domain`, if
+    given) and seals them into a checkpoint."""
     start = store.size
     records = [
-        prepare_record(numbered_record(n), salt=n.to_bytes(32, "big"))
+        prepare_record(numbered_record(n, case=f"C-{n % 3}"), salt=n.to_bytes(32, "big"))
         for n in range(start, start + count)
     ]
+    if signed_by is not None:
+        assert domain is not None
+        records = [
+            replace(
+                r,
+                signature=sign_commitment(bytes(signed_by.key), domain.separator, r.commitment),
+            )
+            for r in records
+        ]
     store.append(records, now=now)
     sealed = store.seal(now=now)
     assert sealed is not None
     return sealed
+
+
+def domain_of(chain: Chain) -> SigningDomain:
+    return SigningDomain(cc.chain_id(chain.w3), chain.anchor.address)

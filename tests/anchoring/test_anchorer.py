@@ -71,16 +71,16 @@ def local(store: LogStore) -> list[tuple[int, bytes]]:
 # The normal course
 
 
-def test_every_sealed_checkpoint_is_anchored_in_order(tester: Chain, log_store: LogStore) -> None:
+def test_every_sealed_checkpoint_is_anchored_in_order(tester: Chain, store: LogStore) -> None:
     for count in (1, 4, 7):
-        seal_records(log_store, count)
-    a = anchorer(tester, log_store)
+        seal_records(store, count)
+    a = anchorer(tester, store)
     assert run(a) == [StepKind.PREPARED, StepKind.SENT, StepKind.CONFIRMED] * 3 + [StepKind.IDLE]
-    assert on_chain(tester) == local(log_store)
+    assert on_chain(tester) == local(store)
     events = cc.anchor_events(tester.anchor, writer=tester.writer.address)
     chain_id = cc.chain_id(tester.w3)
     for seq, event in enumerate(events):
-        state = log_store.anchor_state(seq)
+        state = store.anchor_state(seq)
         assert state is not None
         block = cc.block_info(tester.w3, event.block_number)
         assert state == {
@@ -100,7 +100,7 @@ def test_every_sealed_checkpoint_is_anchored_in_order(tester: Chain, log_store: 
             "confirmations": 1,
             "attempts": [event.tx_hash.hex()],
         }
-    assert log_store.meta(TARGET_META) == {
+    assert store.meta(TARGET_META) == {
         "chain_id": chain_id,
         "contract": tester.anchor.address,
         "writer": tester.writer.address,
@@ -111,30 +111,30 @@ def test_every_sealed_checkpoint_is_anchored_in_order(tester: Chain, log_store: 
 
 
 def test_later_checkpoints_extend_the_log_with_consistency_proofs(
-    tester: Chain, log_store: LogStore
+    tester: Chain, store: LogStore
 ) -> None:
-    seal_records(log_store, 3)
-    a = anchorer(tester, log_store)
+    seal_records(store, 3)
+    a = anchorer(tester, store)
     run(a)
     assert a.step().kind is StepKind.IDLE
-    seal_records(log_store, 5)
-    seal_records(log_store, 1)
+    seal_records(store, 5)
+    seal_records(store, 1)
     prepared = a.step()
     assert prepared.kind is StepKind.PREPARED
-    state = log_store.anchor_state(1)
+    state = store.anchor_state(1)
     assert state is not None
     assert (state["status"], state["proof_from"], state["size"]) == ("sending", 3, 8)
     run(a)
-    assert on_chain(tester) == local(log_store)
+    assert on_chain(tester) == local(store)
 
 
-def test_an_empty_log_is_idle(tester: Chain, log_store: LogStore) -> None:
-    assert anchorer(tester, log_store).step().kind is StepKind.IDLE
+def test_an_empty_log_is_idle(tester: Chain, store: LogStore) -> None:
+    assert anchorer(tester, store).step().kind is StepKind.IDLE
 
 
-def test_confirmations_are_waited_for(tester: Chain, log_store: LogStore) -> None:
-    seal_records(log_store, 2)
-    a = anchorer(tester, log_store, confirmations=3)
+def test_confirmations_are_waited_for(tester: Chain, store: LogStore) -> None:
+    seal_records(store, 2)
+    a = anchorer(tester, store, confirmations=3)
     assert kinds([a.step(), a.step()]) == [StepKind.PREPARED, StepKind.SENT]
     waiting = a.step()
     assert (waiting.kind, waiting.detail.endswith("1/3 confirmations")) == (StepKind.WAITING, True)
@@ -142,7 +142,7 @@ def test_confirmations_are_waited_for(tester: Chain, log_store: LogStore) -> Non
     assert a.step().detail.endswith("2/3 confirmations")
     tester.w3.provider.ethereum_tester.mine_blocks(1)  # type: ignore[attr-defined]
     assert a.step().kind is StepKind.CONFIRMED
-    state = log_store.anchor_state(0)
+    state = store.anchor_state(0)
     assert state is not None
     assert state["confirmations"] == 3
 
@@ -163,55 +163,53 @@ def test_options_are_checked() -> None:
 # Crashes and restarts
 
 
-def test_crash_after_persisting_sending_before_broadcast(
-    tester: Chain, log_store: LogStore
-) -> None:
-    seal_records(log_store, 3)
-    assert anchorer(tester, log_store).step().kind is StepKind.PREPARED
-    persisted = log_store.anchor_state(0)
+def test_crash_after_persisting_sending_before_broadcast(tester: Chain, store: LogStore) -> None:
+    seal_records(store, 3)
+    assert anchorer(tester, store).step().kind is StepKind.PREPARED
+    persisted = store.anchor_state(0)
     assert persisted is not None
     assert persisted["status"] == "sending"
     assert not cc.transaction_known(tester.w3, bytes.fromhex(persisted["tx_hash"]))
     # The process died here. A new one broadcasts the very transaction it had signed.
-    restarted = anchorer(tester, log_store)
+    restarted = anchorer(tester, store)
     sent = restarted.step()
     assert (sent.kind, sent.tx_hash) == (StepKind.SENT, bytes.fromhex(persisted["tx_hash"]))
     assert restarted.step().kind is StepKind.CONFIRMED
-    assert on_chain(tester) == local(log_store)
+    assert on_chain(tester) == local(store)
     assert cc.account_nonce(tester.w3, tester.writer.address) == 1
 
 
-def test_crash_after_broadcast_before_persisting_sent(tester: Chain, log_store: LogStore) -> None:
-    seal_records(log_store, 3)
-    anchorer(tester, log_store).step()
-    persisted = log_store.anchor_state(0)
+def test_crash_after_broadcast_before_persisting_sent(tester: Chain, store: LogStore) -> None:
+    seal_records(store, 3)
+    anchorer(tester, store).step()
+    persisted = store.anchor_state(0)
     assert persisted is not None
     cc.broadcast(tester.w3, bytes.fromhex(persisted["raw_tx"]))  # what the dead process did
-    restarted = anchorer(tester, log_store)
+    restarted = anchorer(tester, store)
     confirmed = restarted.step()  # the chain is asked first: no second transaction
     assert (confirmed.kind, confirmed.tx_hash) == (
         StepKind.CONFIRMED,
         bytes.fromhex(persisted["tx_hash"]),
     )
     assert restarted.step().kind is StepKind.IDLE
-    assert on_chain(tester) == local(log_store)
+    assert on_chain(tester) == local(store)
     assert cc.account_nonce(tester.w3, tester.writer.address) == 1
 
 
 def test_crash_with_every_state_persisted_never_double_anchors(
-    tester: Chain, log_store: LogStore
+    tester: Chain, store: LogStore
 ) -> None:
     # A new process after every single step: each one reconciles with the chain first.
     for count in (2, 3, 5):
-        seal_records(log_store, count)
+        seal_records(store, count)
     steps = []
     for _ in range(20):
-        result = anchorer(tester, log_store).step()
+        result = anchorer(tester, store).step()
         steps.append(result.kind)
         if result.kind is StepKind.IDLE:
             break
     assert steps == [StepKind.PREPARED, StepKind.SENT, StepKind.CONFIRMED] * 3 + [StepKind.IDLE]
-    assert on_chain(tester) == local(log_store)
+    assert on_chain(tester) == local(store)
     assert cc.account_nonce(tester.w3, tester.writer.address) == 3
 
 
@@ -232,16 +230,16 @@ def test_the_store_is_reopened_after_a_crash(tester: Chain, tmp_path: Path) -> N
 
 
 def test_a_transaction_the_node_never_got_is_broadcast_again(
-    tester: Chain, log_store: LogStore
+    tester: Chain, store: LogStore
 ) -> None:
     # State "sent", yet the node does not know the transaction (dropped from its pool):
     # the same signed bytes go out again.
-    seal_records(log_store, 3)
-    anchorer(tester, log_store).step()
-    persisted = log_store.anchor_state(0)
+    seal_records(store, 3)
+    anchorer(tester, store).step()
+    persisted = store.anchor_state(0)
     assert persisted is not None
-    log_store.put_anchor_state(0, {**persisted, "status": "sent", "sent_at": 0.0})
-    a = anchorer(tester, log_store)
+    store.put_anchor_state(0, {**persisted, "status": "sent", "sent_at": 0.0})
+    a = anchorer(tester, store)
     again = a.step()
     assert (again.kind, again.tx_hash) == (
         StepKind.REBROADCAST,
@@ -252,11 +250,11 @@ def test_a_transaction_the_node_never_got_is_broadcast_again(
 
 
 def test_a_nonce_used_by_another_transaction_starts_a_new_attempt(
-    tester: Chain, log_store: LogStore
+    tester: Chain, store: LogStore
 ) -> None:
-    seal_records(log_store, 3)
-    anchorer(tester, log_store).step()
-    persisted = log_store.anchor_state(0)
+    seal_records(store, 3)
+    anchorer(tester, store).step()
+    persisted = store.anchor_state(0)
     assert persisted is not None
     # Meanwhile the writer's key sent something else with that nonce.
     other = cc.sign_transaction(
@@ -270,7 +268,7 @@ def test_a_nonce_used_by_another_transaction_starts_a_new_attempt(
         value=1,
     )
     cc.broadcast(tester.w3, other.raw)
-    a = anchorer(tester, log_store)
+    a = anchorer(tester, store)
     assert run(a) == [
         StepKind.SUPERSEDED,
         StepKind.PREPARED,
@@ -278,17 +276,17 @@ def test_a_nonce_used_by_another_transaction_starts_a_new_attempt(
         StepKind.CONFIRMED,
         StepKind.IDLE,
     ]
-    state = log_store.anchor_state(0)
+    state = store.anchor_state(0)
     assert state is not None
     assert state["attempts"] == [persisted["tx_hash"], state["tx_hash"]]
-    assert on_chain(tester) == local(log_store)
+    assert on_chain(tester) == local(store)
 
 
 def test_a_failed_transaction_is_retried_once_the_cause_is_gone(
-    tester: Chain, log_store: LogStore
+    tester: Chain, store: LogStore
 ) -> None:
-    seal_records(log_store, 3)
-    a = anchorer(tester, log_store)
+    seal_records(store, 3)
+    a = anchorer(tester, store)
     assert a.step().kind is StepKind.PREPARED
     cc.revoke_writer(tester.anchor, tester.admin, tester.writer.address)
     assert a.step().kind is StepKind.SENT  # eth-tester mines it at once: status 0
@@ -299,7 +297,7 @@ def test_a_failed_transaction_is_retried_once_the_cause_is_gone(
         a.step()  # the preflight refuses before anything is signed
     cc.grant_writer(tester.anchor, tester.admin, tester.writer.address)
     assert run(a) == [StepKind.PREPARED, StepKind.SENT, StepKind.CONFIRMED, StepKind.IDLE]
-    assert on_chain(tester) == local(log_store)
+    assert on_chain(tester) == local(store)
 
 
 def admin_transaction(chain: Chain, function: str, *args: object) -> bytes:
@@ -318,12 +316,12 @@ def admin_transaction(chain: Chain, function: str, *args: object) -> bytes:
 
 
 def test_an_earlier_failed_attempt_does_not_shadow_a_pending_one(
-    tester: Chain, log_store: LogStore
+    tester: Chain, store: LogStore
 ) -> None:
     ethereum_tester = tester.w3.provider.ethereum_tester  # type: ignore[attr-defined]
     ethereum_tester.disable_auto_mine_transactions()
-    seal_records(log_store, 3)
-    a = anchorer(tester, log_store)
+    seal_records(store, 3)
+    a = anchorer(tester, store)
     assert a.step().kind is StepKind.PREPARED
     admin_transaction(tester, "revokeRole", cc.WRITER_ROLE, tester.writer.address)
     assert a.step().kind is StepKind.SENT
@@ -332,82 +330,80 @@ def test_an_earlier_failed_attempt_does_not_shadow_a_pending_one(
     admin_transaction(tester, "grantRole", cc.WRITER_ROLE, tester.writer.address)
     ethereum_tester.mine_blocks(1)
     assert kinds([a.step(), a.step()]) == [StepKind.PREPARED, StepKind.SENT]
-    state = log_store.anchor_state(0)
+    state = store.anchor_state(0)
     assert state is not None
     assert len(state["attempts"]) == 2
     assert state["nonce_attempts"] == [state["tx_hash"]]
     assert a.step().kind is StepKind.WAITING  # pending, not "reverted" again
     ethereum_tester.mine_blocks(1)
     assert a.step().kind is StepKind.CONFIRMED
-    assert on_chain(tester) == local(log_store)
+    assert on_chain(tester) == local(store)
 
 
 # Refusals that never go away
 
 
-def test_a_foreign_checkpoint_on_chain_stops_the_log(tester: Chain, log_store: LogStore) -> None:
+def test_a_foreign_checkpoint_on_chain_stops_the_log(tester: Chain, store: LogStore) -> None:
     # The writer's key anchored something that is not this log: nothing can follow it.
-    seal_records(log_store, 3)
+    seal_records(store, 3)
     cc.send_anchor(tester.anchor, tester.writer, 2, b"\x07" * 32, [])
-    a = anchorer(tester, log_store)
+    a = anchorer(tester, store)
     for _ in range(2):
         with pytest.raises(LogDiverged) as caught:
             a.step()
         assert (caught.value.index, caught.value.size) == (0, 2)
         assert caught.value.chain_root == b"\x07" * 32
-    assert log_store.anchor_state(0) is None
+    assert store.anchor_state(0) is None
     assert cc.checkpoint_count(tester.anchor, tester.writer.address) == 1
 
 
 def test_a_checkpoint_the_chain_has_passed_is_refused_for_good(
-    tester: Chain, log_store: LogStore
+    tester: Chain, store: LogStore
 ) -> None:
-    first = seal_records(log_store, 3)
-    second = seal_records(log_store, 3)
+    first = seal_records(store, 3)
+    second = seal_records(store, 3)
     # The writer's key anchored the second checkpoint directly: the first can never be.
     cc.send_anchor(tester.anchor, tester.writer, second.size, second.root, [])
-    a = anchorer(tester, log_store)
+    a = anchorer(tester, store)
     with pytest.raises(CheckpointRefused) as caught:
         a.step()
     assert (caught.value.seq, caught.value.size) == (0, first.size)
-    state = log_store.anchor_state(0)
+    state = store.anchor_state(0)
     assert state is not None
     assert state["status"] == "refused"
     # Not skipped: every later step, in this process or another, says so again.
     with pytest.raises(CheckpointRefused):
         a.step()
     with pytest.raises(CheckpointRefused, match="checkpoint 0"):
-        anchorer(tester, log_store).step()
-    assert log_store.anchor_state(1) is None
+        anchorer(tester, store).step()
+    assert store.anchor_state(1) is None
 
 
-def test_the_log_is_bound_to_one_chain_contract_and_writer(
-    tester: Chain, log_store: LogStore
-) -> None:
-    seal_records(log_store, 2)
-    run(anchorer(tester, log_store))
+def test_the_log_is_bound_to_one_chain_contract_and_writer(tester: Chain, store: LogStore) -> None:
+    seal_records(store, 2)
+    run(anchorer(tester, store))
     other = set_up(tester.w3, 0x44)
     with pytest.raises(AnchorTargetMismatch):
-        anchorer(other, log_store).step()
+        anchorer(other, store).step()
     with pytest.raises(AnchorTargetMismatch):
-        Anchorer(log_store, tester.anchor, other.writer, retry=FAST).step()
+        Anchorer(store, tester.anchor, other.writer, retry=FAST).step()
 
 
 # RPC failures
 
 
 def test_an_unreachable_endpoint_is_retried_with_backoff_then_reported(
-    tester: Chain, log_store: LogStore
+    tester: Chain, store: LogStore
 ) -> None:
-    seal_records(log_store, 1)
+    seal_records(store, 1)
     waits: list[float] = []
     dead = cc.contract_at(cc.web3_for("http://127.0.0.1:9", timeout=0.5), tester.anchor.address)
     policy = RetryPolicy(attempts=4, initial_delay=0.01, multiplier=3, max_delay=0.05)
-    a = Anchorer(log_store, dead, tester.writer, retry=policy, sleep=waits.append)
+    a = Anchorer(store, dead, tester.writer, retry=policy, sleep=waits.append)
     with pytest.raises(ChainUnavailable, match="eth_chainId"):
         a.step()
     assert waits == pytest.approx([0.01, 0.03, 0.05])
-    assert log_store.anchor_state(0) is None
+    assert store.anchor_state(0) is None
 
 
 class FlakyProxy:
@@ -459,12 +455,12 @@ def flaky(anvil_url: str) -> Iterator[FlakyProxy]:
 
 
 def test_failing_requests_are_retried_until_anchored(
-    anvil: Chain, flaky: FlakyProxy, log_store: LogStore
+    anvil: Chain, flaky: FlakyProxy, store: LogStore
 ) -> None:
-    seal_records(log_store, 5)
+    seal_records(store, 5)
     through_proxy = cc.contract_at(cc.web3_for(flaky.url, timeout=5), anvil.anchor.address)
     waits: list[float] = []
-    a = Anchorer(log_store, through_proxy, anvil.writer, retry=FAST, sleep=waits.append)
+    a = Anchorer(store, through_proxy, anvil.writer, retry=FAST, sleep=waits.append)
     flaky.failures = 2
     assert a.step().kind is StepKind.PREPARED
     assert len(waits) == 2
@@ -475,21 +471,21 @@ def test_failing_requests_are_retried_until_anchored(
         a.step()
     flaky.failures = 0  # ...and the next one carries on
     assert run(a) == [StepKind.CONFIRMED, StepKind.IDLE]
-    assert on_chain(anvil) == local(log_store)
+    assert on_chain(anvil) == local(store)
 
 
 def test_a_writer_without_funds_is_told_before_anything_is_signed(
-    tester: Chain, log_store: LogStore
+    tester: Chain, store: LogStore
 ) -> None:
     # The preflight call carries the transaction's gas and fees, so the node checks that
     # the writer can pay; nothing is persisted until it can.
-    seal_records(log_store, 2)
+    seal_records(store, 2)
     poor = Account.create()
     cc.grant_writer(tester.anchor, tester.admin, poor.address)
-    a = Anchorer(log_store, tester.anchor, poor, retry=FAST)
+    a = Anchorer(store, tester.anchor, poor, retry=FAST)
     with pytest.raises(RpcError, match="afford"):
         a.step()
-    assert log_store.anchor_state(0) is None
+    assert store.anchor_state(0) is None
     fund(tester.w3, [poor])
     assert run(a) == [StepKind.PREPARED, StepKind.SENT, StepKind.CONFIRMED, StepKind.IDLE]
 
@@ -498,22 +494,22 @@ def test_a_writer_without_funds_is_told_before_anything_is_signed(
 
 
 def test_anchor_delay_runs_from_the_first_record_to_the_block(
-    tester: Chain, log_store: LogStore
+    tester: Chain, store: LogStore
 ) -> None:
     accepted = [
         datetime(2026, 11, 29, 8, 0, 0, 250_000, tzinfo=UTC),
         datetime(2026, 11, 29, 8, 1, tzinfo=UTC),
     ]
-    seal_records(log_store, 2, now=accepted[0])
-    seal_records(log_store, 3, now=accepted[1])
-    seal_records(log_store, 1)
-    a = anchorer(tester, log_store)
+    seal_records(store, 2, now=accepted[0])
+    seal_records(store, 3, now=accepted[1])
+    seal_records(store, 1)
+    a = anchorer(tester, store)
     for _ in range(6):  # the first two checkpoints only
         a.step()
-    delays = anchor_delays(log_store)
+    delays = anchor_delays(store)
     assert [(d.seq, d.first_index) for d in delays] == [(0, 0), (1, 2)]
     for delay, moment in zip(delays, accepted, strict=True):
-        state = log_store.anchor_state(delay.seq)
+        state = store.anchor_state(delay.seq)
         assert state is not None
         assert delay.block_timestamp == state["block_timestamp"]
         assert delay.seconds == pytest.approx(state["block_timestamp"] - moment.timestamp())

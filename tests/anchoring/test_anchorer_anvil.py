@@ -54,13 +54,13 @@ def mine(url: str, blocks: int = 1) -> None:
 
 
 def test_a_receipt_that_does_not_come_survives_a_restart(
-    manual: tuple[Chain, str], log_store: LogStore
+    manual: tuple[Chain, str], store: LogStore
 ) -> None:
     chain, url = manual
-    seal_records(log_store, 4)
-    a = Anchorer(log_store, chain.anchor, chain.writer, retry=FAST, replace_after=None)
+    seal_records(store, 4)
+    a = Anchorer(store, chain.anchor, chain.writer, retry=FAST, replace_after=None)
     assert [a.step().kind for _ in range(2)] == [StepKind.PREPARED, StepKind.SENT]
-    state = log_store.anchor_state(0)
+    state = store.anchor_state(0)
     assert state is not None
     tx_hash = bytes.fromhex(state["tx_hash"])
     for _ in range(3):
@@ -69,7 +69,7 @@ def test_a_receipt_that_does_not_come_survives_a_restart(
         assert pending.detail.startswith("pending for")
     with pytest.raises(ReceiptTimeout):
         cc.wait_for_receipt(chain.w3, tx_hash, timeout=0.3, poll_interval=0.05)
-    restarted = Anchorer(log_store, chain.anchor, chain.writer, retry=FAST, replace_after=None)
+    restarted = Anchorer(store, chain.anchor, chain.writer, retry=FAST, replace_after=None)
     assert restarted.step().kind is StepKind.WAITING
     mine(url)
     confirmed = restarted.step()
@@ -78,14 +78,14 @@ def test_a_receipt_that_does_not_come_survives_a_restart(
 
 
 def test_a_transaction_dropped_from_the_pool_is_broadcast_again(
-    manual: tuple[Chain, str], log_store: LogStore
+    manual: tuple[Chain, str], store: LogStore
 ) -> None:
     chain, url = manual
-    seal_records(log_store, 2)
-    a = Anchorer(log_store, chain.anchor, chain.writer, retry=FAST, replace_after=None)
+    seal_records(store, 2)
+    a = Anchorer(store, chain.anchor, chain.writer, retry=FAST, replace_after=None)
     a.step()
     a.step()
-    state = log_store.anchor_state(0)
+    state = store.anchor_state(0)
     assert state is not None
     control(url, "anvil_dropTransaction", "0x" + state["tx_hash"])
     assert not cc.transaction_known(chain.w3, bytes.fromhex(state["tx_hash"]))
@@ -100,18 +100,18 @@ def test_a_transaction_dropped_from_the_pool_is_broadcast_again(
 
 
 def test_a_transaction_pending_too_long_is_replaced_with_higher_fees(
-    manual: tuple[Chain, str], log_store: LogStore
+    manual: tuple[Chain, str], store: LogStore
 ) -> None:
     chain, url = manual
-    seal_records(log_store, 3)
-    a = Anchorer(log_store, chain.anchor, chain.writer, retry=FAST, replace_after=0.0)
+    seal_records(store, 3)
+    a = Anchorer(store, chain.anchor, chain.writer, retry=FAST, replace_after=0.0)
     a.step()
     a.step()
-    first = log_store.anchor_state(0)
+    first = store.anchor_state(0)
     assert first is not None
     replaced = a.step()
     assert replaced.kind is StepKind.REPLACED
-    second = log_store.anchor_state(0)
+    second = store.anchor_state(0)
     assert second is not None
     assert second["status"] == "sending"
     assert second["nonce"] == first["nonce"]
@@ -129,19 +129,19 @@ def test_a_transaction_pending_too_long_is_replaced_with_higher_fees(
         bytes.fromhex(second["tx_hash"]),
     )
     assert cc.get_receipt(chain.w3, bytes.fromhex(first["tx_hash"])) is None
-    final = log_store.anchor_state(0)
+    final = store.anchor_state(0)
     assert final is not None
     assert final["attempts"] == second["attempts"]
     assert cc.checkpoint_count(chain.anchor, chain.writer.address) == 1
 
 
 def test_confirmations_are_counted_block_by_block(
-    manual: tuple[Chain, str], log_store: LogStore
+    manual: tuple[Chain, str], store: LogStore
 ) -> None:
     chain, url = manual
-    seal_records(log_store, 2)
-    seal_records(log_store, 2)
-    a = Anchorer(log_store, chain.anchor, chain.writer, retry=FAST, confirmations=3)
+    seal_records(store, 2)
+    seal_records(store, 2)
+    a = Anchorer(store, chain.anchor, chain.writer, retry=FAST, confirmations=3)
     a.step()
     a.step()
     mine(url)

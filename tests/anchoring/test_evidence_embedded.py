@@ -1,0 +1,85 @@
+"""The same client, anchorer and evidence on the node's own chain (py-evm under Clique),
+started as `evanchor chain run` and reached over its standard JSON-RPC endpoint.
+
+Clique headers carry 97 bytes of extra-data (vanity and the sealer's signature), which web3
+renames under its proof-of-authority middleware: the header is still rebuilt from standard
+fields and checked against the block hash, and eth_getProof comes from the node.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import rlp
+from anchoring_helpers import CODE, Chain, domain_of, seal_records
+from eth_account import Account
+
+from evanchor.anchor import chain_client as cc
+from evanchor.anchor.anchor_evidence import block_header_rlp, build_anchored_bundle
+from evanchor.anchor.anchorer import Anchorer, RetryPolicy, StepKind
+from evanchor.anchor.bundle_verify import verify_bundle
+from evanchor.anchor.store import LogStore
+from evanchor.node.datadir import init_data_dir
+
+# The node tests' helpers start the node; put their folder on sys.path for runs of this one.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "node"))
+from chain_helpers import NodeProcess, make_actors, make_genesis, start_node
+
+
+@pytest.fixture(scope="module")
+def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeProcess]:
+    actors = make_actors()
+    data_dir = tmp_path_factory.mktemp("embedded") / "node"
+    init_data_dir(data_dir, make_genesis(actors, timestamp=int(time.time()) - 60), actors.sealer)
+    running = start_node(data_dir)
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def embedded(node: NodeProcess) -> Chain:
+    actors = make_actors()
+    w3 = cc.web3_for(node.url)
+    admin, writer = actors.operator, actors.writer  # allowlisted and funded in the genesis
+    deployment = cc.deploy_anchor(w3, admin, timeout=30)
+    anchor = cc.attach(w3, deployment.address)
+    cc.grant_writer(anchor, admin, writer.address, timeout=30)
+    agency = Account.from_key(b"\x55" * 32)  # registered only: it never sends a transaction
+    cc.register_agency(anchor, admin, agency.address, CODE, timeout=30)
+    return Chain(w3, anchor, deployment.block_number, admin, writer, agency, actors.outsider)
+
+
+def test_clique_headers_are_rebuilt_from_standard_fields(embedded: Chain) -> None:
+    encoded, block = block_header_rlp(embedded.anchor, embedded.deployed_at)
+    fields = rlp.decode(encoded)
+    assert len(fields[12]) == 97  # vanity + sealer signature
+    assert bytes(block["proofOfAuthorityData"]) == fields[12]
+
+
+def test_anchor_and_verify_on_the_embedded_chain(embedded: Chain, tmp_path: Path) -> None:
+    c = embedded
+    retry = RetryPolicy(attempts=3, initial_delay=0.05)
+    with LogStore(tmp_path / "log", create=True) as store:
+        for count in (2, 5):
+            seal_records(store, count, signed_by=c.agency, domain=domain_of(c))
+        # A crash after the first transaction was signed and persisted, before broadcast.
+        assert Anchorer(store, c.anchor, c.writer, retry=retry).step().kind is StepKind.PREPARED
+        restarted = Anchorer(store, c.anchor, c.writer, retry=retry, poll_interval=0.05)
+        results = restarted.run_until_idle(time.monotonic() + 60)
+        assert results[0].kind is StepKind.SENT
+        assert results[-1].kind is StepKind.IDLE
+        assert [r.kind for r in results].count(StepKind.CONFIRMED) == 2
+        assert cc.checkpoint_count(c.anchor, c.writer.address) == 2
+        for index in (0, 3, 6):
+            bundle = build_anchored_bundle(store, c.anchor, index)
+            offline = verify_bundle(bundle)
+            assert offline.ok, offline.as_json()
+            online = verify_bundle(bundle, w3=c.w3)
+            assert online.ok, online.as_json()
+            assert online.steps[-1].detail.endswith(
+                f"registered as agency {CODE} at block {bundle['anchor']['block_number']}"
+            )
