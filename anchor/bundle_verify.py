@@ -354,13 +354,16 @@ def _anchored_summary(facts: _Facts) -> str:
     return text
 
 
-def verify_case_bundle(bundle: Any) -> Report:
+def verify_case_bundle(
+    bundle: Any, *, trusted_block_hash: bytes | None = None, w3: Web3 | None = None
+) -> Report:
     """Check every record bundle of a case and that their links leave no gap.
 
     Each record's `prev` must be the leaf index of the record before it, and the first
     record's must be null; every record must be proven against the same checkpoint. Then the
     case's history up to that checkpoint is complete: a dropped or reordered record breaks a
     link that its successor's leaf, covered by the checkpoint's root, commits to.
+    `trusted_block_hash` and `w3` are passed to every record's `verify_bundle`.
     """
     report = Report()
     if not isinstance(bundle, dict) or bundle.get("format") != CASE_BUNDLE_FORMAT:
@@ -377,7 +380,7 @@ def verify_case_bundle(bundle: Any) -> Report:
     report.steps.append(Step("format", "ok", f"case bundle of {len(records)} record(s)"))
     previous_index: int | None = None
     for position, entry in enumerate(records):
-        single = verify_bundle(entry)
+        single = verify_bundle(entry, trusted_block_hash=trusted_block_hash, w3=w3)
         name = f"record {position}"
         if not single.ok:
             failed = single.failed_step

@@ -32,7 +32,7 @@ from evanchor.anchor.anchor_evidence import (
 )
 from evanchor.anchor.anchorer import Anchorer, RetryPolicy, StepKind
 from evanchor.anchor.bundle import build_bundle
-from evanchor.anchor.bundle_verify import Report, verify_bundle
+from evanchor.anchor.bundle_verify import Report, verify_bundle, verify_case_bundle
 from evanchor.anchor.chain_errors import AnchorEvidenceInvalid
 from evanchor.anchor.chain_verify import verify_anchor_offline, verify_anchor_with_rpc
 from evanchor.anchor.store import LogStore, StoreError
@@ -488,3 +488,35 @@ def test_any_change_to_the_chain_sections_gives_a_report_never_a_crash(
     else:
         assert not report.ok
         assert failed(report)[0] in ("anchor", "signature")
+
+
+def test_a_case_bundle_of_anchored_records_is_checked_with_the_chain(shared: Anchored) -> None:
+    c, store = shared.chain, shared.store
+    checkpoint, state = earliest_anchored_checkpoint(store, store.size - 1)  # type: ignore[misc]
+    case = "collection/C-1"
+    bundles = [
+        build_bundle(
+            store,
+            index,
+            checkpoint=checkpoint,
+            anchor=build_anchor_evidence(c.anchor, state),
+            log={
+                "chain_id": state["chain_id"],
+                "contract": c.anchor.address,
+                "writer": state["writer"],
+            },
+        )
+        for index in store.case_indices(case)
+        if index < checkpoint.size
+    ]
+    case_bundle = {
+        "format": "evanchor/case-bundle",
+        "version": 1,
+        "case": case,
+        "checkpoint": checkpoint.as_json(),
+        "records": bundles,
+    }
+    assert verify_case_bundle(case_bundle, w3=c.w3).ok
+    report = verify_case_bundle(case_bundle, trusted_block_hash=b"\x00" * 32)
+    assert report.failed_step is not None
+    assert report.failed_step.detail.startswith("anchor: chain: block hash")
