@@ -13,7 +13,7 @@ import pytest
 from evanchor.anchor.audit import audit_log
 from evanchor.anchor.store import LogStore
 
-from conftest import prepared
+from samples import prepared
 
 
 def _u64(value: int) -> bytes:

@@ -19,7 +19,7 @@ from evanchor.anchor.leaf import leaf_from_json
 from evanchor.anchor.merkle import leaf_hash
 from evanchor.anchor.store import LogStore
 
-from conftest import prepared
+from samples import prepared
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors"
 VALID = json.loads((VECTORS / "bundles" / "valid.json").read_text())

@@ -13,8 +13,8 @@ from evanchor.anchor.ingest import prepare_record
 from evanchor.anchor.store import LogStore, RecordNotFound, StoreBusy, StoreError
 from evanchor.anchor.verify import verify_consistency, verify_inclusion
 
-from conftest import numbered_record, prepared
 from merkle_reference import mth, path, proof
+from samples import numbered_record, prepared
 
 
 def _leaves(store: LogStore) -> list[bytes]:

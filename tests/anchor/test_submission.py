@@ -19,7 +19,7 @@ from evanchor.anchor.submission import (
     sign_record,
 )
 
-from conftest import numbered_record
+from samples import numbered_record
 
 KEY = bytes.fromhex("4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318")
 OTHER = bytes.fromhex("11" * 32)

@@ -21,7 +21,7 @@ from evanchor.node.api import MAX_REQUEST_BYTES, create_api_app
 from evanchor.node.committer import GroupCommitter
 from evanchor.node.service import NodeService
 
-from conftest import numbered_record
+from samples import numbered_record
 
 AGENCY_KEY = bytes.fromhex("4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318")
 STRANGER_KEY = bytes.fromhex("22" * 32)

@@ -12,13 +12,15 @@ from click.testing import CliRunner, Result
 from evanchor.anchor.store import LogStore
 from evanchor.cli.main import cli
 
-from conftest import SAMPLES, numbered_record
+from samples import SAMPLES, numbered_record
 
 
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
     folder = tmp_path / "node"
-    result = CliRunner().invoke(cli, ["--home", str(folder), "init", "--log-only", "--seal-every", "1000"])
+    result = CliRunner().invoke(
+        cli, ["--home", str(folder), "init", "--log-only", "--seal-every", "1000"]
+    )
     assert result.exit_code == 0, result.output
     return folder
 
