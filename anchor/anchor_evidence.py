@@ -73,6 +73,13 @@ def _as_bytes(value: Any) -> bytes:
     raise TypeError(f"expected bytes or hex, got {value!r}")
 
 
+def _word(value: Any) -> bytes:
+    """A storage value as its 32-byte word (web3 gives an int or minimal bytes)."""
+    if isinstance(value, int):
+        return value.to_bytes(32, "big")
+    return _as_bytes(value).rjust(32, b"\x00")
+
+
 def _field(block: Mapping[str, Any], name: str, width: int) -> bytes | int:
     value = block[name]
     if name == "extraData" and value is None:
@@ -157,9 +164,7 @@ def build_anchor_evidence(anchor: cc.AnchorContract, state: Mapping[str, Any]) -
         storage.append(
             {
                 "slot": slot.to_bytes(32, "big").hex(),
-                "value": int(entry["value"]).to_bytes(32, "big").hex()
-                if isinstance(entry["value"], int)
-                else _as_bytes(entry["value"]).rjust(32, b"\x00").hex(),
+                "value": _word(entry["value"]).hex(),
                 "proof": [_as_bytes(node).hex() for node in entry["proof"]],
             }
         )
