@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import click
 
+from evanchor.anchor import chain_client as cc
 from evanchor.anchor.bundle import CASE_BUNDLE_FORMAT, build_bundle, build_case_bundle
 from evanchor.anchor.bundle_verify import Report, verify_bundle, verify_case_bundle
 from evanchor.anchor.home import NodeHome
 from evanchor.anchor.jsonin import parse_json_object
+from evanchor.anchor.store import LogStore, StoreBusy
 from evanchor.cli.output import echo_json
+from evanchor.node.bundles import (
+    EvidenceSource,
+    NotAnchoredYet,
+    anchored_bundle,
+    anchored_case_bundle,
+    chain_evidence,
+)
+from evanchor.node.chain import EmbeddedChain
+from evanchor.node.chain_access import chain_endpoint, serving
+from evanchor.node.client import get_json
+from evanchor.node.export import replay
+from evanchor.node.genesis import read_genesis
 
 MAX_BUNDLE_BYTES = 64 * 1024 * 1024
 """Largest bundle file `verify` reads: a case bundle of many records stays far below it."""
@@ -20,6 +36,35 @@ MAX_BUNDLE_BYTES = 64 * 1024 * 1024
 
 def _write_json(path: Path, value: Any) -> None:
     path.write_text(json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+
+
+def _local_or_node(
+    home: NodeHome, local: Callable[[LogStore], dict[str, Any]], api_path: str
+) -> dict[str, Any]:
+    """Build from the log when it is free; ask the running node's API when it holds it."""
+    try:
+        store = home.open_log()
+    except StoreBusy:
+        bundle: dict[str, Any] = get_json(home.config().api.url, api_path)
+        return bundle
+    with store:
+        return local(store)
+
+
+def _with_evidence(
+    home: NodeHome, store: LogStore, build: Callable[[EvidenceSource | None], dict[str, Any]]
+) -> dict[str, Any]:
+    """Build with the kept anchor evidence; reach the chain only if some is missing."""
+    try:
+        return build(None)
+    except NotAnchoredYet as error:
+        if "evidence" not in error.status:
+            raise
+    chain = home.config().chain
+    assert chain is not None
+    with chain_endpoint(home) as url:
+        anchor = cc.contract_at(cc.web3_for(url), chain.contract)
+        return build(chain_evidence(anchor, store))
 
 
 @click.command()
@@ -33,14 +78,27 @@ def _write_json(path: Path, value: Any) -> None:
 )
 @click.pass_obj
 def prove(home: NodeHome, record_id: str, output: Path) -> None:
-    """Write the proof bundle of RECORD_ID (or a unique prefix of at least 8 hex digits)."""
-    with home.open_log() as store:
+    """Write the proof bundle of RECORD_ID (or a unique prefix of at least 8 hex digits).
+
+    On an anchoring node the bundle is proven against the earliest anchored checkpoint that
+    holds the record, with the chain evidence; on a log-only node, against the latest seal.
+    """
+    config = home.config()
+
+    def local(store: LogStore) -> dict[str, Any]:
         full_id = store.find_record_id(record_id)
         index = store.index_of(full_id)
         assert index is not None
-        bundle = build_bundle(store, index)
+        if config.chain is None:
+            return build_bundle(store, index)
+        return _with_evidence(home, store, lambda source: anchored_bundle(store, index, source))
+
+    bundle = _local_or_node(home, local, f"/v1/records/{record_id}/bundle")
     _write_json(output, bundle)
-    click.echo(f"wrote proof bundle for record {full_id.hex()} (leaf {index}) to {output}")
+    click.echo(
+        f"wrote proof bundle for record {bundle['leaf_index']} of the log"
+        f" (checkpoint {bundle['checkpoint']['seq']}) to {output}"
+    )
 
 
 @click.group()
@@ -60,8 +118,16 @@ def case() -> None:
 @click.pass_obj
 def case_prove(home: NodeHome, case_key: str, output: Path) -> None:
     """Write every sealed record of CASE_KEY (e.g. collection/C-1) with proofs and links."""
-    with home.open_log() as store:
-        bundle = build_case_bundle(store, case_key)
+    config = home.config()
+
+    def local(store: LogStore) -> dict[str, Any]:
+        if config.chain is None:
+            return build_case_bundle(store, case_key)
+        return _with_evidence(
+            home, store, lambda source: anchored_case_bundle(store, case_key, source)
+        )
+
+    bundle = _local_or_node(home, local, f"/v1/cases/{case_key}/bundle")
     _write_json(output, bundle)
     click.echo(f"wrote {len(bundle['records'])} record(s) of case {case_key} to {output}")
 
@@ -73,17 +139,78 @@ def _print_report(report: Report) -> None:
     click.echo(report.summary)
 
 
+@contextlib.contextmanager
+def _replayed_chain(export: Path, genesis_file: Path) -> Iterator[str]:
+    """Re-execute a chain export from its genesis in memory and serve it read-only."""
+    chain = EmbeddedChain.in_memory(read_genesis(genesis_file))
+    try:
+        with export.open("rb") as source:
+            replayed = replay(source, chain)
+        click.echo(
+            f"re-executed {replayed.blocks} blocks of {export.name} from the genesis"
+            f" (head {replayed.head_number}, 0x{replayed.head_hash.hex()})",
+            err=True,
+        )
+        with serving(chain, seal=False) as url:
+            yield url
+    finally:
+        chain.close()
+
+
 @click.command()
 @click.argument("bundle_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--rpc", "rpc_url", metavar="URL", help="Check the anchor against this chain.")
+@click.option(
+    "--chain-export",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Re-execute this chain export (with --genesis) and check the anchor against it.",
+)
+@click.option(
+    "--genesis",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The genesis file of the chain in --chain-export.",
+)
+@click.option(
+    "--block-hash",
+    metavar="HEX",
+    help="A trusted hash of the anchoring block (from any source you trust).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def verify(bundle_file: Path, as_json: bool) -> None:
-    """Check a proof bundle (or case bundle) offline: every hash recomputed."""
+def verify(
+    *,
+    bundle_file: Path,
+    rpc_url: str | None,
+    chain_export: Path | None,
+    genesis: Path | None,
+    block_hash: str | None,
+    as_json: bool,
+) -> None:
+    """Check a proof bundle (or case bundle): every hash recomputed, step by step.
+
+    Offline by default. With --rpc, --chain-export or --block-hash, the anchor is tied to a
+    chain: the block's hash, and (with a chain) the writer's role and the agency's
+    registration at that block.
+    """
+    if sum(x is not None for x in (rpc_url, chain_export, block_hash)) > 1:
+        raise click.UsageError("give at most one of --rpc, --chain-export, --block-hash")
+    if chain_export is not None and genesis is None:
+        raise click.UsageError("--chain-export needs the chain's --genesis file")
     raw = bundle_file.read_bytes()
     bundle = parse_json_object(raw, source=bundle_file.name, limit=MAX_BUNDLE_BYTES)
-    if bundle.get("format") == CASE_BUNDLE_FORMAT:
-        report = verify_case_bundle(bundle)
-    else:
-        report = verify_bundle(bundle)
+    check = verify_case_bundle if bundle.get("format") == CASE_BUNDLE_FORMAT else verify_bundle
+    trusted = None
+    if block_hash is not None:
+        try:
+            trusted = bytes.fromhex(block_hash.removeprefix("0x"))
+        except ValueError:
+            raise click.BadParameter("not hex", param_hint="--block-hash") from None
+    with contextlib.ExitStack() as stack:
+        url = rpc_url
+        if chain_export is not None:
+            assert genesis is not None
+            url = stack.enter_context(_replayed_chain(chain_export, genesis))
+        w3 = None if url is None else cc.web3_for(url)
+        report = check(bundle, trusted_block_hash=trusted, w3=w3)
     if as_json:
         echo_json(report.as_json())
     else:

@@ -6,6 +6,7 @@ Bad requests get a 4xx with `{"error": {"message", "field", "item"}}`; bodies la
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -18,8 +19,9 @@ from evanchor.anchor.errors import EvanchorError
 from evanchor.anchor.input_errors import InputError
 from evanchor.anchor.jsonin import parse_json_object
 from evanchor.anchor.store import RecordNotFound
+from evanchor.node.bundles import NotAnchoredYet
 from evanchor.node.openapi import OPENAPI
-from evanchor.node.service import MAX_RECORDS_PER_REQUEST, BatchInvalid, NodeService, NotAnchoredYet
+from evanchor.node.service import MAX_RECORDS_PER_REQUEST, BatchInvalid, NodeService
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +109,16 @@ async def get_record(request: web.Request) -> web.Response:
 
 async def get_bundle(request: web.Request) -> web.Response:
     service = request.app[SERVICE]
-    return web.json_response(service.bundle(request.match_info["record_id"]))
+    loop = asyncio.get_running_loop()
+    bundle = await loop.run_in_executor(None, service.bundle, request.match_info["record_id"])
+    return web.json_response(bundle)
+
+
+async def get_case_bundle(request: web.Request) -> web.Response:
+    service = request.app[SERVICE]
+    loop = asyncio.get_running_loop()
+    bundle = await loop.run_in_executor(None, service.case_bundle, request.match_info["case"])
+    return web.json_response(bundle)
 
 
 async def post_verify(request: web.Request) -> web.Response:
@@ -146,6 +157,7 @@ def create_api_app(service: NodeService) -> web.Application:
     app.router.add_post("/v1/records", post_records)
     app.router.add_get("/v1/records/{record_id}", get_record)
     app.router.add_get("/v1/records/{record_id}/bundle", get_bundle)
+    app.router.add_get("/v1/cases/{case:.+}/bundle", get_case_bundle)
     app.router.add_post("/v1/verify", post_verify)
     app.router.add_get("/v1/checkpoints", get_checkpoints)
     app.router.add_get("/v1/anchors", get_anchors)

@@ -20,6 +20,7 @@ import requests
 
 from evanchor.anchor.errors import EvanchorError
 from evanchor.anchor.home import ChainConfig, HomeError, NodeHome
+from evanchor.node.chain import EmbeddedChain
 from evanchor.node.datadir import open_chain
 from evanchor.node.rpc_http import serve
 
@@ -62,9 +63,13 @@ def require_chain(home: NodeHome) -> ChainConfig:
 
 
 @contextlib.contextmanager
-def embedded_rpc(chain_dir: Path, password_file: Path | None) -> Iterator[str]:
-    """Serve the embedded chain in `chain_dir` on a free local port until the block exits."""
-    chain = open_chain(chain_dir, load_sealer=True, password_file=password_file)
+def serving(chain: EmbeddedChain, *, seal: bool) -> Iterator[str]:
+    """Serve an open chain's JSON-RPC on a free 127.0.0.1 port while the block runs.
+
+    The server runs on its own thread and event loop, which is then the only one touching
+    `chain`; the caller must not use `chain` until the block exits. `seal=False` serves it
+    read-only (no sealer: transactions stay pending), for replayed chains.
+    """
     ready = threading.Event()
     url: list[str] = []
     failure: list[BaseException] = []
@@ -79,7 +84,7 @@ def embedded_rpc(chain_dir: Path, password_file: Path | None) -> Iterator[str]:
                 url.append(bound)
                 ready.set()
 
-            await serve(chain, "127.0.0.1", 0, on_ready=on_ready, stop=stop)
+            await serve(chain, "127.0.0.1", 0, seal=seal, on_ready=on_ready, stop=stop)
 
         try:
             loop.run_until_complete(main())
@@ -89,16 +94,26 @@ def embedded_rpc(chain_dir: Path, password_file: Path | None) -> Iterator[str]:
         finally:
             loop.close()
 
-    thread = threading.Thread(target=run, name="evanchor-embedded-rpc", daemon=True)
+    thread = threading.Thread(target=run, name="evanchor-chain-rpc", daemon=True)
     thread.start()
     try:
         if not ready.wait(START_TIMEOUT_SECONDS) or failure:
-            raise ChainUnavailable(f"the embedded chain did not start: {failure or 'timeout'}")
+            raise ChainUnavailable(f"the chain's endpoint did not start: {failure or 'timeout'}")
         yield url[0]
     finally:
         if thread.is_alive():
             loop.call_soon_threadsafe(stop.set)
             thread.join(START_TIMEOUT_SECONDS)
+
+
+@contextlib.contextmanager
+def embedded_rpc(chain_dir: Path, password_file: Path | None) -> Iterator[str]:
+    """Open the embedded chain in `chain_dir` and serve it (sealing) until the block exits."""
+    chain = open_chain(chain_dir, load_sealer=True, password_file=password_file)
+    try:
+        with serving(chain, seal=True) as url:
+            yield url
+    finally:
         chain.close()
 
 

@@ -23,6 +23,7 @@ from evanchor.anchor.errors import EvanchorError
 from evanchor.anchor.home import NodeConfig, NodeHome
 from evanchor.anchor.signing import SigningDomain
 from evanchor.anchor.store import LogStore
+from evanchor.node.bundles import chain_evidence, collect_evidence
 from evanchor.node.committer import GroupCommitter
 from evanchor.node.daemon import BackgroundAnchorer
 from evanchor.node.keys import load_key
@@ -66,6 +67,8 @@ class AnchoringThread(threading.Thread):
             try:
                 self._registry.refresh()
                 result = self._anchorer.step()
+                if result.kind in (StepKind.CONFIRMED, StepKind.IDLE):
+                    collect_evidence(self._anchorer.store, self._anchorer.anchor)
                 self.last_error = None
             except EvanchorError as error:
                 self.last_error = str(error)
@@ -106,6 +109,7 @@ class Composition:
         if config.chain is None or rpc_url is None:
             return NodeService(store, config, committer)
         registry = self._registry(config, rpc_url)
+        anchor = cc.contract_at(cc.web3_for(rpc_url), config.chain.contract)
         return NodeService(
             store,
             config,
@@ -113,6 +117,7 @@ class Composition:
             domain=SigningDomain(config.chain.chain_id, config.chain.contract),
             agency_of=registry.lookup,
             refresh_agencies=registry.refresh,
+            evidence=chain_evidence(anchor, store),
         )
 
     def make_anchorer(self, store: LogStore, rpc_url: str) -> BackgroundAnchorer:

@@ -141,6 +141,24 @@ OPENAPI: dict[str, Any] = {
                 },
             }
         },
+        "/v1/cases/{case}/bundle": {
+            "get": {
+                "summary": "All records of a case up to the latest anchored checkpoint, linked.",
+                "parameters": [
+                    {
+                        "name": "case",
+                        "in": "path",
+                        "required": True,
+                        "description": "The case key, e.g. collection/C-1 or auction/LOT-7.",
+                        "schema": {"type": "string"},
+                    }
+                ],
+                "responses": {
+                    "200": _json(OBJECT, "Case bundle v1 (PROTOCOL.md §5)."),
+                    "409": _error("Not anchored yet."),
+                },
+            }
+        },
         "/v1/verify": {
             "post": {
                 "summary": "Verify an uploaded proof bundle (offline checks).",

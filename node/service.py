@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from evanchor.anchor.bundle import build_bundle
+from evanchor.anchor.bundle import build_bundle, build_case_bundle
 from evanchor.anchor.checkpoint import Checkpoint
 from evanchor.anchor.errors import EvanchorError
 from evanchor.anchor.home import NodeConfig
@@ -29,19 +29,16 @@ from evanchor.anchor.submission import (
     is_submission,
     parse_submission,
 )
+from evanchor.node.bundles import (
+    EvidenceSource,
+    NotAnchoredYet,
+    anchored_bundle,
+    anchored_case_bundle,
+)
 from evanchor.node.committer import GroupCommitter
 
 MAX_RECORDS_PER_REQUEST = 1000
 """A batch request holds at most this many submissions (with 64 KiB records, 64 MiB)."""
-
-AnchoredBundle = Callable[[LogStore, int, Checkpoint], dict[str, Any]]
-"""Builds the bundle of a record against an anchored checkpoint (anchor section filled)."""
-
-
-class NotAnchoredYet(EvanchorError):
-    def __init__(self, record_id: str, status: str) -> None:
-        super().__init__(f"record {record_id} is {status}, not anchored yet; try again later")
-        self.status = status
 
 
 class BatchInvalid(EvanchorError):
@@ -62,7 +59,7 @@ class NodeService:
         *,
         domain: SigningDomain | None = None,
         agency_of: AgencyLookup | None = None,
-        anchored_bundle: AnchoredBundle | None = None,
+        evidence: EvidenceSource | None = None,
         refresh_agencies: Callable[[], object] | None = None,
     ) -> None:
         if config.requires_signatures and (domain is None or agency_of is None):
@@ -73,7 +70,7 @@ class NodeService:
         self.domain = domain
         self._separator = None if domain is None else domain.separator
         self._agency_of = agency_of
-        self._anchored_bundle = anchored_bundle
+        self._evidence = evidence
         self._refresh_agencies = refresh_agencies
         self.started_at = datetime.now(UTC)
 
@@ -156,15 +153,21 @@ class NodeService:
         }
 
     def bundle(self, record_id: str) -> dict[str, Any]:
-        status = self.record_status(record_id)
-        checkpoint = self.covering_checkpoint(status["index"])
-        if self.config.chain is None:
-            if checkpoint is None:
-                raise NotAnchoredYet(status["record_id"], "not sealed yet")
-            return build_bundle(self.store, status["index"], checkpoint=checkpoint)
-        if status["status"] != "anchored" or checkpoint is None or self._anchored_bundle is None:
-            raise NotAnchoredYet(status["record_id"], status["status"])
-        return self._anchored_bundle(self.store, status["index"], checkpoint)
+        """The record's bundle: against its earliest anchored checkpoint (anchoring node), or
+        its first sealed checkpoint (log-only node). May ask the chain once for the anchor
+        evidence, so call it off the event loop."""
+        full, index = self._index(record_id)
+        if self.config.chain is not None:
+            return anchored_bundle(self.store, index, self._evidence)
+        checkpoint = self.covering_checkpoint(index)
+        if checkpoint is None:
+            raise NotAnchoredYet(f"record {full.hex()}", "not sealed yet")
+        return build_bundle(self.store, index, checkpoint=checkpoint)
+
+    def case_bundle(self, case: str) -> dict[str, Any]:
+        if self.config.chain is not None:
+            return anchored_case_bundle(self.store, case, self._evidence)
+        return build_case_bundle(self.store, case)
 
     def checkpoints(self) -> list[dict[str, Any]]:
         return [
