@@ -96,7 +96,8 @@ def status(home: NodeHome, as_json: bool) -> None:
     if delay:
         click.echo(
             f"anchor delay (accepted -> anchored): p50 {delay['p50']:.1f} s,"
-            f" p99 {delay['p99']:.1f} s, max {delay['max']:.1f} s over {delay['count']}"
+            f" p99 {delay['p99']:.1f} s, max {delay['max']:.1f} s"
+            f" over {int(delay['count'])} records"
         )
     if info.get("chain"):
         chain = info["chain"]

@@ -21,7 +21,12 @@ from evanchor.anchor.jsonin import parse_json_object
 from evanchor.anchor.store import RecordNotFound
 from evanchor.node.bundles import NotAnchoredYet
 from evanchor.node.openapi import OPENAPI
-from evanchor.node.service import MAX_RECORDS_PER_REQUEST, BatchInvalid, NodeService
+from evanchor.node.service import (
+    MAX_RECORDS_PER_REQUEST,
+    BatchInvalid,
+    NodeService,
+    RegistryUnavailable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +64,8 @@ async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamRe
         return error_response(404, str(error))
     except NotAnchoredYet as error:
         return error_response(409, str(error))
+    except RegistryUnavailable as error:
+        return error_response(503, str(error))
     except EvanchorError as error:
         return error_response(400, str(error), field=_field(error))
     except web.HTTPRequestEntityTooLarge:

@@ -117,6 +117,10 @@ OPENAPI: dict[str, Any] = {
                     ),
                     "400": _error("Malformed JSON, schema violation or bad signature."),
                     "413": _error("Body larger than the limit; refused before parsing."),
+                    "503": _error(
+                        "A signer the node does not know, and the agency registry cannot be"
+                        " read from the chain now; nothing was written."
+                    ),
                 },
             }
         },

@@ -50,6 +50,17 @@ class BatchInvalid(EvanchorError):
         self.error = error
 
 
+class RegistryUnavailable(EvanchorError):
+    """The agency registry could not be read from the chain, so a signer unknown to the node
+    can be neither accepted nor refused now (transient: the chain is unreachable)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            f"cannot check the signer: the agency registry could not be read from the chain"
+            f" ({reason}); nothing was written, try again later"
+        )
+
+
 class NodeService:
     def __init__(
         self,
@@ -97,14 +108,18 @@ class NodeService:
 
         A signer not (yet) in the agency registry makes the node refresh the registry from
         the chain once, on a worker thread, before it refuses: a registration mined a moment
-        ago is honoured.
+        ago is honoured. If the chain cannot be read, `RegistryUnavailable` (HTTP 503).
         """
         try:
             prepared = self._check_all(objects)
         except BatchInvalid as error:
             if not isinstance(error.error, AgencyNotRegistered) or self._refresh_agencies is None:
                 raise
-            await asyncio.get_running_loop().run_in_executor(None, self._refresh_agencies)
+            try:
+                await asyncio.get_running_loop().run_in_executor(None, self._refresh_agencies)
+            except Exception as failure:  # any failure to read the chain: web3, requests, ours
+                reason = str(failure).splitlines()[0] if str(failure) else type(failure).__name__
+                raise RegistryUnavailable(reason[:200]) from failure
             prepared = self._check_all(objects)
         return await self.committer.append(prepared)
 
@@ -242,7 +257,7 @@ def anchor_delay_summary(store: LogStore) -> dict[str, float] | None:
         return delays[min(len(delays) - 1, int(fraction * len(delays)))]
 
     return {
-        "count": float(len(delays)),
+        "count": len(delays),
         "p50": percentile(0.5),
         "p99": percentile(0.99),
         "max": delays[-1],
