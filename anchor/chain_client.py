@@ -21,7 +21,6 @@ bytes literal. Both are read here (eth-tester is never imported).
 from __future__ import annotations
 
 import ast
-import importlib
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -59,6 +58,7 @@ from evanchor.anchor.chain_errors import (
 )
 from evanchor.anchor.errors import EvanchorError
 from evanchor.anchor.uscc import uscc_problem
+from evanchor.contracts.artifacts import load_artifact
 from evanchor.contracts.storage_layout import StoredCheckpoint
 
 WRITER_ROLE = keccak(b"WRITER_ROLE")
@@ -113,12 +113,8 @@ class _Artifact:
 
 @cache
 def _artifact() -> _Artifact:
-    """EvidenceAnchor's committed artifact (`evanchor.contracts.artifacts.load_artifact`).
-
-    Imported by name because mypy, with `evanchor` a namespace package, takes the
-    `contracts/artifacts/` data folder for the module `contracts/artifacts.py`.
-    """
-    loaded = importlib.import_module("evanchor.contracts.artifacts").load_artifact()
+    """EvidenceAnchor's committed artifact (`evanchor.contracts.artifacts.load_artifact`)."""
+    loaded = load_artifact()
     return _Artifact(loaded.abi, loaded.bytecode, loaded.deployed_bytecode)
 
 

@@ -25,7 +25,6 @@ path, in order.
 
 from __future__ import annotations
 
-import importlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -47,6 +46,7 @@ from evanchor.anchor.chain_errors import (
     StoredCheckpointMismatch,
     TrieProofInvalid,
 )
+from evanchor.contracts.artifacts import load_artifact
 from evanchor.contracts.errors import StorageLayoutError
 from evanchor.contracts.storage_layout import checkpoint_slots, decode_checkpoint_slots
 
@@ -279,10 +279,7 @@ def trie_get(root: bytes, key: bytes, proof: Sequence[bytes], what: str) -> byte
 def known_code_hashes() -> frozenset[bytes]:
     """keccak256 of every EvidenceAnchor runtime code this version accepts: the committed
     build (the contract has no immutables, so every deployment has the same code)."""
-    # By name: mypy, with `evanchor` a namespace package, takes the `contracts/artifacts/`
-    # data folder for the module `contracts/artifacts.py`.
-    artifacts = importlib.import_module("evanchor.contracts.artifacts")
-    return frozenset({keccak(artifacts.load_artifact().deployed_bytecode)})
+    return frozenset({keccak(load_artifact().deployed_bytecode)})
 
 
 def _check_header(section: _Section, trusted_block_hash: bytes | None) -> bytes:

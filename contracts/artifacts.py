@@ -1,7 +1,7 @@
 """The committed build artifacts of the Solidity contracts, read at run time.
 
 `contracts/build.js` compiles `contracts/src/*.sol` with the pinned solc-js and writes one JSON
-file per contract into `contracts/artifacts/` (shipped as package data). The runtime reads
+file per contract into `contracts/compiled/` (shipped as package data). The runtime reads
 those files only: it needs no compiler and no Node.js. tests/contracts rebuilds them from
 source and fails if any byte differs, so what is loaded here is what the sources compile to.
 """
@@ -56,11 +56,11 @@ def load_artifact(name: str = "EvidenceAnchor") -> ContractArtifact:
 
 @functools.cache
 def _load_packaged(name: str) -> ContractArtifact:
-    location = f"evanchor.contracts/artifacts/{name}.json"
+    location = f"evanchor.contracts/compiled/{name}.json"
     if not isinstance(name, str) or not _CONTRACT_NAME.match(name):
         # A name is a Solidity identifier; anything else could walk out of the folder.
         raise ArtifactNotFound(str(name), location)
-    resource = resources.files("evanchor.contracts").joinpath("artifacts").joinpath(f"{name}.json")
+    resource = resources.files("evanchor.contracts").joinpath("compiled").joinpath(f"{name}.json")
     try:
         text = resource.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -40,7 +40,7 @@ const TARGETS = [
   {
     contract: "EvidenceAnchor",
     source: "contracts/src/EvidenceAnchor.sol",
-    outDir: "contracts/artifacts",
+    outDir: "contracts/compiled",
   },
   {
     // Reference for benchmarks/gas_anchor.py: stores one root and checks nothing.

@@ -20,7 +20,7 @@ from evanchor.contracts.errors import ArtifactError, ArtifactMalformed, Artifact
 
 from evm_harness import CONTRACTS_DIR
 
-ARTIFACT_FILE = CONTRACTS_DIR / "artifacts" / "EvidenceAnchor.json"
+ARTIFACT_FILE = CONTRACTS_DIR / "compiled" / "EvidenceAnchor.json"
 
 
 def signature(entry: dict[str, Any]) -> str:
@@ -143,7 +143,7 @@ def test_artifact_file_is_stable_json() -> None:
     )
 
 
-@pytest.mark.parametrize("name", ["NoSuchContract", "../artifacts/EvidenceAnchor", "", "a/b"])
+@pytest.mark.parametrize("name", ["NoSuchContract", "../compiled/EvidenceAnchor", "", "a/b"])
 def test_unknown_artifacts_are_refused(name: str) -> None:
     with pytest.raises(ArtifactNotFound) as caught:
         load_artifact(name)

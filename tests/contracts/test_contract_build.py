@@ -12,7 +12,7 @@ import pytest
 from evm_harness import ANVIL, CAST, CONTRACTS_DIR, REPO_ROOT, require_tool
 
 ARTIFACTS = [
-    Path("contracts/artifacts/EvidenceAnchor.json"),
+    Path("contracts/compiled/EvidenceAnchor.json"),
     Path("benchmarks/contracts/artifacts/MinimalAnchor.json"),
 ]
 PINS = {
