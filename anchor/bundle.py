@@ -87,7 +87,7 @@ def build_bundle(
     }
 
 
-# -- anchoring and signature sections (PROTOCOL-anchor.md) ----------------------------------
+# -- anchoring and signature sections (PROTOCOL.md §9) ---------------------------------------
 
 
 def _signature_section(

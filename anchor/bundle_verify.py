@@ -107,7 +107,7 @@ class _Facts:
     leaf_hash: bytes = b""
     index: int = 0
     checkpoint: dict[str, Any] = field(default_factory=dict)
-    # Chain checks (PROTOCOL-anchor.md): what the caller trusts, and what was established.
+    # Chain checks (PROTOCOL.md §9.4): what the caller trusts, and what was established.
     trusted_block_hash: bytes | None = None
     w3: Web3 | None = None
     anchor: AnchorFacts | None = None

@@ -1,6 +1,6 @@
 """Checking a bundle's anchor section: the checkpoint is in EvidenceAnchor's state at block B.
 
-Offline, from the bundle's bytes alone (PROTOCOL-anchor.md gives the steps):
+Offline, from the bundle's bytes alone (PROTOCOL.md §9.4 gives the steps):
 
 1. format      every member present and well-formed; `anchor` agrees with `log`.
 2. header      keccak256(header_rlp) is the block hash (and equals the trusted hash, if
