@@ -18,11 +18,9 @@ without a sealer.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import shutil
 import tempfile
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,13 +35,12 @@ from evanchor.anchor.home import ChainConfig, NodeHome
 from evanchor.anchor.store import LogStore, StoreBusy
 from evanchor.cli.output import echo_json
 from evanchor.node.chain import EmbeddedChain, expected_genesis_hash
-from evanchor.node.chain_access import ChainUnavailable, endpoint_chain_id
+from evanchor.node.chain_access import ChainUnavailable, endpoint_chain_id, serving
 from evanchor.node.datadir import DataDir, open_chain
 from evanchor.node.errors import DataDirError, ExportFormatError, GenesisMismatch, ReplayMismatch
 from evanchor.node.export import export_blocks, replay
 from evanchor.node.genesis import read_genesis
 from evanchor.node.leveldb import LevelDB
-from evanchor.node.rpc_http import serve
 
 SERVE_TIMEOUT_SECONDS = 30.0
 
@@ -78,46 +75,6 @@ class ChainSource:
         if self.mismatch is None:
             return "every block re-executed: seals, senders, state and receipt roots check out"
         return f"stopped: {self.mismatch}"
-
-
-@contextlib.contextmanager
-def _served_read_only(chain: EmbeddedChain) -> Iterator[str]:
-    """Serve `chain` (no sealer: nothing new is sealed) on a free 127.0.0.1 port."""
-    loop = asyncio.new_event_loop()
-    stop = asyncio.Event()
-    ready = threading.Event()
-    url: list[str] = []
-    failure: list[BaseException] = []
-
-    def run() -> None:
-        asyncio.set_event_loop(loop)
-
-        def on_ready(bound: str) -> None:
-            url.append(bound)
-            ready.set()
-
-        try:
-            loop.run_until_complete(
-                serve(chain, "127.0.0.1", 0, seal=False, on_ready=on_ready, stop=stop)
-            )
-        except BaseException as error:  # reported to the caller below
-            failure.append(error)
-            ready.set()
-        finally:
-            loop.close()
-
-    thread = threading.Thread(target=run, name="evanchor-audit-rpc", daemon=True)
-    thread.start()
-    try:
-        if not ready.wait(SERVE_TIMEOUT_SECONDS) or failure:
-            raise ChainUnavailable(
-                f"the replayed chain could not be served: {failure or 'timeout'}"
-            )
-        yield url[0]
-    finally:
-        if thread.is_alive():
-            loop.call_soon_threadsafe(stop.set)
-            thread.join(SERVE_TIMEOUT_SECONDS)
 
 
 def _export(chain_dir: Path, export_file: Path) -> int:
@@ -162,7 +119,7 @@ def _replayed_chain(chain_dir: Path) -> Iterator[ChainSource]:
                         replay(source, target)
                 except (ReplayMismatch, ExportFormatError) as error:
                     mismatch = error
-            with _served_read_only(target) as url:
+            with serving(target, seal=False) as url:
                 yield ChainSource(
                     url=url,
                     re_executed=True,

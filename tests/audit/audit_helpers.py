@@ -9,7 +9,7 @@ run; `anchored_copy` gives each test its own copy to tamper with.
 
 This folder has no conftest.py on purpose: a folder's conftest holds the module name
 `conftest` while the folder is collected, and test modules elsewhere import helpers with
-`from conftest import ...`. Each test module declares its `built` fixture in two lines.
+`from samples import ...`. Each test module declares its `built` fixture in two lines.
 """
 
 from __future__ import annotations
