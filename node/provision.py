@@ -64,13 +64,16 @@ def _password(staged: NodeHome, password_file: Path | None) -> tuple[str, bool]:
     return password, True
 
 
-def _finish(home: NodeHome, staging: Path, config: NodeConfig) -> None:
+def _finish(home: NodeHome, staging: Path, config: NodeConfig, chain: ChainConfig) -> NodeConfig:
+    """Add the empty log and the configuration, then move the folder into place."""
+    final = replace(config, chain=chain)
     staged = NodeHome(staging)
     LogStore(staged.log_path, create=True).close()
-    staged.write_config(config)
+    staged.write_config(final)
     if home.path.exists():
         home.path.rmdir()  # empty, checked by _staging
     staging.rename(home.path)
+    return final
 
 
 def _deploy(w3_url: str, account: LocalAccount, admin_delay: int) -> tuple[str, int]:
@@ -120,9 +123,7 @@ def provision_embedded(
             deploy_block=block,
             confirmations=confirmations,
         )
-        final = replace(config, chain=chain)
-        _finish(home, staging, final)
-        return Provisioned(final, account.address, generated)
+        return Provisioned(_finish(home, staging, config, chain), account.address, generated)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -176,9 +177,7 @@ def provision_external(
             deploy_block=block,
             confirmations=confirmations,
         )
-        final = replace(config, chain=chain)
-        _finish(home, staging, final)
-        return Provisioned(final, account.address, False)
+        return Provisioned(_finish(home, staging, config, chain), account.address, False)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
