@@ -28,6 +28,7 @@ Key layout (all integers 8-byte big-endian so that keys sort by number):
 from __future__ import annotations
 
 import json
+import re
 import struct
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -43,13 +44,26 @@ from evanchor.anchor import merkle
 from evanchor.anchor.checkpoint import Checkpoint, checkpoint_from_json
 from evanchor.anchor.commitment import record_id
 from evanchor.anchor.errors import EvanchorError
-from evanchor.anchor.leaf import LeafEnvelope, utc_timestamp
+from evanchor.anchor.leaf import LEAF_VERSION, LeafEnvelope, utc_timestamp
 
 _U64 = struct.Struct(">Q")
 _SIZE = b"m:size"
 _CHECKPOINTS = b"m:checkpoints"
 _FORMAT = b"m:format"
 _FORMAT_VERSION = b"evanchor-log/1"
+
+WRITE_BUFFER_BYTES = 32 * 1024 * 1024
+"""LevelDB memtable size (LevelDB's default is 4 MiB). A synced batch of APPEND_BATCH
+records is ~9 MiB, so a 4 MiB memtable is flushed into a new level-0 table two or three
+times per batch, and every flush soon costs a compaction: appends spent more time there than
+in evanchor's own code (benchmarks/README.md, ingest.py). 32 MiB holds a few batches; the
+price is memory (two memtables at most) and replaying up to 32 MiB of log when a log is
+opened after a crash or a close."""
+
+BLOOM_FILTER_BITS = 10
+"""Bits per key of the tables' Bloom filters (~1% false positives). Every new record's id is
+looked up before it is appended and is almost never there; without a filter each miss reads
+a data block of every level-0 table and one per deeper level."""
 
 
 class StoreError(EvanchorError):
@@ -85,6 +99,12 @@ def _case_key(case: str) -> bytes:
     return struct.pack(">H", len(raw)) + raw
 
 
+# Characters RFC 8785 does not write as themselves (quote, backslash, controls) and lone
+# surrogates, which have no UTF-8 form: a leaf string holding one takes the general encoder.
+_ESCAPED = re.compile(r'[\x00-\x1f"\\\ud800-\udfff]')
+_MAX_SAFE_INTEGER = 2**53 - 1
+
+
 @dataclass(frozen=True)
 class PreparedRecord:
     """A validated record, canonicalized and committed, ready to append.
@@ -101,6 +121,29 @@ class PreparedRecord:
     agency: str
     case: str
     signature: bytes | None = None
+
+
+def _leaf_bytes(record: PreparedRecord, prev: int | None, accepted_at: str) -> bytes:
+    """The leaf of `record`: `LeafEnvelope(...).to_bytes()`, written out directly when no
+    string needs escaping.
+
+    The envelope's keys are fixed and already in RFC 8785 order, its only number is a leaf
+    index (far below 2**53) or null, so with plain strings the canonical form is this one
+    line; anything else takes the general encoder. tests/perf_equivalence holds the two to
+    the same bytes.
+    """
+    kind, agency, case = record.kind, record.agency, record.case
+    if _ESCAPED.search(accepted_at + agency + case + kind) is None and (
+        prev is None or (type(prev) is int and 0 <= prev <= _MAX_SAFE_INTEGER)
+    ):
+        prev_text = "null" if prev is None else str(prev)
+        return (
+            f'{{"accepted_at":"{accepted_at}","agency":"{agency}","case":"{case}",'
+            f'"commitment":"{record.commitment.hex()}","kind":"{kind}","prev":{prev_text},'
+            f'"v":{LEAF_VERSION}}}'
+        ).encode()
+    envelope = LeafEnvelope(record.commitment, kind, agency, case, prev, accepted_at)
+    return envelope.to_bytes()
 
 
 @dataclass(frozen=True)
@@ -162,7 +205,12 @@ class LogStore:
         if not create and not (self.path / "CURRENT").exists():
             raise StoreError(f"no evidence log at {self.path} (run `evanchor init` first)")
         try:
-            self._db = plyvel.DB(str(self.path), create_if_missing=create)
+            self._db = plyvel.DB(
+                str(self.path),
+                create_if_missing=create,
+                write_buffer_size=WRITE_BUFFER_BYTES,
+                bloom_filter_bits=BLOOM_FILTER_BITS,
+            )
         except plyvel.IOError as error:
             if "lock" in str(error).lower():
                 raise StoreBusy(
@@ -266,8 +314,9 @@ class LogStore:
         heads: dict[str, int] = {}
         frontier = list(self._frontier)
         size = self._size
+        case_keys = {case: _case_key(case) for case in {record.case for record in records}}
         stored_ids = self._get_in_key_order(b"i:" + record.record_id for record in records)
-        stored_heads = self._get_in_key_order(b"h:" + _case_key(record.case) for record in records)
+        stored_heads = self._get_in_key_order(b"h:" + key for key in case_keys.values())
         with self._db.write_batch(transaction=True, sync=True) as batch:
             for record in records:
                 earlier = batch_ids.get(record.record_id)
@@ -287,20 +336,12 @@ class LogStore:
                     )
                     continue
                 index = size
-                case_key = _case_key(record.case)
+                case_key = case_keys[record.case]
                 prev = heads.get(record.case)
                 if prev is None:
                     raw_head = stored_heads.get(b"h:" + case_key)
                     prev = None if raw_head is None else int(_U64.unpack(raw_head)[0])
-                envelope = LeafEnvelope(
-                    commitment=record.commitment,
-                    kind=record.kind,
-                    agency=record.agency,
-                    case=record.case,
-                    prev=prev,
-                    accepted_at=accepted_at,
-                )
-                leaf = envelope.to_bytes()
+                leaf = _leaf_bytes(record, prev, accepted_at)
                 leaf_hash = merkle.leaf_hash(leaf)
                 key = _u64(index)
                 batch.put(b"l:" + key, leaf)
