@@ -44,6 +44,11 @@ def node_account(home: NodeHome, password_file: Path | None) -> LocalAccount:
     return account
 
 
+def _one_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return (text[0] if text else type(error).__name__)[:300]
+
+
 class AnchoringThread(threading.Thread):
     """Anchors sealed checkpoints and follows the agency registry, until stopped."""
 
@@ -62,10 +67,22 @@ class AnchoringThread(threading.Thread):
         self._stopping.set()
         self._wake.set()
 
+    def _backoff(self) -> None:
+        self._wake.wait(ERROR_BACKOFF_SECONDS)
+        self._wake.clear()
+
     def run(self) -> None:
         while not self._stopping.is_set():
             try:
                 self._registry.refresh()
+            except Exception as error:  # the registry reads through web3: any error it raises
+                # The chain is unreachable (or answers nonsense): one line per attempt, not a
+                # traceback every ERROR_BACKOFF_SECONDS for as long as the outage lasts.
+                self.last_error = f"agency registry: {_one_line(error)}"
+                log.warning("cannot refresh the agency registry: %s", _one_line(error))
+                self._backoff()
+                continue
+            try:
                 result = self._anchorer.step()
                 if result.kind in (StepKind.CONFIRMED, StepKind.IDLE):
                     collect_evidence(self._anchorer.store, self._anchorer.anchor)
@@ -73,13 +90,11 @@ class AnchoringThread(threading.Thread):
             except EvanchorError as error:
                 self.last_error = str(error)
                 log.warning("anchoring: %s", error)
-                self._wake.wait(ERROR_BACKOFF_SECONDS)
-                self._wake.clear()
+                self._backoff()
                 continue
             except Exception:
                 log.exception("anchoring step failed")
-                self._wake.wait(ERROR_BACKOFF_SECONDS)
-                self._wake.clear()
+                self._backoff()
                 continue
             if result.kind is StepKind.IDLE:
                 self._wake.wait(IDLE_WAIT_SECONDS)

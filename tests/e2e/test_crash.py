@@ -67,6 +67,12 @@ class Pause:
 
     def __init__(self, node: Node) -> None:
         self.node = node
+        self.reason = (
+            "cannot refresh the agency registry"
+            if node.proxy is not None
+            else "does not hold WRITER_ROLE"
+        )
+        """What the node logs while anchoring is held up this way."""
 
     def hold(self) -> None:
         if self.node.proxy is not None:
@@ -118,6 +124,11 @@ def test_checkpoint_sealed_before_a_kill_is_anchored_once_after_restart(
     )
     assert daemon.get(f"/v1/records/{held[0]['record_id']}")["status"] == "sealed"
     assert daemon.get("/v1/status")["anchoring"]["pending_checkpoints"] == [1]
+    wait_until(
+        lambda: pause.reason in daemon.log_path.read_text(),
+        what=f"the node to say why anchoring is held up ({pause.reason!r})",
+        diagnose=daemon.log_tail,
+    )
 
     daemon.kill9()
     with LogStore(node.home.log_path) as store:
@@ -148,6 +159,8 @@ def test_checkpoint_sealed_before_a_kill_is_anchored_once_after_restart(
     )
     assert daemon.get(f"/v1/records/{held[0]['record_id']}")["status"] == "anchored"
     assert check_anchored_exactly_once(node, receipts) == 2
+    # Held up, the node said why on one line per attempt, without tracebacks.
+    assert "Traceback" not in daemon.log_path.read_text(), daemon.log_tail(60)
 
 
 def in_flight(checkpoint: dict[str, Any]) -> bool:
