@@ -46,6 +46,18 @@ def canonical_bytes(obj: Any) -> bytes:
     return rfc8785.dumps(obj)
 
 
+def canonical_record_bytes(record: dict[str, Any]) -> bytes:
+    """`canonical_bytes` of a record object that `parse_record` (or `check_record`) accepted.
+
+    Requires that acceptance. The record schema admits only values `_encodes_alike` admits
+    (field names as keys, strings without lone surrogates, integers within ±(2**53 - 1),
+    never a float: see records.py), so the walk that checks for them is left out and the
+    standard library's encoder writes the RFC 8785 bytes directly. tests/perf_equivalence
+    holds this to `canonical_bytes` and rfc8785 on generated valid records.
+    """
+    return _SORTED_COMPACT.encode(record).encode("utf-8")
+
+
 def _encodes_alike(value: Any) -> bool:
     r"""Whether `json` with sorted keys and no spaces writes `value` exactly as RFC 8785 does.
 

@@ -12,9 +12,9 @@ What is timed, in a fresh log in a temporary folder:
    batches of `APPEND_BATCH` (each one LevelDB write batch with `sync=True`). This is the
    target figure.
 2. the same work again, reading the clock between the stages of each record, so that the
-   bottleneck is visible: parse (read + strict I-JSON parse), validate (`parse_record`),
-   canonicalize (`record_canonical_dict` + RFC 8785 `canonical_bytes`), commit (salt,
-   commitment, record id), append (the synced batches, into a second fresh log). The
+   bottleneck is visible: parse (read + strict I-JSON parse), validate (`check_record`),
+   canonicalize (RFC 8785 `canonical_record_bytes`), commit (salt, commitment, record
+   id), append (the synced batches, into a second fresh log). The
    stages replicate `prepare_record`; their sum is printed next to the full path so that a
    drift would show.
 3. `evanchor submit FILE` through the real CLI in a subprocess, on a fresh log-only node
@@ -51,16 +51,11 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
-from evanchor.anchor.commitment import canonical_bytes, commitment, new_salt, record_id
+from evanchor.anchor.commitment import canonical_record_bytes, commitment, new_salt, record_id
 from evanchor.anchor.ingest import prepare_record
 from evanchor.anchor.input_errors import InputError
 from evanchor.anchor.jsonin import read_json_or_jsonl
-from evanchor.anchor.records import (
-    parse_record,
-    record_agency,
-    record_canonical_dict,
-    record_case_key,
-)
+from evanchor.anchor.records import check_record, record_agency, record_case_key
 from evanchor.anchor.store import LogStore, PreparedRecord
 from evanchor.anchor.uscc import USCC_ALPHABET, uscc_check_char
 from evanchor.cli.log_commands import APPEND_BATCH
@@ -273,10 +268,10 @@ def stage_by_stage(jsonl: Path, log: Path) -> Stages:
         position, obj = item
         if isinstance(obj, InputError):
             raise SystemExit(f"benchmark bug: generated line {position} is invalid: {obj}")
-        record = parse_record(obj)
+        record = check_record(obj)
         t2 = clock()
         validate += t2 - t1
-        canonical = canonical_bytes(record_canonical_dict(record))
+        canonical = canonical_record_bytes(obj)
         t3 = clock()
         canonicalize += t3 - t2
         salt = new_salt()
@@ -421,7 +416,7 @@ def report(t: Timings) -> bool:
         row("reference: json.loads + dumps + write, fsync per batch", t.reference),
         row("evanchor full durable path (submit, in process)", t.full),
         row("  stage: parse (read + strict I-JSON)", stages.parse),
-        row("  stage: validate (parse_record)", stages.validate),
+        row("  stage: validate (check_record)", stages.validate),
         row("  stage: canonicalize (RFC 8785)", stages.canonicalize),
         row("  stage: commit (salt, commitment, id)", stages.commit),
         row("  stage: append (LogStore.append, synced)", stages.append),
