@@ -13,11 +13,12 @@ straight to libsecp256k1 through coincurve: this is the per-record cost of every
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import coincurve
-from eth_hash.auto import keccak
 from eth_utils.address import to_checksum_address
+from sha3 import keccak_256  # type: ignore[import-untyped]  # safe-pysha3 ships no hints
 
 from evanchor.anchor.errors import EvanchorError
 
@@ -25,6 +26,19 @@ DOMAIN_NAME = "evanchor"
 DOMAIN_VERSION = "1"
 PRIMARY_TYPE = "EvidenceCommitment"
 MESSAGE_TYPES = {PRIMARY_TYPE: [{"name": "commitment", "type": "bytes32"}]}
+
+
+def keccak(data: bytes) -> bytes:
+    """Keccak-256 through pysha3 (safe-pysha3, a direct dependency) itself.
+
+    eth-hash's automatic backend is pycryptodome when that is installed (web3 brings it),
+    at about 9 us a call on 32-96 bytes against about 1 us here; recovering a signer hashes
+    three times (four when its checksum is not cached yet). tests/perf_equivalence holds
+    the two to the same digests.
+    """
+    digest: bytes = keccak_256(data).digest()
+    return digest
+
 
 _DOMAIN_TYPE_HASH = keccak(
     b"EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
@@ -95,7 +109,13 @@ def recover_signer(domain_separator: bytes, commitment: bytes, signature: bytes)
         )
     except ValueError as error:
         raise SignatureInvalid(f"signature does not recover a key ({error})") from None
-    address = keccak(public.format(compressed=False)[1:])[-20:]
+    return _checksummed(keccak(public.format(compressed=False)[1:])[-20:])
+
+
+@functools.lru_cache(maxsize=4096)
+def _checksummed(address: bytes) -> str:
+    """EIP-55 form of a 20-byte address, cached: a log's signatures come from a handful of
+    agency keys, and eth-utils takes ~30 us per address."""
     return to_checksum_address(address)
 
 
