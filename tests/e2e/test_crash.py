@@ -174,6 +174,7 @@ def poll(predicate: Callable[[], bool], *, limit: float) -> bool:
     while time.monotonic() < deadline:
         if predicate():
             return True
+        time.sleep(0.01)
     return False
 
 
