@@ -30,7 +30,7 @@ class AgencyRegistry:
 
     def refresh(self) -> int:
         """Apply every registry event since the last refresh; return how many there were."""
-        head = int(self._anchor.w3.eth.block_number)
+        head = cc.block_number(self._anchor.w3)
         with self._lock:
             start = self._next_block
         if head < start:

@@ -56,10 +56,8 @@ from evanchor.contracts.storage_layout import StoredCheckpoint
 ROLE_GRANTED_TOPIC = keccak(b"RoleGranted(bytes32,address,address)")
 ROLE_REVOKED_TOPIC = keccak(b"RoleRevoked(bytes32,address,address)")
 
-LOG_WINDOW_BLOCKS = 5_000
-"""Blocks per `eth_getLogs` query. Nodes cap a query's range and result count (the embedded
-chain at 100,000 blocks and 10,000 logs, Besu and geth at configurable limits); a writer
-anchors at most one checkpoint per block, so a window this size stays under every cap."""
+LOG_WINDOW_BLOCKS = cc.LOG_WINDOW_BLOCKS
+"""Blocks per `eth_getLogs` query (see `chain_client.LOG_WINDOW_BLOCKS`)."""
 
 _T = TypeVar("_T")
 
@@ -146,27 +144,20 @@ def _writer_role_changes(
         "0x" + cc.WRITER_ROLE.hex(),
         "0x" + bytes.fromhex(writer.removeprefix("0x")).rjust(32, b"\x00").hex(),
     ]
-    for start, end in _windows(first, last):
-        query: Any = {
-            "address": anchor.address,
-            "fromBlock": start,
-            "toBlock": end,
-            "topics": topics,
-        }
-
-        def get_logs(query: Any = query) -> list[Any]:
-            return list(anchor.w3.eth.get_logs(query))
-
-        for log in _rpc("eth_getLogs", get_logs):
-            if log.get("removed"):
-                continue
-            changes.append(
-                RoleChange(
-                    granted=bytes(log["topics"][0]) == ROLE_GRANTED_TOPIC,
-                    block_number=int(log["blockNumber"]),
-                    log_index=int(log["logIndex"]),
-                )
+    if first <= last:
+        found = _rpc("eth_getLogs", lambda: cc.logs(anchor, topics, first, last))
+    else:
+        found = []
+    for log in found:
+        if log.get("removed"):
+            continue
+        changes.append(
+            RoleChange(
+                granted=bytes(log["topics"][0]) == ROLE_GRANTED_TOPIC,
+                block_number=int(log["blockNumber"]),
+                log_index=int(log["logIndex"]),
             )
+        )
     changes.sort(key=lambda change: (change.block_number, change.log_index))
     return changes
 

@@ -700,21 +700,50 @@ def _topic(value: bytes | int | str) -> str:
     return "0x" + value.rjust(32, b"\x00").hex()
 
 
-def _logs(
+LOG_WINDOW_BLOCKS = 1_000
+"""Blocks per `eth_getLogs` query. Nodes cap the range of one query (Besu at 1,000 blocks by
+default, `--rpc-max-logs-range`; the embedded chain at 100,000), so long ranges are read in
+windows of this size."""
+
+
+def _block_number(w3: Web3, block: BlockId) -> int:
+    if isinstance(block, int):
+        return block
+    if block == "earliest":
+        return 0
+    return int(_call("eth_blockNumber", lambda: w3.eth.block_number))
+
+
+def logs(
     anchor: AnchorContract,
     topics: list[Any],
     from_block: BlockId,
     to_block: BlockId,
 ) -> list[Any]:
+    """The contract's logs matching `topics` in a block range, read in windows, in order."""
     while topics and topics[-1] is None:
         topics.pop()
-    query: dict[str, Any] = {
-        "address": anchor.address,
-        "fromBlock": from_block,
-        "toBlock": to_block,
-        "topics": topics,
-    }
-    return list(_call("eth_getLogs", lambda: anchor.w3.eth.get_logs(cast(Any, query))))
+    first = _block_number(anchor.w3, from_block)
+    last = _block_number(anchor.w3, to_block)
+    found: list[Any] = []
+    for start in range(first, last + 1, LOG_WINDOW_BLOCKS):
+        query: dict[str, Any] = {
+            "address": anchor.address,
+            "fromBlock": start,
+            "toBlock": min(last, start + LOG_WINDOW_BLOCKS - 1),
+            "topics": topics,
+        }
+        found += _call("eth_getLogs", _get_logs(anchor.w3, query))
+    return found
+
+
+def _get_logs(w3: Web3, query: dict[str, Any]) -> Callable[[], list[Any]]:
+    return lambda: list(w3.eth.get_logs(cast(Any, query)))
+
+
+def block_number(w3: Web3) -> int:
+    """The chain's head block number."""
+    return _block_number(w3, "latest")
 
 
 def anchor_events(
@@ -732,7 +761,7 @@ def anchor_events(
         None if index is None else _topic(index),
     ]
     events = []
-    for log in _logs(anchor, topics, from_block, to_block):
+    for log in logs(anchor, topics, from_block, to_block):
         if log.get("removed"):
             continue
         raw_topics = [bytes(t) for t in log["topics"]]
@@ -777,7 +806,7 @@ def agency_events(
     """The registry's history, in chain order: registrations and revocations."""
     events = []
     who = None if agency is None else _topic(to_checksum_address(agency))
-    for log in _logs(
+    for log in logs(
         anchor,
         [[_topic(AGENCY_REGISTERED_TOPIC), _topic(AGENCY_REVOKED_TOPIC)], who],
         from_block,
