@@ -27,6 +27,7 @@ from evanchor.node.service import (
     NodeService,
     RegistryUnavailable,
 )
+from evanchor.node.verify_page import VERIFY_PAGE
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +155,10 @@ async def get_health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "log_size": service.store.size})
 
 
+async def get_verify_page(_: web.Request) -> web.Response:
+    return web.Response(text=VERIFY_PAGE, content_type="text/html")
+
+
 async def get_openapi(_: web.Request) -> web.Response:
     return web.Response(text=json.dumps(OPENAPI, indent=2), content_type="application/json")
 
@@ -171,4 +176,5 @@ def create_api_app(service: NodeService) -> web.Application:
     app.router.add_get("/v1/status", get_status)
     app.router.add_get("/v1/health", get_health)
     app.router.add_get("/v1/openapi.json", get_openapi)
+    app.router.add_get("/verify", get_verify_page)
     return app

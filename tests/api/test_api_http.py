@@ -212,7 +212,7 @@ def test_openapi_document_lists_every_route(store: LogStore) -> None:
             for r in client.server.app.router.routes()  # type: ignore[union-attr]
             if r.resource is not None
         }
-        assert set(document["paths"]) | {"/v1/openapi.json"} == app_routes
+        assert set(document["paths"]) | {"/v1/openapi.json", "/verify"} == app_routes
 
     run_api(store, scenario)
 
@@ -220,5 +220,17 @@ def test_openapi_document_lists_every_route(store: LogStore) -> None:
 def test_health(store: LogStore) -> None:
     async def scenario(client: TestClient[Any, Any], _: NodeService) -> None:
         assert (await (await client.get("/v1/health")).json())["status"] == "ok"
+
+    run_api(store, scenario)
+
+
+def test_the_verification_page_posts_to_the_verify_endpoint(store: LogStore) -> None:
+    async def scenario(client: TestClient[Any, Any], _: NodeService) -> None:
+        response = await client.get("/verify")
+        assert response.status == 200
+        assert response.content_type == "text/html"
+        page = await response.text()
+        assert 'fetch("/v1/verify"' in page
+        assert "evanchor verify bundle.json --rpc URL" in page
 
     run_api(store, scenario)
