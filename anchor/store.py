@@ -31,7 +31,7 @@ import json
 import re
 import struct
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,6 +51,8 @@ _SIZE = b"m:size"
 _CHECKPOINTS = b"m:checkpoints"
 _FORMAT = b"m:format"
 _FORMAT_VERSION = b"evanchor-log/1"
+_NODE_LEVEL = [b"n:" + bytes([level]) for level in range(64)]
+"""Key prefix of the tree nodes at each level (a 64-bit index has at most 64 levels)."""
 
 WRITE_BUFFER_BYTES = 32 * 1024 * 1024
 """LevelDB memtable size (LevelDB's default is 4 MiB). A synced batch of APPEND_BATCH
@@ -144,6 +146,24 @@ def _leaf_bytes(record: PreparedRecord, prev: int | None, accepted_at: str) -> b
         ).encode()
     envelope = LeafEnvelope(record.commitment, kind, agency, case, prev, accepted_at)
     return envelope.to_bytes()
+
+
+def _put_leaf_nodes(
+    put: Callable[[bytes, bytes], None],
+    frontier: list[tuple[int, bytes]],
+    index: int,
+    leaf_hash: bytes,
+) -> None:
+    """Put leaf `index`'s node and every complete subtree it completes; update `frontier`
+    (the complete subtrees of the tree so far, largest first)."""
+    put(b"n:\x00" + _U64.pack(index), leaf_hash)
+    level, position, current = 0, index, leaf_hash
+    while position & 1:
+        current = merkle.node_hash(frontier.pop()[1], current)
+        level += 1
+        position >>= 1
+        put(_NODE_LEVEL[level] + _U64.pack(position), current)
+    frontier.append((level, current))
 
 
 @dataclass(frozen=True)
@@ -318,22 +338,11 @@ class LogStore:
         stored_ids = self._get_in_key_order(b"i:" + record.record_id for record in records)
         stored_heads = self._get_in_key_order(b"h:" + key for key in case_keys.values())
         with self._db.write_batch(transaction=True, sync=True) as batch:
+            put = batch.put
             for record in records:
-                earlier = batch_ids.get(record.record_id)
-                if earlier is None:
-                    raw_index = stored_ids.get(b"i:" + record.record_id)
-                    if raw_index is not None:
-                        earlier = self._stored_receipt(record.record_id, raw_index)
-                if earlier is not None:
-                    receipts.append(
-                        Receipt(
-                            earlier.record_id,
-                            earlier.index,
-                            earlier.leaf_hash,
-                            earlier.accepted_at,
-                            duplicate=True,
-                        )
-                    )
+                duplicate = self._duplicate(record.record_id, batch_ids, stored_ids)
+                if duplicate is not None:
+                    receipts.append(duplicate)
                     continue
                 index = size
                 case_key = case_keys[record.case]
@@ -343,40 +352,41 @@ class LogStore:
                     prev = None if raw_head is None else int(_U64.unpack(raw_head)[0])
                 leaf = _leaf_bytes(record, prev, accepted_at)
                 leaf_hash = merkle.leaf_hash(leaf)
-                key = _u64(index)
-                batch.put(b"l:" + key, leaf)
-                batch.put(b"r:" + key, record.canonical)
-                batch.put(b"s:" + key, record.salt)
+                key = _U64.pack(index)
+                put(b"l:" + key, leaf)
+                put(b"r:" + key, record.canonical)
+                put(b"s:" + key, record.salt)
                 if record.signature is not None:
-                    batch.put(b"g:" + key, record.signature)
-                batch.put(b"i:" + record.record_id, key)
-                batch.put(b"c:" + case_key + key, b"")
-                batch.put(b"h:" + case_key, key)
-                self._add_leaf_nodes(batch, frontier, index, leaf_hash)
+                    put(b"g:" + key, record.signature)
+                put(b"i:" + record.record_id, key)
+                put(b"c:" + case_key + key, b"")
+                _put_leaf_nodes(put, frontier, index, leaf_hash)
                 heads[record.case] = index
                 size += 1
                 receipt = Receipt(record.record_id, index, leaf_hash, accepted_at, duplicate=False)
                 batch_ids[record.record_id] = receipt
                 receipts.append(receipt)
-            batch.put(_SIZE, _u64(size))
+            # Each case's head once, at its last leaf of the batch: the batch is applied
+            # whole, so the intermediate heads would never be seen.
+            for case, head in heads.items():
+                put(b"h:" + case_keys[case], _U64.pack(head))
+            put(_SIZE, _U64.pack(size))
         self._size = size
         self._frontier = frontier
         return receipts
 
-    @staticmethod
-    def _add_leaf_nodes(
-        batch: Any, frontier: list[tuple[int, bytes]], index: int, leaf_hash: bytes
-    ) -> None:
-        """Write the leaf's node and every complete subtree it completes; update `frontier`."""
-        level, position, current = 0, index, leaf_hash
-        batch.put(b"n:\x00" + _u64(index), leaf_hash)
-        while position & 1:
-            _, left = frontier.pop()
-            current = merkle.node_hash(left, current)
-            level += 1
-            position >>= 1
-            batch.put(b"n:" + bytes([level]) + _u64(position), current)
-        frontier.append((level, current))
+    def _duplicate(
+        self, record_id: bytes, batch_ids: dict[bytes, Receipt], stored_ids: dict[bytes, bytes]
+    ) -> Receipt | None:
+        """The first receipt of `record_id`, marked duplicate, if the log (`stored_ids`, its
+        `i:` entries) or the batch so far (`batch_ids`) has it; else None."""
+        earlier = batch_ids.get(record_id)
+        if earlier is not None:
+            return Receipt(
+                earlier.record_id, earlier.index, earlier.leaf_hash, earlier.accepted_at, True
+            )
+        raw_index = stored_ids.get(b"i:" + record_id)
+        return None if raw_index is None else self._stored_receipt(record_id, raw_index)
 
     def _get_in_key_order(self, keys: Iterable[bytes]) -> dict[bytes, bytes]:
         """The value of each of `keys` that the log holds, read in key order.
