@@ -299,25 +299,15 @@ def iter_jsonl(
     bytes each line took, so a progress bar can follow a large file.
     """
     stream: BinaryIO = io.BytesIO(data) if isinstance(data, bytes) else data
-    # Room for a full-size record plus CR LF; a longer read without LF means an oversize line.
-    read_limit = MAX_RECORD_BYTES + 2
-    line_number = 0
-    while True:
-        raw = stream.readline(read_limit)
-        if not raw:
-            return
-        line_number += 1
-        consumed = len(raw)
+    for line_number, content, consumed in jsonl_lines(stream):
+        if content is None:
+            if progress is not None:
+                progress(consumed)
+            continue
         result: dict[str, Any] | InputError
-        if not raw.endswith(b"\n") and len(raw) == read_limit:
-            size, consumed = _skip_rest_of_line(stream, raw)
-            result = InputTooLarge(size, MAX_RECORD_BYTES, what="line")
+        if isinstance(content, InputError):
+            result = content
         else:
-            content = raw.removesuffix(b"\n").removesuffix(b"\r")
-            if not content.strip(_BLANK):
-                if progress is not None:
-                    progress(consumed)
-                continue
             try:
                 result = _parse_object(content)
             except InputError as err:
@@ -327,6 +317,39 @@ def iter_jsonl(
         if progress is not None:
             progress(consumed)
         yield line_number, result
+
+
+def jsonl_lines(stream: BinaryIO) -> Iterator[tuple[int, bytes | InputTooLarge | None, int]]:
+    """Frame JSON Lines without parsing them: `(line_number, content, consumed)` per line.
+
+    `content` is the line without its LF or CRLF; None for a blank line (only spaces, tabs);
+    `InputTooLarge` (not yet located) for a line over MAX_RECORD_BYTES, which is skipped
+    without being held in memory. `consumed` is how many bytes of the stream the line took.
+    `iter_jsonl` parses what this frames; so does the parallel reader (parallel_ingest.py),
+    with `parse_jsonl_line` in its workers.
+    """
+    # Room for a full-size record plus CR LF; a longer read without LF means an oversize line.
+    read_limit = MAX_RECORD_BYTES + 2
+    line_number = 0
+    while True:
+        raw = stream.readline(read_limit)
+        if not raw:
+            return
+        line_number += 1
+        if not raw.endswith(b"\n") and len(raw) == read_limit:
+            size, consumed = _skip_rest_of_line(stream, raw)
+            yield line_number, InputTooLarge(size, MAX_RECORD_BYTES, what="line"), consumed
+            continue
+        content = raw.removesuffix(b"\n").removesuffix(b"\r")
+        yield line_number, (content if content.strip(_BLANK) else None), len(raw)
+
+
+def parse_jsonl_line(content: bytes) -> dict[str, Any]:
+    """The object of one line that `jsonl_lines` framed, checked as `iter_jsonl` checks it.
+
+    Raises an `InputError` without a location (the caller knows the line).
+    """
+    return _parse_object(content)
 
 
 def _skip_rest_of_line(stream: BinaryIO, head: bytes) -> tuple[int, int]:

@@ -102,16 +102,31 @@ def check_submission(
     except RecordInvalid as error:
         error.field_path = f"record.{error.field_path}"
         raise
+    signer = submission_signer(domain_separator, prepared.commitment, submission.signature)
+    return authorised(replace(prepared, signature=submission.signature), signer, agency_of)
+
+
+def submission_signer(domain_separator: bytes, commitment: bytes, signature: bytes) -> str:
+    """The address that signed `commitment`; a bad signature is a `SubmissionInvalid`."""
     try:
-        signer = recover_signer(domain_separator, prepared.commitment, submission.signature)
+        return recover_signer(domain_separator, commitment, signature)
     except SignatureInvalid as error:
         raise SubmissionInvalid("signature", str(error)) from None
+
+
+def authorised(prepared: PreparedRecord, signer: str, agency_of: AgencyLookup) -> PreparedRecord:
+    """`prepared` (which carries its signature) if `signer` is registered as the agency the
+    record names; else `AgencyNotRegistered` or `AgencyMismatch`.
+
+    The registry part of `check_submission`, kept apart so that the signer can be recovered
+    where the registry is not at hand (the parallel reader's worker processes).
+    """
     registered = agency_of(signer)
     if registered is None:
         raise AgencyNotRegistered(signer)
     if registered != prepared.agency:
         raise AgencyMismatch(signer, registered, prepared.agency)
-    return replace(prepared, signature=submission.signature)
+    return prepared
 
 
 def sign_record(

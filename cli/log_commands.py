@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import sys
 from collections.abc import Callable
@@ -18,12 +20,20 @@ from evanchor.anchor.home import NodeHome
 from evanchor.anchor.ingest import prepare_record
 from evanchor.anchor.input_errors import InputError
 from evanchor.anchor.jsonin import read_json_or_jsonl
+from evanchor.anchor.parallel_ingest import (
+    LineJob,
+    SignedLine,
+    default_workers,
+    prepare_jsonl,
+    prepare_signed_line,
+    start_pool,
+    unsigned_record_refused,
+)
 from evanchor.anchor.records import RecordKind, record_json_schema
 from evanchor.anchor.signing import SigningDomain
 from evanchor.anchor.store import LogStore, PreparedRecord, Receipt, receipt_from_json
 from evanchor.anchor.submission import (
-    SubmissionInvalid,
-    check_submission,
+    authorised,
     is_submission,
     parse_submission,
     sign_record,
@@ -39,20 +49,45 @@ APPEND_BATCH = 10_000
 enough that a crash loses at most one unacknowledged batch and memory stays bounded."""
 PROGRESS_MIN_BYTES = 4 * 1024 * 1024
 """Files at least this large get a progress bar (on a terminal)."""
+PARALLEL_MIN_BYTES = 2 * 1024 * 1024
+"""`.jsonl` files at least this large (~5,000 records) are read on every core, by worker
+processes (parallel_ingest.py); for smaller ones starting the workers costs more than they
+save."""
 
 _T = TypeVar("_T")
 
 
 def _read_inputs(
-    path: Path, prepare: Callable[[dict[str, Any]], _T]
+    path: Path, prepare: Callable[[dict[str, Any]], _T], job: LineJob | None = None
 ) -> tuple[list[_T], list[InputError]]:
-    """Every input object of `path` through `prepare`, and every fault with its location."""
+    """Every input object of `path` through `prepare`, and every fault with its location.
+
+    `job`, if given, is the same work in a form worker processes can run
+    (`prepare_line(job, obj)` is `prepare(obj)`): a large `.jsonl` file is then read on
+    every core, with the same results in the same order.
+    """
     good: list[_T] = []
     bad: list[InputError] = []
     size = path.stat().st_size
     show = size >= PROGRESS_MIN_BYTES and sys.stderr.isatty()
+    workers = default_workers()
+    parallel = (
+        job is not None
+        and workers > 1
+        and path.suffix.lower() == ".jsonl"
+        and size >= PARALLEL_MIN_BYTES
+    )
     try:
-        with tqdm(total=size, unit="B", unit_scale=True, disable=not show, file=sys.stderr) as bar:
+        with contextlib.ExitStack() as stack:
+            # The pool first: its workers are forked before the progress bar starts a thread.
+            pool = start_pool(workers) if parallel else None
+            if pool is not None:
+                stack.callback(pool.shutdown, wait=True, cancel_futures=True)
+            bar = stack.enter_context(
+                tqdm(total=size, unit="B", unit_scale=True, disable=not show, file=sys.stderr)
+            )
+            if pool is not None and job is not None:
+                return prepare_jsonl(path, job, pool, workers=workers, progress=bar.update)
             for position, item in read_json_or_jsonl(path, progress=bar.update):
                 if isinstance(item, InputError):
                     bad.append(item)
@@ -109,40 +144,41 @@ def _signer(
             prepare_record(submission.record, salt=submission.salt)  # validate the record
             return obj
         if key is None:
-            raise SubmissionInvalid(
-                "signature", "unsigned record: give --key to sign, or submit signed envelopes"
-            )
+            raise unsigned_record_refused()
         return sign_record(obj, key, separator)
 
     return to_submission
 
 
-def _submit_signed(
-    home: NodeHome, submissions: list[dict[str, Any]], node_url: str | None
-) -> tuple[list[Receipt], Any]:
+def _post_signed(url: str, submissions: list[dict[str, Any]]) -> list[Receipt]:
+    """Send checked submissions to the running node at `url`, a request per full batch."""
+    receipts: list[Receipt] = []
+    for start in range(0, len(submissions), MAX_RECORDS_PER_REQUEST):
+        batch = submissions[start : start + MAX_RECORDS_PER_REQUEST]
+        try:
+            answered = post_submissions(url, batch)
+        except NodeRefused as error:
+            written = "" if start == 0 else f"; the first {start} records were appended"
+            raise click.ClickException(f"the node refused: {error}{written}") from None
+        receipts += [receipt_from_json(r) for r in answered]
+    return receipts
+
+
+def _append_signed(home: NodeHome, lines: list[SignedLine]) -> tuple[list[Receipt], Any]:
+    """With no node running: authorise every signer against the agency registry on the
+    chain, then append locally. The first refusal stops everything (nothing is written)."""
     config = home.config()
     assert config.chain is not None
-    url = node_url or config.api.url
-    if node_url is not None or node_answers(url):
-        receipts: list[Receipt] = []
-        for start in range(0, len(submissions), MAX_RECORDS_PER_REQUEST):
-            batch = submissions[start : start + MAX_RECORDS_PER_REQUEST]
-            try:
-                answered = post_submissions(url, batch)
-            except NodeRefused as error:
-                written = "" if start == 0 else f"; the first {start} records were appended"
-                raise click.ClickException(f"the node refused: {error}{written}") from None
-            receipts += [receipt_from_json(r) for r in answered]
-        return receipts, None
-    separator = SigningDomain(config.chain.chain_id, config.chain.contract).separator
     with chain_endpoint(home) as rpc_url:
         anchor = cc.contract_at(cc.web3_for(rpc_url), config.chain.contract)
         registry = AgencyRegistry(anchor, config.chain.deploy_block)
         registry.refresh()
     records = []
-    for position, obj in enumerate(submissions, start=1):
+    for position, line in enumerate(lines, start=1):
         try:
-            records.append(check_submission(parse_submission(obj), separator, registry.lookup))
+            if not isinstance(line.signer, str):
+                raise line.signer
+            records.append(authorised(line.record, line.signer, registry.lookup))
         except InputError as error:
             raise click.ClickException(f"record {position}: {error}") from None
     return _append_local(home, records)
@@ -187,15 +223,29 @@ def submit(
     if config.chain is None:
         if key_file is not None:
             raise click.UsageError("this node is log-only: it takes unsigned records")
-        records, bad = _read_inputs(file, prepare_record)
+        records, bad = _read_inputs(file, prepare_record, LineJob())
         _report_bad(bad, file, skip_invalid)
         receipts, (sealed, size) = _append_local(home, records)
-    else:
-        separator = SigningDomain(config.chain.chain_id, config.chain.contract).separator
+        _print_receipts(receipts, len(bad), sealed, size, as_json)
+        return
+    separator = SigningDomain(config.chain.chain_id, config.chain.contract).separator
+    url = node_url or config.api.url
+    if node_url is not None or node_answers(url):
+        # The node checks every submission itself; here they are only read and signed.
         submissions, bad = _read_inputs(file, _signer(key_file, key_password_file, separator))
         _report_bad(bad, file, skip_invalid)
-        receipts, local = _submit_signed(home, submissions, node_url)
-        sealed, size = local if local is not None else (None, None)
+        _print_receipts(_post_signed(url, submissions), len(bad), None, None, as_json)
+        return
+    job = LineJob(signed=True, domain_separator=separator)
+    if key_file is None:
+        lines, bad = _read_inputs(file, functools.partial(prepare_signed_line, separator), job)
+    else:
+        sign_if_bare = _signer(key_file, key_password_file, separator)
+        lines, bad = _read_inputs(
+            file, lambda obj: prepare_signed_line(separator, sign_if_bare(obj))
+        )
+    _report_bad(bad, file, skip_invalid)
+    receipts, (sealed, size) = _append_signed(home, lines)
     _print_receipts(receipts, len(bad), sealed, size, as_json)
 
 
