@@ -40,7 +40,7 @@ from evanchor.anchor.submission import (
 )
 from evanchor.cli.output import echo_json
 from evanchor.node.chain_access import chain_endpoint
-from evanchor.node.client import NodeRefused, node_answers, post_submissions
+from evanchor.node.client import NodeRefused, get_json, node_answers, post_submissions
 from evanchor.node.keys import load_key
 from evanchor.node.service import MAX_RECORDS_PER_REQUEST
 
@@ -184,6 +184,25 @@ def _append_signed(home: NodeHome, lines: list[SignedLine]) -> tuple[list[Receip
     return _append_local(home, records)
 
 
+def _submit_remote(
+    node_url: str,
+    *,
+    file: Path,
+    skip_invalid: bool,
+    key_file: Path | None,
+    key_password_file: Path | None,
+    as_json: bool,
+) -> None:
+    """Sign for the chain and contract the node at `node_url` anchors to, and send there."""
+    chain = get_json(node_url, "/v1/status").get("chain")
+    if chain is None:
+        raise click.UsageError(f"the node at {node_url} is log-only: it takes no signatures")
+    separator = SigningDomain(int(chain["chain_id"]), str(chain["contract"])).separator
+    submissions, bad = _read_inputs(file, _signer(key_file, key_password_file, separator))
+    _report_bad(bad, file, skip_invalid)
+    _print_receipts(_post_signed(node_url, submissions), len(bad), None, None, as_json)
+
+
 @click.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--skip-invalid", is_flag=True, help="Append the valid records, report the rest.")
@@ -217,8 +236,19 @@ def submit(
     {record, salt, signature}, or bare records that --key signs here. They go to the
     running node's API, or are appended directly when no node runs. All or nothing by
     default: if any record is invalid, every bad line is reported and nothing is written.
-    Resubmitting a record already in the log returns its first receipt.
+    Resubmitting a record already in the log returns its first receipt. An agency without a
+    node folder gives --node URL: the signing domain is then read from that node.
     """
+    if node_url is not None and not home.config_path.exists():
+        _submit_remote(
+            node_url,
+            file=file,
+            skip_invalid=skip_invalid,
+            key_file=key_file,
+            key_password_file=key_password_file,
+            as_json=as_json,
+        )
+        return
     config = home.config()
     if config.chain is None:
         if key_file is not None:

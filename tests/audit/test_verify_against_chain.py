@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from audit_helpers import Built, anchored_copy, ok, run, running_node
+from audit_helpers import Built, anchored_copy, collector_batch, ok, run, running_node
 
 from evanchor.anchor.home import NodeHome
 
@@ -111,3 +111,28 @@ def test_an_unanchored_record_has_no_bundle_yet(built: Built, tmp_path: Path) ->
     result = run(built.home, "prove", record_id, "-o", str(tmp_path / "x.json"))
     assert result.exit_code == 1
     assert "not anchored" in result.output
+
+
+def test_an_agency_without_a_node_folder_submits_to_a_node(built: Built, tmp_path: Path) -> None:
+    batch = collector_batch(tmp_path, 2, case="C-2026-REMOTE")
+    elsewhere = tmp_path / "agency-machine"
+    with running_node(built.home) as api:
+        result = run(
+            elsewhere,
+            "submit",
+            str(batch),
+            "--node",
+            api,
+            "--key",
+            str(built.collector.keystore),
+            "--key-password-file",
+            str(built.password),
+            "--json",
+        )
+        assert result.exit_code == 0, result.output
+        receipts = json.loads(result.stdout)["receipts"]
+        assert [r["duplicate"] for r in receipts] == [False, False]
+        refused = run(elsewhere, "submit", str(batch), "--node", api)
+    assert refused.exit_code == 1
+    assert "unsigned record" in refused.output
+    assert not elsewhere.exists()
