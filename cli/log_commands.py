@@ -173,12 +173,15 @@ def _append_signed(home: NodeHome, lines: list[SignedLine]) -> tuple[list[Receip
         anchor = cc.contract_at(cc.web3_for(rpc_url), config.chain.contract)
         registry = AgencyRegistry(anchor, config.chain.deploy_block)
         registry.refresh()
+    # Read once, the registry answers the same for a signer every time: ask once per signer
+    # (a lookup normalises the address, ~25 us, and a file has a handful of signers).
+    agency_of = functools.cache(registry.lookup)
     records = []
     for position, line in enumerate(lines, start=1):
         try:
             if not isinstance(line.signer, str):
                 raise line.signer
-            records.append(authorised(line.record, line.signer, registry.lookup))
+            records.append(authorised(line.record, line.signer, agency_of))
         except InputError as error:
             raise click.ClickException(f"record {position}: {error}") from None
     return _append_local(home, records)
