@@ -24,8 +24,15 @@ class AgencyRegistry:
         self._lock = threading.Lock()
 
     def lookup(self, signer: str) -> str | None:
-        """The credit code `signer` is registered for now, or None."""
+        """The credit code `signer` (any case of the address) is registered for now, or None.
+
+        Recovered signers are already checksummed, so the map is asked directly first; the
+        checksum (tens of microseconds) is computed only for an address in another case.
+        """
         with self._lock:
+            found = self._codes.get(signer)
+            if found is not None or signer in self._codes:
+                return found
             return self._codes.get(to_checksum_address(signer))
 
     def refresh(self) -> int:
