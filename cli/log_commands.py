@@ -14,8 +14,6 @@ from typing import Any, TypeVar
 import click
 from tqdm import tqdm
 
-from evanchor.anchor import chain_client as cc
-from evanchor.anchor.agency_registry import AgencyRegistry
 from evanchor.anchor.home import NodeHome
 from evanchor.anchor.ingest import prepare_record
 from evanchor.anchor.input_errors import InputError
@@ -39,10 +37,10 @@ from evanchor.anchor.submission import (
     sign_record,
 )
 from evanchor.cli.output import echo_json
-from evanchor.node.chain_access import chain_endpoint
 from evanchor.node.client import NodeRefused, get_json, node_answers, post_submissions
-from evanchor.node.keys import load_key
-from evanchor.node.service import MAX_RECORDS_PER_REQUEST
+
+# The chain side (web3, eth-account, py-evm) is imported where a signed submission needs it:
+# a log-only submit then starts without a second of imports it would not use.
 
 APPEND_BATCH = 10_000
 """Records per synced write batch: large enough that fsync is not the bottleneck, small
@@ -136,6 +134,8 @@ def _signer(
     """Turns each input object into a checked submission: signs bare records with the key."""
     key = None
     if key_file is not None:
+        from evanchor.node.keys import load_key  # noqa: PLC0415 - chain side, see imports
+
         key = load_key(key_file, password_file).to_bytes()
 
     def to_submission(obj: dict[str, Any]) -> dict[str, Any]:
@@ -152,6 +152,8 @@ def _signer(
 
 def _post_signed(url: str, submissions: list[dict[str, Any]]) -> list[Receipt]:
     """Send checked submissions to the running node at `url`, a request per full batch."""
+    from evanchor.node.service import MAX_RECORDS_PER_REQUEST  # noqa: PLC0415 - see imports
+
     receipts: list[Receipt] = []
     for start in range(0, len(submissions), MAX_RECORDS_PER_REQUEST):
         batch = submissions[start : start + MAX_RECORDS_PER_REQUEST]
@@ -167,6 +169,10 @@ def _post_signed(url: str, submissions: list[dict[str, Any]]) -> list[Receipt]:
 def _append_signed(home: NodeHome, lines: list[SignedLine]) -> tuple[list[Receipt], Any]:
     """With no node running: authorise every signer against the agency registry on the
     chain, then append locally. The first refusal stops everything (nothing is written)."""
+    from evanchor.anchor import chain_client as cc  # noqa: PLC0415 - chain side, see imports
+    from evanchor.anchor.agency_registry import AgencyRegistry  # noqa: PLC0415
+    from evanchor.node.chain_access import chain_endpoint  # noqa: PLC0415
+
     config = home.config()
     assert config.chain is not None
     with chain_endpoint(home) as rpc_url:

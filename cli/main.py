@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from typing import Any
 
@@ -9,25 +10,46 @@ import click
 
 from evanchor.anchor.checkpoint import SealPolicy
 from evanchor.anchor.errors import EvanchorError
-from evanchor.anchor.home import DEFAULT_HOME, ApiConfig, NodeConfig, NodeHome
-from evanchor.cli import (
-    agency_commands,
-    audit_commands,
-    log_commands,
-    node_commands,
-    proof_commands,
-)
-from evanchor.cli.chain import chain
-from evanchor.node.provision import (
+from evanchor.anchor.home import (
     DEFAULT_CHAIN_ID,
+    DEFAULT_HOME,
     DEFAULT_RPC_PORT,
-    provision_embedded,
-    provision_external,
+    ApiConfig,
+    NodeConfig,
+    NodeHome,
 )
+
+SUBCOMMANDS = {
+    "submit": "evanchor.cli.log_commands:submit",
+    "sign": "evanchor.cli.log_commands:sign",
+    "seal": "evanchor.cli.log_commands:seal",
+    "log": "evanchor.cli.log_commands:log",
+    "schema": "evanchor.cli.log_commands:schema",
+    "prove": "evanchor.cli.proof_commands:prove",
+    "case": "evanchor.cli.proof_commands:case",
+    "verify": "evanchor.cli.proof_commands:verify",
+    "node": "evanchor.cli.node_commands:node",
+    "agency": "evanchor.cli.agency_commands:agency",
+    "audit": "evanchor.cli.audit_commands:audit",
+    "chain": "evanchor.cli.chain:chain",
+}
+"""Command name -> where it is defined. Modules are imported only for the command that runs:
+web3, eth-account and py-evm take over a second to import, which a log-only `submit` of a
+large file should not pay."""
 
 
 class EvanchorGroup(click.Group):
-    """A group whose commands turn any `EvanchorError` into one line and exit status 1."""
+    """Commands load on first use; any `EvanchorError` becomes one line and exit status 1."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *SUBCOMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in SUBCOMMANDS:
+            module, name = SUBCOMMANDS[cmd_name].split(":")
+            command: click.Command = getattr(importlib.import_module(module), name)
+            return command
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -111,6 +133,11 @@ def init(
     config = NodeConfig(
         seal_policy=SealPolicy(seal_every, seal_after), api=ApiConfig(port=api_port)
     )
+    from evanchor.node.provision import (  # noqa: PLC0415 - chain side, see SUBCOMMANDS
+        provision_embedded,
+        provision_external,
+    )
+
     if log_only:
         home.initialise(config)
         click.echo(f"initialised log-only node folder {home.path}")
@@ -143,17 +170,6 @@ def init(
     click.echo(f"contract {chain.contract}, writer {chain.writer}")
     if done.generated_password:
         click.echo(f"keystore password generated in {home.generated_password} (mode 0600)")
-
-
-for command in (
-    *log_commands.COMMANDS,
-    *proof_commands.COMMANDS,
-    *node_commands.COMMANDS,
-    *agency_commands.COMMANDS,
-    *audit_commands.COMMANDS,
-    chain,
-):
-    cli.add_command(command)
 
 
 def main() -> None:

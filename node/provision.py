@@ -23,15 +23,20 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from evanchor.anchor import chain_client as cc
-from evanchor.anchor.home import ChainConfig, HomeError, NodeConfig, NodeHome
+from evanchor.anchor.home import (
+    DEFAULT_CHAIN_ID,
+    DEFAULT_RPC_PORT,
+    ChainConfig,
+    HomeError,
+    NodeConfig,
+    NodeHome,
+)
 from evanchor.anchor.store import LogStore
 from evanchor.node.chain_access import ChainUnavailable, embedded_rpc, endpoint_chain_id
 from evanchor.node.datadir import init_data_dir
 from evanchor.node.genesis import DEFAULT_FUNDING, Genesis
 from evanchor.node.keys import generate_key, load_key, read_password, write_keystore
 
-DEFAULT_CHAIN_ID = 7107
-DEFAULT_RPC_PORT = 8545
 DEFAULT_ADMIN_DELAY = cc.DEFAULT_ADMIN_DELAY
 
 
