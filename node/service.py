@@ -1,8 +1,8 @@
 """The node's operations, independent of HTTP: submit, receipts and status, bundles, listing.
 
 The HTTP API (`api.py`) and tests call these; chain and anchoring details come in through
-the constructor (an agency lookup, the signing domain, a bundle builder for anchored
-checkpoints), so a log-only node and an anchoring node share all of it.
+the constructor (an agency lookup, the signing domain, a source of anchor evidence), so a
+log-only node and an anchoring node share all of it.
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ from evanchor.node.bundles import (
 from evanchor.node.committer import GroupCommitter
 
 MAX_RECORDS_PER_REQUEST = 1000
-"""A batch request holds at most this many submissions (with 64 KiB records, 64 MiB)."""
+"""A batch request holds at most this many submissions; its body is also capped in bytes
+(`api.MAX_REQUEST_BYTES`, 16 MiB: a thousand typical 1-2 KiB submissions fit easily)."""
 
 
 class BatchInvalid(EvanchorError):
