@@ -40,18 +40,16 @@ import argparse
 import copy
 import json
 import os
-import platform
 import random
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from evanchor.anchor.commitment import canonical_record_bytes, commitment, new_salt, record_id
 from evanchor.anchor.ingest import prepare_record
@@ -63,11 +61,12 @@ from evanchor.anchor.store import LogStore, PreparedRecord
 from evanchor.anchor.uscc import USCC_ALPHABET, uscc_check_char
 from evanchor.cli.log_commands import APPEND_BATCH, PARALLEL_MIN_BYTES
 
+from benchkit import machine_facts, print_table, timed
+
 TARGET_RECORDS_PER_SECOND = 20_000
 """Durable ingest from a JSONL file, records per second."""
 
 SAMPLES = Path(__file__).resolve().parent.parent / "tests" / "data" / "records"
-T = TypeVar("T")
 
 # Chinese notes use the fullwidth comma, as Chinese text does.
 NOTES = [
@@ -82,45 +81,6 @@ NOTES = [
 ]
 MEDIA_TYPES = ["application/pdf", "audio/mpeg", "image/jpeg", "application/zip", "video/mp4"]
 CITIES = ["沪0101", "京0105", "粤0304", "浙0106", "苏0102"]
-
-
-def machine_facts() -> list[str]:
-    cpu = platform.processor() or "unknown cpu"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    return [
-        f"machine: {os.cpu_count()} cpus ({len(os.sched_getaffinity(0))} usable), {cpu}",
-        f"python {platform.python_version()} ({platform.python_implementation()}),"
-        f" {platform.system()} {platform.release()}",
-        f"load average at start: {load}",
-    ]
-
-
-def print_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    """Left-align the first column, right-align the others."""
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-
-    def line(row: Sequence[str]) -> str:
-        cells = [cell.rjust(width) for cell, width in zip(row, widths, strict=True)]
-        cells[0] = row[0].ljust(widths[0])
-        return "  ".join(cells)
-
-    print(line(header))
-    print("  ".join("-" * w for w in widths))
-    for row in rows:
-        print(line(row))
-
-
-def timed(function: Callable[[], T]) -> tuple[float, T]:
-    start = time.perf_counter()
-    result = function()
-    return time.perf_counter() - start, result
 
 
 # -- generating the input ----------------------------------------------------------------

@@ -38,62 +38,27 @@ in-memory append is O(log n) per leaf), and says so.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import ssl
 import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from hashlib import sha256
 from pathlib import Path
-from typing import TypeVar
 
 from pymerkle import InmemoryTree, SqliteTree
 
 from evanchor.anchor import merkle
 from evanchor.anchor.leaf import LeafEnvelope, utc_timestamp
 
+from benchkit import machine_facts, print_table, timed
+
 TARGET_VS_PYMERKLE = 10.0
 """evanchor must be at least this many times faster than each pymerkle tree."""
 TARGET_VS_BARE_LOOP = 1.5
 """evanchor may take at most this many times the bare loop of 2N SHA-256 calls."""
-
-
-def machine_facts() -> list[str]:
-    cpu = platform.processor() or "unknown cpu"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    return [
-        f"machine: {os.cpu_count()} cpus ({len(os.sched_getaffinity(0))} usable), {cpu}",
-        f"python {platform.python_version()} ({platform.python_implementation()}),"
-        f" {ssl.OPENSSL_VERSION}, {platform.system()} {platform.release()}",
-        f"load average at start: {load}",
-    ]
-
-
-def print_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    """Left-align the first column, right-align the others."""
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-
-    def line(row: Sequence[str]) -> str:
-        cells = [cell.rjust(width) for cell, width in zip(row, widths, strict=True)]
-        cells[0] = row[0].ljust(widths[0])
-        return "  ".join(cells)
-
-    print(line(header))
-    print("  ".join("-" * w for w in widths))
-    for row in rows:
-        print(line(row))
 
 
 def make_leaves(n: int) -> list[bytes]:
@@ -140,15 +105,6 @@ def bare_loop_inputs(leaves: Sequence[bytes]) -> list[bytes]:
 def bare_loop(inputs: Sequence[bytes]) -> None:
     for x in inputs:
         sha256(x).digest()
-
-
-T = TypeVar("T")
-
-
-def timed(function: Callable[[], T]) -> tuple[float, T]:
-    start = time.perf_counter()
-    result = function()
-    return time.perf_counter() - start, result
 
 
 @dataclass(frozen=True)
@@ -327,7 +283,7 @@ def main() -> int:
     pymerkle_n = min(args.pymerkle_n or n, n)
 
     print(f"Merkle root of N = {n:,} leaves")
-    for fact in machine_facts():
+    for fact in machine_facts(ssl.OPENSSL_VERSION):
         print(fact)
     check_leaf_template()
     leaves = make_leaves(n)

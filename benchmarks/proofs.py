@@ -33,20 +33,15 @@ another's LevelDB block cache; the operating system's page cache holds the files
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import random
 import statistics
 import struct
 import sys
 import tempfile
-import time
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from hashlib import sha256
 from pathlib import Path
-from typing import TypeVar
 
 import plyvel
 
@@ -56,52 +51,12 @@ from evanchor.anchor.errors import ProofError
 from evanchor.anchor.store import LogStore, PreparedRecord
 from evanchor.anchor.verify import verify_consistency, verify_inclusion
 
+from benchkit import machine_facts, print_table, timed
+
 TARGET_PROOFS_PER_SECOND = 5_000
 """Inclusion proofs per second from a store of 1,000,000 leaves."""
 TARGET_VERIFICATIONS_PER_SECOND = 20_000
 """Inclusion proof verifications per second."""
-
-T = TypeVar("T")
-
-
-def machine_facts() -> list[str]:
-    cpu = platform.processor() or "unknown cpu"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    return [
-        f"machine: {os.cpu_count()} cpus ({len(os.sched_getaffinity(0))} usable), {cpu}",
-        f"python {platform.python_version()} ({platform.python_implementation()}),"
-        f" plyvel {plyvel.__version__} (LevelDB {plyvel.__leveldb_version__}),"
-        f" {platform.system()} {platform.release()}",
-        f"load average at start: {load}",
-    ]
-
-
-def print_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    """Left-align the first column, right-align the others."""
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-
-    def line(row: Sequence[str]) -> str:
-        cells = [cell.rjust(width) for cell, width in zip(row, widths, strict=True)]
-        cells[0] = row[0].ljust(widths[0])
-        return "  ".join(cells)
-
-    print(line(header))
-    print("  ".join("-" * w for w in widths))
-    for row in rows:
-        print(line(row))
-
-
-def timed(function: Callable[[], T]) -> tuple[float, T]:
-    start = time.perf_counter()
-    result = function()
-    return time.perf_counter() - start, result
 
 
 def cheap_records(start: int, count: int) -> list[PreparedRecord]:
@@ -353,7 +308,9 @@ def main() -> int:
         parser.error("--n must be at least 2")
 
     print(f"Proofs from a LogStore of N = {args.n:,} leaves")
-    for fact in machine_facts():
+    for fact in machine_facts(
+        f"plyvel {plyvel.__version__} (LevelDB {plyvel.__leveldb_version__})"
+    ):
         print(fact)
     with tempfile.TemporaryDirectory(prefix="bench-proofs-") as folder:
         rates = measure(Path(folder), args.n, args.batch, args.proofs, args.seed)

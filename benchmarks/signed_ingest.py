@@ -63,7 +63,6 @@ from typing import Any
 
 import aiohttp
 import requests
-from ingest import agencies, machine_facts, print_table, templates, timed, vary
 
 from evanchor.anchor import chain_client as cc
 from evanchor.anchor.agency_registry import AgencyRegistry
@@ -86,6 +85,9 @@ from evanchor.anchor.submission import authorised, parse_submission, sign_record
 from evanchor.cli.log_commands import APPEND_BATCH
 from evanchor.node.chain_access import chain_endpoint
 from evanchor.node.keys import load_key
+
+from benchkit import machine_facts, print_table, timed
+from ingest import agencies, templates, vary
 
 TARGET_SUBMIT = 5_000
 """Signed records per second through `evanchor submit` of a signed JSONL file."""

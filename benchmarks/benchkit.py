@@ -1,0 +1,54 @@
+"""What every benchmark script prints the same way: the machine, tables, timings."""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+def machine_facts(libraries: str = "") -> list[str]:
+    """CPU, Python and load average lines; `libraries` names the versions a script depends on
+    (e.g. "OpenSSL 3.0", "plyvel 1.5.1 (LevelDB 1.22)")."""
+    cpu = platform.processor() or "unknown cpu"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    extra = f" {libraries}," if libraries else ""
+    return [
+        f"machine: {os.cpu_count()} cpus ({len(os.sched_getaffinity(0))} usable), {cpu}",
+        f"python {platform.python_version()} ({platform.python_implementation()}),"
+        f"{extra} {platform.system()} {platform.release()}",
+        f"load average at start: {load}",
+    ]
+
+
+def print_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """Left-align the first column, right-align the others."""
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+
+    def line(row: Sequence[str]) -> str:
+        cells = [cell.rjust(width) for cell, width in zip(row, widths, strict=True)]
+        cells[0] = row[0].ljust(widths[0])
+        return "  ".join(cells)
+
+    print(line(header))
+    print("  ".join("-" * w for w in widths))
+    for row in rows:
+        print(line(row))
+
+
+def timed(function: Callable[[], T]) -> tuple[float, T]:
+    start = time.perf_counter()
+    result = function()
+    return time.perf_counter() - start, result
