@@ -35,7 +35,12 @@ from evanchor.anchor.records import (
     record_case_key,
     record_json_schema,
 )
-from evanchor.anchor.uscc import USCC_ALPHABET, uscc_check_char
+
+from record_strategies import (
+    COURT_CASE_NUMBERS,
+    auction_records,
+    collection_records,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "tests" / "data" / "records"
@@ -230,14 +235,6 @@ def test_altered_or_unvalidated_records_cannot_be_committed() -> None:
 def test_direct_model_validation_also_keeps_the_submitted_object() -> None:
     obj = auction()
     assert record_canonical_dict(AuctionRecord.model_validate(obj)) == obj
-
-
-COURT_CASE_NUMBERS = [
-    "(2026)沪0101执恢123号",
-    "（2025）京02执1号",  # noqa: RUF001 - full-width brackets are the point
-    "〔2015〕沪一中执字第1234号",  # noqa: RUF001
-    "2026-EXEC-17",
-]
 
 
 @pytest.mark.parametrize("court_case_number", COURT_CASE_NUMBERS)
@@ -680,89 +677,6 @@ def test_json_schema_states_event_requirements() -> None:
 
 
 # --- properties ----------------------------------------------------------------------------
-
-identifier = st.text(
-    alphabet="ABCXYZabcxyz0123456789._:/-", min_size=1, max_size=64
-)  # fmt: skip
-pseudonym = st.text(alphabet="abcdef._:-", min_size=8, max_size=40)  # no digit runs
-uscc = st.text(alphabet=USCC_ALPHABET, min_size=17, max_size=17).map(
-    lambda body: body + uscc_check_char(body)
-)
-money = st.fixed_dictionaries(
-    {"minor_units": st.integers(0, 2**53 - 1), "currency": st.sampled_from(["CNY", "HKD", "USD"])}
-)
-timestamp = st.builds(
-    lambda d, f, o: d.isoformat(timespec="seconds") + f + o,
-    st.datetimes(),
-    st.sampled_from(["", ".5", ".123456789"]),
-    st.sampled_from(["Z", "+08:00", "-05:30", "+14:00"]),
-)
-text = st.text(
-    st.characters(blacklist_categories=("Cs", "Cc")) | st.sampled_from("\t\n\r"), max_size=200
-)
-attachment = st.fixed_dictionaries(
-    {
-        "sha256": st.binary(min_size=32, max_size=32).map(bytes.hex),
-        "media_type": st.sampled_from(["image/png", "application/pdf", "audio/mpeg"]),
-        "size": st.integers(0, 2**53 - 1),
-    }
-)
-attachments = st.lists(attachment, max_size=4, unique_by=lambda a: a["sha256"])
-
-
-@st.composite
-def collection_records(draw: st.DrawFn) -> dict[str, Any]:
-    event = draw(st.sampled_from(get_args(CollectionEvent)))
-    obj = {
-        "kind": "collection_checkpoint",
-        "case_id": draw(identifier),
-        "agency": draw(uscc),
-        "debtor_ref": draw(pseudonym),
-        "event": event,
-        "occurred_at": draw(timestamp),
-        "channel": draw(st.sampled_from(get_args(Channel))),
-        "operator_id": draw(identifier),
-    }
-    optional = {"amount": money, "attachments": attachments, "notes": text}
-    for name, strategy in optional.items():
-        if name in COLLECTION_EVENT_REQUIRES.get(event, ()) or draw(st.booleans()):
-            obj[name] = draw(strategy)
-    return obj
-
-
-@st.composite
-def auction_records(draw: st.DrawFn) -> dict[str, Any]:
-    event = draw(st.sampled_from(get_args(AuctionEvent)))
-    currency = draw(st.sampled_from(["CNY", "USD"]))
-    price = st.fixed_dictionaries(
-        {"minor_units": st.integers(0, 2**53 - 1), "currency": st.just(currency)}
-    )
-    obj: dict[str, Any] = {
-        "kind": "auction_record",
-        "lot_id": draw(identifier),
-        "court_case_number": draw(st.sampled_from(COURT_CASE_NUMBERS)),
-        "auction_house": draw(uscc),
-        "event": event,
-        "occurred_at": draw(timestamp),
-    }
-    optional = {
-        "reserve_price": price,
-        "bid_amount": price,
-        "hammer_price": price,
-        "bidder_ref": pseudonym,
-        "item": st.fixed_dictionaries(
-            {
-                "category": st.sampled_from(["vehicle", "equipment", "real_estate", "equity"]),
-                "description": text.filter(bool),
-            }
-        ),
-        "attachments": attachments,
-        "notes": text,
-    }
-    for name, strategy in optional.items():
-        if name in AUCTION_EVENT_REQUIRES.get(event, ()) or draw(st.booleans()):
-            obj[name] = draw(strategy)
-    return obj
 
 
 @settings(max_examples=150)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 import json
-from typing import Any, get_args
+from typing import Any
 
 import pytest
 import rfc8785
@@ -29,11 +29,6 @@ from evanchor.anchor.commitment import (
 from evanchor.anchor.ingest import prepare_record
 from evanchor.anchor.input_errors import RecordInvalid
 from evanchor.anchor.records import (
-    AUCTION_EVENT_REQUIRES,
-    COLLECTION_EVENT_REQUIRES,
-    AuctionEvent,
-    Channel,
-    CollectionEvent,
     check_record,
     parse_record,
     record_agency,
@@ -41,91 +36,9 @@ from evanchor.anchor.records import (
     record_case_key,
 )
 from evanchor.anchor.store import PreparedRecord
-from evanchor.anchor.uscc import USCC_ALPHABET, uscc_check_char
 
+from record_strategies import auction_records, collection_records, text
 from samples import sample_objects
-
-identifier = st.text(alphabet="ABCXYZabcxyz0123456789._:/-", min_size=1, max_size=64)
-pseudonym = st.text(alphabet="abcdef._:-", min_size=8, max_size=40)
-uscc = st.text(alphabet=USCC_ALPHABET, min_size=17, max_size=17).map(
-    lambda body: body + uscc_check_char(body)
-)
-timestamp = st.builds(
-    lambda d, f, o: d.isoformat(timespec="seconds") + f + o,
-    st.datetimes(),
-    st.sampled_from(["", ".5", ".123456789"]),
-    st.sampled_from(["Z", "+08:00", "-05:30", "+14:00"]),
-)
-text = st.text(
-    st.characters(exclude_categories=["Cs", "Cc"]) | st.sampled_from('\t\n\r"\\/'), max_size=80
-)
-money = st.fixed_dictionaries(
-    {"minor_units": st.integers(0, 2**53 - 1), "currency": st.sampled_from(["CNY", "USD"])}
-)
-attachment = st.fixed_dictionaries(
-    {
-        "sha256": st.binary(min_size=32, max_size=32).map(bytes.hex),
-        "media_type": st.sampled_from(["image/png", "application/pdf", "audio/mpeg"]),
-        "size": st.integers(0, 2**53 - 1),
-    }
-)
-attachments = st.lists(attachment, max_size=4, unique_by=lambda a: a["sha256"])
-court_case_number = st.sampled_from(
-    ["(2026)沪0101执恢123号", "（2025）京02执1号", "〔2015〕沪一中执字第1234号", "2026-EXEC-17"]  # noqa: RUF001
-)
-
-
-@st.composite
-def collection_records(draw: st.DrawFn) -> dict[str, Any]:
-    event = draw(st.sampled_from(get_args(CollectionEvent)))
-    obj = {
-        "kind": "collection_checkpoint",
-        "case_id": draw(identifier),
-        "agency": draw(uscc),
-        "debtor_ref": draw(pseudonym),
-        "event": event,
-        "occurred_at": draw(timestamp),
-        "channel": draw(st.sampled_from(get_args(Channel))),
-        "operator_id": draw(identifier),
-    }
-    optional = {"amount": money, "attachments": attachments, "notes": text}
-    for name, strategy in optional.items():
-        if name in COLLECTION_EVENT_REQUIRES.get(event, ()) or draw(st.booleans()):
-            obj[name] = draw(strategy)
-    return obj
-
-
-@st.composite
-def auction_records(draw: st.DrawFn) -> dict[str, Any]:
-    event = draw(st.sampled_from(get_args(AuctionEvent)))
-    currency = draw(st.sampled_from(["CNY", "USD"]))
-    price = st.fixed_dictionaries(
-        {"minor_units": st.integers(0, 2**53 - 1), "currency": st.just(currency)}
-    )
-    obj: dict[str, Any] = {
-        "kind": "auction_record",
-        "lot_id": draw(identifier),
-        "court_case_number": draw(court_case_number),
-        "auction_house": draw(uscc),
-        "event": event,
-        "occurred_at": draw(timestamp),
-    }
-    optional = {
-        "reserve_price": price,
-        "bid_amount": price,
-        "hammer_price": price,
-        "bidder_ref": pseudonym,
-        "item": st.fixed_dictionaries(
-            {"category": st.sampled_from(["vehicle", "other"]), "description": text.filter(bool)}
-        ),
-        "attachments": attachments,
-        "notes": text,
-    }
-    for name, strategy in optional.items():
-        if name in AUCTION_EVENT_REQUIRES.get(event, ()) or draw(st.booleans()):
-            obj[name] = draw(strategy)
-    return obj
-
 
 records = (
     collection_records() | auction_records() | st.sampled_from(sample_objects()).map(copy.deepcopy)
