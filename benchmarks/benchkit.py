@@ -52,3 +52,10 @@ def timed(function: Callable[[], T]) -> tuple[float, T]:
     start = time.perf_counter()
     result = function()
     return time.perf_counter() - start, result
+
+
+def report_targets(results: Sequence[tuple[bool, str]]) -> bool:
+    """Print one PASS/FAIL line per target; True if every target passed."""
+    for passed, text in results:
+        print(f"{'PASS' if passed else 'FAIL'}: {text}")
+    return all(passed for passed, _ in results)

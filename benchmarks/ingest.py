@@ -61,7 +61,7 @@ from evanchor.anchor.store import LogStore, PreparedRecord
 from evanchor.anchor.uscc import USCC_ALPHABET, uscc_check_char
 from evanchor.cli.log_commands import APPEND_BATCH, PARALLEL_MIN_BYTES
 
-from benchkit import machine_facts, print_table, timed
+from benchkit import machine_facts, print_table, report_targets, timed
 
 TARGET_RECORDS_PER_SECOND = 20_000
 """Durable ingest from a JSONL file, records per second."""
@@ -456,9 +456,7 @@ def report(t: Timings) -> bool:
             f" start-up included (target >= {TARGET_RECORDS_PER_SECOND:,}/s)",
         ),
     ]
-    for passed, text in results:
-        print(f"{'PASS' if passed else 'FAIL'}: {text}")
-    return all(passed for passed, _ in results)
+    return report_targets(results)
 
 
 if __name__ == "__main__":

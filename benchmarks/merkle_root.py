@@ -53,7 +53,7 @@ from pymerkle import InmemoryTree, SqliteTree
 from evanchor.anchor import merkle
 from evanchor.anchor.leaf import LeafEnvelope, utc_timestamp
 
-from benchkit import machine_facts, print_table, timed
+from benchkit import machine_facts, print_table, report_targets, timed
 
 TARGET_VS_PYMERKLE = 10.0
 """evanchor must be at least this many times faster than each pymerkle tree."""
@@ -263,9 +263,7 @@ def report(n: int, mine: OursVsBare, pm: PymerkleRun, our_root_at_pm_n: bytes) -
         ),
         (same, "pymerkle's roots equal evanchor's"),
     ]
-    for passed, text in results:
-        print(f"{'PASS' if passed else 'FAIL'}: {text}")
-    return all(passed for passed, _ in results)
+    return report_targets(results)
 
 
 def main() -> int:

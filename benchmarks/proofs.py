@@ -51,7 +51,7 @@ from evanchor.anchor.errors import ProofError
 from evanchor.anchor.store import LogStore, PreparedRecord
 from evanchor.anchor.verify import verify_consistency, verify_inclusion
 
-from benchkit import machine_facts, print_table, timed
+from benchkit import machine_facts, print_table, report_targets, timed
 
 TARGET_PROOFS_PER_SECOND = 5_000
 """Inclusion proofs per second from a store of 1,000,000 leaves."""
@@ -289,9 +289,7 @@ def report(rates: Rates, count: int) -> bool:
             f" (target >= {TARGET_VERIFICATIONS_PER_SECOND:,}/s)",
         ),
     ]
-    for passed, text in results:
-        print(f"{'PASS' if passed else 'FAIL'}: {text}")
-    return all(passed for passed, _ in results)
+    return report_targets(results)
 
 
 def main() -> int:

@@ -86,7 +86,7 @@ from evanchor.cli.log_commands import APPEND_BATCH
 from evanchor.node.chain_access import chain_endpoint
 from evanchor.node.keys import load_key
 
-from benchkit import machine_facts, print_table, timed
+from benchkit import machine_facts, print_table, report_targets, timed
 from ingest import agencies, templates, vary
 
 TARGET_SUBMIT = 5_000
@@ -983,9 +983,7 @@ def report(r: Results, args: argparse.Namespace) -> bool:
                 f" (target >= {TARGET_VERIFY:,}/s)",
             )
         )
-    for passed, text in results:
-        print(f"{'PASS' if passed else 'FAIL'}: {text}")
-    return all(passed for passed, _ in results)
+    return report_targets(results)
 
 
 if __name__ == "__main__":
