@@ -49,10 +49,10 @@ from eth_keys.datatypes import PrivateKey
 from web3 import Web3
 from web3.middleware import ExtraDataToPOAMiddleware
 
-from evanchor.anchor.merkle import consistency_proof, leaf_hash, root_hash
+from evanchor.anchor.protocol.merkle import consistency_proof, leaf_hash, root_hash
 from evanchor.contracts.artifacts import load_artifact
-from evanchor.node.datadir import init_data_dir
-from evanchor.node.genesis import Genesis
+from evanchor.node.chain.datadir import init_data_dir
+from evanchor.node.chain.genesis import Genesis
 
 REPO = Path(__file__).resolve().parents[1]
 CHAIN_ID = 31337
@@ -121,7 +121,7 @@ def start_embedded(workdir: Path) -> Node:
     command = [
         sys.executable,
         "-m",
-        "evanchor.cli.chain",
+        "evanchor.cli.chain_commands",
         "--data-dir",
         str(data_dir),
         "run",

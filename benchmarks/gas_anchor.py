@@ -6,12 +6,13 @@ already anchored the row's old size (so the new checkpoint's slots are fresh, as
 use). The first-checkpoint rows measure the writer's first anchor instead.
 
 The trees. A consistency proof between sizes near 2^30 needs node hashes of a tree of 2^30
-leaves, which nobody can build here. The gas of `anchor` depends on the proof's length and on
-the number of zero bytes in the calldata, never on which hashes the proof holds, so every row
-uses a tree whose leaves are all the same: its complete subtree at level k has one hash,
-computed by k hashings, and `evanchor.anchor.merkle` builds exact RFC 9162 proofs from those
-node hashes in O(log n) reads. Each proof is checked with `evanchor.anchor.verify` first,
-and the contract verifies it on chain again (a rejected proof fails the row).
+leaves, which nobody can build here. The gas of `anchor` depends on the proof's length and
+on the number of zero bytes in the calldata, never on which hashes the proof holds, so every
+row uses a tree whose leaves are all the same: its complete subtree at level k has one hash,
+computed by k hashings, and `evanchor.anchor.protocol.merkle` builds exact RFC 9162 proofs
+from those node hashes in O(log n) reads. Each proof is checked with
+`evanchor.anchor.verify.proofs` first, and the contract verifies it on chain again (a
+rejected proof fails the row).
 
 The reference, measured in the same run: `benchmarks/contracts/MinimalAnchor.sol`, which
 appends one root to the caller's array and checks nothing (no role, no size, no proof, no
@@ -53,7 +54,8 @@ from eth_tester import EthereumTester, PyEVMBackend
 from web3 import Web3
 from web3.providers.eth_tester import EthereumTesterProvider
 
-from evanchor.anchor import merkle, verify
+from evanchor.anchor.protocol import merkle
+from evanchor.anchor.verify import proofs as verify
 from evanchor.contracts.artifacts import ContractArtifact, load_artifact, read_artifact
 
 REPO = Path(__file__).resolve().parents[1]

@@ -51,14 +51,19 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from evanchor.anchor.commitment import canonical_record_bytes, commitment, new_salt, record_id
-from evanchor.anchor.ingest import prepare_record
-from evanchor.anchor.input_errors import InputError
-from evanchor.anchor.jsonin import read_json_or_jsonl
-from evanchor.anchor.parallel_ingest import LineJob, default_workers, prepare_jsonl, start_pool
-from evanchor.anchor.records import check_record, record_agency, record_case_key
-from evanchor.anchor.store import LogStore, PreparedRecord
-from evanchor.anchor.uscc import USCC_ALPHABET, uscc_check_char
+from evanchor.anchor.log.ingest import prepare_record
+from evanchor.anchor.log.parallel_ingest import LineJob, default_workers, prepare_jsonl, start_pool
+from evanchor.anchor.log.store import LogStore, PreparedRecord
+from evanchor.anchor.protocol.commitment import (
+    canonical_record_bytes,
+    commitment,
+    new_salt,
+    record_id,
+)
+from evanchor.anchor.protocol.errors import InputError
+from evanchor.anchor.protocol.jsonin import read_json_or_jsonl
+from evanchor.anchor.protocol.records import check_record, record_agency, record_case_key
+from evanchor.anchor.protocol.uscc import USCC_ALPHABET, uscc_check_char
 from evanchor.cli.log_commands import APPEND_BATCH, PARALLEL_MIN_BYTES
 
 from benchkit import machine_facts, print_table, report_targets, timed

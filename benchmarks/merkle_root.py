@@ -2,7 +2,7 @@
 
 What is timed, from leaf bytes already in memory to the 32-byte root:
 
-- evanchor: `evanchor.anchor.merkle.root_of_leaves(leaves)`: N leaf hashes and N - 1
+- evanchor: `evanchor.anchor.protocol.merkle.root_of_leaves(leaves)`: N leaf hashes and N - 1
   interior hashes (RFC 9162 §2.1).
 - bare loop: `for x in inputs: sha256(x).digest()` over 2N prepared byte strings, N of them
   the exact leaf inputs (0x00 || leaf) and N interior-sized ones (0x01 || 32 || 32 bytes).
@@ -50,8 +50,8 @@ from pathlib import Path
 
 from pymerkle import InmemoryTree, SqliteTree
 
-from evanchor.anchor import merkle
-from evanchor.anchor.leaf import LeafEnvelope, utc_timestamp
+from evanchor.anchor.protocol import merkle
+from evanchor.anchor.protocol.leaf import LeafEnvelope, utc_timestamp
 
 from benchkit import machine_facts, print_table, report_targets, timed
 

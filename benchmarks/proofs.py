@@ -9,7 +9,7 @@ What is timed, each over `--proofs` random queries against the sealed size:
 
 - `LogStore.inclusion_proof(index, size)` for random indices;
 - `LogStore.consistency_proof(old, new)` for random 1 <= old < new <= size;
-- `evanchor.anchor.verify.verify_inclusion` of inclusion proofs, and `verify_consistency` of
+- `evanchor.anchor.verify.proofs.verify_inclusion` of inclusion proofs, and `verify_consistency` of
   consistency proofs, given the leaf hash and the checkpoint's root (what a court's verifier
   does; no store involved).
 
@@ -45,11 +45,11 @@ from pathlib import Path
 
 import plyvel
 
-from evanchor.anchor import merkle
-from evanchor.anchor.commitment import commitment, record_id
 from evanchor.anchor.errors import ProofError
-from evanchor.anchor.store import LogStore, PreparedRecord
-from evanchor.anchor.verify import verify_consistency, verify_inclusion
+from evanchor.anchor.log.store import LogStore, PreparedRecord
+from evanchor.anchor.protocol import merkle
+from evanchor.anchor.protocol.commitment import commitment, record_id
+from evanchor.anchor.verify.proofs import verify_consistency, verify_inclusion
 
 from benchkit import machine_facts, print_table, report_targets, timed
 

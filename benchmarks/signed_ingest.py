@@ -64,27 +64,32 @@ from typing import Any
 import aiohttp
 import requests
 
-from evanchor.anchor import chain_client as cc
-from evanchor.anchor.agency_registry import AgencyRegistry
-from evanchor.anchor.bundle import build_bundle
-from evanchor.anchor.bundle_verify import verify_bundle
-from evanchor.anchor.home import NodeHome
-from evanchor.anchor.ingest import prepare_record
-from evanchor.anchor.input_errors import InputError
-from evanchor.anchor.jsonin import read_json_or_jsonl
-from evanchor.anchor.parallel_ingest import (
+from evanchor.anchor.ethereum import client as cc
+from evanchor.anchor.ethereum.registry import AgencyRegistry
+from evanchor.anchor.log.bundle import build_bundle
+from evanchor.anchor.log.ingest import prepare_record
+from evanchor.anchor.log.parallel_ingest import (
     LineJob,
     SignedLine,
     default_workers,
     prepare_jsonl,
     start_pool,
 )
-from evanchor.anchor.signing import SigningDomain, recover_signer
-from evanchor.anchor.store import LogStore, PreparedRecord
-from evanchor.anchor.submission import authorised, parse_submission, sign_record, submission_signer
+from evanchor.anchor.log.store import LogStore, PreparedRecord
+from evanchor.anchor.log.submission import (
+    authorised,
+    parse_submission,
+    sign_record,
+    submission_signer,
+)
+from evanchor.anchor.protocol.errors import InputError
+from evanchor.anchor.protocol.jsonin import read_json_or_jsonl
+from evanchor.anchor.protocol.signing import SigningDomain, recover_signer
+from evanchor.anchor.verify.bundle import verify_bundle
 from evanchor.cli.log_commands import APPEND_BATCH
-from evanchor.node.chain_access import chain_endpoint
-from evanchor.node.keys import load_key
+from evanchor.node.chain.keys import load_key
+from evanchor.node.daemon.chain_access import chain_endpoint
+from evanchor.node.daemon.home import NodeHome
 
 from benchkit import machine_facts, print_table, report_targets, timed
 from ingest import agencies, templates, vary

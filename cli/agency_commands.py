@@ -8,13 +8,13 @@ from pathlib import Path
 import click
 from eth_utils.address import is_address, to_checksum_address
 
-from evanchor.anchor import chain_client as cc
-from evanchor.anchor.home import NodeHome
-from evanchor.anchor.signing import address_of
+from evanchor.anchor.ethereum import client as cc
+from evanchor.anchor.protocol.signing import address_of
 from evanchor.cli.output import echo_json
-from evanchor.node.chain_access import chain_endpoint, password_file_for, require_chain
-from evanchor.node.compose import node_account
-from evanchor.node.keys import generate_key, read_password, write_keystore
+from evanchor.node.chain.keys import generate_key, read_password, write_keystore
+from evanchor.node.daemon.chain_access import chain_endpoint, password_file_for, require_chain
+from evanchor.node.daemon.compose import node_account
+from evanchor.node.daemon.home import NodeHome
 
 
 @click.group()

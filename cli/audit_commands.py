@@ -1,7 +1,7 @@
 """`evanchor audit`: re-execute the chain, recompute the log, name every discrepancy.
 
 Embedded mode: the node's chain is exported from `<home>/chain` and replayed from its
-genesis file into a fresh temporary database (`node/export.py`: every seal, sender, state
+genesis file into a fresh temporary database (`node/chain/export.py`: every seal, sender, state
 root and receipt root checked block by block); the replayed chain is then served read-only
 on a free local port and the chain side of the audit reads that endpoint, so it sees only
 what was re-executed. A replay that stops at a mismatch is a discrepancy naming the block,
@@ -28,19 +28,24 @@ from typing import Any
 
 import click
 
-from evanchor.anchor import chain_client as cc
-from evanchor.anchor.audit import AuditReport, Discrepancy, audit_log
-from evanchor.anchor.chain_audit import LogIdentity, audit_against_chain
-from evanchor.anchor.home import ChainConfig, NodeHome
-from evanchor.anchor.store import LogStore, StoreBusy
+from evanchor.anchor.ethereum import client as cc
+from evanchor.anchor.ethereum.audit import LogIdentity, audit_against_chain
+from evanchor.anchor.log.audit import AuditReport, Discrepancy, audit_log
+from evanchor.anchor.log.store import LogStore, StoreBusy
 from evanchor.cli.output import echo_json
-from evanchor.node.chain import EmbeddedChain, expected_genesis_hash
-from evanchor.node.chain_access import ChainUnavailable, endpoint_chain_id, serving
-from evanchor.node.datadir import DataDir, open_chain
-from evanchor.node.errors import DataDirError, ExportFormatError, GenesisMismatch, ReplayMismatch
-from evanchor.node.export import export_blocks, replay
-from evanchor.node.genesis import read_genesis
-from evanchor.node.leveldb import LevelDB
+from evanchor.node.chain.datadir import DataDir, open_chain
+from evanchor.node.chain.embedded import EmbeddedChain, expected_genesis_hash
+from evanchor.node.chain.errors import (
+    DataDirError,
+    ExportFormatError,
+    GenesisMismatch,
+    ReplayMismatch,
+)
+from evanchor.node.chain.export import export_blocks, replay
+from evanchor.node.chain.genesis import read_genesis
+from evanchor.node.chain.leveldb import LevelDB
+from evanchor.node.daemon.chain_access import ChainUnavailable, endpoint_chain_id, serving
+from evanchor.node.daemon.home import ChainConfig, NodeHome
 
 SERVE_TIMEOUT_SECONDS = 30.0
 

@@ -14,11 +14,8 @@ from typing import Any, TypeVar
 import click
 from tqdm import tqdm
 
-from evanchor.anchor.home import NodeHome
-from evanchor.anchor.ingest import prepare_record
-from evanchor.anchor.input_errors import InputError
-from evanchor.anchor.jsonin import read_json_or_jsonl
-from evanchor.anchor.parallel_ingest import (
+from evanchor.anchor.log.ingest import prepare_record
+from evanchor.anchor.log.parallel_ingest import (
     LineJob,
     SignedLine,
     default_workers,
@@ -27,17 +24,20 @@ from evanchor.anchor.parallel_ingest import (
     start_pool,
     unsigned_record_refused,
 )
-from evanchor.anchor.records import RecordKind, record_json_schema
-from evanchor.anchor.signing import SigningDomain
-from evanchor.anchor.store import LogStore, PreparedRecord, Receipt, receipt_from_json
-from evanchor.anchor.submission import (
+from evanchor.anchor.log.store import LogStore, PreparedRecord, Receipt, receipt_from_json
+from evanchor.anchor.log.submission import (
     authorised,
     is_submission,
     parse_submission,
     sign_record,
 )
+from evanchor.anchor.protocol.errors import InputError
+from evanchor.anchor.protocol.jsonin import read_json_or_jsonl
+from evanchor.anchor.protocol.records import RecordKind, record_json_schema
+from evanchor.anchor.protocol.signing import SigningDomain
 from evanchor.cli.output import echo_json
-from evanchor.node.client import NodeRefused, get_json, node_answers, post_submissions
+from evanchor.node.daemon.client import NodeRefused, get_json, node_answers, post_submissions
+from evanchor.node.daemon.home import NodeHome
 
 # The chain side (web3, eth-account, py-evm) is imported where a signed submission needs it:
 # a log-only submit then starts without a second of imports it would not use.
@@ -134,7 +134,7 @@ def _signer(
     """Turns each input object into a checked submission: signs bare records with the key."""
     key = None
     if key_file is not None:
-        from evanchor.node.keys import load_key  # noqa: PLC0415 - chain side, see imports
+        from evanchor.node.chain.keys import load_key  # noqa: PLC0415 - chain side, see imports
 
         key = load_key(key_file, password_file).to_bytes()
 
@@ -152,7 +152,7 @@ def _signer(
 
 def _post_signed(url: str, submissions: list[dict[str, Any]]) -> list[Receipt]:
     """Send checked submissions to the running node at `url`, a request per full batch."""
-    from evanchor.node.service import MAX_RECORDS_PER_REQUEST  # noqa: PLC0415 - see imports
+    from evanchor.node.daemon.service import MAX_RECORDS_PER_REQUEST  # noqa: PLC0415 - see imports
 
     receipts: list[Receipt] = []
     for start in range(0, len(submissions), MAX_RECORDS_PER_REQUEST):
@@ -169,9 +169,9 @@ def _post_signed(url: str, submissions: list[dict[str, Any]]) -> list[Receipt]:
 def _append_signed(home: NodeHome, lines: list[SignedLine]) -> tuple[list[Receipt], Any]:
     """With no node running: authorise every signer against the agency registry on the
     chain, then append locally. The first refusal stops everything (nothing is written)."""
-    from evanchor.anchor import chain_client as cc  # noqa: PLC0415 - chain side, see imports
-    from evanchor.anchor.agency_registry import AgencyRegistry  # noqa: PLC0415
-    from evanchor.node.chain_access import chain_endpoint  # noqa: PLC0415
+    from evanchor.anchor.ethereum import client as cc  # noqa: PLC0415 - chain side, see imports
+    from evanchor.anchor.ethereum.registry import AgencyRegistry  # noqa: PLC0415
+    from evanchor.node.daemon.chain_access import chain_endpoint  # noqa: PLC0415
 
     config = home.config()
     assert config.chain is not None

@@ -8,9 +8,9 @@ from typing import Any
 
 import click
 
-from evanchor.anchor.checkpoint import SealPolicy
 from evanchor.anchor.errors import EvanchorError
-from evanchor.anchor.home import (
+from evanchor.anchor.protocol.checkpoint import SealPolicy
+from evanchor.node.daemon.home import (
     DEFAULT_CHAIN_ID,
     DEFAULT_HOME,
     DEFAULT_RPC_PORT,
@@ -31,7 +31,7 @@ SUBCOMMANDS = {
     "node": "evanchor.cli.node_commands:node",
     "agency": "evanchor.cli.agency_commands:agency",
     "audit": "evanchor.cli.audit_commands:audit",
-    "chain": "evanchor.cli.chain:chain",
+    "chain": "evanchor.cli.chain_commands:chain",
 }
 """Command name -> where it is defined. Modules are imported only for the command that runs:
 web3, eth-account and py-evm take over a second to import, which a log-only `submit` of a
@@ -133,7 +133,7 @@ def init(
     config = NodeConfig(
         seal_policy=SealPolicy(seal_every, seal_after), api=ApiConfig(port=api_port)
     )
-    from evanchor.node.provision import (  # noqa: PLC0415 - chain side, see SUBCOMMANDS
+    from evanchor.node.daemon.provision import (  # noqa: PLC0415 - chain side, see SUBCOMMANDS
         provision_embedded,
         provision_external,
     )

@@ -9,13 +9,13 @@ from typing import Any
 import click
 import requests
 
-from evanchor.anchor.home import NodeHome
-from evanchor.anchor.store import StoreBusy
+from evanchor.anchor.log.store import StoreBusy
 from evanchor.cli.output import echo_json
-from evanchor.node.chain_access import password_file_for
-from evanchor.node.compose import Composition
-from evanchor.node.daemon import Addresses, run_node
-from evanchor.node.service import node_status
+from evanchor.node.daemon.chain_access import password_file_for
+from evanchor.node.daemon.compose import Composition
+from evanchor.node.daemon.home import NodeHome
+from evanchor.node.daemon.run import Addresses, run_node
+from evanchor.node.daemon.service import node_status
 
 STATUS_TIMEOUT_SECONDS = 5.0
 

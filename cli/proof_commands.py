@@ -10,25 +10,25 @@ from typing import Any
 
 import click
 
-from evanchor.anchor import chain_client as cc
-from evanchor.anchor.bundle import CASE_BUNDLE_FORMAT, build_bundle, build_case_bundle
-from evanchor.anchor.bundle_verify import Report, verify_bundle, verify_case_bundle
-from evanchor.anchor.home import NodeHome
-from evanchor.anchor.jsonin import parse_json_object
-from evanchor.anchor.store import LogStore, StoreBusy
+from evanchor.anchor.ethereum import client as cc
+from evanchor.anchor.log.bundle import CASE_BUNDLE_FORMAT, build_bundle, build_case_bundle
+from evanchor.anchor.log.store import LogStore, StoreBusy
+from evanchor.anchor.protocol.jsonin import parse_json_object
+from evanchor.anchor.verify.bundle import Report, verify_bundle, verify_case_bundle
 from evanchor.cli.output import echo_json
-from evanchor.node.bundles import (
+from evanchor.node.chain.embedded import EmbeddedChain
+from evanchor.node.chain.export import replay
+from evanchor.node.chain.genesis import read_genesis
+from evanchor.node.daemon.bundles import (
     EvidenceSource,
     NotAnchoredYet,
     anchored_bundle,
     anchored_case_bundle,
     chain_evidence,
 )
-from evanchor.node.chain import EmbeddedChain
-from evanchor.node.chain_access import chain_endpoint, serving
-from evanchor.node.client import get_json
-from evanchor.node.export import replay
-from evanchor.node.genesis import read_genesis
+from evanchor.node.daemon.chain_access import chain_endpoint, serving
+from evanchor.node.daemon.client import get_json
+from evanchor.node.daemon.home import NodeHome
 
 MAX_BUNDLE_BYTES = 64 * 1024 * 1024
 """Largest bundle file `verify` reads: a case bundle of many records stays far below it."""

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from evanchor.anchor.store import LogStore
+from evanchor.anchor.log.store import LogStore
 
 
 @pytest.fixture
@@ -74,6 +74,6 @@ def anvil(anvil_url: str) -> Any:
     _chain_helpers("anchoring")
     from anchoring_helpers import set_up  # noqa: PLC0415 - see above
 
-    from evanchor.anchor.chain_client import web3_for  # noqa: PLC0415 - see above
+    from evanchor.anchor.ethereum.client import web3_for  # noqa: PLC0415 - see above
 
     return set_up(web3_for(anvil_url), next(_anvil_deployments))

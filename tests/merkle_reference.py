@@ -1,7 +1,8 @@
 """A plain RFC 9162 §2.1 reference, written straight from the RFC's recursive definitions.
 
-Slow on purpose and kept apart from `evanchor.anchor.merkle`: the property tests hold the fast
-code to this, and the vector generator derives the shared test vectors from it.
+Slow on purpose and kept apart from `evanchor.anchor.protocol.merkle`: the property tests
+hold the fast code to this, and the vector generator derives the shared test vectors from
+it.
 """
 
 from __future__ import annotations

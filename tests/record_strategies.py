@@ -6,14 +6,14 @@ from typing import Any, get_args
 
 from hypothesis import strategies as st
 
-from evanchor.anchor.records import (
+from evanchor.anchor.protocol.records import (
     AUCTION_EVENT_REQUIRES,
     COLLECTION_EVENT_REQUIRES,
     AuctionEvent,
     Channel,
     CollectionEvent,
 )
-from evanchor.anchor.uscc import USCC_ALPHABET, uscc_check_char
+from evanchor.anchor.protocol.uscc import USCC_ALPHABET, uscc_check_char
 
 COURT_CASE_NUMBERS = [
     "(2026)沪0101执恢123号",

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from evanchor.anchor.ingest import prepare_record
-from evanchor.anchor.store import PreparedRecord
+from evanchor.anchor.log.ingest import prepare_record
+from evanchor.anchor.log.store import PreparedRecord
 
 DATA = Path(__file__).resolve().parent / "data"
 SAMPLES = DATA / "records"

@@ -10,8 +10,8 @@ from pathlib import Path
 import plyvel
 import pytest
 
-from evanchor.anchor.audit import audit_log
-from evanchor.anchor.store import LogStore
+from evanchor.anchor.log.audit import audit_log
+from evanchor.anchor.log.store import LogStore
 
 from samples import prepared
 

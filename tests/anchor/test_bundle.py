@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 import rfc8785
 
-from evanchor.anchor.bundle import NotYetSealed, build_bundle, build_case_bundle
-from evanchor.anchor.bundle_verify import verify_bundle, verify_case_bundle
-from evanchor.anchor.commitment import canonical_bytes, commitment, record_id
-from evanchor.anchor.ingest import prepare_record
-from evanchor.anchor.leaf import leaf_from_json
-from evanchor.anchor.merkle import leaf_hash
-from evanchor.anchor.store import LogStore
+from evanchor.anchor.log.bundle import NotYetSealed, build_bundle, build_case_bundle
+from evanchor.anchor.log.ingest import prepare_record
+from evanchor.anchor.log.store import LogStore
+from evanchor.anchor.protocol.commitment import canonical_bytes, commitment, record_id
+from evanchor.anchor.protocol.leaf import leaf_from_json
+from evanchor.anchor.protocol.merkle import leaf_hash
+from evanchor.anchor.verify.bundle import verify_bundle, verify_case_bundle
 
 from samples import prepared
 

@@ -18,8 +18,8 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evanchor.anchor.commitment import canonical_bytes
-from evanchor.anchor.jsonin import MAX_SAFE_INTEGER, parse_json_object
+from evanchor.anchor.protocol.commitment import canonical_bytes
+from evanchor.anchor.protocol.jsonin import MAX_SAFE_INTEGER, parse_json_object
 
 # Characters where escaping or key order could go wrong, mixed into arbitrary Unicode text.
 TRICKY = [

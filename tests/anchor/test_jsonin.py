@@ -13,7 +13,7 @@ import rfc8785
 from hypothesis import given
 from hypothesis import strategies as st
 
-from evanchor.anchor.input_errors import (
+from evanchor.anchor.protocol.errors import (
     ByteOrderMark,
     DuplicateKey,
     InputError,
@@ -27,7 +27,7 @@ from evanchor.anchor.input_errors import (
     TooDeep,
     UnsupportedFileType,
 )
-from evanchor.anchor.jsonin import (
+from evanchor.anchor.protocol.jsonin import (
     MAX_JSON_DOCUMENT_BYTES,
     MAX_NESTING_DEPTH,
     MAX_RECORD_BYTES,

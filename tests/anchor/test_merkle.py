@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from evanchor.anchor import merkle, verify
 from evanchor.anchor.errors import ProofError, RootMismatch
+from evanchor.anchor.protocol import merkle
+from evanchor.anchor.verify import proofs as verify
 
 from merkle_reference import (
     RFC6962_TEST_LEAVES,

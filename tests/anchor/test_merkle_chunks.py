@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evanchor.anchor import merkle
+from evanchor.anchor.protocol import merkle
 
 from merkle_reference import mth
 

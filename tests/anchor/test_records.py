@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from evanchor.anchor.errors import EvanchorError
-from evanchor.anchor.input_errors import InputError, RecordInvalid
-from evanchor.anchor.jsonin import iter_jsonl, parse_json_object, read_json_or_jsonl
-from evanchor.anchor.records import (
+from evanchor.anchor.protocol.errors import InputError, RecordInvalid
+from evanchor.anchor.protocol.jsonin import iter_jsonl, parse_json_object, read_json_or_jsonl
+from evanchor.anchor.protocol.records import (
     AUCTION_EVENT_REQUIRES,
     COLLECTION_EVENT_REQUIRES,
     MAX_ATTACHMENTS,

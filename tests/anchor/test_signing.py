@@ -8,7 +8,7 @@ from eth_account.messages import encode_typed_data
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evanchor.anchor.signing import (
+from evanchor.anchor.protocol.signing import (
     MESSAGE_TYPES,
     PRIMARY_TYPE,
     SignatureInvalid,

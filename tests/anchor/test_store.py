@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evanchor.anchor.ingest import prepare_record
-from evanchor.anchor.store import LogStore, RecordNotFound, StoreBusy, StoreError
-from evanchor.anchor.verify import verify_consistency, verify_inclusion
+from evanchor.anchor.log.ingest import prepare_record
+from evanchor.anchor.log.store import LogStore, RecordNotFound, StoreBusy, StoreError
+from evanchor.anchor.verify.proofs import verify_consistency, verify_inclusion
 
 from merkle_reference import mth, path, proof
 from samples import numbered_record, prepared

@@ -17,8 +17,8 @@ import textwrap
 import time
 from pathlib import Path
 
-from evanchor.anchor.store import LogStore
-from evanchor.anchor.verify import verify_consistency, verify_inclusion
+from evanchor.anchor.log.store import LogStore
+from evanchor.anchor.verify.proofs import verify_consistency, verify_inclusion
 
 from merkle_reference import mth
 
@@ -26,8 +26,8 @@ WRITER = textwrap.dedent(
     """
     import random, sys
     from pathlib import Path
-    from evanchor.anchor.ingest import prepare_record
-    from evanchor.anchor.store import LogStore
+    from evanchor.anchor.log.ingest import prepare_record
+    from evanchor.anchor.log.store import LogStore
 
     path, seed = Path(sys.argv[1]), int(sys.argv[2])
     rng = random.Random(seed)

@@ -6,10 +6,7 @@ from typing import Any
 
 import pytest
 
-from evanchor.anchor.commitment import commitment
-from evanchor.anchor.input_errors import RecordInvalid
-from evanchor.anchor.signing import SigningDomain, address_of
-from evanchor.anchor.submission import (
+from evanchor.anchor.log.submission import (
     AgencyMismatch,
     AgencyNotRegistered,
     SubmissionInvalid,
@@ -18,6 +15,9 @@ from evanchor.anchor.submission import (
     parse_submission,
     sign_record,
 )
+from evanchor.anchor.protocol.commitment import commitment
+from evanchor.anchor.protocol.errors import RecordInvalid
+from evanchor.anchor.protocol.signing import SigningDomain, address_of
 
 from samples import numbered_record
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from evanchor.anchor.uscc import (
+from evanchor.anchor.protocol.uscc import (
     USCC_ALPHABET,
     USCC_WEIGHTS,
     is_valid_uscc,

@@ -19,11 +19,11 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from evanchor.anchor import chain_client as cc
-from evanchor.anchor.checkpoint import Checkpoint
-from evanchor.anchor.ingest import prepare_record
-from evanchor.anchor.signing import SigningDomain, sign_commitment
-from evanchor.anchor.store import LogStore
+from evanchor.anchor.ethereum import client as cc
+from evanchor.anchor.log.ingest import prepare_record
+from evanchor.anchor.log.store import LogStore
+from evanchor.anchor.protocol.checkpoint import Checkpoint
+from evanchor.anchor.protocol.signing import SigningDomain, sign_commitment
 
 # The contract tests' harness starts anvil; its folder is on sys.path only when pytest has
 # collected it, so put it there for runs of this folder alone.

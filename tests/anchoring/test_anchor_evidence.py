@@ -22,20 +22,20 @@ from eth_utils.crypto import keccak
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evanchor.anchor import chain_client as cc
-from evanchor.anchor.anchor_evidence import (
+from evanchor.anchor.ethereum import client as cc
+from evanchor.anchor.ethereum.anchorer import Anchorer, RetryPolicy, StepKind
+from evanchor.anchor.ethereum.evidence import (
     block_header_rlp,
     build_anchor_evidence,
     build_anchored_bundle,
     earliest_anchored_checkpoint,
     header_fields,
 )
-from evanchor.anchor.anchorer import Anchorer, RetryPolicy, StepKind
-from evanchor.anchor.bundle import build_bundle
-from evanchor.anchor.bundle_verify import Report, verify_bundle, verify_case_bundle
-from evanchor.anchor.chain_errors import AnchorEvidenceInvalid
-from evanchor.anchor.chain_verify import verify_anchor_offline, verify_anchor_with_rpc
-from evanchor.anchor.store import LogStore, StoreError
+from evanchor.anchor.log.bundle import build_bundle
+from evanchor.anchor.log.store import LogStore, StoreError
+from evanchor.anchor.verify.anchor_evidence import verify_anchor_offline, verify_anchor_with_rpc
+from evanchor.anchor.verify.bundle import Report, verify_bundle, verify_case_bundle
+from evanchor.anchor.verify.errors import AnchorEvidenceInvalid
 from evanchor.contracts.storage_layout import checkpoint_slots
 
 FAST = RetryPolicy(attempts=3, initial_delay=0.0, max_delay=0.0)

@@ -20,15 +20,15 @@ import requests
 from anchoring_helpers import Chain, fund, seal_records, set_up
 from eth_account import Account
 
-from evanchor.anchor import chain_client as cc
-from evanchor.anchor.anchorer import (
+from evanchor.anchor.ethereum import client as cc
+from evanchor.anchor.ethereum.anchorer import (
     TARGET_META,
     Anchorer,
     RetryPolicy,
     StepKind,
     anchor_delays,
 )
-from evanchor.anchor.chain_errors import (
+from evanchor.anchor.ethereum.errors import (
     AnchorTargetMismatch,
     ChainUnavailable,
     CheckpointRefused,
@@ -36,7 +36,7 @@ from evanchor.anchor.chain_errors import (
     RpcError,
     WriterNotAuthorised,
 )
-from evanchor.anchor.store import LogStore
+from evanchor.anchor.log.store import LogStore
 
 FAST = RetryPolicy(attempts=3, initial_delay=0.0, max_delay=0.0)
 

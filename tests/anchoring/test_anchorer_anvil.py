@@ -15,10 +15,10 @@ import pytest
 import requests
 from anchoring_helpers import Chain, running_anvil, seal_records, set_up
 
-from evanchor.anchor import chain_client as cc
-from evanchor.anchor.anchorer import Anchorer, RetryPolicy, StepKind
-from evanchor.anchor.chain_errors import ReceiptTimeout
-from evanchor.anchor.store import LogStore
+from evanchor.anchor.ethereum import client as cc
+from evanchor.anchor.ethereum.anchorer import Anchorer, RetryPolicy, StepKind
+from evanchor.anchor.ethereum.errors import ReceiptTimeout
+from evanchor.anchor.log.store import LogStore
 
 FAST = RetryPolicy(attempts=3, initial_delay=0.0, max_delay=0.0)
 _tags = itertools.count(0x60)

@@ -11,9 +11,9 @@ from eth_utils.crypto import keccak
 from web3 import Web3
 from web3.providers.eth_tester import EthereumTesterProvider
 
-from evanchor.anchor import chain_client as cc
-from evanchor.anchor import merkle
-from evanchor.anchor.chain_errors import (
+from evanchor.anchor.errors import EvanchorError
+from evanchor.anchor.ethereum import client as cc
+from evanchor.anchor.ethereum.errors import (
     BroadcastRefused,
     ChainUnavailable,
     ContractNotDeployed,
@@ -22,7 +22,7 @@ from evanchor.anchor.chain_errors import (
     ReceiptTimeout,
     TransactionReverted,
 )
-from evanchor.anchor.errors import EvanchorError
+from evanchor.anchor.protocol import merkle
 from evanchor.contracts.artifacts import load_artifact
 
 LEAVES = [merkle.leaf_hash(f"leaf {i}".encode()) for i in range(64)]

@@ -18,12 +18,12 @@ import rlp
 from anchoring_helpers import CODE, Chain, domain_of, seal_records
 from eth_account import Account
 
-from evanchor.anchor import chain_client as cc
-from evanchor.anchor.anchor_evidence import block_header_rlp, build_anchored_bundle
-from evanchor.anchor.anchorer import Anchorer, RetryPolicy, StepKind
-from evanchor.anchor.bundle_verify import verify_bundle
-from evanchor.anchor.store import LogStore
-from evanchor.node.datadir import init_data_dir
+from evanchor.anchor.ethereum import client as cc
+from evanchor.anchor.ethereum.anchorer import Anchorer, RetryPolicy, StepKind
+from evanchor.anchor.ethereum.evidence import block_header_rlp, build_anchored_bundle
+from evanchor.anchor.log.store import LogStore
+from evanchor.anchor.verify.bundle import verify_bundle
+from evanchor.node.chain.datadir import init_data_dir
 
 # The node tests' helpers start the node; put their folder on sys.path for runs of this one.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "node"))

@@ -6,8 +6,8 @@ import pytest
 from anchoring_helpers import keys, london_web3, set_up
 from web3 import Web3
 
-from evanchor.anchor import chain_client as cc
-from evanchor.anchor.agency_registry import AgencyRegistry
+from evanchor.anchor.ethereum import client as cc
+from evanchor.anchor.ethereum.registry import AgencyRegistry
 
 
 def _mine(w3: Web3, blocks: int) -> None:

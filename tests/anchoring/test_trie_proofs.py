@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from trie import HexaryTrie
 
-from evanchor.anchor.chain_errors import TrieProofInvalid
-from evanchor.anchor.chain_verify import trie_get
+from evanchor.anchor.verify.anchor_evidence import trie_get
+from evanchor.anchor.verify.errors import TrieProofInvalid
 
 KEYS = st.binary(min_size=32, max_size=32)
 VALUES = st.binary(min_size=1, max_size=80)

@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from evanchor.anchor.home import ChainConfig, NodeConfig
-from evanchor.anchor.signing import SigningDomain, address_of
-from evanchor.anchor.store import LogStore
-from evanchor.anchor.submission import sign_record
-from evanchor.node.api import MAX_REQUEST_BYTES, create_api_app
-from evanchor.node.committer import GroupCommitter
-from evanchor.node.service import NodeService
+from evanchor.anchor.log.store import LogStore
+from evanchor.anchor.log.submission import sign_record
+from evanchor.anchor.protocol.signing import SigningDomain, address_of
+from evanchor.node.daemon.api import MAX_REQUEST_BYTES, create_api_app
+from evanchor.node.daemon.committer import GroupCommitter
+from evanchor.node.daemon.home import ChainConfig, NodeConfig
+from evanchor.node.daemon.service import NodeService
 
 from samples import numbered_record
 

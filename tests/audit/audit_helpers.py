@@ -30,10 +30,10 @@ import pytest
 import requests
 from click.testing import CliRunner, Result
 
-from evanchor.anchor.home import NodeHome
 from evanchor.cli.main import cli
-from evanchor.node.compose import Composition
-from evanchor.node.daemon import NodeThread
+from evanchor.node.daemon.compose import Composition
+from evanchor.node.daemon.home import NodeHome
+from evanchor.node.daemon.run import NodeThread
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples" / "records"

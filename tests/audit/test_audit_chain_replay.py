@@ -12,7 +12,7 @@ import rlp
 from audit_helpers import Built, anchored_copy, audit_json, leveldb, named, u64
 from eth.vm.forks.london.blocks import LondonBlockHeader
 
-from evanchor.anchor.home import NodeHome
+from evanchor.node.daemon.home import NodeHome
 
 
 @pytest.fixture

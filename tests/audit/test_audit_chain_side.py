@@ -18,16 +18,16 @@ from audit_helpers import (
     ok,
 )
 
-from evanchor.anchor import chain_client as cc
-from evanchor.anchor import merkle
-from evanchor.anchor.chain_audit import LogIdentity, RoleChange, authorised_before, read_chain
-from evanchor.anchor.home import NodeHome
-from evanchor.anchor.ingest import prepare_record
-from evanchor.anchor.signing import SigningDomain, sign_commitment
-from evanchor.anchor.store import LogStore
-from evanchor.node.chain_access import chain_endpoint
-from evanchor.node.compose import node_account
-from evanchor.node.keys import generate_key, load_key
+from evanchor.anchor.ethereum import client as cc
+from evanchor.anchor.ethereum.audit import LogIdentity, RoleChange, authorised_before, read_chain
+from evanchor.anchor.log.ingest import prepare_record
+from evanchor.anchor.log.store import LogStore
+from evanchor.anchor.protocol import merkle
+from evanchor.anchor.protocol.signing import SigningDomain, sign_commitment
+from evanchor.node.chain.keys import generate_key, load_key
+from evanchor.node.daemon.chain_access import chain_endpoint
+from evanchor.node.daemon.compose import node_account
+from evanchor.node.daemon.home import NodeHome
 
 
 @pytest.fixture

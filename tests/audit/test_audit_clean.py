@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from audit_helpers import Built, anchored_copy, audit_json, ok, run, running_node
 
-from evanchor.anchor.home import NodeHome
-from evanchor.node.chain_access import chain_endpoint
+from evanchor.node.daemon.chain_access import chain_endpoint
+from evanchor.node.daemon.home import NodeHome
 
 
 @pytest.fixture

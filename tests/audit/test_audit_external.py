@@ -21,8 +21,8 @@ from audit_helpers import (
     wait_until_anchored,
 )
 
-from evanchor.anchor.signing import address_of
-from evanchor.node.keys import generate_key, write_keystore
+from evanchor.anchor.protocol.signing import address_of
+from evanchor.node.chain.keys import generate_key, write_keystore
 
 # The contract tests' harness starts anvil; its folder is on sys.path only when pytest has
 # collected it, so put it there for runs of this folder alone.

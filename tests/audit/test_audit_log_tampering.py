@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from audit_helpers import Built, anchored_copy, audit_json, leveldb, named, run, u64
 
-from evanchor.anchor.store import LogStore, PreparedRecord
+from evanchor.anchor.log.store import LogStore, PreparedRecord
 
 
 @pytest.fixture

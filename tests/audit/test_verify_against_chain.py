@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from audit_helpers import Built, anchored_copy, collector_batch, ok, run, running_node
 
-from evanchor.anchor.home import NodeHome
+from evanchor.node.daemon.home import NodeHome
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from evanchor.anchor.store import LogStore
+from evanchor.anchor.log.store import LogStore
 from evanchor.cli.main import cli
 
 from samples import SAMPLES, numbered_record

@@ -30,7 +30,7 @@ from web3.contract import Contract
 from web3.exceptions import ContractLogicError
 from web3.providers.eth_tester import EthereumTesterProvider
 
-from evanchor.anchor import merkle
+from evanchor.anchor.protocol import merkle
 from evanchor.contracts.artifacts import ContractArtifact, load_artifact
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

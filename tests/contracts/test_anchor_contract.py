@@ -8,7 +8,7 @@ import pytest
 from eth_utils.crypto import keccak
 from web3.logs import DISCARD
 
-from evanchor.anchor import merkle
+from evanchor.anchor.protocol import merkle
 from evanchor.contracts.artifacts import load_artifact
 
 from evm_harness import (

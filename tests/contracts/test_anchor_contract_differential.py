@@ -1,10 +1,11 @@
 """The contract's RFC 9162 verifiers agree with the Python ones, input for input.
 
 Both sides see the same inputs: the shared vector files of tests/vectors, and hypothesis'
-random trees with proofs built by `evanchor.anchor.merkle` and then corrupted (a flipped bit,
-an element dropped, added or swapped, an index or size off by one, roots swapped). Whatever
-`evanchor.anchor.verify` accepts the contract accepts, whatever it rejects the contract
-rejects; and `anchor` itself accepts an extension exactly when `verify_consistency` does.
+random trees with proofs built by `evanchor.anchor.protocol.merkle` and then corrupted (a
+flipped bit, an element dropped, added or swapped, an index or size off by one, roots
+swapped). Whatever `evanchor.anchor.verify.proofs` accepts the contract accepts, whatever it
+rejects the contract rejects; and `anchor` itself accepts an extension exactly when
+`verify_consistency` does.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from web3.contract import Contract
 
-from evanchor.anchor import merkle, verify
 from evanchor.anchor.errors import ProofError
+from evanchor.anchor.protocol import merkle
+from evanchor.anchor.verify import proofs as verify
 
 from evm_harness import (
     GAS,

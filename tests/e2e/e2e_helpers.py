@@ -31,13 +31,13 @@ import requests
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from evanchor.anchor import chain_client as cc
-from evanchor.anchor.audit import audit_log
-from evanchor.anchor.home import NodeHome
-from evanchor.anchor.signing import SigningDomain, address_of
-from evanchor.anchor.store import LogStore
-from evanchor.anchor.submission import sign_record
-from evanchor.node.keys import generate_key, load_key
+from evanchor.anchor.ethereum import client as cc
+from evanchor.anchor.log.audit import audit_log
+from evanchor.anchor.log.store import LogStore
+from evanchor.anchor.log.submission import sign_record
+from evanchor.anchor.protocol.signing import SigningDomain, address_of
+from evanchor.node.chain.keys import generate_key, load_key
+from evanchor.node.daemon.home import NodeHome
 
 # The contract tests' harness starts anvil; put its folder on sys.path for runs of this
 # folder alone (pytest adds it only when it collects tests/contracts).

@@ -29,7 +29,7 @@ from e2e_helpers import (
     wait_until,
 )
 
-from evanchor.anchor import chain_client as cc
+from evanchor.anchor.ethereum import client as cc
 
 CASE = "collection/C-2026-000117"
 

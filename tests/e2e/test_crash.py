@@ -42,8 +42,8 @@ from e2e_helpers import (
     wait_until,
 )
 
-from evanchor.anchor import chain_client as cc
-from evanchor.anchor.store import LogStore
+from evanchor.anchor.ethereum import client as cc
+from evanchor.anchor.log.store import LogStore
 
 ROUNDS = 4
 BATCH_MAX = 3

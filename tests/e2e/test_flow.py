@@ -33,9 +33,9 @@ from e2e_helpers import (
 )
 from eth_account import Account
 
-from evanchor.anchor import chain_client as cc
-from evanchor.anchor.submission import sign_record
-from evanchor.node.api import MAX_REQUEST_BYTES
+from evanchor.anchor.ethereum import client as cc
+from evanchor.anchor.log.submission import sign_record
+from evanchor.node.daemon.api import MAX_REQUEST_BYTES
 
 STATUS_ORDER = ["accepted", "sealed", "anchored"]
 

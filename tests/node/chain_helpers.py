@@ -21,8 +21,8 @@ from eth_utils.address import to_checksum_address
 from web3 import Web3
 from web3.middleware import ExtraDataToPOAMiddleware
 
-from evanchor.node.chain import EmbeddedChain
-from evanchor.node.genesis import Genesis
+from evanchor.node.chain.embedded import EmbeddedChain
+from evanchor.node.chain.genesis import Genesis
 
 CHAIN_ID = 4242
 GWEI = 10**9
@@ -134,7 +134,7 @@ NODE_START_TIMEOUT = 60.0
 
 @dataclass
 class NodeProcess:
-    """`python -m evanchor.cli.chain run` on a free port; stop() or kill() it."""
+    """`python -m evanchor.cli.chain_commands run` on a free port; stop() or kill() it."""
 
     process: subprocess.Popen[str]
     url: str
@@ -157,7 +157,7 @@ class NodeProcess:
 def start_node(data_dir: Path, *extra: str) -> NodeProcess:
     log_path = data_dir.parent / f"{data_dir.name}.stderr.log"
     command = [
-        sys.executable, "-m", "evanchor.cli.chain", "--data-dir", str(data_dir),
+        sys.executable, "-m", "evanchor.cli.chain_commands", "--data-dir", str(data_dir),
         "run", "--port", "0", *extra,
     ]  # fmt: skip
     with log_path.open("a") as stderr:

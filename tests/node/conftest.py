@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from evanchor.node.chain import EmbeddedChain
-from evanchor.node.datadir import init_data_dir, open_chain
-from evanchor.node.genesis import Genesis
+from evanchor.node.chain.datadir import init_data_dir, open_chain
+from evanchor.node.chain.embedded import EmbeddedChain
+from evanchor.node.chain.genesis import Genesis
 
 from chain_helpers import Actors, make_actors, make_genesis
 

@@ -7,9 +7,9 @@ import time
 import pytest
 from eth_keys.datatypes import PrivateKey
 
-from evanchor.node import clique
-from evanchor.node.chain import EmbeddedChain
-from evanchor.node.errors import BlockRejected, SealerNotAuthority
+from evanchor.node.chain import clique
+from evanchor.node.chain.embedded import EmbeddedChain
+from evanchor.node.chain.errors import BlockRejected, SealerNotAuthority
 
 from chain_helpers import Actors, make_genesis, signed_tx
 

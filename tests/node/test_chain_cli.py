@@ -8,10 +8,10 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from evanchor.cli.chain import chain as chain_group
-from evanchor.node.datadir import open_chain
-from evanchor.node.genesis import read_genesis
-from evanchor.node.keys import load_key, write_raw_key
+from evanchor.cli.chain_commands import chain as chain_group
+from evanchor.node.chain.datadir import open_chain
+from evanchor.node.chain.genesis import read_genesis
+from evanchor.node.chain.keys import load_key, write_raw_key
 
 from chain_helpers import Actors, address_of, rpc, signed_tx, start_node, wait_for_receipt
 

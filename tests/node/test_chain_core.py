@@ -9,10 +9,10 @@ import pytest
 from eth_keys.datatypes import PrivateKey
 from eth_typing import Address
 
-from evanchor.node import clique
-from evanchor.node.chain import CallRequest, EmbeddedChain
-from evanchor.node.datadir import open_chain
-from evanchor.node.errors import (
+from evanchor.node.chain import clique
+from evanchor.node.chain.datadir import open_chain
+from evanchor.node.chain.embedded import CallRequest, EmbeddedChain
+from evanchor.node.chain.errors import (
     BlockRejected,
     ExecutionReverted,
     FeeTooLow,
@@ -24,8 +24,8 @@ from evanchor.node.errors import (
     SenderNotAllowlisted,
     UnknownBlock,
 )
-from evanchor.node.genesis import Genesis, write_genesis
-from evanchor.node.kvstore import MemoryKV
+from evanchor.node.chain.genesis import Genesis, write_genesis
+from evanchor.node.chain.kvstore import MemoryKV
 
 from chain_helpers import (
     CHAIN_ID,

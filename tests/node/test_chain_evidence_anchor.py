@@ -23,9 +23,9 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import ContractCustomError
 
-from evanchor.anchor.merkle import consistency_proof, leaf_hash, root_hash
+from evanchor.anchor.protocol.merkle import consistency_proof, leaf_hash, root_hash
 from evanchor.contracts.artifacts import load_artifact
-from evanchor.node.datadir import init_data_dir
+from evanchor.node.chain.datadir import init_data_dir
 
 from chain_helpers import (
     NodeProcess,

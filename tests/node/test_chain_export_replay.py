@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from evanchor.cli.chain import chain as chain_group
-from evanchor.node.chain import EmbeddedChain
-from evanchor.node.datadir import open_chain
-from evanchor.node.errors import ExportFormatError, ReplayMismatch
-from evanchor.node.export import export_blocks, read_items, replay
-from evanchor.node.genesis import Genesis
-from evanchor.node.leveldb import LevelDB
+from evanchor.cli.chain_commands import chain as chain_group
+from evanchor.node.chain.datadir import open_chain
+from evanchor.node.chain.embedded import EmbeddedChain
+from evanchor.node.chain.errors import ExportFormatError, ReplayMismatch
+from evanchor.node.chain.export import export_blocks, read_items, replay
+from evanchor.node.chain.genesis import Genesis
+from evanchor.node.chain.leveldb import LevelDB
 
 from chain_helpers import Actors, seal_transfers
 

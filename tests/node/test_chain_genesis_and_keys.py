@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from evanchor.node.datadir import init_data_dir, open_chain
-from evanchor.node.errors import DataDirError, GenesisError, KeyFileError
-from evanchor.node.genesis import Genesis, read_genesis, write_genesis
-from evanchor.node.keys import generate_key, load_key, write_keystore, write_raw_key
+from evanchor.node.chain.datadir import init_data_dir, open_chain
+from evanchor.node.chain.errors import DataDirError, GenesisError, KeyFileError
+from evanchor.node.chain.genesis import Genesis, read_genesis, write_genesis
+from evanchor.node.chain.keys import generate_key, load_key, write_keystore, write_raw_key
 
 from chain_helpers import Actors
 

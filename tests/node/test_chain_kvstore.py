@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from evanchor.node.errors import DataDirError
-from evanchor.node.kvstore import MemoryKV, StagedAtomicDB
-from evanchor.node.leveldb import LevelDB
+from evanchor.node.chain.errors import DataDirError
+from evanchor.node.chain.kvstore import MemoryKV, StagedAtomicDB
+from evanchor.node.chain.leveldb import LevelDB
 
 
 @pytest.fixture(params=["memory", "leveldb"])

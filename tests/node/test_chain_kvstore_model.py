@@ -9,8 +9,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evanchor.node.kvstore import MemoryKV, StagedAtomicDB
-from evanchor.node.leveldb import LevelDB
+from evanchor.node.chain.kvstore import MemoryKV, StagedAtomicDB
+from evanchor.node.chain.leveldb import LevelDB
 
 KEYS = st.binary(min_size=1, max_size=3)
 VALUES = st.binary(max_size=8)

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import requests
 
-from evanchor.node.chain import EmbeddedChain
-from evanchor.node.datadir import open_chain
-from evanchor.node.export import export_blocks, replay
+from evanchor.node.chain.datadir import open_chain
+from evanchor.node.chain.embedded import EmbeddedChain
+from evanchor.node.chain.export import export_blocks, replay
 
 from chain_helpers import Actors, rpc, signed_tx, start_node, wait_for_receipt
 

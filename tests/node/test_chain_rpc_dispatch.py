@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evanchor.node.chain import EmbeddedChain
-from evanchor.node.rpc import RpcContext, handle_payload, supported_methods
+from evanchor.node.chain.embedded import EmbeddedChain
+from evanchor.node.chain.rpc import RpcContext, handle_payload, supported_methods
 
 from chain_helpers import Actors, signed_tx
 

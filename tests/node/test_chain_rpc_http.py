@@ -13,7 +13,7 @@ from eth_hash.auto import keccak
 from web3 import Web3
 from web3.exceptions import Web3RPCError
 
-from evanchor.node.datadir import init_data_dir
+from evanchor.node.chain.datadir import init_data_dir
 
 from chain_helpers import (
     CHAIN_ID,

@@ -10,8 +10,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from evanchor.node.chain import EmbeddedChain
-from evanchor.node.rpc_http import RPC_CONTEXT, SEALER, setup_rpc
+from evanchor.node.chain.embedded import EmbeddedChain
+from evanchor.node.chain.rpc_http import RPC_CONTEXT, SEALER, setup_rpc
 
 from chain_helpers import Actors, make_genesis, signed_tx
 

@@ -18,8 +18,8 @@ from tempfile import TemporaryDirectory
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evanchor.anchor.leaf import LeafEnvelope, utc_timestamp
-from evanchor.anchor.store import LogStore, PreparedRecord
+from evanchor.anchor.log.store import LogStore, PreparedRecord
+from evanchor.anchor.protocol.leaf import LeafEnvelope, utc_timestamp
 
 from merkle_reference import mth
 

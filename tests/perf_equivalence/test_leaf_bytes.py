@@ -16,8 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evanchor.anchor.leaf import LeafEnvelope, utc_timestamp
-from evanchor.anchor.store import PreparedRecord, _leaf_bytes
+from evanchor.anchor.log.store import PreparedRecord, _leaf_bytes
+from evanchor.anchor.protocol.leaf import LeafEnvelope, utc_timestamp
 
 TRICKY = [*map(chr, range(0x20)), '"', "\\", "/", "\x7f", "\u00e9", "\u2028", "\u4e2d"]
 TRICKY += ["\ufeff", "\uffff", "\U0001f600", "\ud800", "\udfff"]

@@ -17,8 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic_core import SchemaValidator
 
-from evanchor.anchor.input_errors import RecordInvalid
-from evanchor.anchor.records import _CHECK_OF_PATTERN, parse_record
+from evanchor.anchor.protocol.errors import RecordInvalid
+from evanchor.anchor.protocol.records import _CHECK_OF_PATTERN, parse_record
 
 from samples import sample_objects
 

@@ -21,20 +21,20 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from evanchor.anchor import parallel_ingest
-from evanchor.anchor.commitment import commitment
-from evanchor.anchor.input_errors import InputError
-from evanchor.anchor.jsonin import MAX_RECORD_BYTES, read_json_or_jsonl
-from evanchor.anchor.parallel_ingest import (
+from evanchor.anchor.log import parallel_ingest
+from evanchor.anchor.log.parallel_ingest import (
     LineJob,
     SignedLine,
     prepare_jsonl,
     prepare_line,
     start_pool,
 )
-from evanchor.anchor.signing import SigningDomain, address_of
-from evanchor.anchor.store import PreparedRecord
-from evanchor.anchor.submission import sign_record
+from evanchor.anchor.log.store import PreparedRecord
+from evanchor.anchor.log.submission import sign_record
+from evanchor.anchor.protocol.commitment import commitment
+from evanchor.anchor.protocol.errors import InputError
+from evanchor.anchor.protocol.jsonin import MAX_RECORD_BYTES, read_json_or_jsonl
+from evanchor.anchor.protocol.signing import SigningDomain, address_of
 from evanchor.cli import log_commands
 from evanchor.cli.main import cli
 

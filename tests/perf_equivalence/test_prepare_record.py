@@ -19,23 +19,23 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evanchor.anchor.commitment import (
+from evanchor.anchor.log.ingest import prepare_record
+from evanchor.anchor.log.store import PreparedRecord
+from evanchor.anchor.protocol.commitment import (
     _encodes_alike,
     canonical_bytes,
     canonical_record_bytes,
     commitment,
     record_id,
 )
-from evanchor.anchor.ingest import prepare_record
-from evanchor.anchor.input_errors import RecordInvalid
-from evanchor.anchor.records import (
+from evanchor.anchor.protocol.errors import RecordInvalid
+from evanchor.anchor.protocol.records import (
     check_record,
     parse_record,
     record_agency,
     record_canonical_dict,
     record_case_key,
 )
-from evanchor.anchor.store import PreparedRecord
 
 from record_strategies import auction_records, collection_records, text
 from samples import sample_objects

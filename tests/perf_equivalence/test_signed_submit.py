@@ -18,13 +18,13 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from evanchor.anchor.home import NodeHome
-from evanchor.anchor.signing import SigningDomain
-from evanchor.anchor.store import LogStore
-from evanchor.anchor.submission import sign_record
+from evanchor.anchor.log.store import LogStore
+from evanchor.anchor.log.submission import sign_record
+from evanchor.anchor.protocol.signing import SigningDomain
 from evanchor.cli import log_commands
 from evanchor.cli.main import cli
-from evanchor.node.keys import load_key
+from evanchor.node.chain.keys import load_key
+from evanchor.node.daemon.home import NodeHome
 
 from samples import numbered_record
 

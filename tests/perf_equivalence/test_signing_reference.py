@@ -14,7 +14,7 @@ from eth_utils.address import to_checksum_address
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evanchor.anchor.signing import (
+from evanchor.anchor.protocol.signing import (
     SignatureInvalid,
     SigningDomain,
     address_of,

@@ -14,13 +14,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from evanchor.anchor.bundle import build_bundle
-from evanchor.anchor.commitment import canonical_bytes, commitment, record_id
-from evanchor.anchor.ingest import prepare_record
-from evanchor.anchor.leaf import LeafEnvelope, utc_timestamp
-from evanchor.anchor.merkle import leaf_hash
-from evanchor.anchor.records import parse_record, record_agency, record_case_key
-from evanchor.anchor.store import LogStore
+from evanchor.anchor.log.bundle import build_bundle
+from evanchor.anchor.log.ingest import prepare_record
+from evanchor.anchor.log.store import LogStore
+from evanchor.anchor.protocol.commitment import canonical_bytes, commitment, record_id
+from evanchor.anchor.protocol.leaf import LeafEnvelope, utc_timestamp
+from evanchor.anchor.protocol.merkle import leaf_hash
+from evanchor.anchor.protocol.records import parse_record, record_agency, record_case_key
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]

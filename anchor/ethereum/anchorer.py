@@ -1,0 +1,645 @@
+"""Exactly-once anchoring of one log's sealed checkpoints, in order, through EvidenceAnchor.
+
+One `Anchorer` serves one log and one writer account. It anchors every sealed checkpoint in
+`seq` order, each with the RFC 9162 consistency proof from the last checkpoint the chain
+holds for the writer, and records its progress per checkpoint in the log store
+(`LogStore.put_anchor_state`, synced), so that no crash, restart, lost receipt or RPC
+failure loses a checkpoint or anchors one twice.
+
+States of checkpoint `seq` (JSON in the store; absent = not started):
+
+    sending     a transaction is signed and persisted: nonce, hash, raw bytes, gas, fees.
+                Written BEFORE it is broadcast, so whatever happens next, the one
+                transaction that may be on its way is known.
+    sent        the node accepted the broadcast (`sent_at`).
+    confirmed   anchored: tx hash, block number, hash and timestamp, log index, the
+                checkpoint's index on chain, and the confirmations seen. Final.
+    reverted    the transaction was mined and failed; the next step starts a new attempt,
+                whose preflight shows whether the refusal is permanent.
+    superseded  the transaction's nonce was used by another transaction; a new attempt
+                follows.
+    refused     permanent: the contract will not take this checkpoint (the chain holds a
+                larger or inconsistent one). `CheckpointRefused` on every step from here.
+
+Every step first asks the chain (`isAnchored(writer, size, root)`, then the checkpoint's
+index, stored block and `CheckpointAnchored` event). A checkpoint found there is settled
+from what the chain says, whatever the local state: a crash between broadcast and
+persisting, a receipt that never arrived, or a restart cannot lead to a second anchor. A
+new transaction is signed only when the chain does not hold the checkpoint and no earlier
+transaction for it can still be mined (none was sent, it failed, or its nonce was used).
+Even then the contract refuses an equal size, so a duplicate could only fail, never anchor.
+
+A sent transaction that stays pending longer than `replace_after` seconds is replaced: the
+same nonce, signed again with fees raised by a quarter (nodes require at least +10 %). Only
+one transaction per nonce can be mined, so replacing never anchors twice. A transaction the
+node forgot (dropped from its pool) is broadcast again, byte for byte.
+
+Anchoring is sequential: checkpoint `seq + 1` is signed only after `seq` has its
+confirmations. RPC failures (`ChainUnavailable`) are retried within a step with exponential
+backoff, a bounded number of times; then the step raises, and the caller's loop tries again
+later. A checkpoint the chain refuses is never skipped.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, ParamSpec, TypeVar
+
+from eth_account.signers.local import LocalAccount
+
+from evanchor.anchor.ethereum import client as cc
+from evanchor.anchor.ethereum.errors import (
+    AnchorTargetMismatch,
+    BroadcastRefused,
+    ChainUnavailable,
+    CheckpointRefused,
+    ContractReverted,
+    LogDiverged,
+    WriterNotAuthorised,
+)
+from evanchor.anchor.log.store import LogStore
+from evanchor.anchor.protocol.checkpoint import Checkpoint
+
+_T = TypeVar("_T")
+_P = ParamSpec("_P")
+
+TARGET_META = "anchoring"
+"""Store metadata binding the log to one (chain id, contract, writer), plus a cursor."""
+
+_PERMANENT_ERRORS = frozenset(
+    {
+        "EvidenceAnchorEmptyCheckpoint",
+        "EvidenceAnchorUnexpectedProof",
+        "EvidenceAnchorSizeNotIncreasing",
+        "EvidenceAnchorInconsistentCheckpoint",
+    }
+)
+"""Refusals that depend only on the writer's log on chain, which only grows: final."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often one RPC call is tried within a step, and how long to wait in between.
+
+    Delays grow from `initial_delay` by `multiplier` up to `max_delay`; with the defaults a
+    call is given up after about 6 s (0.2 + 0.4 + 0.8 + 1.6 + 3.2), short enough that the
+    daemon's loop stays responsive and long enough to ride out a node restart.
+    """
+
+    attempts: int = 6
+    initial_delay: float = 0.2
+    multiplier: float = 2.0
+    max_delay: float = 5.0
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1:
+            raise ValueError("RetryPolicy.attempts must be at least 1")
+        if self.initial_delay < 0 or self.max_delay < 0 or self.multiplier < 1:
+            raise ValueError("RetryPolicy: delays must be >= 0 and multiplier >= 1")
+
+    def delays(self) -> list[float]:
+        """The waits between the attempts (one fewer than attempts)."""
+        waits, delay = [], self.initial_delay
+        for _ in range(self.attempts - 1):
+            waits.append(min(delay, self.max_delay))
+            delay *= self.multiplier
+        return waits
+
+
+class StepKind(StrEnum):
+    IDLE = "idle"
+    """Every sealed checkpoint is confirmed."""
+    PREPARED = "prepared"
+    """A transaction was signed and persisted as "sending"."""
+    SENT = "sent"
+    """The persisted transaction was broadcast."""
+    REBROADCAST = "rebroadcast"
+    """The node had forgotten the transaction; it was broadcast again, unchanged."""
+    REPLACED = "replaced"
+    """Pending too long: signed again with the same nonce and higher fees."""
+    WAITING = "waiting"
+    """Pending in the pool, or included and waiting for confirmations."""
+    CONFIRMED = "confirmed"
+    """The checkpoint is anchored with enough confirmations."""
+    REVERTED = "reverted"
+    """The transaction was mined and failed; a new attempt follows."""
+    SUPERSEDED = "superseded"
+    """Another transaction used the nonce; a new attempt follows."""
+
+
+@dataclass(frozen=True)
+class StepResult:
+    kind: StepKind
+    seq: int | None = None
+    detail: str = ""
+    tx_hash: bytes | None = None
+
+
+@dataclass(frozen=True)
+class _OnChain:
+    """Where the chain holds a checkpoint of the writer's log."""
+
+    index: int
+    event: cc.AnchorEvent | None
+    """None while the node does not return the log yet (it lags its own state)."""
+
+
+@dataclass
+class Anchorer:
+    """Anchors the sealed checkpoints of `store` as `signer` through `anchor`.
+
+    `confirmations` >= 1: blocks (the anchoring one included) before a checkpoint counts as
+    anchored. `replace_after`: seconds a broadcast transaction may stay pending before it is
+    replaced with higher fees (None: never). `clock` and `sleep` are `time.time` and
+    `time.sleep` unless a test gives others.
+    """
+
+    store: LogStore
+    anchor: cc.AnchorContract
+    signer: LocalAccount
+    confirmations: int = 1
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    replace_after: float | None = 180.0
+    poll_interval: float = 0.5
+    clock: Callable[[], float] = time.time
+    sleep: Callable[[float], None] = time.sleep
+    _chain_id: int | None = field(default=None, init=False, repr=False)
+    _cursor: int = field(default=0, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.confirmations < 1:
+            raise ValueError("confirmations must be at least 1")
+
+    @property
+    def writer(self) -> str:
+        return self.signer.address
+
+    # -- the loop ----------------------------------------------------------------------
+
+    def step(self) -> StepResult:
+        """One bounded unit of work on the first checkpoint not yet confirmed.
+
+        Raises `CheckpointRefused` or `LogDiverged` (permanent), `WriterNotAuthorised`,
+        `ChainUnavailable` after the retries, or another `ChainClientError` the node
+        answered with; the persisted state is consistent after any of them.
+        """
+        self._bind_target()
+        seq = self._next_unconfirmed()
+        if seq is None:
+            return StepResult(StepKind.IDLE, detail="every sealed checkpoint is anchored")
+        checkpoint = self.store.checkpoint(seq)
+        state = self.store.anchor_state(seq)
+        found = self._find_on_chain(checkpoint)
+        if found is not None:
+            return self._settle(checkpoint, state, found)
+        status = None if state is None else state.get("status")
+        if status == "refused":
+            assert state is not None
+            raise CheckpointRefused(seq, checkpoint.size, checkpoint.root, state["reason"])
+        if status in (None, "reverted", "superseded"):
+            return self._prepare(checkpoint, state)
+        assert state is not None
+        if status == "sending":
+            return self._broadcast(checkpoint, state)
+        if status == "sent":
+            return self._follow(checkpoint, state)
+        raise AssertionError(f"checkpoint {seq}: unknown anchoring state {status!r}")
+
+    def run_until_idle(self, deadline: float) -> list[StepResult]:
+        """Steps until every sealed checkpoint is confirmed or `deadline` (a `time.monotonic`
+        value) passes; waits `poll_interval` after a step that only waited. Returns the
+        steps taken; errors propagate as from `step`."""
+        results: list[StepResult] = []
+        while True:
+            result = self.step()
+            results.append(result)
+            if result.kind is StepKind.IDLE or time.monotonic() >= deadline:
+                return results
+            if result.kind is StepKind.WAITING:
+                self.sleep(min(self.poll_interval, max(0.0, deadline - time.monotonic())))
+
+    # -- binding and cursor ------------------------------------------------------------
+
+    def target(self) -> dict[str, Any]:
+        """The log's identity on chain: (chain id, contract, writer)."""
+        chain = self._chain_id
+        if chain is None:
+            chain = self._retried(lambda: cc.chain_id(self.anchor.w3))
+            self._chain_id = chain
+        return {"chain_id": chain, "contract": self.anchor.address, "writer": self.writer}
+
+    def _bind_target(self) -> None:
+        if self._chain_id is not None:
+            return
+        given = self.target()
+        bound = self.store.meta(TARGET_META)
+        if bound is None:
+            self.store.put_meta(TARGET_META, {**given, "next_seq": 0})
+            return
+        identity = {key: bound.get(key) for key in given}
+        if identity != given:
+            self._chain_id = None
+            raise AnchorTargetMismatch(identity, given)
+        self._cursor = int(bound.get("next_seq", 0))
+
+    def _next_unconfirmed(self) -> int | None:
+        """The first checkpoint not confirmed, from the cursor (a hint: states are truth)."""
+        seq = self._cursor
+        while seq < self.store.checkpoint_count:
+            state = self.store.anchor_state(seq)
+            if state is None or state.get("status") != "confirmed":
+                break
+            seq += 1
+        if seq != self._cursor:
+            self._cursor = seq
+            self.store.put_meta(TARGET_META, {**self.target(), "next_seq": seq})
+        return seq if seq < self.store.checkpoint_count else None
+
+    # -- asking the chain --------------------------------------------------------------
+
+    def _retried(self, call: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        """`call(*args, **kwargs)`, tried again after `ChainUnavailable` as the retry policy
+        says; the last attempt's error propagates."""
+        for delay in self.retry.delays():
+            try:
+                return call(*args, **kwargs)
+            except ChainUnavailable:
+                self.sleep(delay)
+        return call(*args, **kwargs)
+
+    def _find_on_chain(self, checkpoint: Checkpoint) -> _OnChain | None:
+        anchor, writer = self.anchor, self.writer
+        if not self._retried(
+            lambda: cc.is_anchored(anchor, writer, checkpoint.size, checkpoint.root)
+        ):
+            return None
+        index = self._index_on_chain(checkpoint.size)
+        stored = self._retried(lambda: cc.checkpoint_at(anchor, writer, index))
+        events = self._retried(
+            lambda: cc.anchor_events(
+                anchor,
+                writer=writer,
+                index=index,
+                from_block=stored.block_number,
+                to_block=stored.block_number,
+            )
+        )
+        return _OnChain(index, events[0] if events else None)
+
+    def _index_on_chain(self, size: int) -> int:
+        """The index of the writer's anchored checkpoint of `size` (sizes strictly increase,
+        so a binary search over `checkpointAt` finds it; the usual case is the last one)."""
+        anchor, writer = self.anchor, self.writer
+        count = self._retried(lambda: cc.checkpoint_count(anchor, writer))
+        low, high = 0, count
+        guess = count - 1
+        while low < high:
+            at = self._retried(cc.checkpoint_at, anchor, writer, guess)
+            if at.size == size:
+                return guess
+            if at.size < size:
+                low = guess + 1
+            else:
+                high = guess
+            guess = (low + high) // 2
+        raise AssertionError(f"isAnchored found size {size}, checkpointAt does not")
+
+    def _chain_last(self) -> tuple[int, int, bytes] | None:
+        """(index, size, root) of the writer's last checkpoint on chain, None if none."""
+        anchor, writer = self.anchor, self.writer
+        count = self._retried(lambda: cc.checkpoint_count(anchor, writer))
+        if count == 0:
+            return None
+        last = self._retried(lambda: cc.checkpoint_at(anchor, writer, count - 1))
+        return count - 1, last.size, last.root
+
+    # -- transitions -------------------------------------------------------------------
+
+    def _settle(
+        self, checkpoint: Checkpoint, state: dict[str, Any] | None, found: _OnChain
+    ) -> StepResult:
+        seq = checkpoint.seq
+        event = found.event
+        if event is None:
+            return StepResult(
+                StepKind.WAITING, seq, f"anchored at index {found.index}; its log is not visible"
+            )
+        w3 = self.anchor.w3
+        latest = self._retried(lambda: cc.block_info(w3, "latest"))
+        block = self._retried(lambda: cc.block_info(w3, event.block_number))
+        if block.hash != event.block_hash:  # reorganised since the log was read
+            return StepResult(StepKind.WAITING, seq, f"block {event.block_number} changed")
+        seen = latest.number - event.block_number + 1
+        if seen < self.confirmations:
+            return StepResult(
+                StepKind.WAITING,
+                seq,
+                f"in block {event.block_number}, {seen}/{self.confirmations} confirmations",
+                event.tx_hash,
+            )
+        self.store.put_anchor_state(
+            seq,
+            {
+                "status": "confirmed",
+                "seq": seq,
+                "size": checkpoint.size,
+                "root": checkpoint.root.hex(),
+                **self.target(),
+                "checkpoint_index": found.index,
+                "tx_hash": event.tx_hash.hex(),
+                "block_number": event.block_number,
+                "block_hash": event.block_hash.hex(),
+                "block_timestamp": block.timestamp,
+                "log_index": event.log_index,
+                "confirmations": seen,
+                "attempts": _attempt_hashes(state),
+            },
+        )
+        return StepResult(
+            StepKind.CONFIRMED,
+            seq,
+            f"index {found.index} in block {event.block_number} ({seen} confirmations)",
+            event.tx_hash,
+        )
+
+    def _refuse(self, checkpoint: Checkpoint, state: dict[str, Any] | None, reason: str) -> None:
+        self.store.put_anchor_state(
+            checkpoint.seq,
+            {
+                "status": "refused",
+                "seq": checkpoint.seq,
+                "size": checkpoint.size,
+                "root": checkpoint.root.hex(),
+                "reason": reason,
+                "attempts": _attempt_hashes(state),
+            },
+        )
+        raise CheckpointRefused(checkpoint.seq, checkpoint.size, checkpoint.root, reason)
+
+    def _prepare(self, checkpoint: Checkpoint, state: dict[str, Any] | None) -> StepResult:
+        """Signs a new anchoring transaction and persists it as "sending" (no broadcast)."""
+        store, anchor, w3 = self.store, self.anchor, self.anchor.w3
+        last = self._chain_last()
+        if last is None:
+            proof: list[bytes] = []
+            proof_from = 0
+        else:
+            index, size, root = last
+            local = store.root(size) if size <= store.size else None
+            if local != root:
+                raise LogDiverged(index, size, root, local)
+            if size >= checkpoint.size:
+                self._refuse(
+                    checkpoint,
+                    state,
+                    f"the chain already holds the larger checkpoint {index} (size {size})",
+                )
+            proof = store.consistency_proof(size, checkpoint.size)
+            proof_from = size
+        fees = self._retried(lambda: cc.suggest_fees(w3))
+        try:
+            self._retried(
+                lambda: cc.preflight_anchor(
+                    anchor, self.writer, checkpoint.size, checkpoint.root, proof, fees=fees
+                )
+            )
+        except ContractReverted as refusal:
+            if refusal.error_name == "AccessControlUnauthorizedAccount":
+                raise WriterNotAuthorised(self.writer, anchor.address) from None
+            if refusal.error_name in _PERMANENT_ERRORS:
+                self._refuse(checkpoint, state, refusal.description)
+            raise
+        chain = self.target()["chain_id"]
+        nonce = self._retried(lambda: cc.account_nonce(w3, self.writer, "pending"))
+        signed = cc.prepare_anchor(
+            anchor,
+            self.signer,
+            checkpoint.size,
+            checkpoint.root,
+            proof,
+            chain=chain,
+            nonce=nonce,
+            fees=fees,
+        )
+        self._persist_sending(checkpoint, signed, proof_from, state)
+        return StepResult(
+            StepKind.PREPARED,
+            checkpoint.seq,
+            f"signed with nonce {nonce}, proof from size {proof_from}",
+            signed.tx_hash,
+        )
+
+    def _persist_sending(
+        self,
+        checkpoint: Checkpoint,
+        signed: cc.SignedTx,
+        proof_from: int,
+        earlier: dict[str, Any] | None,
+    ) -> None:
+        """Records `signed` as the checkpoint's transaction. `attempts` lists every hash
+        ever signed for it; `nonce_attempts` those with this nonce, one of which may still
+        be mined (a replacement keeps the nonce, a new attempt starts a new list)."""
+        same_nonce = (
+            earlier is not None
+            and earlier.get("status") in ("sending", "sent")
+            and earlier.get("nonce") == signed.nonce
+        )
+        nonce_attempts = list(earlier.get("nonce_attempts", [])) if same_nonce and earlier else []
+        self.store.put_anchor_state(
+            checkpoint.seq,
+            {
+                "status": "sending",
+                "seq": checkpoint.seq,
+                "size": checkpoint.size,
+                "root": checkpoint.root.hex(),
+                "proof_from": proof_from,
+                "nonce": signed.nonce,
+                "tx_hash": signed.tx_hash.hex(),
+                "raw_tx": signed.raw.hex(),
+                "gas": signed.gas,
+                "fees": signed.fees.as_json(),
+                "prepared_at": self.clock(),
+                "attempts": [*_attempt_hashes(earlier), signed.tx_hash.hex()],
+                "nonce_attempts": [*nonce_attempts, signed.tx_hash.hex()],
+            },
+        )
+
+    def _broadcast(self, checkpoint: Checkpoint, state: dict[str, Any]) -> StepResult:
+        """Broadcasts the persisted transaction, then records it as "sent"."""
+        w3 = self.anchor.w3
+        tx_hash = bytes.fromhex(state["tx_hash"])
+        try:
+            self._retried(lambda: cc.broadcast(w3, bytes.fromhex(state["raw_tx"])))
+        except BroadcastRefused:
+            # Already known or mined (a crash after an earlier broadcast), or its nonce is
+            # used, or the node will not take it (funds, fees): ask before deciding.
+            if not self._retried(lambda: cc.transaction_known(w3, tx_hash)):
+                if self._nonce_used(state):
+                    return self._supersede(checkpoint, state)
+                raise
+        self.store.put_anchor_state(
+            checkpoint.seq, {**state, "status": "sent", "sent_at": self.clock()}
+        )
+        return StepResult(StepKind.SENT, checkpoint.seq, f"nonce {state['nonce']}", tx_hash)
+
+    def _nonce_used(self, state: dict[str, Any]) -> bool:
+        w3, writer = self.anchor.w3, self.writer
+        mined = self._retried(lambda: cc.account_nonce(w3, writer, "latest"))
+        return bool(mined > int(state["nonce"]))
+
+    def _supersede(self, checkpoint: Checkpoint, state: dict[str, Any]) -> StepResult:
+        self.store.put_anchor_state(checkpoint.seq, {**state, "status": "superseded"})
+        return StepResult(
+            StepKind.SUPERSEDED,
+            checkpoint.seq,
+            f"nonce {state['nonce']} was used by another transaction",
+            bytes.fromhex(state["tx_hash"]),
+        )
+
+    def _follow(self, checkpoint: Checkpoint, state: dict[str, Any]) -> StepResult:
+        """A sent transaction the chain does not show as anchored yet: mined and failed,
+        pending, pending too long, or forgotten by the node."""
+        w3 = self.anchor.w3
+        seq = checkpoint.seq
+        for attempt in reversed(state.get("nonce_attempts") or [state["tx_hash"]]):
+            tx_hash = bytes.fromhex(attempt)
+            receipt = self._retried(cc.get_receipt, w3, tx_hash)
+            if receipt is None:
+                continue
+            if receipt.status == 1:
+                # Mined after this step asked isAnchored: the next step settles it.
+                return StepResult(StepKind.WAITING, seq, "just mined", tx_hash)
+            reason = self._failure_reason(checkpoint, state, receipt)
+            self.store.put_anchor_state(
+                seq,
+                {
+                    **state,
+                    "status": "reverted",
+                    "reverted_tx_hash": tx_hash.hex(),
+                    "reverted_in_block": receipt.block_number,
+                    "reason": reason,
+                },
+            )
+            return StepResult(StepKind.REVERTED, seq, reason, tx_hash)
+        tx_hash = bytes.fromhex(state["tx_hash"])
+        if self._retried(lambda: cc.transaction_known(w3, tx_hash)):
+            pending_for = self.clock() - float(state.get("sent_at", self.clock()))
+            if self.replace_after is not None and pending_for >= self.replace_after:
+                return self._replace(checkpoint, state)
+            return StepResult(StepKind.WAITING, seq, f"pending for {pending_for:.0f} s", tx_hash)
+        if self._nonce_used(state):
+            return self._supersede(checkpoint, state)
+        try:
+            self._retried(lambda: cc.broadcast(w3, bytes.fromhex(state["raw_tx"])))
+        except BroadcastRefused:
+            if not self._retried(lambda: cc.transaction_known(w3, tx_hash)):
+                raise
+        self.store.put_anchor_state(seq, {**state, "sent_at": self.clock()})
+        return StepResult(StepKind.REBROADCAST, seq, "the node had dropped it", tx_hash)
+
+    def _failure_reason(
+        self, checkpoint: Checkpoint, state: dict[str, Any], receipt: cc.Receipt
+    ) -> str:
+        anchor = self.anchor
+        proof_from = int(state.get("proof_from", 0))
+        proof = [] if proof_from == 0 else self.store.consistency_proof(proof_from, checkpoint.size)
+        call = {
+            "from": self.writer,
+            "to": anchor.address,
+            "data": cc.anchor_calldata(anchor, checkpoint.size, checkpoint.root, proof),
+        }
+        replayed = cc.replay_revert(anchor.w3, call, receipt, "EvidenceAnchor.anchor")
+        if replayed is not None:
+            return replayed.description
+        return f"failed in block {receipt.block_number} (out of gas, or the state changed)"
+
+    def _replace(self, checkpoint: Checkpoint, state: dict[str, Any]) -> StepResult:
+        """Signs the same call again with the same nonce and higher fees ("sending")."""
+        proof_from = int(state["proof_from"])
+        proof = [] if proof_from == 0 else self.store.consistency_proof(proof_from, checkpoint.size)
+        current = cc.fees_from_json(state["fees"])
+        suggested = self._retried(lambda: cc.suggest_fees(self.anchor.w3))
+        fees = _higher(current.bumped(), suggested)
+        signed = cc.prepare_anchor(
+            self.anchor,
+            self.signer,
+            checkpoint.size,
+            checkpoint.root,
+            proof,
+            chain=self.target()["chain_id"],
+            nonce=int(state["nonce"]),
+            fees=fees,
+            gas=int(state["gas"]),
+        )
+        self._persist_sending(checkpoint, signed, proof_from, state)
+        return StepResult(
+            StepKind.REPLACED,
+            checkpoint.seq,
+            f"pending too long; nonce {signed.nonce} signed again with higher fees",
+            signed.tx_hash,
+        )
+
+
+def _attempt_hashes(state: dict[str, Any] | None) -> list[str]:
+    if state is None:
+        return []
+    attempts = state.get("attempts")
+    return list(attempts) if isinstance(attempts, list) else []
+
+
+def _higher(bumped: cc.Fees, suggested: cc.Fees) -> cc.Fees:
+    """The bumped fees, or the node's suggestion where it is higher (same kind only)."""
+    if bumped.gas_price is not None:
+        return cc.Fees(gas_price=max(bumped.gas_price, suggested.gas_price or 0))
+    assert bumped.max_fee_per_gas is not None
+    assert bumped.max_priority_fee_per_gas is not None
+    return cc.Fees(
+        max(bumped.max_fee_per_gas, suggested.max_fee_per_gas or 0),
+        max(bumped.max_priority_fee_per_gas, suggested.max_priority_fee_per_gas or 0),
+    )
+
+
+# -- anchor delay --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AnchorDelay:
+    """How long the first record of checkpoint `seq` waited to be anchored.
+
+    From that record's `accepted_at` (the node's clock, when it acknowledged the record) to
+    the anchoring block's timestamp (the chain's clock): the longest wait of any record in
+    the checkpoint, seal interval included.
+    """
+
+    seq: int
+    first_index: int
+    accepted_at: str
+    block_timestamp: int
+    seconds: float
+
+
+def anchor_delays(store: LogStore) -> list[AnchorDelay]:
+    """The anchor delay of every confirmed checkpoint, in `seq` order."""
+    delays = []
+    previous_size = 0
+    for checkpoint in store.checkpoints():
+        state = store.anchor_state(checkpoint.seq)
+        if state is not None and state.get("status") == "confirmed":
+            accepted_at = store.record(previous_size).envelope["accepted_at"]
+            accepted = datetime.fromisoformat(accepted_at.replace("Z", "+00:00")).timestamp()
+            timestamp = int(state["block_timestamp"])
+            delays.append(
+                AnchorDelay(
+                    seq=checkpoint.seq,
+                    first_index=previous_size,
+                    accepted_at=accepted_at,
+                    block_timestamp=timestamp,
+                    seconds=timestamp - accepted,
+                )
+            )
+        previous_size = checkpoint.size
+    return delays

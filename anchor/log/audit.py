@@ -1,0 +1,239 @@
+"""Auditing a log from its raw contents: recompute everything, name every discrepancy.
+
+`audit_log` re-derives, from the stored leaves, records and salts alone: every leaf hash,
+every complete-subtree node, every checkpoint root, every record's canonical bytes and
+commitment, every record id, and every case's chain of links. It compares each with what
+the log stores and reports each mismatch as a named `Discrepancy` — it does not stop at the
+first. The chain side (anchored checkpoints, writer and agency authorisation) is
+`anchor/ethereum/audit.py`, which feeds on the roots this module recomputes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from hashlib import sha256
+from typing import Any
+
+import rfc8785
+
+from evanchor.anchor.errors import EvanchorError
+from evanchor.anchor.log.store import LogStore
+from evanchor.anchor.protocol import merkle
+from evanchor.anchor.protocol.records import parse_record, record_agency, record_case_key
+
+SignatureProblem = str | tuple[str, str]
+"""A detail (reported as "signature invalid"), or (kind, detail) to name the problem."""
+SignatureCheck = Callable[[int, bytes, bytes | None], SignatureProblem | None]
+"""(leaf index, commitment, signature or None) -> a problem, or None when it checks out."""
+
+_COMMITMENT_TAG = b"evanchor/v1/commitment\x00"
+_RECORD_ID_TAG = b"evanchor/v1/record-id\x00"
+
+
+@dataclass(frozen=True)
+class Discrepancy:
+    kind: str
+    where: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.kind}: {self.detail}"
+
+    def as_json(self) -> dict[str, str]:
+        return {"kind": self.kind, "where": self.where, "detail": self.detail}
+
+
+@dataclass
+class AuditReport:
+    counts: dict[str, int] = field(default_factory=dict)
+    discrepancies: list[Discrepancy] = field(default_factory=list)
+    roots: dict[int, bytes] = field(default_factory=dict)
+    """Recomputed root at every checkpoint size (for the chain side of the audit)."""
+    leaf_hashes: list[bytes] = field(default_factory=list, repr=False)
+    """Every leaf hash recomputed from the stored leaf (32 zero bytes where it is gone)."""
+
+    @property
+    def ok(self) -> bool:
+        return not self.discrepancies
+
+    def add(self, kind: str, where: str, detail: str) -> None:
+        self.discrepancies.append(Discrepancy(kind, where, detail))
+
+    def count(self, name: str, by: int = 1) -> None:
+        self.counts[name] = self.counts.get(name, 0) + by
+
+    def root_at(self, size: int) -> bytes:
+        """The root of the first `size` recomputed leaves. Requires 0 <= size <= leaves."""
+        if size in self.roots:
+            return self.roots[size]
+        if not 0 <= size <= len(self.leaf_hashes):
+            raise ValueError(f"size {size} is beyond the {len(self.leaf_hashes)} leaves audited")
+        return merkle.root_hash(self.leaf_hashes[:size])
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "counts": dict(sorted(self.counts.items())),
+            "discrepancies": [d.as_json() for d in self.discrepancies],
+        }
+
+
+def _check_record(
+    report: AuditReport, index: int, leaf: dict[str, Any], canonical: bytes, salt: bytes | None
+) -> None:
+    where = f"leaf {index}"
+    try:
+        obj = json.loads(canonical)
+        record = parse_record(obj)
+    except (ValueError, EvanchorError) as error:
+        report.add("record altered", where, f"stored record is not a valid record ({error})")
+        return
+    if rfc8785.dumps(obj) != canonical:
+        report.add("record altered", where, "stored record bytes are not canonical")
+    if salt is None:
+        report.count("salts shredded")
+    else:
+        computed = sha256(_COMMITMENT_TAG + salt + canonical).hexdigest()
+        if computed != leaf.get("commitment"):
+            report.add(
+                "record altered",
+                where,
+                f"record and salt commit to {computed}, the leaf to {leaf.get('commitment')}",
+            )
+    for name, value in (
+        ("kind", record.kind),
+        ("agency", record_agency(record)),
+        ("case", record_case_key(record)),
+    ):
+        if leaf.get(name) != value:
+            report.add("record altered", where, f"leaf {name} {leaf.get(name)!r}, record {value!r}")
+
+
+def _check_signature(
+    report: AuditReport,
+    index: int,
+    leaf: dict[str, Any],
+    signature: bytes | None,
+    signature_check: SignatureCheck,
+) -> None:
+    """The agency signature over the leaf's commitment, as `signature_check` judges it.
+
+    A commitment that is not 64 hex digits has been named by the record check already, and
+    no signature can be checked over it.
+    """
+    value = leaf.get("commitment")
+    try:
+        commitment = bytes.fromhex(value) if isinstance(value, str) and len(value) == 64 else None
+    except ValueError:
+        commitment = None
+    if commitment is None:
+        return
+    problem = signature_check(index, commitment, signature)
+    report.count("signatures checked")
+    if isinstance(problem, str):
+        report.add("signature invalid", f"leaf {index}", problem)
+    elif problem is not None:
+        report.add(problem[0], f"leaf {index}", problem[1])
+
+
+def audit_log(store: LogStore, *, signature_check: SignatureCheck | None = None) -> AuditReport:
+    """Recompute the whole log from its leaves and records; report every discrepancy."""
+    report = AuditReport()
+    size = store.size
+    leaf_hashes: list[bytes] = []
+    last_of_case: dict[str, int] = {}
+    last_accepted = ""
+    for index in range(size):
+        where = f"leaf {index}"
+        raw_leaf, canonical, salt, signature = store.raw_entry(index)
+        if raw_leaf is None:
+            report.add("record missing", where, "the leaf is gone from the store")
+            leaf_hashes.append(b"\x00" * 32)
+            continue
+        leaf_hashes.append(merkle.leaf_hash(raw_leaf))
+        try:
+            leaf = json.loads(raw_leaf)
+            if not isinstance(leaf, dict):
+                raise ValueError("not a JSON object")
+            if rfc8785.dumps(leaf) != raw_leaf:
+                raise ValueError("not canonical")
+        except ValueError as error:
+            report.add("leaf altered", where, f"stored leaf is not a canonical envelope ({error})")
+            continue
+        if canonical is None:
+            report.add("record missing", where, "the record is gone; only its leaf remains")
+        else:
+            report.count("records checked")
+            _check_record(report, index, leaf, canonical, salt)
+            found = store.index_of(sha256(_RECORD_ID_TAG + canonical).digest())
+            if found != index:
+                report.add("index altered", where, f"its record id points at leaf {found}")
+        case = leaf.get("case")
+        expected_prev = last_of_case.get(case) if isinstance(case, str) else None
+        if leaf.get("prev") != expected_prev:
+            report.add(
+                "case chain broken",
+                where,
+                f"links to {leaf.get('prev')!r} but the previous leaf of case {case!r} is"
+                f" {expected_prev!r} (a record was dropped, inserted or reordered)",
+            )
+        if isinstance(case, str):
+            last_of_case[case] = index
+        accepted = str(leaf.get("accepted_at", ""))
+        if accepted < last_accepted:
+            report.add(
+                "order broken",
+                where,
+                f"accepted at {accepted}, before leaf {index - 1} ({last_accepted})",
+            )
+        last_accepted = max(last_accepted, accepted)
+        if signature_check is not None and canonical is not None:
+            _check_signature(report, index, leaf, signature, signature_check)
+    report.count("leaves", size)
+    report.count("cases", len(last_of_case))
+    report.leaf_hashes = leaf_hashes
+    _audit_tree(store, report, leaf_hashes)
+    return report
+
+
+def _audit_tree(store: LogStore, report: AuditReport, leaf_hashes: list[bytes]) -> None:
+    """Every stored complete-subtree node and checkpoint root against a recomputation."""
+    levels = merkle.MemoryTree(leaf_hashes).levels
+    for level, hashes in enumerate(levels):
+        for index, expected in enumerate(hashes):
+            try:
+                stored = store.node(level, index)
+            except EvanchorError:
+                stored = b""
+            if stored != expected:
+                what = "leaf" if level == 0 else f"tree node ({level}, {index})"
+                report.add(
+                    "tree altered",
+                    what if level else f"leaf {index}",
+                    f"stored {what} hash {stored.hex() or 'missing'}, recomputed {expected.hex()}",
+                )
+    previous_size = 0
+    for position, checkpoint in enumerate(store.checkpoints()):
+        where = f"checkpoint {checkpoint.seq}"
+        report.count("checkpoints")
+        if checkpoint.seq != position:
+            report.add("checkpoint forged", where, f"stored at position {position}")
+        if not previous_size < checkpoint.size <= len(leaf_hashes):
+            report.add(
+                "checkpoint forged",
+                where,
+                f"size {checkpoint.size} does not follow {previous_size} within the log",
+            )
+            continue
+        computed = merkle.root_from_nodes(lambda lv, ix: levels[lv][ix], checkpoint.size)
+        report.roots[checkpoint.size] = computed
+        if computed != checkpoint.root:
+            report.add(
+                "checkpoint forged",
+                where,
+                f"root {checkpoint.root.hex()} but the log's first {checkpoint.size} leaves hash"
+                f" to {computed.hex()}",
+            )
+        previous_size = checkpoint.size

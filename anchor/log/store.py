@@ -1,0 +1,556 @@
+"""The LevelDB log store: leaves, complete-subtree hashes, records, cases and checkpoints.
+
+Durability: `append` writes everything a batch of records adds (records, salts, leaves, the
+new complete-subtree nodes, case links and the new size) in one LevelDB write batch with
+`sync=True`, and returns only after it; LevelDB applies a batch atomically, so after a crash
+the log has either all of a batch or none of it, and every acknowledged record is kept.
+
+Reads: every complete subtree's hash is stored at append time, so the root at any size and
+any inclusion or consistency proof take O(log n) reads (see merkle.py), never a rehash.
+
+Key layout (all integers 8-byte big-endian so that keys sort by number):
+
+    m:size                      log size
+    m:checkpoints               number of checkpoints
+    n:<level:1><index:8>        hash of complete subtree (level, index); level 0 = leaf hash
+    l:<index>                   leaf bytes (canonical envelope)
+    r:<index>                   record canonical bytes
+    s:<index>                   record salt (delete to crypto-shred)
+    i:<record id:32>            index of the record with that id
+    c:<len:2><case><index>      one key per leaf of a case (range scan = the case's leaves)
+    h:<len:2><case>             index of the case's latest leaf
+    k:<seq>                     checkpoint JSON
+    x:<name>                    node metadata (JSON)
+    g:<index>                   agency signature (65 bytes) over the record's commitment
+    a:<seq>                     anchoring state of checkpoint <seq> (JSON, see anchorer.py)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import struct
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import plyvel
+
+from evanchor.anchor.errors import EvanchorError
+from evanchor.anchor.protocol import merkle
+from evanchor.anchor.protocol.checkpoint import Checkpoint, checkpoint_from_json
+from evanchor.anchor.protocol.commitment import record_id
+from evanchor.anchor.protocol.leaf import LEAF_VERSION, LeafEnvelope, utc_timestamp
+
+_U64 = struct.Struct(">Q")
+_SIZE = b"m:size"
+_CHECKPOINTS = b"m:checkpoints"
+_FORMAT = b"m:format"
+_FORMAT_VERSION = b"evanchor-log/1"
+_NODE_LEVEL = [b"n:" + bytes([level]) for level in range(64)]
+"""Key prefix of the tree nodes at each level (a 64-bit index has at most 64 levels)."""
+
+WRITE_BUFFER_BYTES = 32 * 1024 * 1024
+"""LevelDB memtable size (LevelDB's default is 4 MiB). A synced batch of APPEND_BATCH
+records is ~9 MiB, so a 4 MiB memtable is flushed into a new level-0 table two or three
+times per batch, and every flush soon costs a compaction: appends spent more time there than
+in evanchor's own code (benchmarks/README.md, ingest.py). 32 MiB holds a few batches; the
+price is memory (two memtables at most) and replaying up to 32 MiB of log when a log is
+opened after a crash or a close."""
+
+BLOOM_FILTER_BITS = 10
+"""Bits per key of the tables' Bloom filters (~1% false positives). Every new record's id is
+looked up before it is appended and is almost never there; without a filter each miss reads
+a data block of every level-0 table and one per deeper level."""
+
+
+class StoreError(EvanchorError):
+    """The log store cannot be opened or is not in the state an operation needs."""
+
+
+class StoreBusy(StoreError):
+    """Another process has the log open (LevelDB allows one process at a time)."""
+
+
+class RecordNotFound(StoreError):
+    def __init__(self, what: str) -> None:
+        super().__init__(f"no record {what} in this log")
+        self.what = what
+
+
+def _u64(value: int) -> bytes:
+    return _U64.pack(value)
+
+
+def _fold_frontier(frontier: Sequence[tuple[int, bytes]]) -> bytes:
+    """The root of a tree from its complete subtrees, largest (leftmost) first."""
+    if not frontier:
+        return merkle.EMPTY_ROOT
+    folded = frontier[-1][1]
+    for _, left in reversed(frontier[:-1]):
+        folded = merkle.node_hash(left, folded)
+    return folded
+
+
+def _case_key(case: str) -> bytes:
+    raw = case.encode()
+    return struct.pack(">H", len(raw)) + raw
+
+
+# Characters RFC 8785 does not write as themselves (quote, backslash, controls) and lone
+# surrogates, which have no UTF-8 form: a leaf string holding one takes the general encoder.
+_ESCAPED = re.compile(r'[\x00-\x1f"\\\ud800-\udfff]')
+_MAX_SAFE_INTEGER = 2**53 - 1
+
+
+@dataclass(frozen=True)
+class PreparedRecord:
+    """A validated record, canonicalized and committed, ready to append.
+
+    `signature` is the agency's signature over `commitment` when the node requires one
+    (it has been checked before the record gets here).
+    """
+
+    record_id: bytes
+    canonical: bytes
+    salt: bytes
+    commitment: bytes
+    kind: str
+    agency: str
+    case: str
+    signature: bytes | None = None
+
+
+def _leaf_bytes(record: PreparedRecord, prev: int | None, accepted_at: str) -> bytes:
+    """The leaf of `record`: `LeafEnvelope(...).to_bytes()`, written out directly when no
+    string needs escaping.
+
+    The envelope's keys are fixed and already in RFC 8785 order, its only number is a leaf
+    index (far below 2**53) or null, so with plain strings the canonical form is this one
+    line; anything else takes the general encoder. tests/perf_equivalence holds the two to
+    the same bytes.
+    """
+    kind, agency, case = record.kind, record.agency, record.case
+    if _ESCAPED.search(accepted_at + agency + case + kind) is None and (
+        prev is None or (type(prev) is int and 0 <= prev <= _MAX_SAFE_INTEGER)
+    ):
+        prev_text = "null" if prev is None else str(prev)
+        return (
+            f'{{"accepted_at":"{accepted_at}","agency":"{agency}","case":"{case}",'
+            f'"commitment":"{record.commitment.hex()}","kind":"{kind}","prev":{prev_text},'
+            f'"v":{LEAF_VERSION}}}'
+        ).encode()
+    envelope = LeafEnvelope(record.commitment, kind, agency, case, prev, accepted_at)
+    return envelope.to_bytes()
+
+
+def _put_leaf_nodes(
+    put: Callable[[bytes, bytes], None],
+    frontier: list[tuple[int, bytes]],
+    index: int,
+    leaf_hash: bytes,
+) -> None:
+    """Put leaf `index`'s node and every complete subtree it completes; update `frontier`
+    (the complete subtrees of the tree so far, largest first)."""
+    put(b"n:\x00" + _U64.pack(index), leaf_hash)
+    level, position, current = 0, index, leaf_hash
+    while position & 1:
+        current = merkle.node_hash(frontier.pop()[1], current)
+        level += 1
+        position >>= 1
+        put(_NODE_LEVEL[level] + _U64.pack(position), current)
+    frontier.append((level, current))
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the node acknowledges: the record is durably in the log at `index`."""
+
+    record_id: bytes
+    index: int
+    leaf_hash: bytes
+    accepted_at: str
+    duplicate: bool
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "record_id": self.record_id.hex(),
+            "index": self.index,
+            "leaf_hash": self.leaf_hash.hex(),
+            "accepted_at": self.accepted_at,
+            "duplicate": self.duplicate,
+        }
+
+
+def receipt_from_json(obj: dict[str, Any]) -> Receipt:
+    return Receipt(
+        record_id=bytes.fromhex(obj["record_id"]),
+        index=int(obj["index"]),
+        leaf_hash=bytes.fromhex(obj["leaf_hash"]),
+        accepted_at=str(obj["accepted_at"]),
+        duplicate=bool(obj["duplicate"]),
+    )
+
+
+@dataclass(frozen=True)
+class StoredRecord:
+    index: int
+    record_id: bytes
+    canonical: bytes
+    salt: bytes | None
+    leaf: bytes
+    leaf_hash: bytes
+    signature: bytes | None = None
+
+    @property
+    def envelope(self) -> dict[str, Any]:
+        parsed: dict[str, Any] = json.loads(self.leaf)
+        return parsed
+
+
+class LogStore:
+    """One evidence log in one LevelDB folder, owned by one process.
+
+    Threads may share it: appends and seals are serialised by a lock, and readers see the
+    size, frontier and checkpoint count change together. Tree nodes and leaves are written
+    before the size that covers them, and never change, so proofs need no lock.
+    """
+
+    def __init__(self, path: Path, *, create: bool = False) -> None:
+        self.path = Path(path)
+        if not create and not (self.path / "CURRENT").exists():
+            raise StoreError(f"no evidence log at {self.path} (run `evanchor init` first)")
+        try:
+            self._db = plyvel.DB(
+                str(self.path),
+                create_if_missing=create,
+                write_buffer_size=WRITE_BUFFER_BYTES,
+                bloom_filter_bits=BLOOM_FILTER_BITS,
+            )
+        except plyvel.IOError as error:
+            if "lock" in str(error).lower():
+                raise StoreBusy(
+                    f"the log at {self.path} is open in another process (is a node running?)"
+                ) from error
+            raise StoreError(f"cannot open the log at {self.path}: {error}") from error
+        stored_format = self._db.get(_FORMAT)
+        if stored_format is None:
+            if self._db.get(_SIZE) is not None:
+                raise StoreError(f"{self.path} holds a log without a format marker")
+            self._db.put(_FORMAT, _FORMAT_VERSION, sync=True)
+        elif stored_format != _FORMAT_VERSION:
+            raise StoreError(f"{self.path}: unsupported log format {stored_format!r}")
+        self._size = self._read_u64(_SIZE)
+        self._checkpoint_count = self._read_u64(_CHECKPOINTS)
+        self._frontier = [
+            (level, self.node(level, index))
+            for level, index in merkle.complete_subtrees(self._size)
+        ]
+        self._lock = threading.RLock()
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def close(self) -> None:
+        if not self._db.closed:
+            self._db.close()
+
+    def __enter__(self) -> LogStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _read_u64(self, key: bytes) -> int:
+        raw = self._db.get(key)
+        return 0 if raw is None else int(_U64.unpack(raw)[0])
+
+    # -- reading the tree ------------------------------------------------------------------
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def node(self, level: int, index: int) -> bytes:
+        """Hash of complete subtree (level, index). Requires it to lie within the log."""
+        raw = self._db.get(b"n:" + bytes([level]) + _u64(index))
+        if raw is None:
+            raise StoreError(f"missing tree node (level {level}, index {index})")
+        return bytes(raw)
+
+    def leaf_hash(self, index: int) -> bytes:
+        return self.node(0, index)
+
+    def root(self, size: int | None = None) -> bytes:
+        """The root at `size` (default: the current size). Requires 0 <= size <= self.size."""
+        with self._lock:
+            current, frontier = self._size, self._frontier
+        size = current if size is None else size
+        if not 0 <= size <= current:
+            raise StoreError(f"size {size} is beyond the log's size {current}")
+        if size == current:
+            return _fold_frontier(frontier)
+        return merkle.root_from_nodes(self.node, size)
+
+    def inclusion_proof(self, index: int, size: int) -> list[bytes]:
+        """PATH(index, D[size]). Requires 0 <= index < size <= self.size."""
+        if not 0 <= index < size <= self._size:
+            raise StoreError(f"no inclusion proof for index {index} at size {size}")
+        return merkle.inclusion_proof_from_nodes(self.node, index, size)
+
+    def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:
+        """PROOF(old_size, D[new_size]). Requires 0 < old_size <= new_size <= self.size."""
+        if not 0 < old_size <= new_size <= self._size:
+            raise StoreError(f"no consistency proof from size {old_size} to {new_size}")
+        return merkle.consistency_proof_from_nodes(self.node, old_size, new_size)
+
+    # -- appending -------------------------------------------------------------------------
+
+    def append(
+        self, records: Sequence[PreparedRecord], *, now: datetime | None = None
+    ) -> list[Receipt]:
+        """Append records in order, durably and atomically; return one receipt per record.
+
+        A record whose id is already in the log (or earlier in the same call) is not appended
+        again: its receipt is the original one, marked `duplicate`.
+        """
+        with self._lock:
+            return self._append_locked(records, now)
+
+    def _append_locked(
+        self, records: Sequence[PreparedRecord], now: datetime | None
+    ) -> list[Receipt]:
+        accepted_at = utc_timestamp(now or datetime.now(UTC))
+        receipts: list[Receipt] = []
+        batch_ids: dict[bytes, Receipt] = {}
+        heads: dict[str, int] = {}
+        frontier = list(self._frontier)
+        size = self._size
+        case_keys = {case: _case_key(case) for case in {record.case for record in records}}
+        stored_ids = self._get_in_key_order(b"i:" + record.record_id for record in records)
+        stored_heads = self._get_in_key_order(b"h:" + key for key in case_keys.values())
+        with self._db.write_batch(transaction=True, sync=True) as batch:
+            put = batch.put
+            for record in records:
+                duplicate = self._duplicate(record.record_id, batch_ids, stored_ids)
+                if duplicate is not None:
+                    receipts.append(duplicate)
+                    continue
+                index = size
+                case_key = case_keys[record.case]
+                prev = heads.get(record.case)
+                if prev is None:
+                    raw_head = stored_heads.get(b"h:" + case_key)
+                    prev = None if raw_head is None else int(_U64.unpack(raw_head)[0])
+                leaf = _leaf_bytes(record, prev, accepted_at)
+                leaf_hash = merkle.leaf_hash(leaf)
+                key = _U64.pack(index)
+                put(b"l:" + key, leaf)
+                put(b"r:" + key, record.canonical)
+                put(b"s:" + key, record.salt)
+                if record.signature is not None:
+                    put(b"g:" + key, record.signature)
+                put(b"i:" + record.record_id, key)
+                put(b"c:" + case_key + key, b"")
+                _put_leaf_nodes(put, frontier, index, leaf_hash)
+                heads[record.case] = index
+                size += 1
+                receipt = Receipt(record.record_id, index, leaf_hash, accepted_at, duplicate=False)
+                batch_ids[record.record_id] = receipt
+                receipts.append(receipt)
+            # Each case's head once, at its last leaf of the batch: the batch is applied
+            # whole, so the intermediate heads would never be seen.
+            for case, head in heads.items():
+                put(b"h:" + case_keys[case], _U64.pack(head))
+            put(_SIZE, _U64.pack(size))
+        self._size = size
+        self._frontier = frontier
+        return receipts
+
+    def _duplicate(
+        self, record_id: bytes, batch_ids: dict[bytes, Receipt], stored_ids: dict[bytes, bytes]
+    ) -> Receipt | None:
+        """The first receipt of `record_id`, marked duplicate, if the log (`stored_ids`, its
+        `i:` entries) or the batch so far (`batch_ids`) has it; else None."""
+        earlier = batch_ids.get(record_id)
+        if earlier is not None:
+            return Receipt(
+                earlier.record_id, earlier.index, earlier.leaf_hash, earlier.accepted_at, True
+            )
+        raw_index = stored_ids.get(b"i:" + record_id)
+        return None if raw_index is None else self._stored_receipt(record_id, raw_index)
+
+    def _get_in_key_order(self, keys: Iterable[bytes]) -> dict[bytes, bytes]:
+        """The value of each of `keys` that the log holds, read in key order.
+
+        Record ids are hashes, so a batch's `i:` keys arrive in random order; read sorted,
+        neighbouring keys are found in the table blocks LevelDB has just read, which makes
+        a batch's lookups about twice as fast (benchmarks/ingest.py, append stage).
+        """
+        found: dict[bytes, bytes] = {}
+        for key in sorted(set(keys)):
+            raw = self._db.get(key)
+            if raw is not None:
+                found[key] = raw
+        return found
+
+    def _stored_receipt(self, record_id: bytes, raw_index: bytes) -> Receipt:
+        """The receipt of a record already in the log at `raw_index`, marked duplicate."""
+        index = int(_U64.unpack(raw_index)[0])
+        envelope = json.loads(self._db.get(b"l:" + bytes(raw_index)))
+        return Receipt(record_id, index, self.leaf_hash(index), envelope["accepted_at"], True)
+
+    # -- records and cases -----------------------------------------------------------------
+
+    def index_of(self, record_id: bytes) -> int | None:
+        raw = self._db.get(b"i:" + record_id)
+        return None if raw is None else int(_U64.unpack(raw)[0])
+
+    def find_record_id(self, prefix_hex: str) -> bytes:
+        """The full id of the one record whose hex id starts with `prefix_hex` (>= 8 chars)."""
+        prefix_hex = prefix_hex.lower()
+        if len(prefix_hex) < 8 or any(c not in "0123456789abcdef" for c in prefix_hex):
+            raise RecordNotFound(f"{prefix_hex!r} (give at least 8 hex digits of a record id)")
+        even = prefix_hex[: len(prefix_hex) // 2 * 2]
+        matches = [
+            key[2:]
+            for key in self._db.iterator(prefix=b"i:" + bytes.fromhex(even), include_value=False)
+            if key[2:].hex().startswith(prefix_hex)
+        ]
+        if not matches:
+            raise RecordNotFound(prefix_hex)
+        if len(matches) > 1:
+            raise StoreError(f"record id prefix {prefix_hex} is ambiguous ({len(matches)} match)")
+        return bytes(matches[0])
+
+    def record(self, index: int) -> StoredRecord:
+        if not 0 <= index < self._size:
+            raise RecordNotFound(f"at index {index}")
+        key = _u64(index)
+        canonical = self._db.get(b"r:" + key)
+        leaf = self._db.get(b"l:" + key)
+        if canonical is None or leaf is None:
+            raise StoreError(f"record at index {index} is missing from the store")
+        return StoredRecord(
+            index=index,
+            record_id=record_id(bytes(canonical)),
+            canonical=bytes(canonical),
+            salt=self._db.get(b"s:" + key),
+            leaf=bytes(leaf),
+            leaf_hash=self.leaf_hash(index),
+            signature=self._db.get(b"g:" + key),
+        )
+
+    def raw_entry(
+        self, index: int
+    ) -> tuple[bytes | None, bytes | None, bytes | None, bytes | None]:
+        """(leaf, record, salt, signature) exactly as stored, each None if absent.
+
+        For the audit, which must see the store as it is, not as `record` would assume.
+        """
+        key = _u64(index)
+        return (
+            self._db.get(b"l:" + key),
+            self._db.get(b"r:" + key),
+            self._db.get(b"s:" + key),
+            self._db.get(b"g:" + key),
+        )
+
+    def case_indices(self, case: str) -> list[int]:
+        prefix = b"c:" + _case_key(case)
+        return [
+            int(_U64.unpack(key[len(prefix) :])[0])
+            for key in self._db.iterator(prefix=prefix, include_value=False)
+        ]
+
+    def cases(self) -> Iterator[str]:
+        for key in self._db.iterator(prefix=b"h:", include_value=False):
+            (length,) = struct.unpack(">H", key[2:4])
+            yield key[4 : 4 + length].decode()
+
+    # -- checkpoints -----------------------------------------------------------------------
+
+    @property
+    def checkpoint_count(self) -> int:
+        return self._checkpoint_count
+
+    def checkpoint(self, seq: int) -> Checkpoint:
+        raw = self._db.get(b"k:" + _u64(seq))
+        if raw is None:
+            raise StoreError(f"no checkpoint {seq} (the log has {self._checkpoint_count})")
+        return checkpoint_from_json(json.loads(raw))
+
+    def latest_checkpoint(self) -> Checkpoint | None:
+        if self._checkpoint_count == 0:
+            return None
+        return self.checkpoint(self._checkpoint_count - 1)
+
+    def checkpoints(self) -> list[Checkpoint]:
+        return [
+            checkpoint_from_json(json.loads(value)) for _, value in self._db.iterator(prefix=b"k:")
+        ]
+
+    def unsealed(self) -> tuple[int, datetime | None]:
+        """How many records no checkpoint covers yet, and when the oldest was accepted."""
+        with self._lock:
+            latest = self.latest_checkpoint()
+            size = self._size
+        sealed = 0 if latest is None else latest.size
+        if sealed == size:
+            return 0, None
+        envelope = json.loads(self._db.get(b"l:" + _u64(sealed)))
+        accepted = datetime.fromisoformat(envelope["accepted_at"].replace("Z", "+00:00"))
+        return size - sealed, accepted
+
+    def seal(self, *, now: datetime | None = None) -> Checkpoint | None:
+        """Record a checkpoint of the current size and root; None if nothing is new."""
+        with self._lock:
+            latest = self.latest_checkpoint()
+            if self._size == 0 or (latest is not None and latest.size == self._size):
+                return None
+            checkpoint = Checkpoint(
+                seq=self._checkpoint_count,
+                size=self._size,
+                root=_fold_frontier(self._frontier),
+                sealed_at=utc_timestamp(now or datetime.now(UTC)),
+            )
+            with self._db.write_batch(transaction=True, sync=True) as batch:
+                batch.put(b"k:" + _u64(checkpoint.seq), checkpoint.to_bytes())
+                batch.put(_CHECKPOINTS, _u64(checkpoint.seq + 1))
+            self._checkpoint_count += 1
+            return checkpoint
+
+    # -- anchoring state -------------------------------------------------------------------
+
+    def anchor_state(self, seq: int) -> dict[str, Any] | None:
+        """The persisted anchoring state of checkpoint `seq`, or None if never touched."""
+        raw = self._db.get(b"a:" + _u64(seq))
+        if raw is None:
+            return None
+        state: dict[str, Any] = json.loads(raw)
+        return state
+
+    def put_anchor_state(self, seq: int, state: dict[str, Any]) -> None:
+        """Durably record the anchoring state of checkpoint `seq` (synced before returning)."""
+        if not 0 <= seq < self._checkpoint_count:
+            raise StoreError(f"no checkpoint {seq} to record an anchoring state for")
+        self._db.put(b"a:" + _u64(seq), json.dumps(state, sort_keys=True).encode(), sync=True)
+
+    def meta(self, name: str) -> dict[str, Any] | None:
+        """A small JSON document the node keeps with its log (e.g. the log's chain identity)."""
+        raw = self._db.get(b"x:" + name.encode())
+        if raw is None:
+            return None
+        value: dict[str, Any] = json.loads(raw)
+        return value
+
+    def put_meta(self, name: str, value: dict[str, Any]) -> None:
+        self._db.put(b"x:" + name.encode(), json.dumps(value, sort_keys=True).encode(), sync=True)

@@ -1,0 +1,74 @@
+"""Errors of verification: a bundle's anchor section does not prove what it claims.
+
+Each names the check that failed (the step of PROTOCOL.md §9.4) and carries what was expected
+and what was found. They are answers about the evidence, never about reaching a chain: a chain
+that cannot be reached is `evanchor.anchor.ethereum.errors.ChainUnavailable` or, for the
+verifier, a CANNOT VERIFY outcome.
+"""
+
+from __future__ import annotations
+
+from evanchor.anchor.errors import EvanchorError
+
+
+class AnchorEvidenceInvalid(EvanchorError):
+    """A bundle's anchor section does not prove what it claims; `check` names the check."""
+
+    def __init__(self, check: str, reason: str) -> None:
+        super().__init__(f"{check}: {reason}")
+        self.check = check
+        self.reason = reason
+
+
+class EvidenceMalformed(AnchorEvidenceInvalid):
+    """A member of the anchor section is missing or has the wrong shape."""
+
+    def __init__(self, member: str, expected: str, found: object) -> None:
+        super().__init__("anchor format", f"{member}: expected {expected}, found {found!r}")
+        self.member = member
+
+
+class HeaderMismatch(AnchorEvidenceInvalid):
+    """The block header does not hash to the block hash, or disagrees with the anchor."""
+
+    def __init__(self, what: str, expected: str, found: str) -> None:
+        super().__init__("block header", f"{what}: expected {expected}, found {found}")
+        self.what = what
+        self.expected = expected
+        self.found = found
+
+
+class TrieProofInvalid(AnchorEvidenceInvalid):
+    """A Merkle-Patricia proof (account or storage) does not lead from its root to its key."""
+
+    def __init__(self, proof: str, reason: str) -> None:
+        check = "account proof" if proof == "account" else "storage proof"
+        super().__init__(check, f"{proof}: {reason}")
+        self.proof = proof
+
+
+class StoredCheckpointMismatch(AnchorEvidenceInvalid):
+    """The checkpoint proven in storage is not the bundle's (size, root, block, time)."""
+
+    def __init__(self, field: str, expected: object, found: object) -> None:
+        super().__init__("stored checkpoint", f"{field}: bundle says {expected}, chain has {found}")
+        self.field = field
+        self.expected = expected
+        self.found = found
+
+
+class ChainDisagrees(AnchorEvidenceInvalid):
+    """A trusted source (a block hash, or a chain over JSON-RPC) contradicts the bundle."""
+
+    def __init__(self, what: str, bundle: object, chain: object) -> None:
+        super().__init__("chain", f"{what}: bundle says {bundle}, chain says {chain}")
+        self.what = what
+        self.bundle = bundle
+        self.chain = chain
+
+
+class NotAuthorisedAt(AnchorEvidenceInvalid):
+    """An account did not hold its role (writer, or agency with this code) at the block."""
+
+    def __init__(self, check: str, reason: str) -> None:
+        super().__init__(check, reason)

@@ -1,0 +1,381 @@
+"""`evanchor chain`: create, run, export and replay the embedded permissioned chain.
+
+The data directory defaults to ``<home>/chain`` under the main command's ``--home`` (or
+``evanchor-data/chain`` when this group runs alone); ``--data-dir`` or
+``EVANCHOR_CHAIN_DIR`` overrides it. See docs/CHAIN.md.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+import requests
+from eth_utils.address import is_hex_address, to_canonical_address, to_checksum_address
+
+from evanchor.anchor.errors import EvanchorError
+from evanchor.node.chain.datadir import DataDir, init_data_dir, open_chain
+from evanchor.node.chain.embedded import EmbeddedChain
+from evanchor.node.chain.export import export_blocks, replay
+from evanchor.node.chain.genesis import (
+    DEFAULT_EPOCH,
+    DEFAULT_FUNDING,
+    DEFAULT_GAS_LIMIT,
+    Genesis,
+    read_genesis,
+)
+from evanchor.node.chain.hashing import prefer_fast_keccak
+from evanchor.node.chain.keys import generate_key, load_key, read_password
+from evanchor.node.chain.leveldb import LevelDB
+from evanchor.node.chain.rpc_http import DEFAULT_HOST, DEFAULT_PORT, run_rpc_server
+from evanchor.node.daemon.home import DEFAULT_HOME
+
+CHAIN_SUBDIR = "chain"
+DEFAULT_CHAIN_ID = 1337
+RPC_TIMEOUT_SECONDS = 10
+
+
+class ChainGroup(click.Group):
+    """Turns an `EvanchorError` into one line and exit status 1, also when run alone."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except EvanchorError as error:
+            raise click.ClickException(str(error)) from error
+
+
+class AddressParam(click.ParamType[bytes, Any]):
+    name = "address"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> bytes:
+        if isinstance(value, bytes):
+            return value
+        if not isinstance(value, str) or not is_hex_address(value):
+            self.fail(f"expected a 0x-prefixed 20-byte address, got {value!r}", param, ctx)
+        return bytes(to_canonical_address(value))
+
+
+ADDRESS = AddressParam()
+
+
+def _data_dir(ctx: click.Context) -> Path:
+    path: Path | None = ctx.obj
+    assert path is not None
+    return path
+
+
+@click.group(cls=ChainGroup)
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="EVANCHOR_CHAIN_DIR",
+    default=None,
+    help="Chain data directory (default <home>/chain; also EVANCHOR_CHAIN_DIR).",
+)
+@click.pass_context
+def chain(ctx: click.Context, data_dir: Path | None) -> None:
+    """The embedded permissioned chain (py-evm, Clique proof of authority, LevelDB)."""
+    prefer_fast_keccak()
+    if data_dir is None:
+        home = getattr(ctx.obj, "path", None)
+        data_dir = (Path(home) if home is not None else Path(DEFAULT_HOME)) / CHAIN_SUBDIR
+    ctx.obj = data_dir
+
+
+@chain.command()
+@click.option(
+    "--chain-id", type=click.IntRange(1, 2**64 - 1), default=DEFAULT_CHAIN_ID, show_default=True
+)
+@click.option(
+    "--authority", "authorities", type=ADDRESS, multiple=True, help="A Clique sealer (repeatable)."
+)
+@click.option(
+    "--sealer-key",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="This node's sealer key (raw hex or keystore); generated if no --authority is given.",
+)
+@click.option(
+    "--sealer-password-file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Password of a --sealer-key keystore.",
+)
+@click.option(
+    "--password-file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Store the sealer key as a keystore encrypted with this password (else raw hex, 0600).",
+)
+@click.option(
+    "--allow", "allowed", type=ADDRESS, multiple=True, help="An allowlisted account (repeatable)."
+)
+@click.option(
+    "--fund",
+    type=click.IntRange(min=0),
+    default=DEFAULT_FUNDING,
+    show_default=True,
+    help="Genesis balance (wei) of each allowlisted account.",
+)
+@click.option(
+    "--gas-limit",
+    type=click.IntRange(21_000, 2**63 - 1),
+    default=DEFAULT_GAS_LIMIT,
+    show_default=True,
+)
+@click.option(
+    "--period",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Clique period, seconds (0: seal as soon as transactions are pending).",
+)
+@click.option("--epoch", type=click.IntRange(min=1), default=DEFAULT_EPOCH, show_default=True)
+@click.option(
+    "--timestamp",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Genesis timestamp (default: now).",
+)
+@click.pass_context
+def init(
+    ctx: click.Context,
+    *,
+    chain_id: int,
+    authorities: tuple[bytes, ...],
+    sealer_key: Path | None,
+    sealer_password_file: Path | None,
+    password_file: Path | None,
+    allowed: tuple[bytes, ...],
+    fund: int,
+    gas_limit: int,
+    period: int,
+    epoch: int,
+    timestamp: int | None,
+) -> None:
+    """Write a genesis file and the sealer key into the data directory."""
+    path = _data_dir(ctx)
+    key = load_key(sealer_key, sealer_password_file) if sealer_key is not None else None
+    if key is None and not authorities:
+        key = generate_key()
+    signers = list(dict.fromkeys(authorities))
+    if key is not None:
+        sealer = bytes(key.public_key.to_canonical_address())
+        if sealer not in signers:
+            signers.append(sealer)
+    genesis = Genesis(
+        chain_id=chain_id,
+        authorities=tuple(signers),
+        allowlist=tuple(dict.fromkeys(allowed)),
+        timestamp=int(time.time()) if timestamp is None else timestamp,
+        gas_limit=gas_limit,
+        period=period,
+        epoch=epoch,
+        alloc=tuple((a, fund) for a in dict.fromkeys(allowed)),
+    )
+    password = read_password(password_file) if password_file is not None else None
+    init_data_dir(path, genesis, key, password)
+    click.echo(f"initialised {path}")
+    click.echo(f"chain id     {chain_id}")
+    click.echo("authorities  " + ", ".join(to_checksum_address(a) for a in signers))
+    if key is not None:
+        click.echo(f"sealer       {to_checksum_address(key.public_key.to_canonical_address())}")
+    click.echo(f"allowlisted  {len(genesis.allowlist)} account(s)")
+
+
+@chain.command(name="run")
+@click.option("--host", default=DEFAULT_HOST, show_default=True)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=DEFAULT_PORT,
+    show_default=True,
+    help="0 picks a free port.",
+)
+@click.option(
+    "--password-file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Password of the sealer keystore.",
+)
+@click.option(
+    "--empty-blocks",
+    is_flag=True,
+    help="Seal a block every period even when idle (needs period > 0).",
+)
+@click.option(
+    "--no-seal", is_flag=True, help="Serve JSON-RPC without a sealer key (read-only node)."
+)
+@click.pass_context
+def run(
+    ctx: click.Context,
+    *,
+    host: str,
+    port: int,
+    password_file: Path | None,
+    empty_blocks: bool,
+    no_seal: bool,
+) -> None:
+    """Serve JSON-RPC (and seal blocks) until interrupted."""
+    opened = open_chain(_data_dir(ctx), load_sealer=not no_seal, password_file=password_file)
+    try:
+
+        def ready(url: str) -> None:
+            head = opened.head
+            where = f"chain id {opened.chain_id}, head #{head.block_number}"
+            click.echo(f"JSON-RPC listening on {url} ({where})")
+            sys.stdout.flush()  # a supervisor reading a pipe waits for this line
+
+        run_rpc_server(
+            opened, host, port, seal=not no_seal, empty_blocks=empty_blocks, on_ready=ready
+        )
+    finally:
+        opened.close()
+
+
+chain.add_command(run, name="serve")
+
+
+@chain.command(name="export")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--first", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--last", type=click.IntRange(min=0), default=None, help="Default: the head.")
+@click.pass_context
+def export_command(ctx: click.Context, file: Path, first: int, last: int | None) -> None:
+    """Write blocks as concatenated RLP (as `geth export`). The node must be stopped."""
+    opened = open_chain(_data_dir(ctx))
+    try:
+        with file.open("wb") as out:
+            count = export_blocks(opened, out, first, last)
+    finally:
+        opened.close()
+    click.echo(f"exported {count} block(s) to {file}")
+
+
+@chain.command(name="replay")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option(
+    "--genesis",
+    "genesis_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Genesis file (default: the data directory's).",
+)
+@click.option(
+    "--into",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Keep the replayed database here (must not exist); default: a temporary one.",
+)
+@click.pass_context
+def replay_command(
+    ctx: click.Context, file: Path, genesis_file: Path | None, into: Path | None
+) -> None:
+    """Re-execute an export from genesis, checking every seal, root and sender."""
+    genesis = read_genesis(genesis_file or DataDir(_data_dir(ctx)).genesis_file)
+    if into is not None and into.exists():
+        raise click.BadParameter(
+            f"{into} exists; replay needs a fresh database", param_hint="--into"
+        )
+    scratch = Path(tempfile.mkdtemp(prefix="evanchor-replay-")) if into is None else None
+    target_dir = into if into is not None else scratch
+    assert target_dir is not None
+    try:
+        target = EmbeddedChain(genesis, LevelDB(target_dir / "chaindata"))
+        try:
+            with file.open("rb") as source:
+                report = replay(source, target)
+        finally:
+            target.close()
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+    click.echo(
+        f"replayed {report.blocks} block(s): "
+        "every seal, state root, receipts root and sender checks out"
+    )
+    click.echo(f"head #{report.head_number} 0x{report.head_hash.hex()}")
+
+
+def _rpc(url: str, method: str, params: list[Any]) -> Any:
+    try:
+        response = requests.post(
+            url,
+            json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params},
+            timeout=RPC_TIMEOUT_SECONDS,
+        )
+        body = response.json()
+    except (requests.RequestException, ValueError) as error:
+        raise click.ClickException(f"{url}: {error}") from None
+    if "error" in body:
+        raise click.ClickException(f"{method}: {body['error'].get('message')}")
+    return body.get("result")
+
+
+@chain.command()
+@click.option(
+    "--rpc",
+    "rpc_url",
+    default=None,
+    help="Ask a running node at this URL instead of reading the data directory.",
+)
+@click.pass_context
+def status(ctx: click.Context, rpc_url: str | None) -> None:
+    """Chain id, head block, authorities and sealer."""
+    if rpc_url is not None:
+        summary = {
+            "chainId": int(_rpc(rpc_url, "eth_chainId", []), 16),
+            "head": int(_rpc(rpc_url, "eth_blockNumber", []), 16),
+            "authorities": _rpc(rpc_url, "clique_getSigners", ["latest"]),
+        }
+    else:
+        path = _data_dir(ctx)
+        opened = open_chain(path)
+        try:
+            head = opened.head
+            key_file = DataDir(path).key_file
+            summary = {
+                "dataDir": str(path),
+                "chainId": opened.chain_id,
+                "head": head.block_number,
+                "headHash": "0x" + head.hash.hex(),
+                "headTimestamp": head.timestamp,
+                "authorities": [to_checksum_address(a) for a in opened.authorities()],
+                "allowlisted": [to_checksum_address(a) for a in opened.genesis.allowlist],
+                "sealerKeyFile": None if key_file is None else key_file.name,
+            }
+        finally:
+            opened.close()
+    click.echo(json.dumps(summary, indent=2))
+
+
+@chain.command()
+@click.argument("subject", type=ADDRESS)
+@click.option(
+    "--add/--drop", "authorize", default=True, help="Vote to add (default) or drop the authority."
+)
+@click.option(
+    "--rpc", "rpc_url", default=f"http://{DEFAULT_HOST}:{DEFAULT_PORT}", show_default=True
+)
+def propose(subject: bytes, authorize: bool, rpc_url: str) -> None:
+    """Have the running node's sealer vote on an authority (Clique, EIP-225)."""
+    _rpc(rpc_url, "clique_propose", [to_checksum_address(subject), authorize])
+    click.echo(f"proposed to {'add' if authorize else 'drop'} {to_checksum_address(subject)}")
+
+
+@chain.command()
+@click.argument("subject", type=ADDRESS)
+@click.option(
+    "--rpc", "rpc_url", default=f"http://{DEFAULT_HOST}:{DEFAULT_PORT}", show_default=True
+)
+def discard(subject: bytes, rpc_url: str) -> None:
+    """Withdraw the running node's pending vote on an authority."""
+    _rpc(rpc_url, "clique_discard", [to_checksum_address(subject)])
+    click.echo(f"discarded the vote on {to_checksum_address(subject)}")
+
+
+if __name__ == "__main__":
+    chain()

@@ -1,0 +1,831 @@
+"""JSON-RPC 2.0 dispatch for the embedded chain: the standard ``eth_*``, ``net_*`` and
+``web3_*`` methods, plus ``clique_*`` (authority votes) and ``evm_mine``.
+
+Methods are plain functions of (context, params) registered by their RPC name. Nothing
+here touches HTTP: `handle_payload` takes a decoded JSON document (one request or a
+batch) and returns the response document, so any transport can carry it.
+
+Error codes: -32700 parse error, -32600 invalid request, -32601 method not found,
+-32602 invalid params, -32603 internal error (EIP-1474 / JSON-RPC 2.0); -32000 for
+refused transactions (nonce, fees, funds, as geth), -32003 transaction rejected (sender
+not allowlisted), -32001 resource not found (unknown block for a state query),
+-32005 limit exceeded (log queries), 3 execution reverted (with the revert data).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from typing import Any
+
+from eth.abc import BlockHeaderAPI
+from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
+from eth_hash.auto import keccak
+
+from evanchor.node.chain.embedded import CallRequest, EmbeddedChain
+from evanchor.node.chain.errors import (
+    ChainError,
+    ExecutionReverted,
+    SealerNotAuthority,
+    TransactionRejected,
+    UnknownBlock,
+)
+from evanchor.node.chain.logs import LogFilter, LogQueryTooLarge, logs_in, query_logs
+from evanchor.node.chain.proof import account_proof
+from evanchor.node.chain.rpc_format import (
+    Json,
+    address,
+    data,
+    format_block,
+    format_log,
+    format_receipt,
+    format_transaction,
+    quantity,
+    word,
+)
+
+log = logging.getLogger(__name__)
+
+PARSE_ERROR = -32700
+INVALID_REQUEST = -32600
+METHOD_NOT_FOUND = -32601
+INVALID_PARAMS = -32602
+INTERNAL_ERROR = -32603
+SERVER_ERROR = -32000
+RESOURCE_NOT_FOUND = -32001
+LIMIT_EXCEEDED = -32005
+EXECUTION_REVERTED = 3
+
+MAX_BATCH = 1000  # requests per batch: one batch must not hold the loop for long
+MAX_FEE_HISTORY_BLOCKS = 1024
+MAX_FILTERS = 1000
+SUGGESTED_TIP = 10**9  # 1 gwei: the tip suggested by eth_maxPriorityFeePerGas
+
+
+class RpcError(Exception):
+    """A JSON-RPC error response: code, message and optional data."""
+
+    def __init__(self, code: int, message: str, data: Json = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.data = data
+
+
+@dataclass
+class _Filter:
+    kind: str  # "logs" or "blocks"
+    log_filter: LogFilter
+    first: int
+    last: int | None
+    next_block: int
+
+
+@dataclass
+class RpcContext:
+    """What the methods act on: the chain and the server's installed filters."""
+
+    chain: EmbeddedChain
+    client_version: str = field(
+        default_factory=lambda: f"evanchor/{version('evanchor')}/py-evm-{version('py-evm')}"
+    )
+    filters: OrderedDict[str, _Filter] = field(default_factory=OrderedDict)
+    filter_counter: int = 0
+
+
+Method = Callable[[RpcContext, "Params"], Json]
+METHODS: dict[str, Method] = {}
+
+
+def method(name: str) -> Callable[[Method], Method]:
+    def register(function: Method) -> Method:
+        METHODS[name] = function
+        return function
+
+    return register
+
+
+# -- parameter parsing ------------------------------------------------------------------
+
+
+def _invalid(message: str) -> RpcError:
+    return RpcError(INVALID_PARAMS, message)
+
+
+def parse_quantity(value: object, what: str = "quantity") -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if isinstance(value, str) and value[:2] in ("0x", "0X") and len(value) > 2:
+        try:
+            return int(value[2:], 16)
+        except ValueError:
+            pass
+    raise _invalid(f"invalid {what}: expected 0x-prefixed hex, found {value!r}")
+
+
+def parse_data(value: object, what: str = "data") -> bytes:
+    if isinstance(value, str) and value[:2] in ("0x", "0X"):
+        digits = value[2:]
+        if len(digits) % 2:
+            digits = "0" + digits
+        try:
+            return bytes.fromhex(digits)
+        except ValueError:
+            pass
+    raise _invalid(f"invalid {what}: expected 0x-prefixed hex bytes, found {value!r}")
+
+
+def parse_address(value: object) -> bytes:
+    raw = parse_data(value, "address")
+    if len(raw) != 20:
+        raise _invalid(f"invalid address: expected 20 bytes, found {len(raw)}")
+    return raw
+
+
+def parse_hash(value: object) -> bytes:
+    raw = parse_data(value, "hash")
+    if len(raw) != 32:
+        raise _invalid(f"invalid hash: expected 32 bytes, found {len(raw)}")
+    return raw
+
+
+def parse_word(value: object) -> int:
+    raw = parse_data(value, "storage key")
+    if len(raw) > 32:
+        raise _invalid(f"invalid storage key: expected at most 32 bytes, found {len(raw)}")
+    return int.from_bytes(raw, "big")
+
+
+class Params:
+    """Positional parameters of one call, with typed accessors that raise -32602."""
+
+    def __init__(self, values: list[Json]) -> None:
+        self.values = values
+
+    def count_at_most(self, maximum: int) -> None:
+        if len(self.values) > maximum:
+            raise _invalid(
+                f"too many parameters: expected at most {maximum}, found {len(self.values)}"
+            )
+
+    def get(self, index: int, default: Json = None) -> Json:
+        return self.values[index] if index < len(self.values) else default
+
+    def require(self, index: int, name: str) -> Json:
+        if index >= len(self.values) or self.values[index] is None:
+            raise _invalid(f"missing parameter {index}: {name}")
+        return self.values[index]
+
+
+# -- blocks by tag, number or hash ------------------------------------------------------
+
+
+def resolve_block(ctx: RpcContext, value: Json, *, default: str = "latest") -> BlockHeaderAPI:
+    """A block parameter: tag, number, or EIP-1898 object. Raises `UnknownBlock`."""
+    chain = ctx.chain
+    if value is None:
+        value = default
+    if isinstance(value, dict):
+        if "blockHash" in value:
+            return chain.header_by_hash(parse_hash(value["blockHash"]))
+        if "blockNumber" in value:
+            value = value["blockNumber"]
+        else:
+            raise _invalid("block object needs blockHash or blockNumber")
+    if value in ("latest", "pending", "safe", "finalized"):
+        return chain.head
+    if value == "earliest":
+        return chain.header_by_number(0)
+    if isinstance(value, str) and len(value) == 66:
+        return chain.header_by_hash(parse_hash(value))
+    return chain.header_by_number(parse_quantity(value, "block number"))
+
+
+def state_header(ctx: RpcContext, value: Json) -> BlockHeaderAPI:
+    try:
+        return resolve_block(ctx, value)
+    except UnknownBlock as error:
+        raise RpcError(RESOURCE_NOT_FOUND, f"header not found: {error.identifier}") from None
+
+
+def block_number_of(ctx: RpcContext, value: Json, default: str) -> int:
+    if value is None:
+        value = default
+    if value in ("latest", "pending", "safe", "finalized"):
+        return ctx.chain.head.block_number
+    if value == "earliest":
+        return 0
+    return parse_quantity(value, "block number")
+
+
+# -- web3_, net_ ------------------------------------------------------------------------
+
+
+@method("web3_clientVersion")
+def web3_client_version(ctx: RpcContext, params: Params) -> Json:
+    return ctx.client_version
+
+
+@method("web3_sha3")
+def web3_sha3(ctx: RpcContext, params: Params) -> Json:
+    return data(keccak(parse_data(params.require(0, "data"))))
+
+
+@method("net_version")
+def net_version(ctx: RpcContext, params: Params) -> Json:
+    return str(ctx.chain.chain_id)
+
+
+@method("net_listening")
+def net_listening(ctx: RpcContext, params: Params) -> Json:
+    return True
+
+
+@method("net_peerCount")
+def net_peer_count(ctx: RpcContext, params: Params) -> Json:
+    return quantity(0)
+
+
+# -- chain identity and status ------------------------------------------------------------
+
+
+@method("eth_chainId")
+def eth_chain_id(ctx: RpcContext, params: Params) -> Json:
+    return quantity(ctx.chain.chain_id)
+
+
+@method("eth_blockNumber")
+def eth_block_number(ctx: RpcContext, params: Params) -> Json:
+    return quantity(ctx.chain.head.block_number)
+
+
+@method("eth_syncing")
+def eth_syncing(ctx: RpcContext, params: Params) -> Json:
+    return False
+
+
+@method("eth_mining")
+def eth_mining(ctx: RpcContext, params: Params) -> Json:
+    return ctx.chain.sealer is not None
+
+
+@method("eth_hashrate")
+def eth_hashrate(ctx: RpcContext, params: Params) -> Json:
+    return quantity(0)
+
+
+@method("eth_coinbase")
+def eth_coinbase(ctx: RpcContext, params: Params) -> Json:
+    sealer = ctx.chain.sealer
+    if sealer is None:
+        raise RpcError(SERVER_ERROR, "this node has no sealer key")
+    return address(sealer)
+
+
+@method("eth_accounts")
+def eth_accounts(ctx: RpcContext, params: Params) -> Json:
+    return []  # the node holds no user keys: clients sign locally
+
+
+@method("eth_protocolVersion")
+def eth_protocol_version(ctx: RpcContext, params: Params) -> Json:
+    return quantity(68)
+
+
+# -- fees --------------------------------------------------------------------------------
+
+
+@method("eth_gasPrice")
+def eth_gas_price(ctx: RpcContext, params: Params) -> Json:
+    return quantity(ctx.chain.next_base_fee() + SUGGESTED_TIP)
+
+
+@method("eth_maxPriorityFeePerGas")
+def eth_max_priority_fee_per_gas(ctx: RpcContext, params: Params) -> Json:
+    return quantity(SUGGESTED_TIP)
+
+
+def _reward_percentiles(
+    ctx: RpcContext, header: BlockHeaderAPI, percentiles: list[float]
+) -> list[str]:
+    """Effective tips at the given gas-weighted percentiles of one block (geth's method)."""
+    infos = ctx.chain.receipts(header)
+    if not infos:
+        return [quantity(0) for _ in percentiles]
+    base_fee = header.base_fee_per_gas or 0
+    tips = sorted((info.effective_gas_price - base_fee, info.gas_used) for info in infos)
+    total = sum(gas for _, gas in tips)
+    out = []
+    for percentile in percentiles:
+        threshold = total * percentile / 100
+        cumulative = 0
+        chosen = tips[-1][0]
+        for tip, gas in tips:
+            cumulative += gas
+            if cumulative >= threshold:
+                chosen = tip
+                break
+        out.append(quantity(chosen))
+    return out
+
+
+@method("eth_feeHistory")
+def eth_fee_history(ctx: RpcContext, params: Params) -> Json:
+    count = min(
+        parse_quantity(params.require(0, "blockCount"), "blockCount"), MAX_FEE_HISTORY_BLOCKS
+    )
+    newest = state_header(ctx, params.require(1, "newestBlock"))
+    percentiles_raw = params.get(2) or []
+    if not isinstance(percentiles_raw, list) or not all(
+        isinstance(p, int | float) and 0 <= p <= 100 for p in percentiles_raw
+    ):
+        raise _invalid("rewardPercentiles: expected a list of numbers in 0..100")
+    if list(percentiles_raw) != sorted(percentiles_raw):
+        raise _invalid("rewardPercentiles: expected ascending values")
+    if count == 0:
+        return {
+            "oldestBlock": quantity(newest.block_number),
+            "baseFeePerGas": [],
+            "gasUsedRatio": [],
+        }
+    oldest = max(0, newest.block_number - count + 1)
+    headers = [ctx.chain.header_by_number(n) for n in range(oldest, newest.block_number + 1)]
+    result: dict[str, Json] = {
+        "oldestBlock": quantity(oldest),
+        "baseFeePerGas": [quantity(h.base_fee_per_gas or 0) for h in headers]
+        + [quantity(calculate_expected_base_fee_per_gas(newest))],
+        "gasUsedRatio": [h.gas_used / h.gas_limit for h in headers],
+    }
+    if percentiles_raw:
+        result["reward"] = [_reward_percentiles(ctx, h, list(percentiles_raw)) for h in headers]
+    return result
+
+
+# -- blocks --------------------------------------------------------------------------------
+
+
+def _block_or_none(ctx: RpcContext, value: Json, full: Json) -> Json:
+    try:
+        header = resolve_block(ctx, value)
+    except UnknownBlock:
+        return None
+    return format_block(ctx.chain, ctx.chain.block(header), bool(full))
+
+
+@method("eth_getBlockByNumber")
+def eth_get_block_by_number(ctx: RpcContext, params: Params) -> Json:
+    return _block_or_none(ctx, params.require(0, "block"), params.get(1, False))
+
+
+@method("eth_getBlockByHash")
+def eth_get_block_by_hash(ctx: RpcContext, params: Params) -> Json:
+    block_hash = parse_hash(params.require(0, "blockHash"))
+    return _block_or_none(ctx, {"blockHash": data(block_hash)}, params.get(1, False))
+
+
+def _transaction_count(ctx: RpcContext, value: Json) -> Json:
+    try:
+        header = resolve_block(ctx, value)
+    except UnknownBlock:
+        return None
+    return quantity(len(ctx.chain.block(header).transactions))
+
+
+@method("eth_getBlockTransactionCountByNumber")
+def eth_get_block_transaction_count_by_number(ctx: RpcContext, params: Params) -> Json:
+    return _transaction_count(ctx, params.require(0, "block"))
+
+
+@method("eth_getBlockTransactionCountByHash")
+def eth_get_block_transaction_count_by_hash(ctx: RpcContext, params: Params) -> Json:
+    return _transaction_count(ctx, {"blockHash": data(parse_hash(params.require(0, "blockHash")))})
+
+
+@method("eth_getUncleCountByBlockNumber")
+def eth_get_uncle_count_by_block_number(ctx: RpcContext, params: Params) -> Json:
+    return quantity(0)
+
+
+@method("eth_getUncleCountByBlockHash")
+def eth_get_uncle_count_by_block_hash(ctx: RpcContext, params: Params) -> Json:
+    return quantity(0)
+
+
+@method("eth_getBlockReceipts")
+def eth_get_block_receipts(ctx: RpcContext, params: Params) -> Json:
+    try:
+        header = resolve_block(ctx, params.require(0, "block"))
+    except UnknownBlock:
+        return None
+    return [format_receipt(info) for info in ctx.chain.receipts(header)]
+
+
+# -- transactions and receipts --------------------------------------------------------------
+
+
+@method("eth_getTransactionByHash")
+def eth_get_transaction_by_hash(ctx: RpcContext, params: Params) -> Json:
+    tx_hash = parse_hash(params.require(0, "transactionHash"))
+    location = ctx.chain.transaction(tx_hash)
+    if location is not None:
+        sender = bytes(location.transaction.sender)
+        return format_transaction(location.transaction, sender, location.header, location.index)
+    pending = ctx.chain.pending_transaction(tx_hash)
+    if pending is not None:
+        return format_transaction(pending[0], pending[1], None, None)
+    return None
+
+
+def _transaction_at(ctx: RpcContext, block: Json, index_value: Json) -> Json:
+    try:
+        header = resolve_block(ctx, block)
+    except UnknownBlock:
+        return None
+    index = parse_quantity(index_value, "index")
+    transactions = ctx.chain.block(header).transactions
+    if index >= len(transactions):
+        return None
+    tx = transactions[index]
+    return format_transaction(tx, bytes(tx.sender), header, index)
+
+
+@method("eth_getTransactionByBlockNumberAndIndex")
+def eth_get_transaction_by_block_number_and_index(ctx: RpcContext, params: Params) -> Json:
+    return _transaction_at(ctx, params.require(0, "block"), params.require(1, "index"))
+
+
+@method("eth_getTransactionByBlockHashAndIndex")
+def eth_get_transaction_by_block_hash_and_index(ctx: RpcContext, params: Params) -> Json:
+    block = {"blockHash": data(parse_hash(params.require(0, "blockHash")))}
+    return _transaction_at(ctx, block, params.require(1, "index"))
+
+
+@method("eth_getTransactionReceipt")
+def eth_get_transaction_receipt(ctx: RpcContext, params: Params) -> Json:
+    info = ctx.chain.receipt(parse_hash(params.require(0, "transactionHash")))
+    return None if info is None else format_receipt(info)
+
+
+@method("eth_sendRawTransaction")
+def eth_send_raw_transaction(ctx: RpcContext, params: Params) -> Json:
+    raw = parse_data(params.require(0, "signedTransaction"))
+    return data(ctx.chain.add_transaction(raw))
+
+
+@method("eth_sendTransaction")
+def eth_send_transaction(ctx: RpcContext, params: Params) -> Json:
+    raise RpcError(
+        METHOD_NOT_FOUND,
+        "eth_sendTransaction is not supported: the node holds no account keys; "
+        "sign locally and use eth_sendRawTransaction",
+    )
+
+
+# -- state ---------------------------------------------------------------------------------
+
+
+@method("eth_getTransactionCount")
+def eth_get_transaction_count(ctx: RpcContext, params: Params) -> Json:
+    account = parse_address(params.require(0, "address"))
+    tag = params.get(1, "latest")
+    if tag == "pending":
+        return quantity(ctx.chain.nonce(account, pending=True))
+    return quantity(ctx.chain.nonce(account, state_header(ctx, tag)))
+
+
+@method("eth_getBalance")
+def eth_get_balance(ctx: RpcContext, params: Params) -> Json:
+    account = parse_address(params.require(0, "address"))
+    state = ctx.chain.state_at(state_header(ctx, params.get(1)))
+    return quantity(state.get_balance(account))  # type: ignore[arg-type]
+
+
+@method("eth_getCode")
+def eth_get_code(ctx: RpcContext, params: Params) -> Json:
+    account = parse_address(params.require(0, "address"))
+    state = ctx.chain.state_at(state_header(ctx, params.get(1)))
+    return data(bytes(state.get_code(account)))  # type: ignore[arg-type]
+
+
+@method("eth_getStorageAt")
+def eth_get_storage_at(ctx: RpcContext, params: Params) -> Json:
+    account = parse_address(params.require(0, "address"))
+    slot = parse_word(params.require(1, "position"))
+    state = ctx.chain.state_at(state_header(ctx, params.get(2)))
+    return word(state.get_storage(account, slot))  # type: ignore[arg-type]
+
+
+@method("eth_getProof")
+def eth_get_proof(ctx: RpcContext, params: Params) -> Json:
+    account = parse_address(params.require(0, "address"))
+    keys = params.get(1) or []
+    if not isinstance(keys, list):
+        raise _invalid("storageKeys: expected a list")
+    slots = [parse_word(key) for key in keys]
+    header = state_header(ctx, params.get(2))
+    proof = account_proof(ctx.chain.state_root_db(), header.state_root, account, slots)
+    return {
+        "address": address(account),
+        "accountProof": [data(node) for node in proof.nodes],
+        "balance": quantity(proof.balance),
+        "codeHash": data(proof.code_hash),
+        "nonce": quantity(proof.nonce),
+        "storageHash": data(proof.storage_root),
+        "storageProof": [
+            {
+                "key": key if isinstance(key, str) else word(item.slot),
+                "value": quantity(item.value),
+                "proof": [data(node) for node in item.nodes],
+            }
+            for key, item in zip(keys, proof.storage, strict=True)
+        ],
+    }
+
+
+def parse_call(value: Json) -> CallRequest:
+    if not isinstance(value, dict):
+        raise _invalid("transaction call object: expected an object")
+
+    def optional(name: str) -> int | None:
+        return None if value.get(name) is None else parse_quantity(value[name], name)
+
+    payload = value.get("input", value.get("data"))
+    to_value = value.get("to")
+    gas_price = optional("gasPrice")
+    return CallRequest(
+        sender=parse_address(value["from"]) if value.get("from") else bytes(20),
+        to=parse_address(to_value) if to_value else None,
+        gas=optional("gas"),
+        max_fee_per_gas=optional("maxFeePerGas") if gas_price is None else gas_price,
+        max_priority_fee_per_gas=optional("maxPriorityFeePerGas")
+        if gas_price is None
+        else gas_price,
+        value=optional("value") or 0,
+        data=parse_data(payload, "input") if payload else b"",
+    )
+
+
+def _reverted(error: ExecutionReverted) -> RpcError:
+    if error.data:
+        return RpcError(EXECUTION_REVERTED, str(error), data(error.data))
+    return RpcError(SERVER_ERROR, str(error))
+
+
+@method("eth_call")
+def eth_call(ctx: RpcContext, params: Params) -> Json:
+    request = parse_call(params.require(0, "transaction"))
+    header = state_header(ctx, params.get(1))
+    try:
+        return data(ctx.chain.call(request, header).output)
+    except ExecutionReverted as error:
+        raise _reverted(error) from None
+
+
+@method("eth_estimateGas")
+def eth_estimate_gas(ctx: RpcContext, params: Params) -> Json:
+    request = parse_call(params.require(0, "transaction"))
+    header = state_header(ctx, params.get(1))
+    try:
+        return quantity(ctx.chain.estimate_gas(request, header))
+    except ExecutionReverted as error:
+        raise _reverted(error) from None
+
+
+# -- logs and filters ----------------------------------------------------------------------
+
+
+def parse_log_filter(value: Json) -> LogFilter:
+    if not isinstance(value, dict):
+        raise _invalid("filter: expected an object")
+    raw_address = value.get("address")
+    if raw_address is None:
+        addresses: tuple[bytes, ...] = ()
+    elif isinstance(raw_address, list):
+        addresses = tuple(parse_address(a) for a in raw_address)
+    else:
+        addresses = (parse_address(raw_address),)
+    topics: list[tuple[int, ...] | None] = []
+    raw_topics = value.get("topics") or []
+    if not isinstance(raw_topics, list):
+        raise _invalid("topics: expected a list")
+    for entry in raw_topics:
+        if entry is None:
+            topics.append(None)
+        elif isinstance(entry, list):
+            topics.append(tuple(int.from_bytes(parse_hash(t), "big") for t in entry) or None)
+        else:
+            topics.append((int.from_bytes(parse_hash(entry), "big"),))
+    return LogFilter(addresses, tuple(topics))
+
+
+def _format_logs(found: list[Any]) -> list[Json]:
+    return [format_log(info, log_entry, offset) for info, log_entry, offset in found]
+
+
+@method("eth_getLogs")
+def eth_get_logs(ctx: RpcContext, params: Params) -> Json:
+    criteria = params.require(0, "filter")
+    log_filter = parse_log_filter(criteria)
+    try:
+        if criteria.get("blockHash") is not None:
+            if criteria.get("fromBlock") is not None or criteria.get("toBlock") is not None:
+                raise _invalid("blockHash excludes fromBlock and toBlock")
+            header = state_header(ctx, {"blockHash": criteria["blockHash"]})
+            return _format_logs(logs_in(ctx.chain, [header], log_filter))
+        first = block_number_of(ctx, criteria.get("fromBlock"), "latest")
+        last = block_number_of(ctx, criteria.get("toBlock"), "latest")
+        if first > last:
+            return []
+        return _format_logs(query_logs(ctx.chain, first, last, log_filter))
+    except LogQueryTooLarge as error:
+        raise RpcError(LIMIT_EXCEEDED, str(error)) from None
+
+
+def _install(ctx: RpcContext, installed: _Filter) -> str:
+    ctx.filter_counter += 1
+    identifier = quantity(ctx.filter_counter)
+    ctx.filters[identifier] = installed
+    while len(ctx.filters) > MAX_FILTERS:
+        ctx.filters.popitem(last=False)
+    return identifier
+
+
+@method("eth_newFilter")
+def eth_new_filter(ctx: RpcContext, params: Params) -> Json:
+    criteria = params.require(0, "filter")
+    log_filter = parse_log_filter(criteria)
+    head = ctx.chain.head.block_number
+    first = block_number_of(ctx, criteria.get("fromBlock"), "latest")
+    to_block = criteria.get("toBlock")
+    last = (
+        None
+        if to_block in (None, "latest", "pending")
+        else block_number_of(ctx, to_block, "latest")
+    )
+    # As geth: changes start after the filter's creation; eth_getFilterLogs covers the range.
+    return _install(ctx, _Filter("logs", log_filter, first, last, max(first, head + 1)))
+
+
+@method("eth_newBlockFilter")
+def eth_new_block_filter(ctx: RpcContext, params: Params) -> Json:
+    head = ctx.chain.head.block_number
+    return _install(ctx, _Filter("blocks", LogFilter(), head + 1, None, head + 1))
+
+
+def _filter(ctx: RpcContext, params: Params) -> _Filter:
+    identifier = params.require(0, "filterId")
+    installed = ctx.filters.get(str(identifier))
+    if installed is None:
+        raise RpcError(SERVER_ERROR, "filter not found")
+    return installed
+
+
+@method("eth_getFilterChanges")
+def eth_get_filter_changes(ctx: RpcContext, params: Params) -> Json:
+    installed = _filter(ctx, params)
+    head = ctx.chain.head.block_number
+    last = head if installed.last is None else min(head, installed.last)
+    first = installed.next_block
+    installed.next_block = max(first, last + 1)
+    if first > last:
+        return []
+    if installed.kind == "blocks":
+        return [data(ctx.chain.header_by_number(n).hash) for n in range(first, last + 1)]
+    try:
+        return _format_logs(query_logs(ctx.chain, first, last, installed.log_filter))
+    except LogQueryTooLarge as error:
+        raise RpcError(LIMIT_EXCEEDED, str(error)) from None
+
+
+@method("eth_getFilterLogs")
+def eth_get_filter_logs(ctx: RpcContext, params: Params) -> Json:
+    installed = _filter(ctx, params)
+    if installed.kind != "logs":
+        raise RpcError(SERVER_ERROR, "filter is not a log filter")
+    last = ctx.chain.head.block_number if installed.last is None else installed.last
+    try:
+        return _format_logs(query_logs(ctx.chain, installed.first, last, installed.log_filter))
+    except LogQueryTooLarge as error:
+        raise RpcError(LIMIT_EXCEEDED, str(error)) from None
+
+
+@method("eth_uninstallFilter")
+def eth_uninstall_filter(ctx: RpcContext, params: Params) -> Json:
+    return ctx.filters.pop(str(params.require(0, "filterId")), None) is not None
+
+
+# -- Clique and sealing --------------------------------------------------------------------
+
+
+@method("clique_getSigners")
+def clique_get_signers(ctx: RpcContext, params: Params) -> Json:
+    header = state_header(ctx, params.get(0))
+    return [address(a) for a in ctx.chain.authorities(header)]
+
+
+@method("clique_proposals")
+def clique_proposals(ctx: RpcContext, params: Params) -> Json:
+    return {address(p.subject): p.authorize for p in ctx.chain.proposals}
+
+
+@method("clique_propose")
+def clique_propose(ctx: RpcContext, params: Params) -> Json:
+    subject = parse_address(params.require(0, "address"))
+    authorize = params.require(1, "auth")
+    if not isinstance(authorize, bool):
+        raise _invalid("auth: expected true (add) or false (drop)")
+    ctx.chain.propose(subject, authorize)
+    return None
+
+
+@method("clique_discard")
+def clique_discard(ctx: RpcContext, params: Params) -> Json:
+    ctx.chain.discard(parse_address(params.require(0, "address")))
+    return None
+
+
+@method("evm_mine")
+def evm_mine(ctx: RpcContext, params: Params) -> Json:
+    """Seal one block now, empty if nothing is pending (anvil and hardhat's name)."""
+    try:
+        block = ctx.chain.seal_block(allow_empty=True)
+    except SealerNotAuthority as error:
+        raise RpcError(SERVER_ERROR, str(error)) from None
+    if block is None:
+        raise RpcError(SERVER_ERROR, "the Clique period since the last block has not passed")
+    return "0x0"
+
+
+# -- dispatch ------------------------------------------------------------------------------
+
+
+def _error(identifier: Json, code: int, message: str, error_data: Json = None) -> dict[str, Json]:
+    body: dict[str, Json] = {"code": code, "message": message}
+    if error_data is not None:
+        body["data"] = error_data
+    return {"jsonrpc": "2.0", "id": identifier, "error": body}
+
+
+def handle_call(ctx: RpcContext, request: Json) -> dict[str, Json] | None:
+    """One request object → its response (None for a notification)."""
+    if not isinstance(request, dict):
+        return _error(None, INVALID_REQUEST, "invalid request: expected an object")
+    identifier = request.get("id")
+    if not isinstance(identifier, str | int | float | type(None)) or isinstance(identifier, bool):
+        return _error(None, INVALID_REQUEST, "invalid request: bad id")
+    name = request.get("method")
+    if request.get("jsonrpc") != "2.0" or not isinstance(name, str):
+        return _error(identifier, INVALID_REQUEST, "invalid request: need jsonrpc 2.0 and a method")
+    raw_params = request.get("params", [])
+    if raw_params is None:
+        raw_params = []
+    if not isinstance(raw_params, list):
+        return _error(identifier, INVALID_PARAMS, "invalid params: expected a list (by position)")
+    function = METHODS.get(name)
+    notification = "id" not in request
+    if function is None:
+        response = _error(
+            identifier, METHOD_NOT_FOUND, f"the method {name} does not exist/is not available"
+        )
+        return None if notification else response
+    try:
+        result = function(ctx, Params(raw_params))
+    except RpcError as error:
+        response = _error(identifier, error.code, error.message, error.data)
+    except TransactionRejected as error:
+        response = _error(identifier, error.rpc_code, str(error))
+    except UnknownBlock as error:
+        response = _error(identifier, RESOURCE_NOT_FOUND, str(error))
+    except ChainError as error:
+        response = _error(identifier, SERVER_ERROR, str(error))
+    except Exception:
+        log.exception("internal error in %s", name)
+        response = _error(identifier, INTERNAL_ERROR, f"internal error in {name}")
+    else:
+        response = {"jsonrpc": "2.0", "id": identifier, "result": result}
+    return None if notification else response
+
+
+def handle_payload(ctx: RpcContext, payload: Json) -> Json:
+    """A decoded request document (object or batch) → the response document or None."""
+    if isinstance(payload, list):
+        if not payload:
+            return _error(None, INVALID_REQUEST, "invalid request: empty batch")
+        if len(payload) > MAX_BATCH:
+            return _error(
+                None, LIMIT_EXCEEDED, f"batch too large: limit {MAX_BATCH}, found {len(payload)}"
+            )
+        responses = [r for r in (handle_call(ctx, item) for item in payload) if r is not None]
+        return responses or None
+    return handle_call(ctx, payload)
+
+
+def parse_error() -> dict[str, Json]:
+    return _error(None, PARSE_ERROR, "parse error: the body is not JSON")
+
+
+def supported_methods() -> list[str]:
+    return sorted(METHODS)

@@ -1,0 +1,180 @@
+"""The node's HTTP API (aiohttp). Handlers parse, call `NodeService`, and answer JSON.
+
+Bad requests get a 4xx with `{"error": {"message", "field", "item"}}`; bodies larger than
+`MAX_REQUEST_BYTES` are refused with 413 while being read, before any parsing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from evanchor.anchor.errors import EvanchorError
+from evanchor.anchor.log.store import RecordNotFound
+from evanchor.anchor.protocol.errors import InputError
+from evanchor.anchor.protocol.jsonin import parse_json_object
+from evanchor.anchor.verify.bundle import verify_bundle, verify_case_bundle
+from evanchor.node.daemon.bundles import NotAnchoredYet
+from evanchor.node.daemon.openapi import OPENAPI
+from evanchor.node.daemon.service import (
+    MAX_RECORDS_PER_REQUEST,
+    BatchInvalid,
+    NodeService,
+    RegistryUnavailable,
+)
+from evanchor.node.daemon.verify_page import VERIFY_PAGE
+
+log = logging.getLogger(__name__)
+
+MAX_REQUEST_BYTES = 16 * 1024 * 1024
+"""Largest request body. A full batch of typical records (1-2 KiB each) is well below it."""
+
+SERVICE = web.AppKey("evanchor_service", NodeService)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _field(error: EvanchorError) -> str | None:
+    for name in ("member", "field_path", "path"):
+        value = getattr(error, name, None)
+        if isinstance(value, str):
+            return value
+    return None
+
+
+def error_response(
+    status: int, message: str, *, field: str | None = None, item: int | None = None
+) -> web.Response:
+    body = {"error": {"message": message, "field": field, "item": item}}
+    return web.json_response(body, status=status)
+
+
+@web.middleware
+async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except BatchInvalid as error:
+        return error_response(400, str(error), field=_field(error.error), item=error.item)
+    except InputError as error:
+        return error_response(400, error.detail(), field=_field(error))
+    except RecordNotFound as error:
+        return error_response(404, str(error))
+    except NotAnchoredYet as error:
+        return error_response(409, str(error))
+    except RegistryUnavailable as error:
+        return error_response(503, str(error))
+    except EvanchorError as error:
+        return error_response(400, str(error), field=_field(error))
+    except web.HTTPRequestEntityTooLarge:
+        return error_response(
+            413, f"request body larger than {MAX_REQUEST_BYTES} bytes; nothing was read"
+        )
+    except web.HTTPException as error:
+        if error.status >= 400:
+            return error_response(error.status, error.reason)
+        raise
+    except Exception:
+        log.exception("internal error on %s %s", request.method, request.path)
+        return error_response(500, "internal error; see the node's log")
+
+
+async def _json_body(request: web.Request) -> dict[str, Any]:
+    declared = request.content_length
+    if declared is not None and declared > MAX_REQUEST_BYTES:
+        raise web.HTTPRequestEntityTooLarge(max_size=MAX_REQUEST_BYTES, actual_size=declared)
+    raw = await request.read()
+    return parse_json_object(raw, source="request body", limit=MAX_REQUEST_BYTES)
+
+
+async def post_records(request: web.Request) -> web.Response:
+    service = request.app[SERVICE]
+    body = await _json_body(request)
+    if "submissions" in body:
+        items = body["submissions"]
+        if set(body) != {"submissions"} or not isinstance(items, list):
+            return error_response(400, 'expected {"submissions": [...]}', field="submissions")
+        if len(items) > MAX_RECORDS_PER_REQUEST:
+            return error_response(
+                400,
+                f"{len(items)} submissions; at most {MAX_RECORDS_PER_REQUEST} per request",
+                field="submissions",
+            )
+    else:
+        items = [body]
+    receipts = await service.submit(items)
+    status = 201 if any(not r.duplicate for r in receipts) else 200
+    return web.json_response({"receipts": [r.as_json() for r in receipts]}, status=status)
+
+
+async def get_record(request: web.Request) -> web.Response:
+    service = request.app[SERVICE]
+    return web.json_response(service.record_status(request.match_info["record_id"]))
+
+
+async def get_bundle(request: web.Request) -> web.Response:
+    service = request.app[SERVICE]
+    loop = asyncio.get_running_loop()
+    bundle = await loop.run_in_executor(None, service.bundle, request.match_info["record_id"])
+    return web.json_response(bundle)
+
+
+async def get_case_bundle(request: web.Request) -> web.Response:
+    service = request.app[SERVICE]
+    loop = asyncio.get_running_loop()
+    bundle = await loop.run_in_executor(None, service.case_bundle, request.match_info["case"])
+    return web.json_response(bundle)
+
+
+async def post_verify(request: web.Request) -> web.Response:
+    body = await _json_body(request)
+    if body.get("format") == "evanchor/case-bundle":
+        report = verify_case_bundle(body)
+    else:
+        report = verify_bundle(body)
+    return web.json_response(report.as_json())
+
+
+async def get_checkpoints(request: web.Request) -> web.Response:
+    return web.json_response(request.app[SERVICE].checkpoints())
+
+
+async def get_anchors(request: web.Request) -> web.Response:
+    return web.json_response(request.app[SERVICE].anchors())
+
+
+async def get_status(request: web.Request) -> web.Response:
+    return web.json_response(request.app[SERVICE].status())
+
+
+async def get_health(request: web.Request) -> web.Response:
+    service = request.app[SERVICE]
+    return web.json_response({"status": "ok", "log_size": service.store.size})
+
+
+async def get_verify_page(_: web.Request) -> web.Response:
+    return web.Response(text=VERIFY_PAGE, content_type="text/html")
+
+
+async def get_openapi(_: web.Request) -> web.Response:
+    return web.Response(text=json.dumps(OPENAPI, indent=2), content_type="application/json")
+
+
+def create_api_app(service: NodeService) -> web.Application:
+    app = web.Application(client_max_size=MAX_REQUEST_BYTES, middlewares=[errors_as_json])
+    app[SERVICE] = service
+    app.router.add_post("/v1/records", post_records)
+    app.router.add_get("/v1/records/{record_id}", get_record)
+    app.router.add_get("/v1/records/{record_id}/bundle", get_bundle)
+    app.router.add_get("/v1/cases/{case:.+}/bundle", get_case_bundle)
+    app.router.add_post("/v1/verify", post_verify)
+    app.router.add_get("/v1/checkpoints", get_checkpoints)
+    app.router.add_get("/v1/anchors", get_anchors)
+    app.router.add_get("/v1/status", get_status)
+    app.router.add_get("/v1/health", get_health)
+    app.router.add_get("/v1/openapi.json", get_openapi)
+    app.router.add_get("/verify", get_verify_page)
+    return app

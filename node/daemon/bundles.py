@@ -1,0 +1,126 @@
+"""Proof bundles of an anchoring node: the anchor evidence is collected once and kept.
+
+The anchor section of a bundle (block header, account and storage proofs of the stored
+checkpoint) is the same for every record of a checkpoint, and needs the chain's state at
+the anchoring block. The anchoring thread collects it right after confirmation
+(`collect_evidence`) and keeps it with the log (`LogStore.put_meta`), so bundles are built
+without asking the chain again — also years later, when the node serving that block's state
+may be gone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from evanchor.anchor.errors import EvanchorError
+from evanchor.anchor.ethereum import client as cc
+from evanchor.anchor.ethereum.evidence import (
+    build_anchor_evidence,
+    earliest_anchored_checkpoint,
+    log_section,
+)
+from evanchor.anchor.log.bundle import BUNDLE_VERSION, CASE_BUNDLE_FORMAT, build_bundle
+from evanchor.anchor.log.store import LogStore, StoreError
+from evanchor.anchor.protocol.checkpoint import Checkpoint
+
+EvidenceSource = Callable[[Checkpoint, dict[str, Any]], dict[str, Any]]
+"""Collects the anchor evidence of a confirmed checkpoint from the chain."""
+
+
+class NotAnchoredYet(EvanchorError):
+    def __init__(self, what: str, status: str) -> None:
+        super().__init__(f"{what} is {status}, not anchored yet; try again later")
+        self.status = status
+
+
+def _evidence_key(seq: int) -> str:
+    return f"evidence/{seq}"
+
+
+def stored_evidence(store: LogStore, seq: int) -> dict[str, Any] | None:
+    return store.meta(_evidence_key(seq))
+
+
+def collect_evidence(store: LogStore, anchor: cc.AnchorContract) -> int:
+    """Collect and keep the evidence of every confirmed checkpoint that has none yet."""
+    collected = 0
+    for checkpoint in store.checkpoints():
+        state = store.anchor_state(checkpoint.seq)
+        if state is None or state.get("status") != "confirmed":
+            continue
+        if stored_evidence(store, checkpoint.seq) is None:
+            store.put_meta(_evidence_key(checkpoint.seq), build_anchor_evidence(anchor, state))
+            collected += 1
+    return collected
+
+
+def chain_evidence(anchor: cc.AnchorContract, store: LogStore) -> EvidenceSource:
+    """An evidence source that asks the chain and keeps what it got."""
+
+    def source(checkpoint: Checkpoint, state: dict[str, Any]) -> dict[str, Any]:
+        evidence = build_anchor_evidence(anchor, state)
+        store.put_meta(_evidence_key(checkpoint.seq), evidence)
+        return evidence
+
+    return source
+
+
+def _evidence(
+    store: LogStore, checkpoint: Checkpoint, state: dict[str, Any], source: EvidenceSource | None
+) -> dict[str, Any]:
+    kept = stored_evidence(store, checkpoint.seq)
+    if kept is not None:
+        return kept
+    if source is None:
+        raise NotAnchoredYet(f"checkpoint {checkpoint.seq}", "anchored, evidence being collected")
+    return source(checkpoint, state)
+
+
+def anchored_bundle(
+    store: LogStore, index: int, source: EvidenceSource | None = None
+) -> dict[str, Any]:
+    """The bundle of leaf `index` against the earliest anchored checkpoint covering it."""
+    found = earliest_anchored_checkpoint(store, index)
+    if found is None:
+        raise NotAnchoredYet(f"record at index {index}", "not anchored")
+    checkpoint, state = found
+    return build_bundle(
+        store,
+        index,
+        checkpoint=checkpoint,
+        anchor=_evidence(store, checkpoint, state, source),
+        log=log_section(state),
+    )
+
+
+def latest_anchored(store: LogStore) -> tuple[Checkpoint, dict[str, Any]] | None:
+    for checkpoint in reversed(store.checkpoints()):
+        state = store.anchor_state(checkpoint.seq)
+        if state is not None and state.get("status") == "confirmed":
+            return checkpoint, state
+    return None
+
+
+def anchored_case_bundle(
+    store: LogStore, case: str, source: EvidenceSource | None = None
+) -> dict[str, Any]:
+    """Every record of `case` up to the latest anchored checkpoint, each proven against it."""
+    found = latest_anchored(store)
+    if found is None:
+        raise NotAnchoredYet(f"case {case}", "not anchored")
+    checkpoint, state = found
+    indices = [i for i in store.case_indices(case) if i < checkpoint.size]
+    if not indices:
+        raise StoreError(f"no anchored records for case {case!r}")
+    evidence = _evidence(store, checkpoint, state, source)
+    log = log_section(state)
+    return {
+        "format": CASE_BUNDLE_FORMAT,
+        "version": BUNDLE_VERSION,
+        "case": case,
+        "checkpoint": checkpoint.as_json(),
+        "records": [
+            build_bundle(store, i, checkpoint=checkpoint, anchor=evidence, log=log) for i in indices
+        ],
+    }

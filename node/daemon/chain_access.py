@@ -1,0 +1,138 @@
+"""Reaching the node's chain from a command: the same JSON-RPC path in every mode.
+
+External mode: the configured endpoint. Embedded mode: the running node's endpoint if a node
+is serving it; otherwise the chain is opened in this process and served on a free
+127.0.0.1 port for the duration of the command (the chain's database allows one process, so
+a command never opens it beside a running node). Either way the caller gets a URL and talks
+standard JSON-RPC — DESIGN decision 8.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import requests
+
+from evanchor.anchor.errors import EvanchorError
+from evanchor.node.chain.datadir import open_chain
+from evanchor.node.chain.embedded import EmbeddedChain
+from evanchor.node.chain.rpc_http import serve
+from evanchor.node.daemon.home import ChainConfig, HomeError, NodeHome
+
+PROBE_TIMEOUT_SECONDS = 1.0
+START_TIMEOUT_SECONDS = 30.0
+
+
+class ChainUnavailable(EvanchorError):
+    """The chain could not be reached or started."""
+
+
+def password_file_for(home: NodeHome, given: Path | None) -> Path | None:
+    """The password file: as given, else EVANCHOR_PASSWORD_FILE, else the one `init` made."""
+    if given is not None:
+        return given
+    from_env = os.environ.get("EVANCHOR_PASSWORD_FILE")
+    if from_env:
+        return Path(from_env)
+    return home.generated_password if home.generated_password.exists() else None
+
+
+def endpoint_chain_id(url: str, timeout: float = PROBE_TIMEOUT_SECONDS) -> int | None:
+    """The chain id an endpoint reports, or None if nothing answers there."""
+    try:
+        response = requests.post(
+            url,
+            json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []},
+            timeout=timeout,
+        )
+        return int(response.json()["result"], 16)
+    except (requests.RequestException, ValueError, KeyError, TypeError):
+        return None
+
+
+def require_chain(home: NodeHome) -> ChainConfig:
+    chain = home.config().chain
+    if chain is None:
+        raise HomeError(f"{home.path} is a log-only node: it has no chain to anchor to")
+    return chain
+
+
+@contextlib.contextmanager
+def serving(chain: EmbeddedChain, *, seal: bool) -> Iterator[str]:
+    """Serve an open chain's JSON-RPC on a free 127.0.0.1 port while the block runs.
+
+    The server runs on its own thread and event loop, which is then the only one touching
+    `chain`; the caller must not use `chain` until the block exits. `seal=False` serves it
+    read-only (no sealer: transactions stay pending), for replayed chains.
+    """
+    ready = threading.Event()
+    url: list[str] = []
+    failure: list[BaseException] = []
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+
+        async def main() -> None:
+            def on_ready(bound: str) -> None:
+                url.append(bound)
+                ready.set()
+
+            await serve(chain, "127.0.0.1", 0, seal=seal, on_ready=on_ready, stop=stop)
+
+        try:
+            loop.run_until_complete(main())
+        except BaseException as error:  # reported to the caller below
+            failure.append(error)
+            ready.set()
+        finally:
+            loop.close()
+
+    thread = threading.Thread(target=run, name="evanchor-chain-rpc", daemon=True)
+    thread.start()
+    try:
+        if not ready.wait(START_TIMEOUT_SECONDS) or failure:
+            raise ChainUnavailable(f"the chain's endpoint did not start: {failure or 'timeout'}")
+        yield url[0]
+    finally:
+        if thread.is_alive():
+            loop.call_soon_threadsafe(stop.set)
+            thread.join(START_TIMEOUT_SECONDS)
+
+
+@contextlib.contextmanager
+def embedded_rpc(chain_dir: Path, password_file: Path | None) -> Iterator[str]:
+    """Open the embedded chain in `chain_dir` and serve it (sealing) until the block exits."""
+    chain = open_chain(chain_dir, load_sealer=True, password_file=password_file)
+    try:
+        with serving(chain, seal=True) as url:
+            yield url
+    finally:
+        chain.close()
+
+
+@contextlib.contextmanager
+def chain_endpoint(home: NodeHome, password_file: Path | None = None) -> Iterator[str]:
+    """A JSON-RPC URL for the node's chain, valid inside the block."""
+    chain = require_chain(home)
+    if chain.mode == "external":
+        found = endpoint_chain_id(chain.rpc_url, timeout=10.0)
+        if found is None:
+            raise ChainUnavailable(f"no JSON-RPC endpoint answers at {chain.rpc_url}")
+        if found != chain.chain_id:
+            raise ChainUnavailable(
+                f"{chain.rpc_url} serves chain {found}, this node anchors to {chain.chain_id}"
+            )
+        yield chain.rpc_url
+        return
+    if endpoint_chain_id(chain.rpc_url) == chain.chain_id:
+        yield chain.rpc_url  # a running node serves it
+        return
+    with embedded_rpc(home.chain_path, password_file_for(home, password_file)) as url:
+        yield url

@@ -1,0 +1,150 @@
+"""Wiring a node's parts for `evanchor node start`: service, agency registry, anchoring thread.
+
+In embedded mode the chain's JSON-RPC endpoint runs on the daemon's own event loop, so
+nothing here may call the chain from that loop: the registry is refreshed and checkpoints
+are anchored on the anchoring thread, and a request that meets an unknown signer refreshes
+the registry on a worker thread before it gives up.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+
+from evanchor.anchor.errors import EvanchorError
+from evanchor.anchor.ethereum import client as cc
+from evanchor.anchor.ethereum.anchorer import Anchorer, StepKind
+from evanchor.anchor.ethereum.registry import AgencyRegistry
+from evanchor.anchor.log.store import LogStore
+from evanchor.anchor.protocol.signing import SigningDomain
+from evanchor.node.chain.keys import load_key
+from evanchor.node.daemon.bundles import chain_evidence, collect_evidence
+from evanchor.node.daemon.committer import GroupCommitter
+from evanchor.node.daemon.home import NodeConfig, NodeHome
+from evanchor.node.daemon.run import BackgroundAnchorer
+from evanchor.node.daemon.service import NodeService
+
+log = logging.getLogger(__name__)
+
+IDLE_WAIT_SECONDS = 1.0
+"""How long the anchoring thread sleeps when nothing is to do (a seal wakes it at once)."""
+ERROR_BACKOFF_SECONDS = 2.0
+"""How long it waits after a failed step before trying again (the chain may be restarting)."""
+
+
+def node_account(home: NodeHome, password_file: Path | None) -> LocalAccount:
+    """The node's anchoring account, unlocked from its keystore."""
+    key = load_key(home.node_keystore, password_file)
+    account: LocalAccount = Account.from_key(key.to_bytes())
+    return account
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return (text[0] if text else type(error).__name__)[:300]
+
+
+class AnchoringThread(threading.Thread):
+    """Anchors sealed checkpoints and follows the agency registry, until stopped."""
+
+    def __init__(self, anchorer: Anchorer, registry: AgencyRegistry) -> None:
+        super().__init__(name="evanchor-anchorer", daemon=True)
+        self._anchorer = anchorer
+        self._registry = registry
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self.last_error: str | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+
+    def _backoff(self) -> None:
+        self._wake.wait(ERROR_BACKOFF_SECONDS)
+        self._wake.clear()
+
+    def run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self._registry.refresh()
+            except Exception as error:  # the registry reads through web3: any error it raises
+                # The chain is unreachable (or answers nonsense): one line per attempt, not a
+                # traceback every ERROR_BACKOFF_SECONDS for as long as the outage lasts.
+                self.last_error = f"agency registry: {_one_line(error)}"
+                log.warning("cannot refresh the agency registry: %s", _one_line(error))
+                self._backoff()
+                continue
+            try:
+                result = self._anchorer.step()
+                if result.kind in (StepKind.CONFIRMED, StepKind.IDLE):
+                    collect_evidence(self._anchorer.store, self._anchorer.anchor)
+                self.last_error = None
+            except EvanchorError as error:
+                self.last_error = str(error)
+                log.warning("anchoring: %s", error)
+                self._backoff()
+                continue
+            except Exception:
+                log.exception("anchoring step failed")
+                self._backoff()
+                continue
+            if result.kind is StepKind.IDLE:
+                self._wake.wait(IDLE_WAIT_SECONDS)
+                self._wake.clear()
+            elif result.kind is StepKind.WAITING:
+                time.sleep(self._anchorer.poll_interval)
+
+
+class Composition:
+    """The factories `run_node` takes, sharing one registry between service and anchorer."""
+
+    def __init__(self, home: NodeHome, password_file: Path | None) -> None:
+        self.home = home
+        self.password_file = password_file
+        self.registry: AgencyRegistry | None = None
+
+    def _registry(self, config: NodeConfig, rpc_url: str) -> AgencyRegistry:
+        if self.registry is None:
+            assert config.chain is not None
+            anchor = cc.contract_at(cc.web3_for(rpc_url), config.chain.contract)
+            self.registry = AgencyRegistry(anchor, from_block=config.chain.deploy_block)
+        return self.registry
+
+    def make_service(
+        self, store: LogStore, config: NodeConfig, committer: GroupCommitter, rpc_url: str | None
+    ) -> NodeService:
+        if config.chain is None or rpc_url is None:
+            return NodeService(store, config, committer)
+        registry = self._registry(config, rpc_url)
+        anchor = cc.contract_at(cc.web3_for(rpc_url), config.chain.contract)
+        return NodeService(
+            store,
+            config,
+            committer,
+            domain=SigningDomain(config.chain.chain_id, config.chain.contract),
+            agency_of=registry.lookup,
+            refresh_agencies=registry.refresh,
+            evidence=chain_evidence(anchor, store),
+        )
+
+    def make_anchorer(self, store: LogStore, rpc_url: str) -> BackgroundAnchorer:
+        config = self.home.config()
+        assert config.chain is not None
+        anchor = cc.contract_at(cc.web3_for(rpc_url), config.chain.contract)
+        anchorer = Anchorer(
+            store=store,
+            anchor=anchor,
+            signer=node_account(self.home, self.password_file),
+            confirmations=config.chain.confirmations,
+        )
+        thread = AnchoringThread(anchorer, self._registry(config, rpc_url))
+        thread.start()
+        return thread

@@ -1,0 +1,198 @@
+"""`evanchor node start`: one process with the chain, the log, the batcher, the anchorer and
+the HTTP API.
+
+Threads and loops: the event loop runs the HTTP API and, in embedded mode, the chain's
+JSON-RPC endpoint and sealer (all chain access stays on the loop, as `EmbeddedChain`
+requires). Log appends run on a worker thread (group commit). The anchorer runs on its own
+thread with a blocking web3 client that reaches the chain through JSON-RPC like any other
+client — in embedded mode, the loop's own endpoint — so both chain modes share one path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from evanchor.anchor.log.store import LogStore
+from evanchor.node.chain.rpc_http import create_rpc_app
+from evanchor.node.daemon.api import create_api_app
+from evanchor.node.daemon.committer import GroupCommitter
+from evanchor.node.daemon.home import NodeConfig, NodeHome
+from evanchor.node.daemon.service import NodeService
+
+log = logging.getLogger(__name__)
+
+BATCHER_INTERVAL_SECONDS = 0.2
+"""How often the batcher checks the seal policy; bounds how late a timed seal can be."""
+
+
+class BackgroundAnchorer(Protocol):
+    """What the daemon needs of an anchoring loop running on its own thread."""
+
+    def wake(self) -> None: ...
+    def stop(self) -> None: ...
+    def join(self, timeout: float | None = None) -> None: ...
+
+
+AnchorerFactory = Callable[[LogStore, str], BackgroundAnchorer]
+"""Starts an anchoring thread for a log, given the chain's JSON-RPC URL."""
+ServiceFactory = Callable[[LogStore, NodeConfig, GroupCommitter, str | None], NodeService]
+"""Builds the service (signing domain, agency registry) once the chain's URL is known."""
+
+
+@dataclass(frozen=True)
+class Addresses:
+    api: str
+    rpc: str | None
+
+
+def _host_port(url: str) -> tuple[str, int]:
+    parts = urlsplit(url)
+    if parts.hostname is None or parts.port is None:
+        raise ValueError(f"expected http://HOST:PORT, got {url!r}")
+    return parts.hostname, parts.port
+
+
+async def _batcher(store: LogStore, config: NodeConfig, on_seal: Callable[[], None]) -> None:
+    """Seal whenever the policy says so; wake the anchorer after each seal."""
+    loop = asyncio.get_running_loop()
+    while True:
+        await asyncio.sleep(BATCHER_INTERVAL_SECONDS)
+        unsealed, oldest = store.unsealed()
+        if config.seal_policy.due(unsealed, oldest, datetime.now(UTC)):
+            checkpoint = await loop.run_in_executor(None, store.seal)
+            if checkpoint is not None:
+                log.info("sealed checkpoint %d at size %d", checkpoint.seq, checkpoint.size)
+                on_seal()
+
+
+async def _serve(app: web.Application, host: str, port: int, runners: list[web.AppRunner]) -> str:
+    """Start `app` on host:port (0 = any free port); return its URL."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    runners.append(runner)
+    await web.TCPSite(runner, host, port).start()
+    bound = runner.addresses[0]
+    return f"http://{bound[0]}:{bound[1]}"
+
+
+async def run_node(
+    home: NodeHome,
+    *,
+    password_file: Path | None,
+    make_service: ServiceFactory,
+    make_anchorer: AnchorerFactory | None,
+    api_port: int | None = None,
+    rpc_port: int | None = None,
+    stop: asyncio.Event | None = None,
+    on_ready: Callable[[Addresses], None] | None = None,
+) -> None:
+    """Run the node until `stop` is set (or SIGINT/SIGTERM when no event is given)."""
+    config = home.config()
+    store = home.open_log()
+    chain = None
+    runners: list[web.AppRunner] = []
+    anchorer: BackgroundAnchorer | None = None
+    batcher: asyncio.Task[None] | None = None
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="evanchor-append")
+    committer = GroupCommitter(store, executor)
+    try:
+        rpc_url: str | None = None
+        if config.chain is not None and config.chain.mode == "embedded":
+            from evanchor.node.chain.datadir import open_chain  # noqa: PLC0415 - embedded only
+
+            chain = open_chain(home.chain_path, load_sealer=True, password_file=password_file)
+            host, port = _host_port(config.chain.rpc_url)
+            port = port if rpc_port is None else rpc_port
+            rpc_url = await _serve(create_rpc_app(chain), host, port, runners)
+        elif config.chain is not None:
+            rpc_url = config.chain.rpc_url
+
+        committer.start()
+        service = make_service(store, config, committer, rpc_url)
+        port = config.api.port if api_port is None else api_port
+        api_url = await _serve(create_api_app(service), config.api.host, port, runners)
+
+        if make_anchorer is not None and rpc_url is not None:
+            anchorer = make_anchorer(store, rpc_url)
+        wake = anchorer.wake if anchorer is not None else (lambda: None)
+        batcher = asyncio.create_task(_batcher(store, config, wake), name="evanchor-batcher")
+
+        if stop is None:
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, stop.set)
+        if on_ready is not None:
+            on_ready(Addresses(api=api_url, rpc=rpc_url))
+        await stop.wait()
+    finally:
+        if batcher is not None:
+            batcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await batcher
+        if anchorer is not None:
+            anchorer.stop()
+            await asyncio.get_running_loop().run_in_executor(None, anchorer.join, 30.0)
+        for runner in reversed(runners):
+            await runner.cleanup()
+        await committer.stop()
+        executor.shutdown(wait=True)
+        store.close()
+        if chain is not None:
+            chain.close()
+
+
+class NodeThread:
+    """Runs `run_node` on a thread with its own loop (tests, `init`, the benchmark)."""
+
+    def __init__(self, **kwargs: object) -> None:
+        self._kwargs = kwargs
+        self._loop = asyncio.new_event_loop()
+        self._stop = asyncio.Event()
+        self._ready = threading.Event()
+        self.addresses: Addresses | None = None
+        self.failure: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="evanchor-node", daemon=True)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+
+        def ready(addresses: Addresses) -> None:
+            self.addresses = addresses
+            self._ready.set()
+
+        try:
+            self._loop.run_until_complete(
+                run_node(stop=self._stop, on_ready=ready, **self._kwargs)  # type: ignore[arg-type]
+            )
+        except BaseException as error:  # surfaced by start()
+            self.failure = error
+            self._ready.set()
+        finally:
+            self._loop.close()
+
+    def start(self, timeout: float = 60.0) -> Addresses:
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise TimeoutError("the node did not start in time")
+        if self.failure is not None or self.addresses is None:
+            raise RuntimeError(f"the node failed to start: {self.failure!r}") from self.failure
+        return self.addresses
+
+    def stop(self, timeout: float = 60.0) -> None:
+        if self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._stop.set)
+            self._thread.join(timeout)

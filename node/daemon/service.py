@@ -1,0 +1,270 @@
+"""The node's operations, independent of HTTP: submit, receipts and status, bundles, listing.
+
+The HTTP API (`api.py`) and tests call these; chain and anchoring details come in through
+the constructor (an agency lookup, the signing domain, a source of anchor evidence), so a
+log-only node and an anchoring node share all of it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from evanchor.anchor.errors import EvanchorError
+from evanchor.anchor.log.bundle import build_bundle, build_case_bundle
+from evanchor.anchor.log.ingest import prepare_record
+from evanchor.anchor.log.store import LogStore, PreparedRecord, Receipt, RecordNotFound
+from evanchor.anchor.log.submission import (
+    AgencyLookup,
+    AgencyNotRegistered,
+    SubmissionInvalid,
+    check_submission,
+    is_submission,
+    parse_submission,
+)
+from evanchor.anchor.protocol.checkpoint import Checkpoint
+from evanchor.anchor.protocol.errors import InputError
+from evanchor.anchor.protocol.signing import SigningDomain
+from evanchor.node.daemon.bundles import (
+    EvidenceSource,
+    NotAnchoredYet,
+    anchored_bundle,
+    anchored_case_bundle,
+)
+from evanchor.node.daemon.committer import GroupCommitter
+from evanchor.node.daemon.home import NodeConfig
+
+MAX_RECORDS_PER_REQUEST = 1000
+"""A batch request holds at most this many submissions; its body is also capped in bytes
+(`api.MAX_REQUEST_BYTES`, 16 MiB: a thousand typical 1-2 KiB submissions fit easily)."""
+
+
+class BatchInvalid(EvanchorError):
+    """One submission of a batch is invalid; nothing of the batch was written."""
+
+    def __init__(self, item: int, error: InputError) -> None:
+        super().__init__(f"item {item}: {error.detail()}")
+        self.item = item
+        self.error = error
+
+
+class RegistryUnavailable(EvanchorError):
+    """The agency registry could not be read from the chain, so a signer unknown to the node
+    can be neither accepted nor refused now (transient: the chain is unreachable)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            f"cannot check the signer: the agency registry could not be read from the chain"
+            f" ({reason}); nothing was written, try again later"
+        )
+
+
+class NodeService:
+    def __init__(
+        self,
+        store: LogStore,
+        config: NodeConfig,
+        committer: GroupCommitter,
+        *,
+        domain: SigningDomain | None = None,
+        agency_of: AgencyLookup | None = None,
+        evidence: EvidenceSource | None = None,
+        refresh_agencies: Callable[[], object] | None = None,
+    ) -> None:
+        if config.requires_signatures and (domain is None or agency_of is None):
+            raise ValueError("an anchoring node needs its signing domain and agency registry")
+        self.store = store
+        self.config = config
+        self.committer = committer
+        self.domain = domain
+        self._separator = None if domain is None else domain.separator
+        self._agency_of = agency_of
+        self._evidence = evidence
+        self._refresh_agencies = refresh_agencies
+        self.started_at = datetime.now(UTC)
+
+    # -- submitting ------------------------------------------------------------------------
+
+    def check(self, obj: Any) -> PreparedRecord:
+        """Validate one submission (or, on a log-only node, one bare record)."""
+        if not isinstance(obj, dict):
+            raise SubmissionInvalid("(submission)", "expected a JSON object")
+        if self._separator is None or self._agency_of is None:
+            if is_submission(obj):
+                raise SubmissionInvalid(
+                    "signature", "this node anchors nowhere, so it cannot check signatures"
+                )
+            return prepare_record(obj)
+        if not is_submission(obj):
+            raise SubmissionInvalid(
+                "signature", "unsigned record: submit {record, salt, signature} (see PROTOCOL.md)"
+            )
+        return check_submission(parse_submission(obj), self._separator, self._agency_of)
+
+    async def submit(self, objects: list[Any]) -> list[Receipt]:
+        """All or nothing: every submission is checked before any is appended.
+
+        A signer not (yet) in the agency registry makes the node refresh the registry from
+        the chain once, on a worker thread, before it refuses: a registration mined a moment
+        ago is honoured. If the chain cannot be read, `RegistryUnavailable` (HTTP 503).
+        """
+        try:
+            prepared = self._check_all(objects)
+        except BatchInvalid as error:
+            if not isinstance(error.error, AgencyNotRegistered) or self._refresh_agencies is None:
+                raise
+            try:
+                await asyncio.get_running_loop().run_in_executor(None, self._refresh_agencies)
+            except Exception as failure:  # any failure to read the chain: web3, requests, ours
+                reason = str(failure).splitlines()[0] if str(failure) else type(failure).__name__
+                raise RegistryUnavailable(reason[:200]) from failure
+            prepared = self._check_all(objects)
+        return await self.committer.append(prepared)
+
+    def _check_all(self, objects: list[Any]) -> list[PreparedRecord]:
+        prepared: list[PreparedRecord] = []
+        for item, obj in enumerate(objects):
+            try:
+                prepared.append(self.check(obj))
+            except InputError as error:
+                raise BatchInvalid(item, error) from None
+        return prepared
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def _index(self, record_id: str) -> tuple[bytes, int]:
+        full = self.store.find_record_id(record_id)
+        index = self.store.index_of(full)
+        if index is None:  # pragma: no cover - find_record_id found it
+            raise RecordNotFound(record_id)
+        return full, index
+
+    def covering_checkpoint(self, index: int) -> Checkpoint | None:
+        """The first checkpoint that includes leaf `index`."""
+        checkpoints = self.store.checkpoints()
+        position = bisect.bisect_right([c.size for c in checkpoints], index)
+        return checkpoints[position] if position < len(checkpoints) else None
+
+    def _anchor(self, checkpoint: Checkpoint) -> dict[str, Any] | None:
+        state = self.store.anchor_state(checkpoint.seq)
+        return state if state is not None and state.get("status") == "confirmed" else None
+
+    def record_status(self, record_id: str) -> dict[str, Any]:
+        full, index = self._index(record_id)
+        stored = self.store.record(index)
+        checkpoint = self.covering_checkpoint(index)
+        anchor = None if checkpoint is None else self._anchor(checkpoint)
+        status = "accepted" if checkpoint is None else ("anchored" if anchor else "sealed")
+        return {
+            "record_id": full.hex(),
+            "index": index,
+            "leaf_hash": stored.leaf_hash.hex(),
+            "accepted_at": stored.envelope["accepted_at"],
+            "status": status,
+            "checkpoint": None if checkpoint is None else checkpoint.as_json(),
+            "anchor": anchor,
+        }
+
+    def bundle(self, record_id: str) -> dict[str, Any]:
+        """The record's bundle: against its earliest anchored checkpoint (anchoring node), or
+        its first sealed checkpoint (log-only node). May ask the chain once for the anchor
+        evidence, so call it off the event loop."""
+        full, index = self._index(record_id)
+        if self.config.chain is not None:
+            return anchored_bundle(self.store, index, self._evidence)
+        checkpoint = self.covering_checkpoint(index)
+        if checkpoint is None:
+            raise NotAnchoredYet(f"record {full.hex()}", "not sealed yet")
+        return build_bundle(self.store, index, checkpoint=checkpoint)
+
+    def case_bundle(self, case: str) -> dict[str, Any]:
+        if self.config.chain is not None:
+            return anchored_case_bundle(self.store, case, self._evidence)
+        return build_case_bundle(self.store, case)
+
+    def checkpoints(self) -> list[dict[str, Any]]:
+        return [
+            {**c.as_json(), "anchor": self.store.anchor_state(c.seq)}
+            for c in self.store.checkpoints()
+        ]
+
+    def anchors(self) -> list[dict[str, Any]]:
+        out = []
+        for checkpoint in self.store.checkpoints():
+            anchor = self._anchor(checkpoint)
+            if anchor is not None:
+                out.append({"checkpoint": checkpoint.as_json(), "anchor": anchor})
+        return out
+
+    def status(self) -> dict[str, Any]:
+        return {**node_status(self.store, self.config), "started_at": self.started_at.isoformat()}
+
+
+def node_status(store: LogStore, config: NodeConfig) -> dict[str, Any]:
+    """Log, chain and anchoring figures of a node, running or not."""
+    latest = store.latest_checkpoint()
+    unsealed, oldest = store.unsealed()
+    checkpoints = store.checkpoints()
+    states = {c.seq: store.anchor_state(c.seq) for c in checkpoints}
+    confirmed = [s for s in states.values() if s is not None and s.get("status") == "confirmed"]
+    return {
+        "log": {
+            "size": store.size,
+            "root": store.root().hex(),
+            "checkpoints": store.checkpoint_count,
+            "latest_checkpoint": None if latest is None else latest.as_json(),
+            "unsealed": unsealed,
+            "oldest_unsealed_at": None if oldest is None else oldest.isoformat(),
+        },
+        "chain": None if config.chain is None else config.chain.as_json(),
+        "anchoring": {
+            "anchored_checkpoints": len(confirmed),
+            "pending_checkpoints": [
+                seq for seq, s in states.items() if s is None or s.get("status") != "confirmed"
+            ],
+            "anchor_delay_seconds": anchor_delay_summary(store),
+        },
+        "seal_policy": config.as_json()["seal_policy"],
+    }
+
+
+def anchor_delay_summary(store: LogStore) -> dict[str, float] | None:
+    """Acknowledged -> anchored, over every record of every anchored checkpoint.
+
+    A record's anchor delay runs from its acceptance time to the end of the second its
+    anchoring block is stamped with: block timestamps are whole seconds (the block was
+    sealed within [t, t + 1)), so t + 1 is the tightest bound the chain proves. Reads every
+    anchored leaf once: O(records) reads, fine for a status query.
+    """
+    delays: list[float] = []
+    previous_size = 0
+    for checkpoint in store.checkpoints():
+        state = store.anchor_state(checkpoint.seq)
+        if state is not None and state.get("status") == "confirmed" and "block_timestamp" in state:
+            anchored = float(state["block_timestamp"]) + 1.0
+            delays += [
+                anchored - _accepted_seconds(store, index)
+                for index in range(previous_size, checkpoint.size)
+            ]
+        previous_size = checkpoint.size
+    if not delays:
+        return None
+    delays.sort()
+
+    def percentile(fraction: float) -> float:
+        return delays[min(len(delays) - 1, int(fraction * len(delays)))]
+
+    return {
+        "count": len(delays),
+        "p50": percentile(0.5),
+        "p99": percentile(0.99),
+        "max": delays[-1],
+    }
+
+
+def _accepted_seconds(store: LogStore, index: int) -> float:
+    stamp = store.record(index).envelope["accepted_at"]
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
