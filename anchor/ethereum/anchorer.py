@@ -6,7 +6,7 @@ holds for the writer, and records its progress per checkpoint in the log store
 (`LogStore.put_anchor_state`, synced), so that no crash, restart, lost receipt or RPC
 failure loses a checkpoint or anchors one twice.
 
-States of checkpoint `seq` (JSON in the store; absent = not started):
+States of checkpoint `seq` (`anchor_state.py` reads and writes them; absent = not started):
 
     sending     a transaction is signed and persisted: nonce, hash, raw bytes, gas, fees.
                 Written BEFORE it is broadcast, so whatever happens next, the one
@@ -52,6 +52,15 @@ from typing import Any, ParamSpec, TypeVar
 from eth_account.signers.local import LocalAccount
 
 from evanchor.anchor.ethereum import client as cc
+from evanchor.anchor.ethereum.anchor_state import (
+    AnchorStatus,
+    Confirmed,
+    InFlight,
+    Refused,
+    confirmed_state,
+    parse_anchor_state,
+    state_json,
+)
 from evanchor.anchor.ethereum.errors import (
     AnchorTargetMismatch,
     BroadcastRefused,
@@ -192,22 +201,25 @@ class Anchorer:
         if seq is None:
             return StepResult(StepKind.IDLE, detail="every sealed checkpoint is anchored")
         checkpoint = self.store.checkpoint(seq)
-        state = self.store.anchor_state(seq)
+        state = self._state(seq)
         found = self._find_on_chain(checkpoint)
         if found is not None:
             return self._settle(checkpoint, state, found)
-        status = None if state is None else state.get("status")
-        if status == "refused":
-            assert state is not None
-            raise CheckpointRefused(seq, checkpoint.size, checkpoint.root, state["reason"])
-        if status in (None, "reverted", "superseded"):
+        if isinstance(state, Refused):
+            raise CheckpointRefused(seq, checkpoint.size, checkpoint.root, state.reason)
+        if state is None or state.status in (AnchorStatus.REVERTED, AnchorStatus.SUPERSEDED):
             return self._prepare(checkpoint, state)
-        assert state is not None
-        if status == "sending":
+        assert isinstance(state, InFlight), f"checkpoint {seq}: {state.status} yet not on chain"
+        if state.status is AnchorStatus.SENDING:
             return self._broadcast(checkpoint, state)
-        if status == "sent":
-            return self._follow(checkpoint, state)
-        raise AssertionError(f"checkpoint {seq}: unknown anchoring state {status!r}")
+        return self._follow(checkpoint, state)
+
+    def _state(self, seq: int) -> InFlight | Confirmed | Refused | None:
+        raw = self.store.anchor_state(seq)
+        return None if raw is None else parse_anchor_state(raw)
+
+    def _put(self, state: InFlight | Confirmed | Refused) -> None:
+        self.store.put_anchor_state(state.seq, state_json(state))
 
     def run_until_idle(self, deadline: float) -> list[StepResult]:
         """Steps until every sealed checkpoint is confirmed or `deadline` (a `time.monotonic`
@@ -250,8 +262,7 @@ class Anchorer:
         """The first checkpoint not confirmed, from the cursor (a hint: states are truth)."""
         seq = self._cursor
         while seq < self.store.checkpoint_count:
-            state = self.store.anchor_state(seq)
-            if state is None or state.get("status") != "confirmed":
+            if not isinstance(self._state(seq), Confirmed):
                 break
             seq += 1
         if seq != self._cursor:
@@ -320,7 +331,7 @@ class Anchorer:
     # -- transitions -------------------------------------------------------------------
 
     def _settle(
-        self, checkpoint: Checkpoint, state: dict[str, Any] | None, found: _OnChain
+        self, checkpoint: Checkpoint, state: _AnyState | None, found: _OnChain
     ) -> StepResult:
         seq = checkpoint.seq
         event = found.event
@@ -341,23 +352,25 @@ class Anchorer:
                 f"in block {event.block_number}, {seen}/{self.confirmations} confirmations",
                 event.tx_hash,
             )
-        self.store.put_anchor_state(
-            seq,
-            {
-                "status": "confirmed",
-                "seq": seq,
-                "size": checkpoint.size,
-                "root": checkpoint.root.hex(),
-                **self.target(),
-                "checkpoint_index": found.index,
-                "tx_hash": event.tx_hash.hex(),
-                "block_number": event.block_number,
-                "block_hash": event.block_hash.hex(),
-                "block_timestamp": block.timestamp,
-                "log_index": event.log_index,
-                "confirmations": seen,
-                "attempts": _attempt_hashes(state),
-            },
+        target = self.target()
+        self._put(
+            Confirmed(
+                status=AnchorStatus.CONFIRMED,
+                seq=seq,
+                size=checkpoint.size,
+                root=checkpoint.root,
+                chain_id=target["chain_id"],
+                contract=target["contract"],
+                writer=target["writer"],
+                checkpoint_index=found.index,
+                tx_hash=event.tx_hash,
+                block_number=event.block_number,
+                block_hash=event.block_hash,
+                block_timestamp=block.timestamp,
+                log_index=event.log_index,
+                confirmations=seen,
+                attempts=_attempt_hashes(state),
+            )
         )
         return StepResult(
             StepKind.CONFIRMED,
@@ -366,21 +379,20 @@ class Anchorer:
             event.tx_hash,
         )
 
-    def _refuse(self, checkpoint: Checkpoint, state: dict[str, Any] | None, reason: str) -> None:
-        self.store.put_anchor_state(
-            checkpoint.seq,
-            {
-                "status": "refused",
-                "seq": checkpoint.seq,
-                "size": checkpoint.size,
-                "root": checkpoint.root.hex(),
-                "reason": reason,
-                "attempts": _attempt_hashes(state),
-            },
+    def _refuse(self, checkpoint: Checkpoint, state: _AnyState | None, reason: str) -> None:
+        self._put(
+            Refused(
+                status=AnchorStatus.REFUSED,
+                seq=checkpoint.seq,
+                size=checkpoint.size,
+                root=checkpoint.root,
+                reason=reason,
+                attempts=_attempt_hashes(state),
+            )
         )
         raise CheckpointRefused(checkpoint.seq, checkpoint.size, checkpoint.root, reason)
 
-    def _prepare(self, checkpoint: Checkpoint, state: dict[str, Any] | None) -> StepResult:
+    def _prepare(self, checkpoint: Checkpoint, state: _AnyState | None) -> StepResult:
         """Signs a new anchoring transaction and persists it as "sending" (no broadcast)."""
         store, anchor, w3 = self.store, self.anchor, self.anchor.w3
         last = self._chain_last()
@@ -438,42 +450,43 @@ class Anchorer:
         checkpoint: Checkpoint,
         signed: cc.SignedTx,
         proof_from: int,
-        earlier: dict[str, Any] | None,
+        earlier: _AnyState | None,
     ) -> None:
         """Records `signed` as the checkpoint's transaction. `attempts` lists every hash
         ever signed for it; `nonce_attempts` those with this nonce, one of which may still
         be mined (a replacement keeps the nonce, a new attempt starts a new list)."""
         same_nonce = (
-            earlier is not None
-            and earlier.get("status") in ("sending", "sent")
-            and earlier.get("nonce") == signed.nonce
+            isinstance(earlier, InFlight)
+            and earlier.may_still_be_mined
+            and earlier.nonce == signed.nonce
         )
-        nonce_attempts = list(earlier.get("nonce_attempts", [])) if same_nonce and earlier else []
-        self.store.put_anchor_state(
-            checkpoint.seq,
-            {
-                "status": "sending",
-                "seq": checkpoint.seq,
-                "size": checkpoint.size,
-                "root": checkpoint.root.hex(),
-                "proof_from": proof_from,
-                "nonce": signed.nonce,
-                "tx_hash": signed.tx_hash.hex(),
-                "raw_tx": signed.raw.hex(),
-                "gas": signed.gas,
-                "fees": signed.fees.as_json(),
-                "prepared_at": self.clock(),
-                "attempts": [*_attempt_hashes(earlier), signed.tx_hash.hex()],
-                "nonce_attempts": [*nonce_attempts, signed.tx_hash.hex()],
-            },
+        nonce_attempts = (
+            earlier.nonce_attempts if isinstance(earlier, InFlight) and same_nonce else ()
+        )
+        self._put(
+            InFlight(
+                status=AnchorStatus.SENDING,
+                seq=checkpoint.seq,
+                size=checkpoint.size,
+                root=checkpoint.root,
+                proof_from=proof_from,
+                nonce=signed.nonce,
+                tx_hash=signed.tx_hash,
+                raw_tx=signed.raw,
+                gas=signed.gas,
+                fees={k: v for k, v in signed.fees.as_json().items() if v is not None},
+                prepared_at=self.clock(),
+                attempts=(*_attempt_hashes(earlier), signed.tx_hash.hex()),
+                nonce_attempts=(*nonce_attempts, signed.tx_hash.hex()),
+            )
         )
 
-    def _broadcast(self, checkpoint: Checkpoint, state: dict[str, Any]) -> StepResult:
+    def _broadcast(self, checkpoint: Checkpoint, state: InFlight) -> StepResult:
         """Broadcasts the persisted transaction, then records it as "sent"."""
         w3 = self.anchor.w3
-        tx_hash = bytes.fromhex(state["tx_hash"])
+        tx_hash = state.tx_hash
         try:
-            self._retried(lambda: cc.broadcast(w3, bytes.fromhex(state["raw_tx"])))
+            self._retried(lambda: cc.broadcast(w3, state.raw_tx))
         except BroadcastRefused:
             # Already known or mined (a crash after an earlier broadcast), or its nonce is
             # used, or the node will not take it (funds, fees): ask before deciding.
@@ -481,31 +494,29 @@ class Anchorer:
                 if self._nonce_used(state):
                     return self._supersede(checkpoint, state)
                 raise
-        self.store.put_anchor_state(
-            checkpoint.seq, {**state, "status": "sent", "sent_at": self.clock()}
-        )
-        return StepResult(StepKind.SENT, checkpoint.seq, f"nonce {state['nonce']}", tx_hash)
+        self._put(state.model_copy(update={"status": AnchorStatus.SENT, "sent_at": self.clock()}))
+        return StepResult(StepKind.SENT, checkpoint.seq, f"nonce {state.nonce}", tx_hash)
 
-    def _nonce_used(self, state: dict[str, Any]) -> bool:
+    def _nonce_used(self, state: InFlight) -> bool:
         w3, writer = self.anchor.w3, self.writer
         mined = self._retried(lambda: cc.account_nonce(w3, writer, "latest"))
-        return bool(mined > int(state["nonce"]))
+        return bool(mined > state.nonce)
 
-    def _supersede(self, checkpoint: Checkpoint, state: dict[str, Any]) -> StepResult:
-        self.store.put_anchor_state(checkpoint.seq, {**state, "status": "superseded"})
+    def _supersede(self, checkpoint: Checkpoint, state: InFlight) -> StepResult:
+        self._put(state.model_copy(update={"status": AnchorStatus.SUPERSEDED}))
         return StepResult(
             StepKind.SUPERSEDED,
             checkpoint.seq,
-            f"nonce {state['nonce']} was used by another transaction",
-            bytes.fromhex(state["tx_hash"]),
+            f"nonce {state.nonce} was used by another transaction",
+            state.tx_hash,
         )
 
-    def _follow(self, checkpoint: Checkpoint, state: dict[str, Any]) -> StepResult:
+    def _follow(self, checkpoint: Checkpoint, state: InFlight) -> StepResult:
         """A sent transaction the chain does not show as anchored yet: mined and failed,
         pending, pending too long, or forgotten by the node."""
         w3 = self.anchor.w3
         seq = checkpoint.seq
-        for attempt in reversed(state.get("nonce_attempts") or [state["tx_hash"]]):
+        for attempt in reversed(state.nonce_attempts or (state.tx_hash.hex(),)):
             tx_hash = bytes.fromhex(attempt)
             receipt = self._retried(cc.get_receipt, w3, tx_hash)
             if receipt is None:
@@ -514,38 +525,37 @@ class Anchorer:
                 # Mined after this step asked isAnchored: the next step settles it.
                 return StepResult(StepKind.WAITING, seq, "just mined", tx_hash)
             reason = self._failure_reason(checkpoint, state, receipt)
-            self.store.put_anchor_state(
-                seq,
-                {
-                    **state,
-                    "status": "reverted",
-                    "reverted_tx_hash": tx_hash.hex(),
-                    "reverted_in_block": receipt.block_number,
-                    "reason": reason,
-                },
+            self._put(
+                state.model_copy(
+                    update={
+                        "status": AnchorStatus.REVERTED,
+                        "reverted_tx_hash": tx_hash,
+                        "reverted_in_block": receipt.block_number,
+                        "reason": reason,
+                    }
+                )
             )
             return StepResult(StepKind.REVERTED, seq, reason, tx_hash)
-        tx_hash = bytes.fromhex(state["tx_hash"])
+        tx_hash = state.tx_hash
         if self._retried(lambda: cc.transaction_known(w3, tx_hash)):
-            pending_for = self.clock() - float(state.get("sent_at", self.clock()))
+            sent_at = self.clock() if state.sent_at is None else state.sent_at
+            pending_for = self.clock() - sent_at
             if self.replace_after is not None and pending_for >= self.replace_after:
                 return self._replace(checkpoint, state)
             return StepResult(StepKind.WAITING, seq, f"pending for {pending_for:.0f} s", tx_hash)
         if self._nonce_used(state):
             return self._supersede(checkpoint, state)
         try:
-            self._retried(lambda: cc.broadcast(w3, bytes.fromhex(state["raw_tx"])))
+            self._retried(lambda: cc.broadcast(w3, state.raw_tx))
         except BroadcastRefused:
             if not self._retried(lambda: cc.transaction_known(w3, tx_hash)):
                 raise
-        self.store.put_anchor_state(seq, {**state, "sent_at": self.clock()})
+        self._put(state.model_copy(update={"sent_at": self.clock()}))
         return StepResult(StepKind.REBROADCAST, seq, "the node had dropped it", tx_hash)
 
-    def _failure_reason(
-        self, checkpoint: Checkpoint, state: dict[str, Any], receipt: cc.Receipt
-    ) -> str:
+    def _failure_reason(self, checkpoint: Checkpoint, state: InFlight, receipt: cc.Receipt) -> str:
         anchor = self.anchor
-        proof_from = int(state.get("proof_from", 0))
+        proof_from = state.proof_from
         proof = [] if proof_from == 0 else self.store.consistency_proof(proof_from, checkpoint.size)
         call = {
             "from": self.writer,
@@ -557,11 +567,11 @@ class Anchorer:
             return replayed.description
         return f"failed in block {receipt.block_number} (out of gas, or the state changed)"
 
-    def _replace(self, checkpoint: Checkpoint, state: dict[str, Any]) -> StepResult:
+    def _replace(self, checkpoint: Checkpoint, state: InFlight) -> StepResult:
         """Signs the same call again with the same nonce and higher fees ("sending")."""
-        proof_from = int(state["proof_from"])
+        proof_from = state.proof_from
         proof = [] if proof_from == 0 else self.store.consistency_proof(proof_from, checkpoint.size)
-        current = cc.fees_from_json(state["fees"])
+        current = cc.fees_from_json(state.fees)
         suggested = self._retried(lambda: cc.suggest_fees(self.anchor.w3))
         fees = _higher(current.bumped(), suggested)
         signed = cc.prepare_anchor(
@@ -571,9 +581,9 @@ class Anchorer:
             checkpoint.root,
             proof,
             chain=self.target()["chain_id"],
-            nonce=int(state["nonce"]),
+            nonce=state.nonce,
             fees=fees,
-            gas=int(state["gas"]),
+            gas=state.gas,
         )
         self._persist_sending(checkpoint, signed, proof_from, state)
         return StepResult(
@@ -584,11 +594,11 @@ class Anchorer:
         )
 
 
-def _attempt_hashes(state: dict[str, Any] | None) -> list[str]:
-    if state is None:
-        return []
-    attempts = state.get("attempts")
-    return list(attempts) if isinstance(attempts, list) else []
+_AnyState = InFlight | Confirmed | Refused
+
+
+def _attempt_hashes(state: _AnyState | None) -> tuple[str, ...]:
+    return () if state is None else state.attempts
 
 
 def _higher(bumped: cc.Fees, suggested: cc.Fees) -> cc.Fees:
@@ -627,11 +637,11 @@ def anchor_delays(store: LogStore) -> list[AnchorDelay]:
     delays = []
     previous_size = 0
     for checkpoint in store.checkpoints():
-        state = store.anchor_state(checkpoint.seq)
-        if state is not None and state.get("status") == "confirmed":
+        state = confirmed_state(store, checkpoint.seq)
+        if state is not None:
             accepted_at = store.record(previous_size).envelope["accepted_at"]
             accepted = datetime.fromisoformat(accepted_at.replace("Z", "+00:00")).timestamp()
-            timestamp = int(state["block_timestamp"])
+            timestamp = state.block_timestamp
             delays.append(
                 AnchorDelay(
                     seq=checkpoint.seq,

@@ -46,6 +46,7 @@ from web3.exceptions import Web3RPCError
 
 from evanchor.anchor.errors import EvanchorError
 from evanchor.anchor.ethereum import client as cc
+from evanchor.anchor.ethereum.anchor_state import AnchorStatus
 from evanchor.anchor.ethereum.errors import ChainUnavailable, RpcError
 from evanchor.anchor.log.audit import AuditReport, SignatureProblem, audit_log
 from evanchor.anchor.log.store import LogStore
@@ -455,7 +456,7 @@ def check_chain(
     last_anchored = max(view.sizes, default=0)
     for checkpoint in checkpoints:
         state = store.anchor_state(checkpoint.seq)
-        if state is not None and state.get("status") == "confirmed":
+        if state is not None and state.get("status") == AnchorStatus.CONFIRMED:
             _check_receipt(report, view, identity, checkpoint.seq, state)
         if (checkpoint.size, checkpoint.root) in anchored:
             report.count("checkpoints anchored")

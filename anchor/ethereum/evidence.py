@@ -30,6 +30,7 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from evanchor.anchor.ethereum import client as cc
+from evanchor.anchor.ethereum.anchor_state import Confirmed, confirmed_state
 from evanchor.anchor.ethereum.errors import HeaderEncodingUnsupported
 from evanchor.anchor.log.bundle import build_bundle
 from evanchor.anchor.log.store import LogStore, StoreError
@@ -129,33 +130,31 @@ def block_header_rlp(anchor: cc.AnchorContract, block_number: int) -> tuple[byte
     return encoded, block
 
 
-def log_section(state: Mapping[str, Any]) -> dict[str, Any]:
+def log_section(state: Confirmed) -> dict[str, Any]:
     """The bundle's `log` member: the identity of the log a confirmed state belongs to."""
     return {
-        "chain_id": int(state["chain_id"]),
-        "contract": to_checksum_address(state["contract"]),
-        "writer": to_checksum_address(state["writer"]),
+        "chain_id": state.chain_id,
+        "contract": to_checksum_address(state.contract),
+        "writer": to_checksum_address(state.writer),
     }
 
 
-def build_anchor_evidence(anchor: cc.AnchorContract, state: Mapping[str, Any]) -> dict[str, Any]:
+def build_anchor_evidence(anchor: cc.AnchorContract, state: Confirmed) -> dict[str, Any]:
     """The bundle's `anchor` member for a checkpoint the anchorer confirmed.
 
-    Requires `state` to be a "confirmed" anchoring state of `anchor`'s chain and contract,
-    and the node to still serve the state of its block (`eth_getProof` at that block).
+    Requires `state` to be of `anchor`'s chain and contract, and the node to still serve
+    the state of its block (`eth_getProof` at that block).
     """
-    if state.get("status") != "confirmed":
-        raise StoreError(f"checkpoint {state.get('seq')} is not anchored (confirmed) yet")
-    if to_checksum_address(state["contract"]) != anchor.address:
-        raise StoreError(f"checkpoint {state['seq']} is anchored through {state['contract']}")
-    writer = to_checksum_address(state["writer"])
-    index = int(state["checkpoint_index"])
-    block_number = int(state["block_number"])
+    if to_checksum_address(state.contract) != anchor.address:
+        raise StoreError(f"checkpoint {state.seq} is anchored through {state.contract}")
+    writer = to_checksum_address(state.writer)
+    index = state.checkpoint_index
+    block_number = state.block_number
     encoded, block = block_header_rlp(anchor, block_number)
-    if bytes(block["hash"]).hex() != state["block_hash"]:
+    if bytes(block["hash"]) != state.block_hash:
         raise StoreError(
             f"block {block_number} is now 0x{bytes(block['hash']).hex()}, the anchor was in "
-            f"0x{state['block_hash']}: the chain was reorganised after confirmation"
+            f"0x{state.block_hash.hex()}: the chain was reorganised after confirmation"
         )
     slots = checkpoint_slots(writer, index)
     proof = cc.get_proof(anchor.w3, anchor.address, list(slots), block_number)
@@ -171,10 +170,10 @@ def build_anchor_evidence(anchor: cc.AnchorContract, state: Mapping[str, Any]) -
     return {
         **log_section(state),
         "checkpoint_index": index,
-        "tx_hash": state["tx_hash"],
+        "tx_hash": state.tx_hash.hex(),
         "block_number": block_number,
-        "block_hash": state["block_hash"],
-        "log_index": int(state["log_index"]),
+        "block_hash": state.block_hash.hex(),
+        "log_index": state.log_index,
         "block_timestamp": int(block["timestamp"]),
         "header_rlp": encoded.hex(),
         "account_proof": [_as_bytes(node).hex() for node in proof["accountProof"]],
@@ -184,7 +183,7 @@ def build_anchor_evidence(anchor: cc.AnchorContract, state: Mapping[str, Any]) -
 
 def earliest_anchored_checkpoint(
     store: LogStore, index: int
-) -> tuple[Checkpoint, dict[str, Any]] | None:
+) -> tuple[Checkpoint, Confirmed] | None:
     """The first confirmed checkpoint that covers leaf `index`, with its anchoring state.
 
     The earliest one gives a court the earliest time the record provably existed.
@@ -192,8 +191,8 @@ def earliest_anchored_checkpoint(
     for checkpoint in store.checkpoints():
         if checkpoint.size <= index:
             continue
-        state = store.anchor_state(checkpoint.seq)
-        if state is not None and state.get("status") == "confirmed":
+        state = confirmed_state(store, checkpoint.seq)
+        if state is not None:
             return checkpoint, state
     return None
 

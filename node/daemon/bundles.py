@@ -15,6 +15,7 @@ from typing import Any
 
 from evanchor.anchor.errors import EvanchorError
 from evanchor.anchor.ethereum import client as cc
+from evanchor.anchor.ethereum.anchor_state import Confirmed, confirmed_state
 from evanchor.anchor.ethereum.evidence import (
     build_anchor_evidence,
     earliest_anchored_checkpoint,
@@ -24,7 +25,7 @@ from evanchor.anchor.log.bundle import BUNDLE_VERSION, CASE_BUNDLE_FORMAT, build
 from evanchor.anchor.log.store import LogStore, StoreError
 from evanchor.anchor.protocol.checkpoint import Checkpoint
 
-EvidenceSource = Callable[[Checkpoint, dict[str, Any]], dict[str, Any]]
+EvidenceSource = Callable[[Checkpoint, Confirmed], dict[str, Any]]
 """Collects the anchor evidence of a confirmed checkpoint from the chain."""
 
 
@@ -46,8 +47,8 @@ def collect_evidence(store: LogStore, anchor: cc.AnchorContract) -> int:
     """Collect and keep the evidence of every confirmed checkpoint that has none yet."""
     collected = 0
     for checkpoint in store.checkpoints():
-        state = store.anchor_state(checkpoint.seq)
-        if state is None or state.get("status") != "confirmed":
+        state = confirmed_state(store, checkpoint.seq)
+        if state is None:
             continue
         if stored_evidence(store, checkpoint.seq) is None:
             store.put_meta(_evidence_key(checkpoint.seq), build_anchor_evidence(anchor, state))
@@ -58,7 +59,7 @@ def collect_evidence(store: LogStore, anchor: cc.AnchorContract) -> int:
 def chain_evidence(anchor: cc.AnchorContract, store: LogStore) -> EvidenceSource:
     """An evidence source that asks the chain and keeps what it got."""
 
-    def source(checkpoint: Checkpoint, state: dict[str, Any]) -> dict[str, Any]:
+    def source(checkpoint: Checkpoint, state: Confirmed) -> dict[str, Any]:
         evidence = build_anchor_evidence(anchor, state)
         store.put_meta(_evidence_key(checkpoint.seq), evidence)
         return evidence
@@ -67,7 +68,7 @@ def chain_evidence(anchor: cc.AnchorContract, store: LogStore) -> EvidenceSource
 
 
 def _evidence(
-    store: LogStore, checkpoint: Checkpoint, state: dict[str, Any], source: EvidenceSource | None
+    store: LogStore, checkpoint: Checkpoint, state: Confirmed, source: EvidenceSource | None
 ) -> dict[str, Any]:
     kept = stored_evidence(store, checkpoint.seq)
     if kept is not None:
@@ -94,10 +95,10 @@ def anchored_bundle(
     )
 
 
-def latest_anchored(store: LogStore) -> tuple[Checkpoint, dict[str, Any]] | None:
+def latest_anchored(store: LogStore) -> tuple[Checkpoint, Confirmed] | None:
     for checkpoint in reversed(store.checkpoints()):
-        state = store.anchor_state(checkpoint.seq)
-        if state is not None and state.get("status") == "confirmed":
+        state = confirmed_state(store, checkpoint.seq)
+        if state is not None:
             return checkpoint, state
     return None
 

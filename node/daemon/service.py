@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from evanchor.anchor.errors import EvanchorError
+from evanchor.anchor.ethereum.anchor_state import confirmed_state, state_json
 from evanchor.anchor.log.bundle import build_bundle, build_case_bundle
 from evanchor.anchor.log.ingest import prepare_record
 from evanchor.anchor.log.store import LogStore, PreparedRecord, Receipt, RecordNotFound
@@ -149,8 +150,8 @@ class NodeService:
         return checkpoints[position] if position < len(checkpoints) else None
 
     def _anchor(self, checkpoint: Checkpoint) -> dict[str, Any] | None:
-        state = self.store.anchor_state(checkpoint.seq)
-        return state if state is not None and state.get("status") == "confirmed" else None
+        state = confirmed_state(self.store, checkpoint.seq)
+        return None if state is None else state_json(state)
 
     def record_status(self, record_id: str) -> dict[str, Any]:
         full, index = self._index(record_id)
@@ -208,8 +209,8 @@ def node_status(store: LogStore, config: NodeConfig) -> dict[str, Any]:
     latest = store.latest_checkpoint()
     unsealed, oldest = store.unsealed()
     checkpoints = store.checkpoints()
-    states = {c.seq: store.anchor_state(c.seq) for c in checkpoints}
-    confirmed = [s for s in states.values() if s is not None and s.get("status") == "confirmed"]
+    states = {c.seq: confirmed_state(store, c.seq) for c in checkpoints}
+    confirmed = [s for s in states.values() if s is not None]
     return {
         "log": {
             "size": store.size,
@@ -222,9 +223,7 @@ def node_status(store: LogStore, config: NodeConfig) -> dict[str, Any]:
         "chain": None if config.chain is None else config.chain.as_json(),
         "anchoring": {
             "anchored_checkpoints": len(confirmed),
-            "pending_checkpoints": [
-                seq for seq, s in states.items() if s is None or s.get("status") != "confirmed"
-            ],
+            "pending_checkpoints": [seq for seq, s in states.items() if s is None],
             "anchor_delay_seconds": anchor_delay_summary(store),
         },
         "seal_policy": config.as_json()["seal_policy"],
@@ -242,9 +241,9 @@ def anchor_delay_summary(store: LogStore) -> dict[str, float] | None:
     delays: list[float] = []
     previous_size = 0
     for checkpoint in store.checkpoints():
-        state = store.anchor_state(checkpoint.seq)
-        if state is not None and state.get("status") == "confirmed" and "block_timestamp" in state:
-            anchored = float(state["block_timestamp"]) + 1.0
+        state = confirmed_state(store, checkpoint.seq)
+        if state is not None:
+            anchored = float(state.block_timestamp) + 1.0
             delays += [
                 anchored - _accepted_seconds(store, index)
                 for index in range(previous_size, checkpoint.size)
