@@ -30,6 +30,7 @@ import click
 
 from evanchor.anchor.ethereum import client as cc
 from evanchor.anchor.ethereum.audit import LogIdentity, audit_against_chain
+from evanchor.anchor.ethereum.errors import ChainUnavailable
 from evanchor.anchor.log.audit import AuditReport, Discrepancy, audit_log
 from evanchor.anchor.log.store import LogStore, StoreBusy
 from evanchor.cli.output import echo_json
@@ -44,7 +45,7 @@ from evanchor.node.chain.errors import (
 from evanchor.node.chain.export import export_blocks, replay
 from evanchor.node.chain.genesis import read_genesis
 from evanchor.node.chain.leveldb import LevelDB
-from evanchor.node.daemon.chain_access import ChainUnavailable, endpoint_chain_id, serving
+from evanchor.node.daemon.chain_access import endpoint_chain_id, serving
 from evanchor.node.daemon.home import ChainConfig, NodeHome
 
 SERVE_TIMEOUT_SECONDS = 30.0
@@ -147,7 +148,7 @@ def _chain_source(home: NodeHome, chain: ChainConfig, rpc_url: str | None) -> It
         return
     url = rpc_url or chain.rpc_url
     if endpoint_chain_id(url, timeout=10.0) is None:
-        raise ChainUnavailable(f"no JSON-RPC endpoint answers at {url}")
+        raise ChainUnavailable(f"eth_chainId at {url}", "no JSON-RPC endpoint answers")
     yield ChainSource(url=url, re_executed=False)
 
 

@@ -24,9 +24,11 @@ from evanchor.node.chain.datadir import DataDir, init_data_dir, open_chain
 from evanchor.node.chain.embedded import EmbeddedChain
 from evanchor.node.chain.export import export_blocks, replay
 from evanchor.node.chain.genesis import (
+    DEFAULT_CHAIN_ID,
     DEFAULT_EPOCH,
     DEFAULT_FUNDING,
     DEFAULT_GAS_LIMIT,
+    MAX_CHAIN_ID,
     Genesis,
     read_genesis,
 )
@@ -37,7 +39,6 @@ from evanchor.node.chain.rpc_http import DEFAULT_HOST, DEFAULT_PORT, run_rpc_ser
 from evanchor.node.daemon.home import DEFAULT_HOME
 
 CHAIN_SUBDIR = "chain"
-DEFAULT_CHAIN_ID = 1337
 RPC_TIMEOUT_SECONDS = 10
 
 
@@ -93,7 +94,7 @@ def chain(ctx: click.Context, data_dir: Path | None) -> None:
 
 @chain.command()
 @click.option(
-    "--chain-id", type=click.IntRange(1, 2**64 - 1), default=DEFAULT_CHAIN_ID, show_default=True
+    "--chain-id", type=click.IntRange(1, MAX_CHAIN_ID), default=DEFAULT_CHAIN_ID, show_default=True
 )
 @click.option(
     "--authority", "authorities", type=ADDRESS, multiple=True, help="A Clique sealer (repeatable)."

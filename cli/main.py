@@ -10,8 +10,8 @@ import click
 
 from evanchor.anchor.errors import EvanchorError
 from evanchor.anchor.protocol.checkpoint import SealPolicy
+from evanchor.node.chain.genesis import DEFAULT_CHAIN_ID, MAX_CHAIN_ID
 from evanchor.node.daemon.home import (
-    DEFAULT_CHAIN_ID,
     DEFAULT_HOME,
     DEFAULT_RPC_PORT,
     ApiConfig,
@@ -109,7 +109,7 @@ def cli(ctx: click.Context, home: Path) -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Password for the node's keystores (embedded: generated into keys/ if not given).",
 )
-@click.option("--chain-id", type=click.IntRange(1, 2**63 - 1), default=DEFAULT_CHAIN_ID)
+@click.option("--chain-id", type=click.IntRange(1, MAX_CHAIN_ID), default=DEFAULT_CHAIN_ID)
 @click.option("--rpc-port", type=click.IntRange(1, 65535), default=DEFAULT_RPC_PORT)
 @click.option("--api-port", type=click.IntRange(1, 65535), default=ApiConfig.port)
 @click.option("--confirmations", type=click.IntRange(min=1), default=1, show_default=True)

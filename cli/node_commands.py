@@ -10,6 +10,7 @@ import click
 import requests
 
 from evanchor.anchor.log.store import StoreBusy
+from evanchor.cli.log_config import LogFormat, configure_logging
 from evanchor.cli.output import echo_json
 from evanchor.node.daemon.chain_access import password_file_for
 from evanchor.node.daemon.compose import Composition
@@ -33,11 +34,35 @@ def node() -> None:
 )
 @click.option("--api-port", type=click.IntRange(0, 65535), help="Override the API port.")
 @click.option("--rpc-port", type=click.IntRange(0, 65535), help="Override the JSON-RPC port.")
+@click.option(
+    "--log-format",
+    type=click.Choice([f.value for f in LogFormat]),
+    default=LogFormat.TEXT.value,
+    show_default=True,
+    help="Log lines for people (text) or one JSON object per line (json), on stderr.",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+    default="INFO",
+    show_default=True,
+)
 @click.pass_obj
 def start(
-    home: NodeHome, password_file: Path | None, api_port: int | None, rpc_port: int | None
+    home: NodeHome,
+    *,
+    password_file: Path | None,
+    api_port: int | None,
+    rpc_port: int | None,
+    log_format: str,
+    log_level: str,
 ) -> None:
-    """Run the node in the foreground until interrupted (SIGINT or SIGTERM)."""
+    """Run the node in the foreground until interrupted (SIGINT or SIGTERM).
+
+    Every seal, anchoring step and error is logged once on stderr; metrics are served at
+    the API's /metrics.
+    """
+    configure_logging(LogFormat(log_format), log_level)
     password = password_file_for(home, password_file)
     composition = Composition(home, password)
     has_chain = home.config().chain is not None
@@ -98,6 +123,11 @@ def status(home: NodeHome, as_json: bool) -> None:
             f"anchor delay (accepted -> anchored): p50 {delay['p50']:.1f} s,"
             f" p99 {delay['p99']:.1f} s, max {delay['max']:.1f} s"
             f" over {int(delay['count'])} records"
+        )
+    held_up = info["anchoring"].get("last_error")
+    if held_up:
+        click.echo(
+            f"anchoring held up since {held_up['at']}: {held_up['stage']}: {held_up['error']}"
         )
     if info.get("chain"):
         chain = info["chain"]

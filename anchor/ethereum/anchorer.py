@@ -187,6 +187,11 @@ class Anchorer:
     def writer(self) -> str:
         return self.signer.address
 
+    def backlog(self) -> int:
+        """Sealed checkpoints not yet confirmed, as of the last step (O(1): the cursor is the
+        first unconfirmed checkpoint)."""
+        return max(0, self.store.checkpoint_count - self._cursor)
+
     # -- the loop ----------------------------------------------------------------------
 
     def step(self) -> StepResult:
@@ -553,7 +558,9 @@ class Anchorer:
         self._put(state.model_copy(update={"sent_at": self.clock()}))
         return StepResult(StepKind.REBROADCAST, seq, "the node had dropped it", tx_hash)
 
-    def _failure_reason(self, checkpoint: Checkpoint, state: InFlight, receipt: cc.Receipt) -> str:
+    def _failure_reason(
+        self, checkpoint: Checkpoint, state: InFlight, receipt: cc.TransactionReceipt
+    ) -> str:
         anchor = self.anchor
         proof_from = state.proof_from
         proof = [] if proof_from == 0 else self.store.consistency_proof(proof_from, checkpoint.size)
@@ -630,6 +637,18 @@ class AnchorDelay:
     accepted_at: str
     block_timestamp: int
     seconds: float
+
+
+def checkpoint_anchor_delay(store: LogStore, seq: int) -> float | None:
+    """Seconds from the first record of checkpoint `seq` being accepted to the end of the
+    second its anchoring block is stamped with; None while it is not confirmed. O(1) reads."""
+    state = confirmed_state(store, seq)
+    if state is None:
+        return None
+    first = 0 if seq == 0 else store.checkpoint(seq - 1).size
+    accepted_at = store.record(first).envelope["accepted_at"]
+    accepted = datetime.fromisoformat(accepted_at.replace("Z", "+00:00")).timestamp()
+    return state.block_timestamp + 1.0 - accepted
 
 
 def anchor_delays(store: LogStore) -> list[AnchorDelay]:

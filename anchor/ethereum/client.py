@@ -437,7 +437,7 @@ def transaction_known(w3: Web3, tx_hash: bytes) -> bool:
 
 
 @dataclass(frozen=True)
-class Receipt:
+class TransactionReceipt:
     tx_hash: bytes
     status: int
     block_number: int
@@ -446,7 +446,7 @@ class Receipt:
     contract_address: str | None
 
 
-def get_receipt(w3: Web3, tx_hash: bytes) -> Receipt | None:
+def get_receipt(w3: Web3, tx_hash: bytes) -> TransactionReceipt | None:
     """The receipt of a mined transaction, None while it is pending or unknown."""
 
     def lookup() -> Any:
@@ -459,7 +459,7 @@ def get_receipt(w3: Web3, tx_hash: bytes) -> Receipt | None:
     if found is None or found.get("blockNumber") is None:
         return None
     address = found.get("contractAddress")
-    return Receipt(
+    return TransactionReceipt(
         tx_hash=bytes(found["transactionHash"]),
         status=int(found["status"]),
         block_number=int(found["blockNumber"]),
@@ -471,7 +471,7 @@ def get_receipt(w3: Web3, tx_hash: bytes) -> Receipt | None:
 
 def wait_for_receipt(
     w3: Web3, tx_hash: bytes, timeout: float, poll_interval: float = 0.1
-) -> Receipt:
+) -> TransactionReceipt:
     """Polls for the receipt of `tx_hash` until `timeout` seconds pass (ReceiptTimeout)."""
     start = time.monotonic()
     while True:
@@ -493,7 +493,7 @@ def transact(
     gas: int,
     function: str,
     timeout: float = 60.0,
-) -> Receipt:
+) -> TransactionReceipt:
     """Checks with `eth_call`, signs, sends and waits for one transaction that must succeed.
 
     The preflight call raises the contract's revert as `ContractReverted` before any gas is
@@ -530,7 +530,7 @@ def _call_fields(
 
 
 def replay_revert(
-    w3: Web3, call: dict[str, Any], receipt: Receipt, function: str
+    w3: Web3, call: dict[str, Any], receipt: TransactionReceipt, function: str
 ) -> ContractReverted | None:
     """Why a mined transaction failed: its call replayed on the state before its block."""
     try:
@@ -577,7 +577,7 @@ def _admin_call(
     function: str,
     arguments: Sequence[Any],
     timeout: float,
-) -> Receipt:
+) -> TransactionReceipt:
     data = bytes.fromhex(anchor.contract.encode_abi(function, args=list(arguments))[2:])
     return transact(
         anchor.w3,
@@ -592,7 +592,7 @@ def _admin_call(
 
 def grant_writer(
     anchor: AnchorContract, admin: LocalAccount, writer: str, *, timeout: float = 60.0
-) -> Receipt:
+) -> TransactionReceipt:
     """Gives `writer` the writer role (admin only)."""
     return _admin_call(
         anchor, admin, "grantRole", [WRITER_ROLE, to_checksum_address(writer)], timeout
@@ -601,7 +601,7 @@ def grant_writer(
 
 def revoke_writer(
     anchor: AnchorContract, admin: LocalAccount, writer: str, *, timeout: float = 60.0
-) -> Receipt:
+) -> TransactionReceipt:
     """Takes the writer role from `writer` (admin only); its checkpoints stay."""
     return _admin_call(
         anchor, admin, "revokeRole", [WRITER_ROLE, to_checksum_address(writer)], timeout
@@ -615,7 +615,7 @@ def register_agency(
     credit_code: str,
     *,
     timeout: float = 60.0,
-) -> Receipt:
+) -> TransactionReceipt:
     """Registers `agency` for `credit_code` (admin only). The code's check character is
     verified here (GB 32100-2015); the contract checks only its length."""
     problem = uscc_problem(credit_code)
@@ -628,7 +628,7 @@ def register_agency(
 
 def revoke_agency(
     anchor: AnchorContract, admin: LocalAccount, agency: str, *, timeout: float = 60.0
-) -> Receipt:
+) -> TransactionReceipt:
     """Revokes the registration of `agency` (admin only)."""
     return _admin_call(anchor, admin, "revokeAgency", [to_checksum_address(agency)], timeout)
 

@@ -44,6 +44,7 @@ from evanchor.anchor.errors import EvanchorError
 from evanchor.anchor.protocol import merkle
 from evanchor.anchor.protocol.checkpoint import Checkpoint, checkpoint_from_json
 from evanchor.anchor.protocol.commitment import record_id
+from evanchor.anchor.protocol.jsonin import MAX_SAFE_INTEGER
 from evanchor.anchor.protocol.leaf import LEAF_VERSION, LeafEnvelope, utc_timestamp
 
 _U64 = struct.Struct(">Q")
@@ -104,7 +105,6 @@ def _case_key(case: str) -> bytes:
 # Characters RFC 8785 does not write as themselves (quote, backslash, controls) and lone
 # surrogates, which have no UTF-8 form: a leaf string holding one takes the general encoder.
 _ESCAPED = re.compile(r'[\x00-\x1f"\\\ud800-\udfff]')
-_MAX_SAFE_INTEGER = 2**53 - 1
 
 
 @dataclass(frozen=True)
@@ -136,7 +136,7 @@ def _leaf_bytes(record: PreparedRecord, prev: int | None, accepted_at: str) -> b
     """
     kind, agency, case = record.kind, record.agency, record.case
     if _ESCAPED.search(accepted_at + agency + case + kind) is None and (
-        prev is None or (type(prev) is int and 0 <= prev <= _MAX_SAFE_INTEGER)
+        prev is None or (type(prev) is int and 0 <= prev <= MAX_SAFE_INTEGER)
     ):
         prev_text = "null" if prev is None else str(prev)
         return (

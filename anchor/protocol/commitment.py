@@ -21,11 +21,12 @@ from typing import Any
 
 import rfc8785
 
+from evanchor.anchor.protocol.jsonin import MAX_SAFE_INTEGER
+
 COMMITMENT_TAG = b"evanchor/v1/commitment\x00"
 RECORD_ID_TAG = b"evanchor/v1/record-id\x00"
 SALT_SIZE = 32
 
-_MAX_SAFE_INTEGER = 2**53 - 1
 _SORTED_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
@@ -87,7 +88,7 @@ def _encodes_alike(value: Any) -> bool:
     if kind is str or kind is bool or value is None:
         return True
     if kind is int:
-        in_range: bool = -_MAX_SAFE_INTEGER <= value <= _MAX_SAFE_INTEGER
+        in_range: bool = -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
         return in_range
     return False
 

@@ -40,9 +40,9 @@ from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
 from evanchor.anchor.protocol.errors import RecordInvalid, format_path
+from evanchor.anchor.protocol.jsonin import MAX_SAFE_INTEGER
 from evanchor.anchor.protocol.uscc import uscc_problem
 
-MAX_SAFE_INTEGER = 2**53 - 1
 """Largest integer a record may hold (RFC 8785 / I-JSON: exact in an IEEE 754 double)."""
 
 MAX_ATTACHMENTS = 64

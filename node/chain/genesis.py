@@ -45,6 +45,12 @@ DEFAULT_FUNDING = 10**27
 # 2**63-1 is outside every client's header encoding.
 MIN_GAS_LIMIT = 21_000
 MAX_GAS_LIMIT = 2**63 - 1
+DEFAULT_CHAIN_ID = 7107
+"""Chain id of a new embedded chain (`evanchor init --chain-id` and `chain init --chain-id`
+choose another). Not one of the ids development tools use (1337, 31337)."""
+MAX_CHAIN_ID = 2**63 - 37
+"""EIP-2294's bound, (2**64 - 1) // 2 - 36: EIP-155 signatures encode v = 2 * chainId + 35
+or 36, which must fit the 64-bit integers clients keep it in."""
 
 
 @dataclass(frozen=True)
@@ -90,8 +96,8 @@ def validate_genesis(genesis: Genesis, source: str) -> None:
     def fail(name: str, reason: str) -> GenesisError:
         return GenesisError(source, name, reason)
 
-    if not 1 <= genesis.chain_id < 2**64:
-        raise fail("chainId", f"expected 1 <= chainId < 2**64, found {genesis.chain_id}")
+    if not 1 <= genesis.chain_id <= MAX_CHAIN_ID:
+        raise fail("chainId", f"expected 1 <= chainId <= {MAX_CHAIN_ID}, found {genesis.chain_id}")
     if not genesis.authorities:
         raise fail("authorities", "expected at least one authority, found none")
     if len(set(genesis.authorities)) != len(genesis.authorities):

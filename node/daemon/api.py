@@ -20,6 +20,7 @@ from evanchor.anchor.protocol.errors import InputError
 from evanchor.anchor.protocol.jsonin import parse_json_object
 from evanchor.anchor.verify.bundle import verify_bundle, verify_case_bundle
 from evanchor.node.daemon.bundles import NotAnchoredYet
+from evanchor.node.daemon.metrics import CONTENT_TYPE
 from evanchor.node.daemon.openapi import OPENAPI
 from evanchor.node.daemon.service import (
     MAX_RECORDS_PER_REQUEST,
@@ -155,6 +156,13 @@ async def get_health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "log_size": service.store.size})
 
 
+async def get_metrics(request: web.Request) -> web.Response:
+    body = request.app[SERVICE].metrics.exposition()
+    response = web.Response(body=body)
+    response.headers["Content-Type"] = CONTENT_TYPE
+    return response
+
+
 async def get_verify_page(_: web.Request) -> web.Response:
     return web.Response(text=VERIFY_PAGE, content_type="text/html")
 
@@ -176,5 +184,6 @@ def create_api_app(service: NodeService) -> web.Application:
     app.router.add_get("/v1/status", get_status)
     app.router.add_get("/v1/health", get_health)
     app.router.add_get("/v1/openapi.json", get_openapi)
+    app.router.add_get("/metrics", get_metrics)
     app.router.add_get("/verify", get_verify_page)
     return app

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import requests
 
-from evanchor.anchor.errors import EvanchorError
+from evanchor.anchor.ethereum.errors import ChainUnavailable, WrongChain
 from evanchor.node.chain.datadir import open_chain
 from evanchor.node.chain.embedded import EmbeddedChain
 from evanchor.node.chain.rpc_http import serve
@@ -26,10 +26,6 @@ from evanchor.node.daemon.home import ChainConfig, HomeError, NodeHome
 
 PROBE_TIMEOUT_SECONDS = 1.0
 START_TIMEOUT_SECONDS = 30.0
-
-
-class ChainUnavailable(EvanchorError):
-    """The chain could not be reached or started."""
 
 
 def password_file_for(home: NodeHome, given: Path | None) -> Path | None:
@@ -98,7 +94,8 @@ def serving(chain: EmbeddedChain, *, seal: bool) -> Iterator[str]:
     thread.start()
     try:
         if not ready.wait(START_TIMEOUT_SECONDS) or failure:
-            raise ChainUnavailable(f"the chain's endpoint did not start: {failure or 'timeout'}")
+            reason = str(failure[0]) if failure else f"not ready in {START_TIMEOUT_SECONDS:.0f} s"
+            raise ChainUnavailable("starting the embedded chain's endpoint", reason)
         yield url[0]
     finally:
         if thread.is_alive():
@@ -124,11 +121,11 @@ def chain_endpoint(home: NodeHome, password_file: Path | None = None) -> Iterato
     if chain.mode == "external":
         found = endpoint_chain_id(chain.rpc_url, timeout=10.0)
         if found is None:
-            raise ChainUnavailable(f"no JSON-RPC endpoint answers at {chain.rpc_url}")
-        if found != chain.chain_id:
             raise ChainUnavailable(
-                f"{chain.rpc_url} serves chain {found}, this node anchors to {chain.chain_id}"
+                f"eth_chainId at {chain.rpc_url}", "no JSON-RPC endpoint answers"
             )
+        if found != chain.chain_id:
+            raise WrongChain(chain.chain_id, found)
         yield chain.rpc_url
         return
     if endpoint_chain_id(chain.rpc_url) == chain.chain_id:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from eth_account import Account
@@ -18,7 +19,12 @@ from eth_account.signers.local import LocalAccount
 
 from evanchor.anchor.errors import EvanchorError
 from evanchor.anchor.ethereum import client as cc
-from evanchor.anchor.ethereum.anchorer import Anchorer, StepKind
+from evanchor.anchor.ethereum.anchorer import (
+    Anchorer,
+    StepKind,
+    StepResult,
+    checkpoint_anchor_delay,
+)
 from evanchor.anchor.ethereum.registry import AgencyRegistry
 from evanchor.anchor.log.store import LogStore
 from evanchor.anchor.protocol.signing import SigningDomain
@@ -26,8 +32,9 @@ from evanchor.node.chain.keys import load_key
 from evanchor.node.daemon.bundles import chain_evidence, collect_evidence
 from evanchor.node.daemon.committer import GroupCommitter
 from evanchor.node.daemon.home import NodeConfig, NodeHome
+from evanchor.node.daemon.metrics import NodeMetrics
 from evanchor.node.daemon.run import BackgroundAnchorer
-from evanchor.node.daemon.service import NodeService
+from evanchor.node.daemon.service import ANCHORING_ERROR_META, NodeService
 
 log = logging.getLogger(__name__)
 
@@ -49,16 +56,64 @@ def _one_line(error: BaseException) -> str:
     return (text[0] if text else type(error).__name__)[:300]
 
 
+_LOGGED_STEPS = {
+    StepKind.PREPARED: "signed the anchoring transaction of checkpoint %s",
+    StepKind.SENT: "broadcast the anchoring transaction of checkpoint %s",
+    StepKind.REBROADCAST: "broadcast again the anchoring transaction of checkpoint %s",
+    StepKind.REPLACED: "replaced the pending anchoring transaction of checkpoint %s",
+    StepKind.REVERTED: "the anchoring transaction of checkpoint %s failed",
+    StepKind.SUPERSEDED: "the anchoring transaction of checkpoint %s was superseded",
+    StepKind.CONFIRMED: "anchored checkpoint %s",
+}
+"""The steps worth a line in the log, each once; waiting and idle steps are not."""
+
+
 class AnchoringThread(threading.Thread):
     """Anchors sealed checkpoints and follows the agency registry, until stopped."""
 
-    def __init__(self, anchorer: Anchorer, registry: AgencyRegistry) -> None:
+    def __init__(
+        self, anchorer: Anchorer, registry: AgencyRegistry, metrics: NodeMetrics | None = None
+    ) -> None:
         super().__init__(name="evanchor-anchorer", daemon=True)
         self._anchorer = anchorer
         self._registry = registry
+        self._metrics = NodeMetrics() if metrics is None else metrics
+        self._metrics.follow_backlog(anchorer.backlog)
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self.last_error: str | None = None
+
+    def _failed(self, stage: str, error: str) -> None:
+        """Counts the failure and keeps it (written only when it changes)."""
+        self._metrics.chain_errors.labels(stage=stage).inc()
+        message = f"{stage}: {error}"
+        if message != self.last_error:
+            self._anchorer.store.put_meta(
+                ANCHORING_ERROR_META,
+                {"stage": stage, "error": error, "at": datetime.now(UTC).isoformat()},
+            )
+        self.last_error = message
+
+    def _succeeded(self, result: StepResult) -> None:
+        if self.last_error is not None:
+            self._anchorer.store.put_meta(ANCHORING_ERROR_META, {})
+            log.info("anchoring resumed", extra={"facts": {"event": "anchoring resumed"}})
+        self.last_error = None
+        template = _LOGGED_STEPS.get(result.kind)
+        if template is None:
+            return
+        facts: dict[str, object] = {"event": str(result.kind), "seq": result.seq}
+        if result.tx_hash is not None:
+            facts["tx_hash"] = "0x" + result.tx_hash.hex()
+        if result.detail:
+            facts["detail"] = result.detail
+        level = logging.WARNING if result.kind is StepKind.REVERTED else logging.INFO
+        log.log(level, template, result.seq, extra={"facts": facts})
+        if result.kind is StepKind.CONFIRMED and result.seq is not None:
+            self._metrics.checkpoints_anchored.inc()
+            delay = checkpoint_anchor_delay(self._anchorer.store, result.seq)
+            if delay is not None:
+                self._metrics.anchor_delay.observe(delay)
 
     def wake(self) -> None:
         self._wake.set()
@@ -78,7 +133,7 @@ class AnchoringThread(threading.Thread):
             except Exception as error:  # the registry reads through web3: any error it raises
                 # The chain is unreachable (or answers nonsense): one line per attempt, not a
                 # traceback every ERROR_BACKOFF_SECONDS for as long as the outage lasts.
-                self.last_error = f"agency registry: {_one_line(error)}"
+                self._failed("registry", _one_line(error))
                 log.warning("cannot refresh the agency registry: %s", _one_line(error))
                 self._backoff()
                 continue
@@ -86,13 +141,14 @@ class AnchoringThread(threading.Thread):
                 result = self._anchorer.step()
                 if result.kind in (StepKind.CONFIRMED, StepKind.IDLE):
                     collect_evidence(self._anchorer.store, self._anchorer.anchor)
-                self.last_error = None
+                self._succeeded(result)
             except EvanchorError as error:
-                self.last_error = str(error)
+                self._failed("anchoring", _one_line(error))
                 log.warning("anchoring: %s", error)
                 self._backoff()
                 continue
-            except Exception:
+            except Exception as error:
+                self._failed("anchoring", _one_line(error))
                 log.exception("anchoring step failed")
                 self._backoff()
                 continue
@@ -110,6 +166,7 @@ class Composition:
         self.home = home
         self.password_file = password_file
         self.registry: AgencyRegistry | None = None
+        self.metrics = NodeMetrics()
 
     def _registry(self, config: NodeConfig, rpc_url: str) -> AgencyRegistry:
         if self.registry is None:
@@ -122,7 +179,7 @@ class Composition:
         self, store: LogStore, config: NodeConfig, committer: GroupCommitter, rpc_url: str | None
     ) -> NodeService:
         if config.chain is None or rpc_url is None:
-            return NodeService(store, config, committer)
+            return NodeService(store, config, committer, metrics=self.metrics)
         registry = self._registry(config, rpc_url)
         anchor = cc.contract_at(cc.web3_for(rpc_url), config.chain.contract)
         return NodeService(
@@ -133,6 +190,7 @@ class Composition:
             agency_of=registry.lookup,
             refresh_agencies=registry.refresh,
             evidence=chain_evidence(anchor, store),
+            metrics=self.metrics,
         )
 
     def make_anchorer(self, store: LogStore, rpc_url: str) -> BackgroundAnchorer:
@@ -145,6 +203,6 @@ class Composition:
             signer=node_account(self.home, self.password_file),
             confirmations=config.chain.confirmations,
         )
-        thread = AnchoringThread(anchorer, self._registry(config, rpc_url))
+        thread = AnchoringThread(anchorer, self._registry(config, rpc_url), self.metrics)
         thread.start()
         return thread

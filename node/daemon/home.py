@@ -19,8 +19,6 @@ from evanchor.anchor.protocol.checkpoint import SealPolicy
 CONFIG_NAME = "config.json"
 CONFIG_VERSION = 1
 DEFAULT_HOME = "evanchor-data"
-DEFAULT_CHAIN_ID = 7107
-"""Chain id of a new embedded chain (`evanchor init --chain-id` chooses another)."""
 DEFAULT_RPC_PORT = 8545
 
 

@@ -197,6 +197,17 @@ OPENAPI: dict[str, Any] = {
                 "responses": {"200": _json(OBJECT, '`{"status": "ok"}`')},
             }
         },
+        "/metrics": {
+            "get": {
+                "summary": "Prometheus metrics: records, seals, anchors, anchor delay, backlog.",
+                "responses": {
+                    "200": {
+                        "description": "The Prometheus text exposition format.",
+                        "content": {"text/plain": {"schema": {"type": "string"}}},
+                    }
+                },
+            }
+        },
     },
     "components": {"schemas": {"Error": _ERROR, "Receipt": _RECEIPT, "Submission": _SUBMISSION}},
 }

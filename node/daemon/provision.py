@@ -23,13 +23,13 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from evanchor.anchor.ethereum import client as cc
+from evanchor.anchor.ethereum.errors import ChainUnavailable
 from evanchor.anchor.log.store import LogStore
 from evanchor.node.chain.datadir import init_data_dir
-from evanchor.node.chain.genesis import DEFAULT_FUNDING, Genesis
+from evanchor.node.chain.genesis import DEFAULT_CHAIN_ID, DEFAULT_FUNDING, Genesis
 from evanchor.node.chain.keys import generate_key, load_key, read_password, write_keystore
-from evanchor.node.daemon.chain_access import ChainUnavailable, embedded_rpc, endpoint_chain_id
+from evanchor.node.daemon.chain_access import embedded_rpc, endpoint_chain_id
 from evanchor.node.daemon.home import (
-    DEFAULT_CHAIN_ID,
     DEFAULT_RPC_PORT,
     ChainConfig,
     HomeError,
@@ -154,7 +154,7 @@ def provision_external(
     """
     chain_id = endpoint_chain_id(rpc_url, timeout=10.0)
     if chain_id is None:
-        raise ChainUnavailable(f"no JSON-RPC endpoint answers at {rpc_url}")
+        raise ChainUnavailable(f"eth_chainId at {rpc_url}", "no JSON-RPC endpoint answers")
     staging = _staging(home)
     try:
         staged = NodeHome(staging)

@@ -30,6 +30,7 @@ from evanchor.node.chain.rpc_http import create_rpc_app
 from evanchor.node.daemon.api import create_api_app
 from evanchor.node.daemon.committer import GroupCommitter
 from evanchor.node.daemon.home import NodeConfig, NodeHome
+from evanchor.node.daemon.metrics import NodeMetrics
 from evanchor.node.daemon.service import NodeService
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,9 @@ def _host_port(url: str) -> tuple[str, int]:
     return parts.hostname, parts.port
 
 
-async def _batcher(store: LogStore, config: NodeConfig, on_seal: Callable[[], None]) -> None:
+async def _batcher(
+    store: LogStore, config: NodeConfig, metrics: NodeMetrics, on_seal: Callable[[], None]
+) -> None:
     """Seal whenever the policy says so; wake the anchorer after each seal."""
     loop = asyncio.get_running_loop()
     while True:
@@ -74,7 +77,13 @@ async def _batcher(store: LogStore, config: NodeConfig, on_seal: Callable[[], No
         if config.seal_policy.due(unsealed, oldest, datetime.now(UTC)):
             checkpoint = await loop.run_in_executor(None, store.seal)
             if checkpoint is not None:
-                log.info("sealed checkpoint %d at size %d", checkpoint.seq, checkpoint.size)
+                metrics.checkpoints_sealed.inc()
+                log.info(
+                    "sealed checkpoint %d at size %d",
+                    checkpoint.seq,
+                    checkpoint.size,
+                    extra={"facts": {"event": "sealed", **checkpoint.as_json()}},
+                )
                 on_seal()
 
 
@@ -86,6 +95,17 @@ async def _serve(app: web.Application, host: str, port: int, runners: list[web.A
     await web.TCPSite(runner, host, port).start()
     bound = runner.addresses[0]
     return f"http://{bound[0]}:{bound[1]}"
+
+
+def _stop_event(given: asyncio.Event | None) -> asyncio.Event:
+    """`given`, or an event that SIGINT and SIGTERM set."""
+    if given is not None:
+        return given
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    return stop
 
 
 async def run_node(
@@ -128,16 +148,20 @@ async def run_node(
         if make_anchorer is not None and rpc_url is not None:
             anchorer = make_anchorer(store, rpc_url)
         wake = anchorer.wake if anchorer is not None else (lambda: None)
-        batcher = asyncio.create_task(_batcher(store, config, wake), name="evanchor-batcher")
+        batcher = asyncio.create_task(
+            _batcher(store, config, service.metrics, wake), name="evanchor-batcher"
+        )
 
-        if stop is None:
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(signum, stop.set)
+        stop = _stop_event(stop)
+        log.info(
+            "node serving its API at %s",
+            api_url,
+            extra={"facts": {"event": "started", "api": api_url, "rpc": rpc_url}},
+        )
         if on_ready is not None:
             on_ready(Addresses(api=api_url, rpc=rpc_url))
         await stop.wait()
+        log.info("node stopping", extra={"facts": {"event": "stopping"}})
     finally:
         if batcher is not None:
             batcher.cancel()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -37,6 +38,13 @@ from evanchor.node.daemon.bundles import (
 )
 from evanchor.node.daemon.committer import GroupCommitter
 from evanchor.node.daemon.home import NodeConfig
+from evanchor.node.daemon.metrics import NodeMetrics
+
+log = logging.getLogger(__name__)
+
+ANCHORING_ERROR_META = "anchoring_error"
+"""Store metadata: the anchoring thread's last error ({"stage", "error", "at"}), kept across
+restarts so that `node status` of a stopped node still says why anchoring was held up."""
 
 MAX_RECORDS_PER_REQUEST = 1000
 """A batch request holds at most this many submissions; its body is also capped in bytes
@@ -74,6 +82,7 @@ class NodeService:
         agency_of: AgencyLookup | None = None,
         evidence: EvidenceSource | None = None,
         refresh_agencies: Callable[[], object] | None = None,
+        metrics: NodeMetrics | None = None,
     ) -> None:
         if config.requires_signatures and (domain is None or agency_of is None):
             raise ValueError("an anchoring node needs its signing domain and agency registry")
@@ -86,6 +95,8 @@ class NodeService:
         self._evidence = evidence
         self._refresh_agencies = refresh_agencies
         self.started_at = datetime.now(UTC)
+        self.metrics = NodeMetrics() if metrics is None else metrics
+        self.metrics.follow_store(store)
 
     # -- submitting ------------------------------------------------------------------------
 
@@ -123,7 +134,11 @@ class NodeService:
                 reason = str(failure).splitlines()[0] if str(failure) else type(failure).__name__
                 raise RegistryUnavailable(reason[:200]) from failure
             prepared = self._check_all(objects)
-        return await self.committer.append(prepared)
+        receipts = await self.committer.append(prepared)
+        fresh = sum(1 for receipt in receipts if not receipt.duplicate)
+        self.metrics.records_accepted.inc(fresh)
+        log.debug("accepted %d records (%d resubmitted)", fresh, len(receipts) - fresh)
+        return receipts
 
     def _check_all(self, objects: list[Any]) -> list[PreparedRecord]:
         prepared: list[PreparedRecord] = []
@@ -204,6 +219,12 @@ class NodeService:
         return {**node_status(self.store, self.config), "started_at": self.started_at.isoformat()}
 
 
+def last_anchoring_error(store: LogStore) -> dict[str, str] | None:
+    """The anchoring thread's last error, or None if its last step succeeded."""
+    kept = store.meta(ANCHORING_ERROR_META)
+    return None if not kept else {str(k): str(v) for k, v in kept.items()}
+
+
 def node_status(store: LogStore, config: NodeConfig) -> dict[str, Any]:
     """Log, chain and anchoring figures of a node, running or not."""
     latest = store.latest_checkpoint()
@@ -225,6 +246,7 @@ def node_status(store: LogStore, config: NodeConfig) -> dict[str, Any]:
             "anchored_checkpoints": len(confirmed),
             "pending_checkpoints": [seq for seq, s in states.items() if s is None],
             "anchor_delay_seconds": anchor_delay_summary(store),
+            "last_error": last_anchoring_error(store),
         },
         "seal_policy": config.as_json()["seal_policy"],
     }

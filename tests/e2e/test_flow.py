@@ -214,8 +214,24 @@ def test_agencies_submit_and_records_get_anchored(make_node: MakeNode, tmp_path:
     assert unknown.status_code == 404
     assert daemon.get("/v1/status")["log"]["size"] == 21
 
+    # -- operability: metrics, and one log line per seal and anchor ---------------------
+    metrics = requests.get(f"{daemon.api_url}/metrics", timeout=30)
+    assert metrics.headers["Content-Type"].startswith("text/plain")
+    figures = dict(
+        line.rsplit(" ", 1) for line in metrics.text.splitlines() if line and line[0] != "#"
+    )
+    assert float(figures["evanchor_log_size_records"]) == 21
+    assert float(figures["evanchor_anchor_backlog_checkpoints"]) == 0
+    assert float(figures["evanchor_checkpoints_anchored_total"]) >= 1
+    assert float(figures["evanchor_anchor_delay_seconds_count"]) >= 1
+    assert float(figures["evanchor_records_accepted_total"]) >= 1
+
     # -- a clean stop; the folder answers for the stopped node --------------------------
     daemon.stop()
+    logged = daemon.log_path.read_text()
+    assert "INFO    evanchor.node.daemon.run: sealed checkpoint 0 at size" in logged
+    assert "INFO    evanchor.node.daemon.compose: anchored checkpoint 0" in logged
+    assert "event=confirmed seq=0 tx_hash=0x" in logged
     text = node.cli.run("node", "status").stdout
     assert "node stopped" in text
     assert "log: 21 records, 3 checkpoints" in text
