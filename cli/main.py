@@ -12,11 +12,13 @@ from evanchor.anchor.errors import EvanchorError
 from evanchor.anchor.protocol.checkpoint import SealPolicy
 from evanchor.node.chain.genesis import DEFAULT_CHAIN_ID, MAX_CHAIN_ID
 from evanchor.node.daemon.home import (
+    DEFAULT_API_PORT,
     DEFAULT_HOME,
     DEFAULT_RPC_PORT,
     ApiConfig,
     NodeConfig,
     NodeHome,
+    SealPolicyConfig,
 )
 
 SUBCOMMANDS = {
@@ -111,7 +113,7 @@ def cli(ctx: click.Context, home: Path) -> None:
 )
 @click.option("--chain-id", type=click.IntRange(1, MAX_CHAIN_ID), default=DEFAULT_CHAIN_ID)
 @click.option("--rpc-port", type=click.IntRange(1, 65535), default=DEFAULT_RPC_PORT)
-@click.option("--api-port", type=click.IntRange(1, 65535), default=ApiConfig.port)
+@click.option("--api-port", type=click.IntRange(1, 65535), default=DEFAULT_API_PORT)
 @click.option("--confirmations", type=click.IntRange(min=1), default=1, show_default=True)
 @click.pass_obj
 def init(
@@ -131,7 +133,8 @@ def init(
 ) -> None:
     """Create a node folder: log, keys, and (unless --log-only) the chain and contract."""
     config = NodeConfig(
-        seal_policy=SealPolicy(seal_every, seal_after), api=ApiConfig(port=api_port)
+        seal_policy=SealPolicyConfig(max_records=seal_every, max_seconds=float(seal_after)),
+        api=ApiConfig(port=api_port),
     )
     from evanchor.node.daemon.provision import (  # noqa: PLC0415 - chain side, see SUBCOMMANDS
         provision_embedded,

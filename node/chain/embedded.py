@@ -33,6 +33,7 @@ from eth.exceptions import (
     HeaderNotFound,
     Revert,
     TransactionNotFound,
+    UnrecognizedTransactionType,
 )
 from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
 from eth.vm.spoof import SpoofTransaction
@@ -275,6 +276,7 @@ class EmbeddedChain:
             rlp.DeserializationError,
             ValidationError,
             BadSignature,
+            UnrecognizedTransactionType,
         ) as error:
             raise InvalidTransaction(f"invalid transaction: {error}") from None
         except (ValueError, TypeError, IndexError) as error:

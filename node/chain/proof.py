@@ -19,9 +19,8 @@ import rlp
 from eth.constants import BLANK_ROOT_HASH, EMPTY_SHA3
 from eth.rlp.accounts import Account
 from eth_hash.auto import keccak
-
-BRANCH_WIDTH = 17
-LEAF_FLAGS = (2, 3)
+from trie.exceptions import MissingTrieNode
+from trie.hexary import HexaryTrie
 
 
 @dataclass(frozen=True)
@@ -42,54 +41,25 @@ class AccountProof:
     storage: tuple[StorageProof, ...]
 
 
-def _nibbles(key: bytes) -> list[int]:
-    out: list[int] = []
-    for byte in key:
-        out += (byte >> 4, byte & 0x0F)
-    return out
-
-
-def _hex_prefix(encoded: bytes) -> tuple[list[int], bool]:
-    """Decode a compact (hex-prefix) path: (nibbles, is_leaf)."""
-    nibbles = _nibbles(encoded)
-    flag = nibbles[0]
-    is_leaf = flag in LEAF_FLAGS
-    return (nibbles[1:] if flag % 2 else nibbles[2:]), is_leaf
-
-
 def trie_path(db: Mapping[bytes, bytes], root: bytes, key: bytes) -> tuple[list[bytes], bytes]:
     """Nodes from `root` towards `key` (a raw trie key), and the value found (b"" if absent).
+
+    The walk is py-trie's (`HexaryTrie.get_proof`); it lists every node it passes, embedded
+    ones too, so those shorter than 32 bytes below the root are dropped: they are inside
+    their parent already, and geth's `eth_getProof` (which verifiers expect) omits them.
 
     Requires: every hash-referenced node on the path is in `db` (nodes are stored under
     their keccak hash, as py-evm stores them); a missing one raises KeyError.
     """
     if root == BLANK_ROOT_HASH:
         return [], b""
-    path = _nibbles(key)
-    proof: list[bytes] = []
-    reference: object = root
-    while True:
-        if isinstance(reference, bytes):
-            if reference == b"":
-                return proof, b""
-            encoded = db[reference]
-            proof.append(encoded)
-            node = rlp.decode(encoded)
-        else:
-            node = reference
-        assert isinstance(node, list)
-        if len(node) == BRANCH_WIDTH:
-            if not path:
-                return proof, bytes(node[16])
-            reference, path = node[path[0]], path[1:]
-            continue
-        segment, is_leaf = _hex_prefix(node[0])
-        if path[: len(segment)] != segment:
-            return proof, b""
-        path = path[len(segment) :]
-        if is_leaf:
-            return proof, bytes(node[1]) if not path else b""
-        reference = node[1]
+    trie = HexaryTrie(db, root)
+    try:
+        walked = [rlp.encode(node) for node in trie.get_proof(key)]  # type: ignore[no-untyped-call]
+        value = bytes(trie.get(key))
+    except MissingTrieNode as missing:
+        raise KeyError(missing.missing_node_hash) from None
+    return [walked[0], *(node for node in walked[1:] if len(node) >= 32)], value
 
 
 def account_proof(

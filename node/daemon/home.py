@@ -1,74 +1,124 @@
 """The node folder: its configuration file and where each part keeps its data.
 
-<home>/config.json   settings (format version, seal policy)
+<home>/config.toml   settings (docs/OPERATOR.md §7): format version, seal policy, chain, API
 <home>/log/          the evidence log (LevelDB)
+<home>/keys/         the node's keystores
+<home>/chain/        the embedded chain's data directory (embedded mode only)
+
+The configuration is TOML, read with the standard library and validated by the pydantic
+models below: a missing, mistyped or unknown key is a `HomeError` naming it. Folders made
+before TOML keep a `config.json` with the same members; it is read as it is, and replaced
+by `config.toml` the next time the configuration is written.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+import tomllib
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
+
+import tomli_w
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from evanchor.anchor.errors import EvanchorError
 from evanchor.anchor.log.store import LogStore
 from evanchor.anchor.protocol.checkpoint import SealPolicy
 
-CONFIG_NAME = "config.json"
+CONFIG_NAME = "config.toml"
+LEGACY_CONFIG_NAME = "config.json"
 CONFIG_VERSION = 1
 DEFAULT_HOME = "evanchor-data"
 DEFAULT_RPC_PORT = 8545
+DEFAULT_API_PORT = 8080
 
 
 class HomeError(EvanchorError):
     """The node folder is missing, already initialised, or its configuration is invalid."""
 
 
-@dataclass(frozen=True)
-class ChainConfig:
-    """Where the log is anchored.
+class ChainMode(StrEnum):
+    EMBEDDED = "embedded"
+    """The node runs its own chain (data in <home>/chain) and serves its JSON-RPC."""
+    EXTERNAL = "external"
+    """`rpc_url` is another network's endpoint."""
 
-    `mode` "embedded": the node runs its own chain (data in <home>/chain) and serves its
-    JSON-RPC at `rpc_url`; "external": `rpc_url` is another network's endpoint.
-    """
 
-    mode: str
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+
+class SealPolicyConfig(_Section):
+    """`[seal_policy]`: seal after `max_records` records or `max_seconds` after the oldest
+    unsealed one, whichever comes first."""
+
+    max_records: int = Field(default=SealPolicy().max_records, ge=1)
+    max_seconds: float = Field(default=SealPolicy().max_seconds, gt=0)
+
+    @field_validator("max_seconds", mode="before")
+    @classmethod
+    def _integers_are_seconds_too(cls, value: object) -> object:
+        return float(value) if type(value) is int else value
+
+    @property
+    def policy(self) -> SealPolicy:
+        return SealPolicy(max_records=self.max_records, max_seconds=self.max_seconds)
+
+    def due(self, unsealed: int, oldest_unsealed_at: datetime | None, now: datetime) -> bool:
+        """`SealPolicy.due`: whether a seal is due now."""
+        return self.policy.due(unsealed, oldest_unsealed_at, now)
+
+
+class ChainConfig(_Section):
+    """`[chain]`: where the log is anchored. `chain_id`, `contract` and `writer` bind the
+    log (DESIGN decision 2) and must never be edited."""
+
+    mode: ChainMode
     rpc_url: str
-    chain_id: int
-    contract: str
-    writer: str
-    deploy_block: int = 0
-    confirmations: int = 1
+    chain_id: int = Field(ge=1)
+    contract: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$")
+    writer: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$")
+    deploy_block: int = Field(default=0, ge=0)
+    confirmations: int = Field(default=1, ge=1)
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _mode_from_text(cls, value: object) -> object:
+        return ChainMode(value) if isinstance(value, str) and value in set(ChainMode) else value
 
     def as_json(self) -> dict[str, Any]:
-        return {
-            "mode": self.mode,
-            "rpc_url": self.rpc_url,
-            "chain_id": self.chain_id,
-            "contract": self.contract,
-            "writer": self.writer,
-            "deploy_block": self.deploy_block,
-            "confirmations": self.confirmations,
-        }
+        return self.model_dump(mode="json")
 
 
-@dataclass(frozen=True)
-class ApiConfig:
+class ApiConfig(_Section):
+    """`[api]`: where the HTTP API listens."""
+
     host: str = "127.0.0.1"
-    port: int = 8080
+    port: int = Field(default=DEFAULT_API_PORT, ge=1, le=65535)
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
 
-@dataclass(frozen=True)
-class NodeConfig:
-    seal_policy: SealPolicy = field(default_factory=SealPolicy)
+class NodeConfig(_Section):
+    """The whole configuration file."""
+
+    version: int = CONFIG_VERSION
+    seal_policy: SealPolicyConfig = Field(default_factory=SealPolicyConfig)
     chain: ChainConfig | None = None
-    api: ApiConfig = field(default_factory=ApiConfig)
+    api: ApiConfig = Field(default_factory=ApiConfig)
+
+    @field_validator("version")
+    @classmethod
+    def _supported(cls, value: int) -> int:
+        if value != CONFIG_VERSION:
+            raise ValueError(f"unsupported config version {value} (this evanchor reads 1)")
+        return value
 
     @property
     def requires_signatures(self) -> bool:
@@ -76,43 +126,30 @@ class NodeConfig:
         return self.chain is not None
 
     def as_json(self) -> dict[str, Any]:
-        return {
-            "version": CONFIG_VERSION,
-            "seal_policy": {
-                "max_records": self.seal_policy.max_records,
-                "max_seconds": self.seal_policy.max_seconds,
-            },
-            "chain": None if self.chain is None else self.chain.as_json(),
-            "api": {"host": self.api.host, "port": self.api.port},
-        }
+        return self.model_dump(mode="json")
+
+    def as_toml(self) -> str:
+        document = self.model_dump(mode="json", exclude_none=True)
+        return _TOML_HEADER + tomli_w.dumps(document)
 
 
-def _config_from_json(obj: Any, where: Path) -> NodeConfig:
+_TOML_HEADER = """\
+# evanchor node configuration (docs/OPERATOR.md §7). Edit it with the node stopped.
+# [chain] chain_id, contract and writer bind the log to its anchors: never edit them.
+
+"""
+
+
+def _config_from_document(obj: Any, where: Path) -> NodeConfig:
+    """The validated configuration; HomeError naming the first key at fault."""
+    if not isinstance(obj, dict):
+        raise HomeError(f"{where}: invalid configuration: expected a table of settings")
     try:
-        if obj["version"] != CONFIG_VERSION:
-            raise HomeError(f"{where}: unsupported config version {obj['version']!r}")
-        policy = obj["seal_policy"]
-        chain = obj.get("chain")
-        api = obj.get("api") or {}
-        return NodeConfig(
-            seal_policy=SealPolicy(
-                max_records=int(policy["max_records"]), max_seconds=float(policy["max_seconds"])
-            ),
-            chain=None
-            if chain is None
-            else ChainConfig(
-                mode=str(chain["mode"]),
-                rpc_url=str(chain["rpc_url"]),
-                chain_id=int(chain["chain_id"]),
-                contract=str(chain["contract"]),
-                writer=str(chain["writer"]),
-                deploy_block=int(chain.get("deploy_block", 0)),
-                confirmations=int(chain.get("confirmations", 1)),
-            ),
-            api=ApiConfig(host=str(api.get("host", "127.0.0.1")), port=int(api.get("port", 8080))),
-        )
-    except (KeyError, TypeError, ValueError) as error:
-        raise HomeError(f"{where}: invalid configuration ({error})") from None
+        return NodeConfig.model_validate(obj)
+    except ValidationError as error:
+        first = error.errors()[0]
+        key = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        raise HomeError(f"{where}: invalid configuration: {key}: {first['msg']}") from None
 
 
 @dataclass(frozen=True)
@@ -145,28 +182,41 @@ class NodeHome:
 
     def initialise(self, config: NodeConfig) -> None:
         """Create the folder, its configuration and an empty log. Refuses to overwrite."""
-        if self.config_path.exists():
+        if self.config_path.exists() or self.legacy_config_path.exists():
             raise HomeError(f"{self.path} is already an evanchor node folder")
         self.path.mkdir(parents=True, exist_ok=True)
         LogStore(self.log_path, create=True).close()
         self.write_config(config)
 
     def write_config(self, config: NodeConfig) -> None:
-        """Replace config.json atomically (write, fsync, rename)."""
+        """Replace config.toml atomically (write, fsync, rename); a legacy config.json goes."""
         temporary = self.config_path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(config.as_json(), indent=2) + "\n")
+        temporary.write_text(config.as_toml(), encoding="utf-8")
         with temporary.open("rb") as handle:
             os.fsync(handle.fileno())
         temporary.replace(self.config_path)
+        self.legacy_config_path.unlink(missing_ok=True)
+
+    @property
+    def legacy_config_path(self) -> Path:
+        return self.path / LEGACY_CONFIG_NAME
 
     def config(self) -> NodeConfig:
-        if not self.config_path.exists():
-            raise HomeError(f"{self.path} is not an evanchor node folder (run `evanchor init`)")
-        try:
-            obj = json.loads(self.config_path.read_text())
-        except (OSError, ValueError) as error:
-            raise HomeError(f"{self.config_path}: cannot read ({error})") from None
-        return _config_from_json(obj, self.config_path)
+        if self.config_path.exists():
+            try:
+                obj: Any = tomllib.loads(self.config_path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+                raise HomeError(f"{self.config_path}: cannot read ({error})") from None
+            return _config_from_document(obj, self.config_path)
+        if self.legacy_config_path.exists():
+            try:
+                obj = json.loads(self.legacy_config_path.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as error:
+                raise HomeError(f"{self.legacy_config_path}: cannot read ({error})") from None
+            if isinstance(obj, dict) and obj.get("chain") is None:
+                obj.pop("chain", None)
+            return _config_from_document(obj, self.legacy_config_path)
+        raise HomeError(f"{self.path} is not an evanchor node folder (run `evanchor init`)")
 
     def open_log(self) -> LogStore:
         self.config()

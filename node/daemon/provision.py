@@ -16,7 +16,7 @@ import os
 import secrets
 import shutil
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from eth_account import Account
@@ -32,6 +32,7 @@ from evanchor.node.daemon.chain_access import embedded_rpc, endpoint_chain_id
 from evanchor.node.daemon.home import (
     DEFAULT_RPC_PORT,
     ChainConfig,
+    ChainMode,
     HomeError,
     NodeConfig,
     NodeHome,
@@ -71,7 +72,7 @@ def _password(staged: NodeHome, password_file: Path | None) -> tuple[str, bool]:
 
 def _finish(home: NodeHome, staging: Path, config: NodeConfig, chain: ChainConfig) -> NodeConfig:
     """Add the empty log and the configuration, then move the folder into place."""
-    final = replace(config, chain=chain)
+    final = config.model_copy(update={"chain": chain})
     staged = NodeHome(staging)
     LogStore(staged.log_path, create=True).close()
     staged.write_config(final)
@@ -120,7 +121,7 @@ def provision_embedded(
         with embedded_rpc(staged.chain_path, unlock) as url:
             contract, block = _deploy(url, account, admin_delay)
         chain = ChainConfig(
-            mode="embedded",
+            mode=ChainMode.EMBEDDED,
             rpc_url=f"http://127.0.0.1:{rpc_port}",
             chain_id=chain_id,
             contract=contract,
@@ -174,7 +175,7 @@ def provision_external(
                 )
             contract, block = anchor.address, 0
         chain = ChainConfig(
-            mode="external",
+            mode=ChainMode.EXTERNAL,
             rpc_url=rpc_url,
             chain_id=chain_id,
             contract=contract,

@@ -18,7 +18,7 @@ from evanchor.anchor.log.submission import sign_record
 from evanchor.anchor.protocol.signing import SigningDomain, address_of
 from evanchor.node.daemon.api import MAX_REQUEST_BYTES, create_api_app
 from evanchor.node.daemon.committer import GroupCommitter
-from evanchor.node.daemon.home import ChainConfig, NodeConfig
+from evanchor.node.daemon.home import ChainConfig, ChainMode, NodeConfig
 from evanchor.node.daemon.service import NodeService
 
 from samples import numbered_record
@@ -26,7 +26,7 @@ from samples import numbered_record
 AGENCY_KEY = bytes.fromhex("4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318")
 STRANGER_KEY = bytes.fromhex("22" * 32)
 CHAIN = ChainConfig(
-    mode="external",
+    mode=ChainMode.EXTERNAL,
     rpc_url="http://127.0.0.1:1",
     chain_id=7107,
     contract="0x" + "ab" * 20,

@@ -152,3 +152,12 @@ def test_any_parameters_get_a_json_rpc_answer_not_a_crash(
     if "error" in response:
         assert response["error"]["code"] in ALLOWED_CODES, response
     json.dumps(response)
+
+
+@pytest.mark.parametrize("raw", ["0x0", "0X00", "0x7f", "0x05c0"])
+def test_an_unknown_transaction_type_is_an_invalid_transaction(ctx: RpcContext, raw: str) -> None:
+    """Found by the property test above: a one-byte typed envelope of an unknown type was
+    an internal error (-32603) instead of a refusal of the transaction."""
+    answer = call(ctx, "eth_sendRawTransaction", raw)
+    assert answer["error"]["code"] != -32603, answer
+    assert "invalid transaction" in answer["error"]["message"]
