@@ -16,7 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import rlp
-from eth._utils.address import generate_contract_address
 from eth.abc import (
     BlockAPI,
     BlockHeaderAPI,
@@ -40,6 +39,7 @@ from eth.vm.spoof import SpoofTransaction
 from eth_keys.datatypes import PrivateKey
 from eth_keys.exceptions import BadSignature
 from eth_typing import Address, BlockNumber, Hash32
+from eth_utils.crypto import keccak
 from eth_utils.exceptions import ValidationError
 
 from evanchor.node.chain import clique
@@ -61,6 +61,12 @@ from evanchor.node.chain.kvstore import MemoryKV, StagedAtomicDB
 from evanchor.node.chain.txpool import PooledTransaction, TransactionPool, fee_cap, tip_cap
 
 RECEIPT_CACHE_BLOCKS = 256
+
+
+def created_address(sender: bytes, nonce: int) -> bytes:
+    """The address of a contract created by `sender`'s transaction with `nonce` (Yellow Paper
+    eq. 85: the last 20 bytes of keccak256(rlp([sender, nonce])))."""
+    return keccak(rlp.encode([sender, nonce]))[12:]
 
 
 @dataclass(frozen=True)
@@ -360,7 +366,7 @@ class EmbeddedChain:
         for index, (tx, receipt) in enumerate(zip(block.transactions, raw, strict=True)):
             sender = bytes(tx.sender)
             price = min(fee_cap(tx), base_fee + tip_cap(tx))
-            created = None if tx.to else bytes(generate_contract_address(Address(sender), tx.nonce))
+            created = None if tx.to else created_address(sender, tx.nonce)
             infos.append(
                 ReceiptInfo(
                     tx,

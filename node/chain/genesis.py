@@ -20,6 +20,9 @@ Format (``"format": "evanchor-genesis/1"``)::
     }
 
 Integers that may exceed 2**53 (balances) are hex strings, the rest JSON numbers.
+
+A genesis file in geth's or Besu's layout (a Clique chain under London rules, with the
+allowlist in an `evanchor` member) is read too: see `genesis_geth.py`.
 """
 
 from __future__ import annotations
@@ -137,6 +140,10 @@ def genesis_from_json(document: object, source: str) -> Genesis:
     """Parse a genesis document (already JSON-decoded); `source` names it in errors."""
     if not isinstance(document, dict):
         raise GenesisError(source, "(document)", "expected a JSON object")
+    from evanchor.node.chain import genesis_geth  # noqa: PLC0415 - it builds on this module
+
+    if genesis_geth.is_geth_genesis(document):
+        return genesis_geth.genesis_from_geth(document, source)
     if document.get("format") != FORMAT:
         raise GenesisError(
             source, "format", f"expected {FORMAT!r}, found {document.get('format')!r}"
