@@ -29,3 +29,14 @@ if [ -f "$ROOT/contracts/package-lock.json" ]; then
   fi
   export PATH="$ROOT/contracts/node_modules/.bin:$PATH"
 fi
+
+# The JavaScript verifier's packages (@noble/hashes, @noble/curves), exactly as locked.
+jsdir="$ROOT/anchor/verify/js"
+if [ -f "$jsdir/package-lock.json" ]; then
+  jsstamp="$jsdir/node_modules/.evanchor-lock"
+  wantjs="$(sha256sum "$jsdir/package-lock.json" | cut -d' ' -f1)"
+  if [ ! -f "$jsstamp" ] || [ "$(cat "$jsstamp")" != "$wantjs" ]; then
+    (cd "$jsdir" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$wantjs" > "$jsstamp"
+  fi
+fi
