@@ -11,6 +11,18 @@ from evanchor.anchor.log.bundle import build_case_bundle
 from evanchor.anchor.log.ingest import prepare_record
 from evanchor.anchor.log.store import LogStore, Receipt
 
+NIGHT_CALL = {
+    "kind": "collection_checkpoint",
+    "case_id": "C-2026-000118",
+    "agency": "91310115MA1K3TQ00E",
+    "debtor_ref": "dbt:77ab01c3",
+    "event": "call",
+    "occurred_at": "2026-11-20T22:47:00+08:00",
+    "channel": "phone",
+    "operator_id": "op-0042",
+}
+"""A call at 22:47 in the debtor's local time: QH-1 of the default rule set."""
+
 
 def build_log(path: Path, records: list[dict[str, Any]]) -> list[Receipt]:
     """A log at `path` holding `records` in order, sealed once at the end."""
