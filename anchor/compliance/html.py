@@ -137,7 +137,7 @@ def _agency_section(
         f" {_badge(summary, lang)}</h2>",
         "<table><tr>"
         + "".join(
-            f"<th>{escape(label(h, lang))}</th>" for h in ("rule", "reason", "points", "count")
+            f"<th>{escape(label(h, lang))}</th>" for h in ("rule", "rule_title", "points", "count")
         )
         + "</tr>",
     ]

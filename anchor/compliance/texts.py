@@ -86,6 +86,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "records": ("记录数", "Records"),
     "flags": ("标记数", "Flags"),
     "rule": ("规则", "Rule"),
+    "rule_title": ("规则内容", "What it forbids"),
     "count": ("次数", "Count"),
     "record": ("记录", "Record"),
     "leaf_index": ("叶序号", "leaf index"),
