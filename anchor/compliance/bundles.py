@@ -27,7 +27,7 @@ from evanchor.anchor.compliance.report import NotCounted
 from evanchor.anchor.protocol.commitment import record_id
 from evanchor.anchor.protocol.errors import InputError
 from evanchor.anchor.protocol.jsonin import parse_json_object
-from evanchor.anchor.protocol.records import parse_record
+from evanchor.anchor.protocol.records import check_record
 from evanchor.anchor.verify.bundle import (
     BUNDLE_FORMAT,
     CASE_BUNDLE_FORMAT,
@@ -164,7 +164,7 @@ def _log_identity(bundle: dict[str, Any]) -> str | None:
 
 def _logged(bundle: dict[str, Any], *, proven_by: str) -> LoggedRecord:
     """The engine's view of a verified bundle. Requires `bundle` to have verified."""
-    record = parse_record(bundle["record"], where="record")
+    record = check_record(bundle["record"], where="record")  # read, never committed
     leaf = bundle["leaf"]
     checkpoint = bundle["checkpoint"]
     anchor = bundle.get("anchor")

@@ -37,7 +37,6 @@ from evanchor.anchor.compliance.rules import (
 from evanchor.anchor.protocol.records import (
     AuctionRecord,
     CollectionCheckpoint,
-    occurred_at_datetime,
     record_agency,
     record_case_key,
 )
@@ -293,9 +292,9 @@ def _contact_frequency(
             continue
         moment = clock.of(logged)
         period = moment.local.date().isoformat() if rule.window == "day" else moment.iso_week
-        instant = occurred_at_datetime(record.occurred_at)
+        # Aware datetimes compare by instant, whatever their zones.
         windows[(record.agency, record.debtor_ref, period)].append(
-            (instant, logged.leaf_index, logged)
+            (moment.local, logged.leaf_index, logged)
         )
     flags = []
     for (_, debtor, period), contacts in windows.items():

@@ -15,10 +15,11 @@ from evanchor.anchor.compliance.engine import Flag
 from evanchor.anchor.compliance.rules import Lang, RuleSet
 from evanchor.anchor.compliance.texts import flag_reason
 
-HISTORY_LIMIT = 200
+HISTORY_LIMIT = 100
 """Earlier records of a case read for a submission's flags: one bounded range scan per
-case. A frequency cap needs the last week of contacts (far fewer in any lawful case); a
-completeness rule whose required earlier event lies beyond them is left to the report."""
+case, each record parsed (~20-60 us). A frequency cap needs the last week of contacts (the
+default caps allow at most 47 a week); a completeness rule whose required event lies beyond
+them is left undecided at submission, and to the report."""
 
 FEEDBACK_MAX_RECORDS = 10_000
 """Submissions of more records than this (bulk imports of a file) get no flags on their

@@ -22,7 +22,7 @@ from evanchor.anchor.compliance.rules import RuleSet, default_rule_set, load_rul
 from evanchor.anchor.log.store import LogStore, Receipt
 from evanchor.anchor.protocol.commitment import record_id
 from evanchor.anchor.protocol.errors import InputError
-from evanchor.anchor.protocol.records import parse_record
+from evanchor.anchor.protocol.records import check_record
 
 NODE_RULES_FILE = "compliance-rules.toml"
 """A node folder's own rule set for submission feedback; absent: the default rule set."""
@@ -73,7 +73,9 @@ def logged_record(
     if salt is None:
         return NotCounted(where, "crypto-shredded: its salt is deleted, no bundle can prove it")
     try:
-        record = parse_record(json.loads(canonical), where=where)
+        # check_record: the engine reads the record and never commits it, so the copy of
+        # the submitted object that parse_record keeps for committing is not needed.
+        record = check_record(json.loads(canonical), where=where)
     except InputError as error:
         return NotCounted(where, str(error))
     envelope = json.loads(leaf)
@@ -113,14 +115,16 @@ def submission_flags(
     """
     indices = sorted({receipt.index for receipt in receipts})
     cases: dict[str, list[int]] = defaultdict(list)
-    for index in indices:
-        leaf, _, _, _ = store.raw_entry(index)
-        if leaf is not None:
-            cases[json.loads(leaf)["case"]].append(index)
     history: dict[int, LoggedRecord] = {}
+    for index in indices:
+        entry = logged_record(store, index)
+        if isinstance(entry, LoggedRecord):
+            history[index] = entry
+            cases[entry.case].append(index)
     for case, own in cases.items():
         for index in store.case_tail(case, HISTORY_LIMIT + len(own), below=own[-1] + 1):
-            entry = logged_record(store, index)
-            if isinstance(entry, LoggedRecord):
-                history[index] = entry
+            if index not in history:
+                earlier = logged_record(store, index)
+                if isinstance(earlier, LoggedRecord):
+                    history[index] = earlier
     return evaluate(history.values(), rules).flags_of(indices)

@@ -13,6 +13,7 @@ import pytest
 
 from evanchor.anchor.compliance.bundles import read_bundles
 from evanchor.anchor.compliance.errors import BundlesFromSeveralLogs
+from evanchor.anchor.compliance.feedback import HISTORY_LIMIT
 from evanchor.anchor.compliance.report import (
     Period,
     RatingColour,
@@ -260,3 +261,36 @@ def test_bundles_of_two_logs_are_refused(month_log: Path, tmp_path: Path) -> Non
     with pytest.raises(BundlesFromSeveralLogs) as raised:
         read_bundles([tmp_path / "all"])
     assert raised.value.expected is not None
+
+
+def test_receipts_read_a_bounded_history(tmp_path: Path) -> None:
+    """A settlement after more than HISTORY_LIMIT letters with no agreement: the report,
+    over the whole case, flags it; its receipt, from the last HISTORY_LIMIT records only,
+    cannot decide and lists nothing."""
+    letters = [
+        {
+            "kind": "collection_checkpoint",
+            "case_id": "C-LONG",
+            "agency": AGENCY,
+            "debtor_ref": "dbt:longcase",
+            "event": "letter" if n else "case_opened",
+            "occurred_at": f"2026-11-01T10:{n // 60:02d}:{n % 60:02d}+08:00",
+            "channel": "letter",
+            "operator_id": f"op-{n}",
+        }
+        for n in range(HISTORY_LIMIT + 5)
+    ]
+    settlement = {
+        **letters[1],
+        "event": "settlement",
+        "channel": "in_person",
+        "occurred_at": "2026-11-20T10:00:00+08:00",
+        "amount": {"minor_units": 1, "currency": "CNY"},
+    }
+    with LogStore(tmp_path / "log", create=True) as store:
+        store.append([prepare_record(record) for record in letters])
+        receipts = store.append([prepare_record(settlement)])
+        assert submission_flags(store, receipts, RULES) == {receipts[0].index: []}
+        records, _ = records_from_log(store)
+    report = build_report(records, RULES, source=LOG_SOURCE)
+    assert [(f.rule_id, f.record.leaf_index) for f in report.flags] == [("CP-1", receipts[0].index)]
