@@ -7,6 +7,7 @@ import functools
 import json
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -14,6 +15,8 @@ from typing import Any, TypeVar
 import click
 from tqdm import tqdm
 
+from evanchor.anchor.compliance.feedback import FEEDBACK_MAX_RECORDS, flags_json, rule_set_ref
+from evanchor.anchor.compliance.rules import LANGUAGES, Lang
 from evanchor.anchor.log.ingest import prepare_record
 from evanchor.anchor.log.parallel_ingest import (
     LineJob,
@@ -37,6 +40,7 @@ from evanchor.anchor.protocol.records import RecordKind, record_json_schema
 from evanchor.anchor.protocol.signing import SigningDomain
 from evanchor.cli.output import echo_json
 from evanchor.node.daemon.client import NodeRefused, get_json, node_answers, post_submissions
+from evanchor.node.daemon.compliance_log import node_rule_set, submission_flags
 from evanchor.node.daemon.home import NodeHome
 
 # The chain side (web3, eth-account, py-evm) is imported where a signed submission needs it:
@@ -53,6 +57,19 @@ processes (parallel_ingest.py); for smaller ones starting the workers costs more
 save."""
 
 _T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """The compliance flags of a submission's receipts (docs/COMPLIANCE.md): by leaf index,
+    as JSON; `note` says why there are none when they were not computed."""
+
+    rule_set: dict[str, str] | None
+    flags: dict[int, list[dict[str, Any]]]
+    note: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"rule_set": self.rule_set, "note": self.note}
 
 
 def _read_inputs(
@@ -120,12 +137,26 @@ def _maybe_seal(home: NodeHome, store: LogStore) -> dict[str, Any] | None:
     return None
 
 
-def _append_local(home: NodeHome, records: list[PreparedRecord]) -> tuple[list[Receipt], Any]:
+def _append_local(
+    home: NodeHome, records: list[PreparedRecord], lang: Lang
+) -> tuple[list[Receipt], Any, Feedback]:
+    """Append, seal if the policy says so, and compute the receipts' compliance flags from
+    the log (the rule set read before anything is written: a bad one writes nothing)."""
+    rules = node_rule_set(home.path)
     with home.open_log() as store:
         receipts: list[Receipt] = []
         for start in range(0, len(records), APPEND_BATCH):
             receipts += store.append(records[start : start + APPEND_BATCH])
-        return receipts, (_maybe_seal(home, store), store.size)
+        sealed = (_maybe_seal(home, store), store.size)
+        if len(receipts) > FEEDBACK_MAX_RECORDS:
+            note = (
+                f"no flags on the receipts of a submission of over {FEEDBACK_MAX_RECORDS}"
+                " records: run `evanchor compliance report`"
+            )
+            return receipts, sealed, Feedback(rule_set_ref(rules), {}, note)
+        found = submission_flags(store, receipts, rules)
+    flags = {index: flags_json(list_, rules, lang) for index, list_ in found.items()}
+    return receipts, sealed, Feedback(rule_set_ref(rules), flags)
 
 
 def _signer(
@@ -150,23 +181,35 @@ def _signer(
     return to_submission
 
 
-def _post_signed(url: str, submissions: list[dict[str, Any]]) -> list[Receipt]:
-    """Send checked submissions to the running node at `url`, a request per full batch."""
+def _post_signed(
+    url: str, submissions: list[dict[str, Any]], lang: Lang
+) -> tuple[list[Receipt], Feedback]:
+    """Send checked submissions to the running node at `url`, a request per full batch;
+    the node's receipts list their compliance flags."""
     from evanchor.node.daemon.service import MAX_RECORDS_PER_REQUEST  # noqa: PLC0415 - see imports
 
     receipts: list[Receipt] = []
+    flags: dict[int, list[dict[str, Any]]] = {}
+    rule_set: dict[str, str] | None = None
     for start in range(0, len(submissions), MAX_RECORDS_PER_REQUEST):
         batch = submissions[start : start + MAX_RECORDS_PER_REQUEST]
         try:
-            answered = post_submissions(url, batch)
+            answered, compliance = post_submissions(url, batch, lang=lang)
         except NodeRefused as error:
             written = "" if start == 0 else f"; the first {start} records were appended"
             raise click.ClickException(f"the node refused: {error}{written}") from None
-        receipts += [receipt_from_json(r) for r in answered]
-    return receipts
+        for item in answered:
+            receipt = receipt_from_json(item)
+            receipts.append(receipt)
+            flags[receipt.index] = list(item.get("flags") or [])
+        if compliance is not None:
+            rule_set = compliance.get("rule_set")
+    return receipts, Feedback(rule_set, flags)
 
 
-def _append_signed(home: NodeHome, lines: list[SignedLine]) -> tuple[list[Receipt], Any]:
+def _append_signed(
+    home: NodeHome, lines: list[SignedLine], lang: Lang
+) -> tuple[list[Receipt], Any, Feedback]:
     """With no node running: authorise every signer against the agency registry on the
     chain, then append locally. The first refusal stops everything (nothing is written)."""
     from evanchor.anchor.ethereum import client as cc  # noqa: PLC0415 - chain side, see imports
@@ -190,7 +233,7 @@ def _append_signed(home: NodeHome, lines: list[SignedLine]) -> tuple[list[Receip
             records.append(authorised(line.record, line.signer, agency_of))
         except InputError as error:
             raise click.ClickException(f"record {position}: {error}") from None
-    return _append_local(home, records)
+    return _append_local(home, records, lang)
 
 
 def _submit_remote(
@@ -201,6 +244,7 @@ def _submit_remote(
     key_file: Path | None,
     key_password_file: Path | None,
     as_json: bool,
+    lang: Lang,
 ) -> None:
     """Sign for the chain and contract the node at `node_url` anchors to, and send there."""
     chain = get_json(node_url, "/v1/status").get("chain")
@@ -209,7 +253,8 @@ def _submit_remote(
     separator = SigningDomain(int(chain["chain_id"]), str(chain["contract"])).separator
     submissions, bad = _read_inputs(file, _signer(key_file, key_password_file, separator))
     _report_bad(bad, file, skip_invalid)
-    _print_receipts(_post_signed(node_url, submissions), len(bad), None, None, as_json)
+    receipts, feedback = _post_signed(node_url, submissions, lang)
+    _print_receipts(receipts, len(bad), None, None, as_json, feedback)
 
 
 @click.command()
@@ -228,6 +273,13 @@ def _submit_remote(
 )
 @click.option("--node", "node_url", metavar="URL", help="Send to this node's API.")
 @click.option("--json", "as_json", is_flag=True, help="Print receipts as JSON.")
+@click.option(
+    "--lang",
+    type=click.Choice(LANGUAGES),
+    default="zh-CN",
+    show_default=True,
+    help="Language of the compliance flags' reasons.",
+)
 @click.pass_obj
 def submit(
     home: NodeHome,
@@ -238,6 +290,7 @@ def submit(
     key_password_file: Path | None,
     node_url: str | None,
     as_json: bool,
+    lang: Lang,
 ) -> None:
     """Validate, sign and submit the records of FILE (.json or .jsonl).
 
@@ -246,7 +299,8 @@ def submit(
     running node's API, or are appended directly when no node runs. All or nothing by
     default: if any record is invalid, every bad line is reported and nothing is written.
     Resubmitting a record already in the log returns its first receipt. An agency without a
-    node folder gives --node URL: the signing domain is then read from that node.
+    node folder gives --node URL: the signing domain is then read from that node. Receipts
+    list the compliance flags each record raises (it is accepted all the same).
     """
     if node_url is not None and not home.config_path.exists():
         _submit_remote(
@@ -256,6 +310,7 @@ def submit(
             key_file=key_file,
             key_password_file=key_password_file,
             as_json=as_json,
+            lang=lang,
         )
         return
     config = home.config()
@@ -264,8 +319,8 @@ def submit(
             raise click.UsageError("this node is log-only: it takes unsigned records")
         records, bad = _read_inputs(file, prepare_record, LineJob())
         _report_bad(bad, file, skip_invalid)
-        receipts, (sealed, size) = _append_local(home, records)
-        _print_receipts(receipts, len(bad), sealed, size, as_json)
+        receipts, (sealed, size), feedback = _append_local(home, records, lang)
+        _print_receipts(receipts, len(bad), sealed, size, as_json, feedback)
         return
     separator = SigningDomain(config.chain.chain_id, config.chain.contract).separator
     url = node_url or config.api.url
@@ -273,7 +328,8 @@ def submit(
         # The node checks every submission itself; here they are only read and signed.
         submissions, bad = _read_inputs(file, _signer(key_file, key_password_file, separator))
         _report_bad(bad, file, skip_invalid)
-        _print_receipts(_post_signed(url, submissions), len(bad), None, None, as_json)
+        receipts, feedback = _post_signed(url, submissions, lang)
+        _print_receipts(receipts, len(bad), None, None, as_json, feedback)
         return
     job = LineJob(signed=True, domain_separator=separator)
     if key_file is None:
@@ -284,17 +340,29 @@ def submit(
             file, lambda obj: prepare_signed_line(separator, sign_if_bare(obj))
         )
     _report_bad(bad, file, skip_invalid)
-    receipts, (sealed, size) = _append_signed(home, lines)
-    _print_receipts(receipts, len(bad), sealed, size, as_json)
+    receipts, (sealed, size), feedback = _append_signed(home, lines, lang)
+    _print_receipts(receipts, len(bad), sealed, size, as_json, feedback)
 
 
-def _print_receipts(
-    receipts: list[Receipt], skipped: int, sealed: Any, size: int | None, as_json: bool
+MAX_FLAGS_PRINTED = 50
+"""Flags printed as text; --json gives them all."""
+
+
+def _print_receipts(  # noqa: PLR0917 - one call shape for the three submit paths
+    receipts: list[Receipt],
+    skipped: int,
+    sealed: Any,
+    size: int | None,
+    as_json: bool,
+    feedback: Feedback,
 ) -> None:
     if as_json:
         echo_json(
             {
-                "receipts": [r.as_json() for r in receipts],
+                "receipts": [
+                    {**r.as_json(), "flags": feedback.flags.get(r.index, [])} for r in receipts
+                ],
+                "compliance": feedback.as_json(),
                 "skipped": skipped,
                 "log_size": size,
                 "sealed": sealed,
@@ -314,6 +382,36 @@ def _print_receipts(
         click.echo(f"  … and {len(receipts) - 20} more (use --json for all)")
     if sealed:
         click.echo(f"sealed checkpoint {sealed['seq']} at size {sealed['size']}")
+    _print_flags(receipts, feedback)
+
+
+def _print_flags(receipts: list[Receipt], feedback: Feedback) -> None:
+    """The compliance flags of the receipts: accepted all the same, but the agency should
+    know at once."""
+    if feedback.note is not None:
+        click.echo(f"compliance: {feedback.note}")
+        return
+    flagged = [(r, feedback.flags[r.index]) for r in receipts if feedback.flags.get(r.index)]
+    if feedback.rule_set is None:
+        return
+    rule_set = feedback.rule_set
+    total = sum(len(flags) for _, flags in flagged)
+    click.echo(
+        f"compliance: {total} flag(s) on {len(flagged)} record(s) under rule set"
+        f" {rule_set['id']} {rule_set['version']} (digest {rule_set['digest'][:16]}…);"
+        " flagged records are kept and anchored like any other"
+    )
+    printed = 0
+    for receipt, flags in flagged:
+        for flag in flags:
+            if printed == MAX_FLAGS_PRINTED:
+                click.echo(f"  … and {total - printed} more (use --json for all)")
+                return
+            click.echo(
+                f"  {flag['rule_id']} {receipt.record_id.hex()[:16]} index {receipt.index}:"
+                f" {flag['reason']}"
+            )
+            printed += 1
 
 
 @click.command()

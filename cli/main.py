@@ -33,6 +33,7 @@ SUBCOMMANDS = {
     "node": "evanchor.cli.node_commands:node",
     "agency": "evanchor.cli.agency_commands:agency",
     "audit": "evanchor.cli.audit_commands:audit",
+    "compliance": "evanchor.cli.compliance_commands:compliance",
     "chain": "evanchor.cli.chain_commands:chain",
 }
 """Command name -> where it is defined. Modules are imported only for the command that runs:

@@ -12,6 +12,9 @@ from evanchor.anchor.protocol.records import (
     AuctionEvent,
     Channel,
     CollectionEvent,
+    ContactTarget,
+    DataCategory,
+    Finding,
 )
 from evanchor.anchor.protocol.uscc import USCC_ALPHABET, uscc_check_char
 
@@ -64,7 +67,18 @@ def collection_records(draw: st.DrawFn) -> dict[str, Any]:
         "channel": draw(st.sampled_from(get_args(Channel))),
         "operator_id": draw(identifier),
     }
-    optional = {"amount": money, "attachments": attachments, "notes": text}
+    optional = {
+        "amount": money,
+        "attachments": attachments,
+        "notes": text,
+        # Schema revision 2 (PROTOCOL.md §1.1).
+        "debtor_time_zone": st.sampled_from(
+            ["Asia/Shanghai", "UTC", "Etc/GMT-8", "America/Argentina/Buenos_Aires", "Mars/Base"]
+        ),
+        "contact_target": st.sampled_from(get_args(ContactTarget)),
+        "data_categories": st.lists(st.sampled_from(get_args(DataCategory)), unique=True),
+        "findings": st.lists(st.sampled_from(get_args(Finding)), unique=True),
+    }
     for name, strategy in optional.items():
         if name in COLLECTION_EVENT_REQUIRES.get(event, ()) or draw(st.booleans()):
             obj[name] = draw(strategy)

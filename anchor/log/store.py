@@ -471,6 +471,20 @@ class LogStore:
             for key in self._db.iterator(prefix=prefix, include_value=False)
         ]
 
+    def case_tail(self, case: str, limit: int, *, below: int | None = None) -> list[int]:
+        """The indices of the last `limit` leaves of `case` (those below index `below`, if
+        given), in leaf order. One reverse range scan of at most `limit` keys: what a
+        request may afford, whatever the case's length."""
+        prefix = b"c:" + _case_key(case)
+        stop = prefix + b"\xff" * 9 if below is None else prefix + _u64(below)
+        found: list[int] = []
+        for key in self._db.iterator(start=prefix, stop=stop, reverse=True, include_value=False):
+            if len(found) >= limit:
+                break
+            found.append(int(_U64.unpack(key[len(prefix) :])[0]))
+        found.reverse()
+        return found
+
     def cases(self) -> Iterator[str]:
         for key in self._db.iterator(prefix=b"h:", include_value=False):
             (length,) = struct.unpack(">H", key[2:4])

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Annotated, Any, Literal, Self, get_args
 
@@ -84,6 +84,29 @@ AuctionEvent = Literal[
     "objection_filed",
 ]
 ItemCategory = Literal["vehicle", "equipment", "real_estate", "equity", "other"]
+
+# Compliance members of a collection checkpoint (PROTOCOL.md §1.1, schema revision 2): what
+# the regulator's rules (evanchor.anchor.compliance) read. All optional: a record without
+# them is valid and commits to the same bytes as under revision 1.
+ContactTarget = Literal["debtor", "guarantor", "third_party"]
+DataCategory = Literal[
+    "identity",
+    "contact",
+    "contact_list",
+    "financial",
+    "location",
+    "voice_recording",
+    "image",
+    "biometric",
+    "health",
+]
+Finding = Literal[
+    "impersonation_of_authority",
+    "synthetic_media",
+    "threat",
+    "abusive_language",
+    "false_legal_claim",
+]
 
 COLLECTION_EVENT_REQUIRES: Mapping[str, tuple[str, ...]] = {
     "promise_to_pay": ("amount",),
@@ -330,6 +353,25 @@ def _timestamp(value: str) -> str:
     return value
 
 
+MAX_TIME_ZONE_CHARS = 64
+"""An IANA time zone name: the longest in the database has 32 characters."""
+_TIME_ZONE = re.compile(r"[A-Za-z][A-Za-z0-9_+-]*(?:/[A-Za-z0-9_+-]+){0,2}")
+
+
+def _time_zone(value: str) -> str:
+    """The syntax of an IANA time zone name (`Asia/Shanghai`, `UTC`, `Etc/GMT-8`).
+
+    Only the syntax: whether the name is in the time zone database is the compliance
+    engine's question, so that a record stays valid for a verifier whose database is older
+    or newer than the submitter's.
+    """
+    if not _TIME_ZONE.fullmatch(value):
+        raise ValueError(
+            f"expected an IANA time zone name such as Asia/Shanghai, got {value[:40]!r}"
+        )
+    return value
+
+
 def _schema(pattern: str | None = None, **extra: Any) -> dict[str, Any]:
     return {"pattern": f"^{pattern}+$"} | extra if pattern else extra
 
@@ -388,6 +430,14 @@ Notes = Annotated[
     ),
 ]
 SafeInt = Annotated[int, Field(ge=0, le=MAX_SAFE_INTEGER)]
+TimeZoneName = Annotated[
+    str,
+    Field(
+        max_length=MAX_TIME_ZONE_CHARS,
+        json_schema_extra={"pattern": f"^{_TIME_ZONE.pattern}$"},
+    ),
+    AfterValidator(_time_zone),
+]
 
 
 # ---------------------------------------------------------------------------------------
@@ -498,6 +548,18 @@ class _RecordModel(_StrictModel):
                     {"field": name, "event": event},
                 )
 
+    def _check_unique(self, name: str, values: Sequence[str]) -> None:
+        """A list member that is a set: each value once, so that a record has one form."""
+        first_seen: dict[str, int] = {}
+        for index, value in enumerate(values):
+            earlier = first_seen.setdefault(value, index)
+            if earlier != index:
+                raise PydanticCustomError(
+                    "duplicate_value",
+                    "'{value}' is already {name}[{earlier}]; list each value once",
+                    {"field": f"{name}[{index}]", "value": value, "name": name, "earlier": earlier},
+                )
+
     def _check_attachments(self, attachments: list[Attachment]) -> None:
         first_seen: dict[str, int] = {}
         for index, attachment in enumerate(attachments):
@@ -534,11 +596,40 @@ class CollectionCheckpoint(_RecordModel):
     )
     attachments: Attachments = Field(default_factory=list)
     notes: Notes | None = None
+    # Schema revision 2 (PROTOCOL.md §1.1): what the compliance rules read.
+    debtor_time_zone: TimeZoneName | None = Field(
+        default=None,
+        description="The debtor's IANA time zone, e.g. Asia/Shanghai: the local time of the "
+        "quiet-hours and contact-frequency rules. Without it, the occurred_at offset is "
+        "taken as the debtor's local offset (unless the rule set names a zone).",
+    )
+    contact_target: ContactTarget | None = Field(
+        default=None,
+        description="Who was contacted: the debtor, a guarantor, or a third party "
+        "(relatives, colleagues, other contacts of the debtor).",
+    )
+    data_categories: Annotated[
+        list[DataCategory], Field(max_length=16, json_schema_extra={"uniqueItems": True})
+    ] = Field(
+        default_factory=list,
+        description="Categories of the debtor's personal data this step collected or used, "
+        "each once (biometric: face, voiceprint or fingerprint used to identify a person; "
+        "contact_list: the debtor's address book or call log).",
+    )
+    findings: Annotated[
+        list[Finding], Field(max_length=8, json_schema_extra={"uniqueItems": True})
+    ] = Field(
+        default_factory=list,
+        description="Conduct in this step that the agency's own quality review found "
+        "(speech analytics, supervisor review) or that a complaint alleges, each once.",
+    )
 
     @model_validator(mode="after")
     def _event_fields(self) -> Self:
         self._require_for_event(self.event, COLLECTION_EVENT_REQUIRES)
         self._check_attachments(self.attachments)
+        self._check_unique("data_categories", self.data_categories)
+        self._check_unique("findings", self.findings)
         return self
 
 

@@ -14,6 +14,8 @@ from typing import Any
 
 from aiohttp import web
 
+from evanchor.anchor.compliance.feedback import flags_json, rule_set_ref
+from evanchor.anchor.compliance.rules import LANGUAGES, Lang
 from evanchor.anchor.errors import EvanchorError
 from evanchor.anchor.log.store import RecordNotFound
 from evanchor.anchor.protocol.errors import InputError
@@ -106,9 +108,31 @@ async def post_records(request: web.Request) -> web.Response:
             )
     else:
         items = [body]
+    lang = _lang(request)
     receipts = await service.submit(items)
     status = 201 if any(not r.duplicate for r in receipts) else 200
-    return web.json_response({"receipts": [r.as_json() for r in receipts]}, status=status)
+    compliance: dict[str, Any] = {"rule_set": rule_set_ref(service.rules)}
+    flags: dict[int, Any] = {}
+    try:
+        loop = asyncio.get_running_loop()
+        flags = await loop.run_in_executor(None, service.compliance_flags, receipts)
+    except Exception:  # the records are in the log: their receipts must reach the agency
+        log.exception("compliance flags of a submission could not be computed")
+        compliance["error"] = "flags could not be computed; see the node's log"
+    answered = [
+        {**r.as_json(), "flags": flags_json(flags.get(r.index, []), service.rules, lang)}
+        for r in receipts
+    ]
+    return web.json_response({"receipts": answered, "compliance": compliance}, status=status)
+
+
+def _lang(request: web.Request) -> Lang:
+    """`?lang=zh-CN` (the default) or `?lang=en`: the language of the flags' reasons."""
+    wanted = request.query.get("lang", "zh-CN")
+    for lang in LANGUAGES:
+        if wanted == lang:
+            return lang
+    raise web.HTTPBadRequest(reason=f"lang: expected zh-CN or en, got {wanted[:16]!r}")
 
 
 async def get_record(request: web.Request) -> web.Response:

@@ -55,11 +55,17 @@ def _request(method: str, url: str, **kwargs: Any) -> Any:
     return body
 
 
-def post_submissions(api_url: str, submissions: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Send one batch (all or nothing at the node); return its receipts."""
-    body = _request("POST", f"{api_url}/v1/records", json={"submissions": submissions})
+def post_submissions(
+    api_url: str, submissions: list[dict[str, Any]], *, lang: str = "zh-CN"
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """Send one batch (all or nothing at the node); return its receipts (each with its
+    compliance `flags`, reasons in `lang`) and the answer's `compliance` member."""
+    body = _request(
+        "POST", f"{api_url}/v1/records", json={"submissions": submissions}, params={"lang": lang}
+    )
     receipts: list[dict[str, Any]] = body["receipts"]
-    return receipts
+    compliance = body.get("compliance")
+    return receipts, compliance if isinstance(compliance, dict) else None
 
 
 def get_json(api_url: str, path: str) -> Any:

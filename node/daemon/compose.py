@@ -31,6 +31,7 @@ from evanchor.anchor.protocol.signing import SigningDomain
 from evanchor.node.chain.keys import load_key
 from evanchor.node.daemon.bundles import chain_evidence, collect_evidence
 from evanchor.node.daemon.committer import GroupCommitter
+from evanchor.node.daemon.compliance_log import node_rule_set
 from evanchor.node.daemon.home import NodeConfig, NodeHome
 from evanchor.node.daemon.metrics import NodeMetrics
 from evanchor.node.daemon.run import BackgroundAnchorer
@@ -178,8 +179,9 @@ class Composition:
     def make_service(
         self, store: LogStore, config: NodeConfig, committer: GroupCommitter, rpc_url: str | None
     ) -> NodeService:
+        rules = node_rule_set(self.home.path)
         if config.chain is None or rpc_url is None:
-            return NodeService(store, config, committer, metrics=self.metrics)
+            return NodeService(store, config, committer, metrics=self.metrics, rules=rules)
         registry = self._registry(config, rpc_url)
         anchor = cc.contract_at(cc.web3_for(rpc_url), config.chain.contract)
         return NodeService(
@@ -191,6 +193,7 @@ class Composition:
             refresh_agencies=registry.refresh,
             evidence=chain_evidence(anchor, store),
             metrics=self.metrics,
+            rules=rules,
         )
 
     def make_anchorer(self, store: LogStore, rpc_url: str) -> BackgroundAnchorer:

@@ -29,6 +29,33 @@ _RECEIPT = {
         "leaf_hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
         "accepted_at": {"type": "string", "format": "date-time"},
         "duplicate": {"type": "boolean"},
+        "flags": {
+            "type": "array",
+            "description": "Compliance flags the record raises (docs/COMPLIANCE.md, feedback at"
+            " submission): the record is accepted all the same. Computed from the log, not"
+            " stored with the record; `evanchor compliance report` recomputes them.",
+            "items": {"$ref": "#/components/schemas/Flag"},
+        },
+    },
+}
+
+_FLAG = {
+    "type": "object",
+    "required": ["rule_id", "rule_version", "kind", "record", "related", "facts", "reason"],
+    "properties": {
+        "rule_id": {"type": "string"},
+        "rule_version": {"type": "integer"},
+        "kind": {
+            "enum": ["quiet_hours", "contact_frequency", "forbidden_value", "requires_preceding"]
+        },
+        "rule_title": {"type": "string"},
+        "points": {"type": "integer"},
+        "agency": {"type": "string"},
+        "case": {"type": "string"},
+        "record": {"type": "object", "description": "{record_id, leaf_index}"},
+        "related": {"type": "array", "items": {"type": "object"}},
+        "facts": {"type": "object", "description": "What the flag rests on (local time, counts)."},
+        "reason": {"type": "string", "description": "Why, in the `lang` asked for."},
     },
 }
 
@@ -77,6 +104,15 @@ OPENAPI: dict[str, Any] = {
         "/v1/records": {
             "post": {
                 "summary": "Submit one signed record, or a batch (all or nothing).",
+                "parameters": [
+                    {
+                        "name": "lang",
+                        "in": "query",
+                        "required": False,
+                        "description": "Language of the flags' reasons (default zh-CN).",
+                        "schema": {"enum": ["zh-CN", "en"]},
+                    }
+                ],
                 "requestBody": {
                     "required": True,
                     "content": {
@@ -110,7 +146,13 @@ OPENAPI: dict[str, Any] = {
                                 "receipts": {
                                     "type": "array",
                                     "items": {"$ref": "#/components/schemas/Receipt"},
-                                }
+                                },
+                                "compliance": {
+                                    "type": "object",
+                                    "description": "The rule set the flags are of: {rule_set:"
+                                    " {id, version, digest}}; `error` if they could not be"
+                                    " computed (the records are in the log all the same).",
+                                },
                             },
                         },
                         "Durably appended (or already in the log: `duplicate`).",
@@ -209,5 +251,12 @@ OPENAPI: dict[str, Any] = {
             }
         },
     },
-    "components": {"schemas": {"Error": _ERROR, "Receipt": _RECEIPT, "Submission": _SUBMISSION}},
+    "components": {
+        "schemas": {
+            "Error": _ERROR,
+            "Flag": _FLAG,
+            "Receipt": _RECEIPT,
+            "Submission": _SUBMISSION,
+        }
+    },
 }

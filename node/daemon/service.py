@@ -14,6 +14,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from evanchor.anchor.compliance.engine import Flag
+from evanchor.anchor.compliance.rules import RuleSet, default_rule_set
 from evanchor.anchor.errors import EvanchorError
 from evanchor.anchor.ethereum.anchor_state import confirmed_state, state_json
 from evanchor.anchor.log.bundle import build_bundle, build_case_bundle
@@ -37,6 +39,7 @@ from evanchor.node.daemon.bundles import (
     anchored_case_bundle,
 )
 from evanchor.node.daemon.committer import GroupCommitter
+from evanchor.node.daemon.compliance_log import submission_flags
 from evanchor.node.daemon.home import NodeConfig
 from evanchor.node.daemon.metrics import NodeMetrics
 
@@ -83,6 +86,7 @@ class NodeService:
         evidence: EvidenceSource | None = None,
         refresh_agencies: Callable[[], object] | None = None,
         metrics: NodeMetrics | None = None,
+        rules: RuleSet | None = None,
     ) -> None:
         if config.requires_signatures and (domain is None or agency_of is None):
             raise ValueError("an anchoring node needs its signing domain and agency registry")
@@ -94,6 +98,8 @@ class NodeService:
         self._agency_of = agency_of
         self._evidence = evidence
         self._refresh_agencies = refresh_agencies
+        self.rules = rules or default_rule_set()
+        """The rule set whose flags receipts list (docs/COMPLIANCE.md)."""
         self.started_at = datetime.now(UTC)
         self.metrics = NodeMetrics() if metrics is None else metrics
         self.metrics.follow_store(store)
@@ -139,6 +145,11 @@ class NodeService:
         self.metrics.records_accepted.inc(fresh)
         log.debug("accepted %d records (%d resubmitted)", fresh, len(receipts) - fresh)
         return receipts
+
+    def compliance_flags(self, receipts: list[Receipt]) -> dict[int, list[Flag]]:
+        """The flags of each receipt's record, by leaf index, from its case's recent records
+        (bounded reads: `compliance_log.submission_flags`). Call it off the event loop."""
+        return submission_flags(self.store, receipts, self.rules)
 
     def _check_all(self, objects: list[Any]) -> list[PreparedRecord]:
         prepared: list[PreparedRecord] = []

@@ -524,6 +524,51 @@ REFUSED: list[tuple[str, Callable[[], Any], str, str]] = [
         "item.description",
         "must not be empty",
     ),
+    # Schema revision 2 (PROTOCOL.md §1.1).
+    (
+        "time zone with a dot-dot",
+        lambda: checkpoint(debtor_time_zone="Asia/../etc"),
+        "debtor_time_zone",
+        "IANA time zone name",
+    ),
+    (
+        "time zone too long",
+        lambda: checkpoint(debtor_time_zone="A" * 65),
+        "debtor_time_zone",
+        "at most 64 characters",
+    ),
+    (
+        "time zone not a string",
+        lambda: checkpoint(debtor_time_zone=8),
+        "debtor_time_zone",
+        "a string",
+    ),
+    (
+        "unknown contact target",
+        lambda: checkpoint(contact_target="neighbour"),
+        "contact_target",
+        "expected one of 'debtor', 'guarantor' or 'third_party'",
+    ),
+    ("null contact target", lambda: checkpoint(contact_target=None), "contact_target", "null"),
+    (
+        "unknown data category",
+        lambda: checkpoint(data_categories=["biometric", "dna"]),
+        "data_categories[1]",
+        "expected one of",
+    ),
+    (
+        "data category twice",
+        lambda: checkpoint(data_categories=["location", "biometric", "location"]),
+        "data_categories[2]",
+        "already data_categories[0]",
+    ),
+    (
+        "finding twice",
+        lambda: checkpoint(findings=["threat", "threat"]),
+        "findings[1]",
+        "already findings[0]",
+    ),
+    ("findings not a list", lambda: checkpoint(findings="threat"), "findings", "an array"),
 ]
 
 
@@ -532,6 +577,27 @@ REFUSED: list[tuple[str, Callable[[], Any], str, str]] = [
 )
 def test_refused(make: Callable[[], Any], path: str, fragment: str) -> None:
     invalid(make(), path, fragment)
+
+
+def test_compliance_members_are_kept_verbatim_and_leave_older_records_unchanged() -> None:
+    """Revision 2 adds optional members only: a record without them commits to the bytes
+    it did under revision 1, and one with them is committed as submitted."""
+    before = checkpoint()
+    assert record_canonical_dict(parse_record(before)) == before
+    extended = checkpoint(
+        debtor_time_zone="Asia/Shanghai",
+        contact_target="debtor",
+        data_categories=["voice_recording", "contact"],
+        findings=[],
+    )
+    record = parse_record(extended)
+    assert record_canonical_dict(record) == extended
+    assert isinstance(record, CollectionCheckpoint)
+    assert record.data_categories == ["voice_recording", "contact"]  # the order submitted
+    assert "debtor_time_zone" not in record_canonical_dict(parse_record(before))
+    schema = record_json_schema("collection_checkpoint")
+    assert schema["properties"]["data_categories"]["uniqueItems"] is True
+    assert "contact_target" not in schema.get("required", [])
 
 
 def test_error_is_an_input_error_and_counts_the_rest() -> None:

@@ -32,6 +32,11 @@ ALLOWED: dict[str, set[str]] = {
         "evanchor.anchor.log",
         "evanchor.contracts",
     },
+    "evanchor.anchor.compliance": {
+        "evanchor.anchor.errors",
+        "evanchor.anchor.protocol",
+        "evanchor.anchor.verify",
+    },
     "evanchor.contracts": {"evanchor.anchor.errors"},
     "evanchor.node": set(),
     "evanchor.node.chain": {"evanchor.anchor.errors"},

@@ -1,0 +1,130 @@
+"""The compliance engine over a node's log: every record for a report, and the flags of a
+submission from its cases' recent records.
+
+Reading the log is here, not in `anchor.compliance`, which stays pure (records in, flags
+out) so that a report from bundles runs the very same engine. A record whose salt is
+deleted (crypto-shredded) is not counted: its text is under a deletion request and no
+bundle can prove it.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from evanchor.anchor.compliance.engine import Anchoring, Flag, LoggedRecord, evaluate
+from evanchor.anchor.compliance.feedback import HISTORY_LIMIT
+from evanchor.anchor.compliance.report import NotCounted
+from evanchor.anchor.compliance.rules import RuleSet, default_rule_set, load_rule_set
+from evanchor.anchor.log.store import LogStore, Receipt
+from evanchor.anchor.protocol.commitment import record_id
+from evanchor.anchor.protocol.errors import InputError
+from evanchor.anchor.protocol.records import check_record
+
+NODE_RULES_FILE = "compliance-rules.toml"
+"""A node folder's own rule set for submission feedback; absent: the default rule set."""
+
+
+def node_rule_set(home_path: Path) -> RuleSet:
+    """The rule set a node gives feedback with: `<home>/compliance-rules.toml`, else the
+    default. Raises RuleSetInvalid for a file that is not a valid rule set."""
+    path = home_path / NODE_RULES_FILE
+    return load_rule_set(path) if path.exists() else default_rule_set()
+
+
+def anchoring_lookup(store: LogStore) -> Callable[[int], Anchoring | None]:
+    """For each leaf index, its earliest anchored checkpoint (block and time, as the node
+    recorded them), else its first checkpoint, else None (not sealed yet)."""
+    checkpoints = store.checkpoints()
+    sizes = [checkpoint.size for checkpoint in checkpoints]
+    anchored: list[Anchoring | None] = [None] * (len(checkpoints) + 1)
+    for position in range(len(checkpoints) - 1, -1, -1):
+        state = store.anchor_state(checkpoints[position].seq)
+        if state is not None and state.get("status") == "confirmed":
+            anchored[position] = Anchoring(
+                checkpoint_seq=checkpoints[position].seq,
+                block_number=int(state["block_number"]),
+                block_timestamp=int(state["block_timestamp"]),
+                proven_by="log",
+            )
+        else:
+            anchored[position] = anchored[position + 1]
+
+    def lookup(index: int) -> Anchoring | None:
+        position = bisect.bisect_right(sizes, index)
+        if position == len(checkpoints):
+            return None
+        return anchored[position] or Anchoring(checkpoint_seq=checkpoints[position].seq)
+
+    return lookup
+
+
+def logged_record(
+    store: LogStore, index: int, anchoring: Anchoring | None = None
+) -> LoggedRecord | NotCounted:
+    """Leaf `index` as the engine reads it, or why it is not counted."""
+    leaf, canonical, salt, _ = store.raw_entry(index)
+    where = f"leaf {index}"
+    if leaf is None or canonical is None:
+        return NotCounted(where, "the record is missing from the store")
+    if salt is None:
+        return NotCounted(where, "crypto-shredded: its salt is deleted, no bundle can prove it")
+    try:
+        # check_record: the engine reads the record and never commits it, so the copy of
+        # the submitted object that parse_record keeps for committing is not needed.
+        record = check_record(json.loads(canonical), where=where)
+    except InputError as error:
+        return NotCounted(where, str(error))
+    envelope = json.loads(leaf)
+    return LoggedRecord(
+        record=record,
+        record_id=record_id(bytes(canonical)).hex(),
+        leaf_index=index,
+        prev=envelope["prev"],
+        accepted_at=envelope["accepted_at"],
+        anchoring=anchoring,
+    )
+
+
+def records_from_log(store: LogStore) -> tuple[list[LoggedRecord], list[NotCounted]]:
+    """Every record of the log (one read per leaf: a report is a full pass by nature)."""
+    anchoring = anchoring_lookup(store)
+    records: list[LoggedRecord] = []
+    not_counted: list[NotCounted] = []
+    for index in range(store.size):
+        entry = logged_record(store, index, anchoring(index))
+        if isinstance(entry, LoggedRecord):
+            records.append(entry)
+        else:
+            not_counted.append(entry)
+    return records, not_counted
+
+
+def submission_flags(
+    store: LogStore, receipts: Sequence[Receipt], rules: RuleSet
+) -> dict[int, list[Flag]]:
+    """The flags of each receipt's record (by leaf index), from the records of its case up
+    to it: at most HISTORY_LIMIT earlier ones per case, read with one range scan each.
+
+    Each flag given here is also in a report over the whole log (the engine raises no flag
+    on a subset that the whole would not); the report may find more: frequency caps across
+    a debtor's other cases, completeness beyond the history read.
+    """
+    indices = sorted({receipt.index for receipt in receipts})
+    cases: dict[str, list[int]] = defaultdict(list)
+    history: dict[int, LoggedRecord] = {}
+    for index in indices:
+        entry = logged_record(store, index)
+        if isinstance(entry, LoggedRecord):
+            history[index] = entry
+            cases[entry.case].append(index)
+    for case, own in cases.items():
+        for index in store.case_tail(case, HISTORY_LIMIT + len(own), below=own[-1] + 1):
+            if index not in history:
+                earlier = logged_record(store, index)
+                if isinstance(earlier, LoggedRecord):
+                    history[index] = earlier
+    return evaluate(history.values(), rules).flags_of(indices)
