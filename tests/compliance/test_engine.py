@@ -63,14 +63,22 @@ def logged(index: int, prev: int | None = None, **fields: Any) -> LoggedRecord:
         ("2026-11-04T00:00:00+08:00", True),
         ("2026-11-04T07:59:59+08:00", True),
         ("2026-11-04T08:00:00+08:00", False),
-        ("2026-11-04T12:00:00Z", False),  # local = the written offset: 12:00
-        ("2026-11-04T23:00:00Z", True),
-        ("2026-11-04T23:00:00-05:00", True),
+        ("2026-11-04T12:00:00Z", False),  # 20:00 in Beijing, the default undeclared zone
+        ("2026-11-04T15:00:00Z", True),  # 23:00 in Beijing: a UTC offset does not dodge it
+        ("2026-11-04T23:00:00Z", True),  # 07:00 in Beijing
+        ("2026-11-04T23:00:00-05:00", False),  # 12:00 in Beijing, no zone declared
     ],
 )
 def test_quiet_hours_edges(occurred_at: str, flagged: bool) -> None:
     flags = evaluate([logged(0, occurred_at=occurred_at)], RULES).flags
     assert [f.rule_id for f in flags] == (["QH-1"] if flagged else [])
+
+
+def test_a_declared_debtor_time_zone_is_the_local_time() -> None:
+    night_in_new_york = logged(
+        0, occurred_at="2026-11-04T23:00:00-05:00", debtor_time_zone="America/New_York"
+    )
+    assert [f.rule_id for f in evaluate([night_in_new_york], RULES).flags] == ["QH-1"]
 
 
 def test_quiet_hours_that_do_not_wrap_midnight() -> None:
@@ -127,14 +135,13 @@ def test_local_time_sources() -> None:
         "+05:30",
         "Mars/Base",
     )
-    # A rule set that names a zone closes the gap an agency writing UTC would open.
-    text = default_rule_set_text().replace(
-        "[local_time]\n", '[local_time]\nundeclared_time_zone = "Asia/Shanghai"\n'
-    )
-    shanghai = parse_rule_set(text.encode(), source="t")
+    # The default rule set names Beijing's zone, which closes the gap an agency writing UTC
+    # would open; a rule set without it reads the written offset.
+    text = default_rule_set_text().replace('undeclared_time_zone = "Asia/Shanghai"\n', "")
+    offsets_only = parse_rule_set(text.encode(), source="t")
     night = logged(3, occurred_at="2026-11-03T15:00:00Z")  # 23:00 in Shanghai
-    assert evaluate([night], RULES).flags == ()
-    assert [f.rule_id for f in evaluate([night], shanghai).flags] == ["QH-1"]
+    assert [f.rule_id for f in evaluate([night], RULES).flags] == ["QH-1"]
+    assert evaluate([night], offsets_only).flags == ()
 
 
 def test_a_case_with_a_gap_leaves_completeness_undecided() -> None:

@@ -96,7 +96,7 @@ def test_each_flag_names_its_records_and_why(month_log: Path, month: list[dict[s
     (martian,) = [r for r in month if r.get("debtor_time_zone") == "Mars/Base"]
     facts = by_key[("QH-1", record_id_hex(martian))]["facts"]
     assert facts["unknown_debtor_time_zone"] == "Mars/Base"
-    assert facts["time_zone_source"] == "occurred_at_offset"
+    assert facts["time_zone_source"] == "rule_set"  # Beijing: the default undeclared zone
 
 
 def test_case_bundles_give_the_same_report_as_the_log(month_log: Path, tmp_path: Path) -> None:
@@ -143,12 +143,13 @@ def test_a_changed_parameter_changes_the_digest_and_the_flags(month_log: Path) -
 
 
 def _local_date(record: dict[str, Any]) -> date:
-    """A plain reference: the debtor's zone if it is a real one, else the written offset."""
+    """A plain reference: the debtor's zone if it is a real one, else Beijing's (the default
+    rule set's undeclared zone)."""
     instant = occurred_at_datetime(record["occurred_at"])
     zone = record.get("debtor_time_zone")
-    if zone in ("Asia/Shanghai", "America/New_York"):
-        return instant.astimezone(ZoneInfo(zone)).date()
-    return instant.date()
+    if zone not in ("Asia/Shanghai", "America/New_York"):
+        zone = "Asia/Shanghai"
+    return instant.astimezone(ZoneInfo(zone)).date()
 
 
 def test_period_and_agency_scope(month_log: Path, month: list[dict[str, Any]]) -> None:
