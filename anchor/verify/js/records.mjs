@@ -3,7 +3,7 @@
 // Credit Code's check character (GB 32100-2015), real RFC 3339 date-times, and no control
 // characters in text. Also the record's place in its leaf (§3): its agency and case key.
 
-import { JsonFloat, isInteger, isObject } from './json.mjs';
+import { JsonFloat, canonicalize, isInteger, isObject } from './json.mjs';
 import { AUCTION_RECORD, COLLECTION_CHECKPOINT } from './schemas.mjs';
 
 export class RecordInvalid extends Error {
@@ -99,6 +99,17 @@ function validate(value, schema, root, path) {
         break;
       case 'items':
         if (Array.isArray(value)) value.forEach((item, i) => validate(item, arg, root, `${path}[${i}]`));
+        break;
+      case 'uniqueItems':
+        // The schemas use it on lists of strings (§1.1): equal means the same characters.
+        if (arg === true && Array.isArray(value)) {
+          const seen = new Map();
+          value.forEach((item, i) => {
+            const key = typeof item === 'string' ? item : canonicalize(item);
+            if (seen.has(key)) throw new RecordInvalid(`${path}[${i}]`, `repeats item ${seen.get(key)}`);
+            seen.set(key, i);
+          });
+        }
         break;
       case 'required':
         if (isObject(value)) for (const name of arg) if (!Object.hasOwn(value, name)) throw new RecordInvalid(`${path}.${name}`, 'required member is missing');

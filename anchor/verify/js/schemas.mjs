@@ -43,7 +43,7 @@ export const COLLECTION_CHECKPOINT = {
       "description": "An amount in the currency's minor unit (fen for CNY): integers only, never floats,\nbecause 0.1 + 0.2 != 0.3 in binary floating point and money must add up exactly.",
       "properties": {
         "minor_units": {
-          "description": "Amount in minor units (e.g. fen), \u2265 0.",
+          "description": "Amount in minor units (e.g. fen), ≥ 0.",
           "maximum": 9007199254740991,
           "minimum": 0,
           "title": "Minor Units",
@@ -210,6 +210,61 @@ export const COLLECTION_CHECKPOINT = {
       "maxLength": 4000,
       "title": "Notes",
       "type": "string"
+    },
+    "debtor_time_zone": {
+      "description": "The debtor's IANA time zone, e.g. Asia/Shanghai: the local time of the quiet-hours and contact-frequency rules. Without it, the occurred_at offset is taken as the debtor's local offset (unless the rule set names a zone).",
+      "maxLength": 64,
+      "pattern": "^[A-Za-z][A-Za-z0-9_+-]*(?:/[A-Za-z0-9_+-]+){0,2}$",
+      "title": "Debtor Time Zone",
+      "type": "string"
+    },
+    "contact_target": {
+      "description": "Who was contacted: the debtor, a guarantor, or a third party (relatives, colleagues, other contacts of the debtor).",
+      "enum": [
+        "debtor",
+        "guarantor",
+        "third_party"
+      ],
+      "title": "Contact Target",
+      "type": "string"
+    },
+    "data_categories": {
+      "description": "Categories of the debtor's personal data this step collected or used, each once (biometric: face, voiceprint or fingerprint used to identify a person; contact_list: the debtor's address book or call log).",
+      "items": {
+        "enum": [
+          "identity",
+          "contact",
+          "contact_list",
+          "financial",
+          "location",
+          "voice_recording",
+          "image",
+          "biometric",
+          "health"
+        ],
+        "type": "string"
+      },
+      "maxItems": 16,
+      "title": "Data Categories",
+      "type": "array",
+      "uniqueItems": true
+    },
+    "findings": {
+      "description": "Conduct in this step that the agency's own quality review found (speech analytics, supervisor review) or that a complaint alleges, each once.",
+      "items": {
+        "enum": [
+          "impersonation_of_authority",
+          "synthetic_media",
+          "threat",
+          "abusive_language",
+          "false_legal_claim"
+        ],
+        "type": "string"
+      },
+      "maxItems": 8,
+      "title": "Findings",
+      "type": "array",
+      "uniqueItems": true
     }
   },
   "required": [
@@ -296,7 +351,7 @@ export const AUCTION_RECORD = {
       "description": "An amount in the currency's minor unit (fen for CNY): integers only, never floats,\nbecause 0.1 + 0.2 != 0.3 in binary floating point and money must add up exactly.",
       "properties": {
         "minor_units": {
-          "description": "Amount in minor units (e.g. fen), \u2265 0.",
+          "description": "Amount in minor units (e.g. fen), ≥ 0.",
           "maximum": 9007199254740991,
           "minimum": 0,
           "title": "Minor Units",
@@ -390,7 +445,7 @@ export const AUCTION_RECORD = {
       "type": "string"
     },
     "court_case_number": {
-      "description": "The court's enforcement case number, e.g. (2026)\u6caa0101\u6267\u6062123\u53f7.",
+      "description": "The court's enforcement case number, e.g. (2026)沪0101执恢123号.",
       "maxLength": 64,
       "minLength": 1,
       "pattern": "^[0-9A-Za-z\\u3400-\\u4DBF\\u4E00-\\u9FFF()\\uFF08\\uFF09\\u3014\\u3015._/-]+$",

@@ -83,3 +83,15 @@ test('bundle text breaking the input rules of §1 fails at format, naming the me
   const bytes = new Uint8Array([...utf8(text.slice(0, 20)), 0xff, ...utf8(text.slice(20))]);
   assert.match((await verifyBundle(bytes)).steps[0].detail, /not valid UTF-8/);
 });
+
+test('§1.1 members: known values once each, the time zone by its syntax', () => {
+  const record = read('protocol/records.json').find((v) => v.record.kind === 'collection_checkpoint').record;
+  validateRecord({ ...record, data_categories: ['biometric', 'identity'], contact_target: 'third_party',
+    debtor_time_zone: 'America/New_York', findings: ['threat'] });
+  assert.throws(() => validateRecord({ ...record, data_categories: ['biometric', 'biometric'] }),
+    (e) => e.path === 'record.data_categories[1]');
+  assert.throws(() => validateRecord({ ...record, contact_target: 'neighbour' }),
+    (e) => e.path === 'record.contact_target');
+  assert.throws(() => validateRecord({ ...record, debtor_time_zone: 'not a zone' }),
+    (e) => e.path === 'record.debtor_time_zone');
+});
