@@ -34,6 +34,7 @@ BUNDLE_FORMAT = "evanchor/proof-bundle"
 CASE_BUNDLE_FORMAT = "evanchor/case-bundle"
 SUPPORTED_VERSIONS = (1,)
 _COMMITMENT_TAG = b"evanchor/v1/commitment\x00"
+_RECORD_ID_TAG = b"evanchor/v1/record-id\x00"
 
 
 class BundleInvalid(EvanchorError):
@@ -55,10 +56,120 @@ class Step:
         return {"step": self.name, "status": self.status, "detail": self.detail}
 
 
+@dataclass(frozen=True)
+class WitnessCosignature:
+    """An independent witness's cosignature of the bundle's checkpoint, once checked.
+
+    A witness (DESIGN decision 10, C2SP tlog-cosignature) signs that it saw the checkpoint no
+    later than `timestamp`; that time is vouched for by the witness, not by the node's
+    operator. Bundle version 1 carries no cosignatures, so no verification step produces
+    these yet: the witness step that checks them fills `Proven.witnesses`.
+    """
+
+    witness: str
+    """The witness's key name, as its signed note names it."""
+    timestamp: int
+    """Seconds since the epoch, as cosigned."""
+
+    def as_json(self) -> dict[str, Any]:
+        return {"witness": self.witness, "timestamp": self.timestamp}
+
+
+@dataclass(frozen=True)
+class Proven:
+    """What a verified proof bundle establishes about its record, for whoever presents it.
+
+    Built only after every step passed, from values the steps recomputed or checked. The
+    node's clock values (`accepted_at`, `sealed_at`) and `checkpoint_seq` are carried as the
+    bundle states them: the leaf hash binds `accepted_at` but only the node vouches for it,
+    and nothing binds `sealed_at` or `seq`. Whoever prints them must say so.
+    """
+
+    record: dict[str, Any]
+    """The committed record object, exactly as in the bundle."""
+    kind: str
+    agency: str
+    case: str
+    record_id: bytes
+    commitment: bytes
+    leaf_index: int
+    leaf_hash: bytes
+    prev: int | None
+    """The leaf index the leaf names as its case's previous record (None: the first)."""
+    accepted_at: str
+    checkpoint_size: int
+    checkpoint_root: bytes
+    checkpoint_seq: Any
+    sealed_at: Any
+    anchor: AnchorFacts | None
+    signer: str | None
+    agency_registered_at: int | None
+    """The block at which the chain's registry listed `signer` as `agency` (checked with a
+    chain only)."""
+    witnesses: tuple[WitnessCosignature, ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        anchor = self.anchor
+        return {
+            "record": self.record,
+            "kind": self.kind,
+            "agency": self.agency,
+            "case": self.case,
+            "record_id": self.record_id.hex(),
+            "commitment": self.commitment.hex(),
+            "leaf_index": self.leaf_index,
+            "leaf_hash": self.leaf_hash.hex(),
+            "prev": self.prev,
+            "accepted_at": self.accepted_at,
+            "checkpoint": {"size": self.checkpoint_size, "root": self.checkpoint_root.hex()},
+            "anchor": None
+            if anchor is None
+            else {
+                "chain_id": anchor.chain_id,
+                "contract": anchor.contract,
+                "writer": anchor.writer,
+                "checkpoint_index": anchor.checkpoint_index,
+                "block_number": anchor.block_number,
+                "block_hash": anchor.block_hash.hex(),
+                "block_timestamp": anchor.block_timestamp,
+                "anchored_at": anchor.anchored_at,
+                "tx_hash": anchor.tx_hash.hex(),
+                "tied_to": anchor.tied_to,
+            },
+            "signer": self.signer,
+            "agency_registered_at": self.agency_registered_at,
+            "witnesses": [w.as_json() for w in self.witnesses],
+        }
+
+
+@dataclass(frozen=True)
+class CaseFindings:
+    """What a verified case bundle establishes about its case as a whole."""
+
+    case: str
+    checkpoint_size: int
+    head_proven: bool
+    """True only if the bundle proves the case's head at the checkpoint, so that no record
+    of the case can follow the last one shown (DESIGN decision 9). Bundle version 1 does not
+    commit to case heads: links show that nothing is missing between the first record and
+    the last one shown, never after it."""
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "case": self.case,
+            "checkpoint_size": self.checkpoint_size,
+            "head_proven": self.head_proven,
+        }
+
+
 @dataclass
 class Report:
     steps: list[Step] = field(default_factory=list)
     summary: str = ""
+    proven: tuple[Proven, ...] = ()
+    """Per record, what the bundle proves; empty unless every step passed."""
+    case: CaseFindings | None = None
+    """For a verified case bundle: what it proves about the case as a whole."""
 
     @property
     def ok(self) -> bool:
@@ -73,6 +184,8 @@ class Report:
             "valid": self.ok,
             "steps": [s.as_json() for s in self.steps],
             "summary": self.summary,
+            "proven": [p.as_json() for p in self.proven],
+            "case": None if self.case is None else self.case.as_json(),
         }
 
 
@@ -314,6 +427,7 @@ def verify_bundle(
             report.steps.append(Step(name, "skipped", skipped_detail))
         else:
             report.steps.append(Step(name, "ok", detail))
+    report.proven = (_proven(bundle, facts),)
     record = facts.record
     report.summary = (
         f"This {record.kind} record of agency {record_agency(record)} (case "
@@ -322,6 +436,29 @@ def verify_bundle(
         f"{facts.checkpoint.get('sealed_at')} by the node's clock)." + _anchored_summary(facts)
     )
     return report
+
+
+def _proven(bundle: dict[str, Any], facts: _Facts) -> Proven:
+    leaf = bundle["leaf"]
+    return Proven(
+        record=bundle["record"],
+        kind=facts.record.kind,
+        agency=record_agency(facts.record),
+        case=record_case_key(facts.record),
+        record_id=sha256(_RECORD_ID_TAG + facts.canonical).digest(),
+        commitment=facts.commitment,
+        leaf_index=facts.index,
+        leaf_hash=facts.leaf_hash,
+        prev=leaf["prev"],
+        accepted_at=leaf["accepted_at"],
+        checkpoint_size=facts.checkpoint["size"],
+        checkpoint_root=bytes.fromhex(facts.checkpoint["root"]),
+        checkpoint_seq=facts.checkpoint.get("seq"),
+        sealed_at=facts.checkpoint.get("sealed_at"),
+        anchor=facts.anchor,
+        signer=facts.signer,
+        agency_registered_at=facts.agency_checked_at,
+    )
 
 
 def _anchored_summary(facts: _Facts) -> str:
@@ -379,6 +516,7 @@ def verify_case_bundle(
         return report
     report.steps.append(Step("format", "ok", f"case bundle of {len(records)} record(s)"))
     previous_index: int | None = None
+    proven: list[Proven] = []
     for position, entry in enumerate(records):
         single = verify_bundle(entry, trusted_block_hash=trusted_block_hash, w3=w3)
         name = f"record {position}"
@@ -403,6 +541,11 @@ def verify_case_bundle(
             return report
         report.steps.append(Step(name, "ok", f"leaf {entry['leaf_index']} verified and linked"))
         previous_index = entry["leaf_index"]
+        proven += single.proven
+    report.proven = tuple(proven)
+    report.case = CaseFindings(
+        case=proven[0].case, checkpoint_size=proven[0].checkpoint_size, head_proven=False
+    )
     report.summary = (
         f"Case {case}: all {len(records)} record(s) up to checkpoint {checkpoint.get('seq')} "
         f"(size {checkpoint.get('size')}) are present, unaltered and in order; none is missing."
