@@ -5,8 +5,10 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from hashlib import sha256
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -14,6 +16,9 @@ from evanchor.anchor.ethereum import client as cc
 from evanchor.anchor.log.bundle import CASE_BUNDLE_FORMAT, build_bundle, build_case_bundle
 from evanchor.anchor.log.store import LogStore, StoreBusy
 from evanchor.anchor.protocol.jsonin import parse_json_object
+from evanchor.anchor.report.language import Lang
+from evanchor.anchor.report.statements import ChainSource, ChainSourceKind
+from evanchor.anchor.report.summary import Summary, summarize
 from evanchor.anchor.verify.bundle import Report, verify_bundle, verify_case_bundle
 from evanchor.cli.output import echo_json
 from evanchor.node.chain.embedded import EmbeddedChain
@@ -157,40 +162,74 @@ def _replayed_chain(export: Path, genesis_file: Path) -> Iterator[str]:
         chain.close()
 
 
-@click.command()
-@click.argument("bundle_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--rpc", "rpc_url", metavar="URL", help="Check the anchor against this chain.")
-@click.option(
-    "--chain-export",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Re-execute this chain export (with --genesis) and check the anchor against it.",
+@dataclass(frozen=True)
+class Verification:
+    """A bundle file as read, its report, and what its anchor was checked against."""
+
+    raw: bytes
+    report: Report
+    chain_source: ChainSource | None
+
+    def summary(self, lang: Lang, bundle_name: str) -> Summary:
+        return summarize(
+            self.report,
+            lang=lang,
+            bundle_name=bundle_name,
+            bundle_sha256=sha256(self.raw).digest(),
+            chain_source=self.chain_source,
+        )
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def chain_options(command: F) -> F:
+    """--rpc, --chain-export with --genesis, --block-hash: what the anchor is checked against."""
+    for option in reversed(
+        (
+            click.option(
+                "--rpc", "rpc_url", metavar="URL", help="Check the anchor against this chain."
+            ),
+            click.option(
+                "--chain-export",
+                type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                help="Re-execute this chain export (with --genesis) and check the anchor against"
+                " it.",
+            ),
+            click.option(
+                "--genesis",
+                type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                help="The genesis file of the chain in --chain-export.",
+            ),
+            click.option(
+                "--block-hash",
+                metavar="HEX",
+                help="A trusted hash of the anchoring block (from any source you trust).",
+            ),
+        )
+    ):
+        command = option(command)
+    return command
+
+
+LANG_OPTION = click.option(
+    "--lang",
+    type=click.Choice([lang.value for lang in Lang]),
+    default=Lang.ZH.value,
+    show_default=True,
+    help="Language of the plain-language summary.",
 )
-@click.option(
-    "--genesis",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The genesis file of the chain in --chain-export.",
-)
-@click.option(
-    "--block-hash",
-    metavar="HEX",
-    help="A trusted hash of the anchoring block (from any source you trust).",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def verify(
-    *,
+
+
+def verify_file(
     bundle_file: Path,
+    *,
     rpc_url: str | None,
     chain_export: Path | None,
     genesis: Path | None,
     block_hash: str | None,
-    as_json: bool,
-) -> None:
-    """Check a proof bundle (or case bundle): every hash recomputed, step by step.
-
-    Offline by default. With --rpc, --chain-export or --block-hash, the anchor is tied to a
-    chain: the block's hash, and (with a chain) the writer's role and the agency's
-    registration at that block.
-    """
+) -> Verification:
+    """Read and check a proof bundle or case bundle, against the chain the options name."""
     if sum(x is not None for x in (rpc_url, chain_export, block_hash)) > 1:
         raise click.UsageError("give at most one of --rpc, --chain-export, --block-hash")
     if chain_export is not None and genesis is None:
@@ -199,23 +238,64 @@ def verify(
     bundle = parse_json_object(raw, source=bundle_file.name, limit=MAX_BUNDLE_BYTES)
     check = verify_case_bundle if bundle.get("format") == CASE_BUNDLE_FORMAT else verify_bundle
     trusted = None
+    source = None
     if block_hash is not None:
         try:
             trusted = bytes.fromhex(block_hash.removeprefix("0x"))
         except ValueError:
             raise click.BadParameter("not hex", param_hint="--block-hash") from None
+        source = ChainSource(ChainSourceKind.BLOCK_HASH, trusted.hex())
     with contextlib.ExitStack() as stack:
         url = rpc_url
+        if rpc_url is not None:
+            source = ChainSource(ChainSourceKind.RPC, rpc_url)
         if chain_export is not None:
             assert genesis is not None
             url = stack.enter_context(_replayed_chain(chain_export, genesis))
+            source = ChainSource(ChainSourceKind.CHAIN_EXPORT, chain_export.name)
         w3 = None if url is None else cc.web3_for(url)
         report = check(bundle, trusted_block_hash=trusted, w3=w3)
+    return Verification(raw, report, source)
+
+
+@click.command()
+@click.argument("bundle_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@chain_options
+@LANG_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def verify(
+    *,
+    bundle_file: Path,
+    rpc_url: str | None,
+    chain_export: Path | None,
+    genesis: Path | None,
+    block_hash: str | None,
+    lang: str,
+    as_json: bool,
+) -> None:
+    """Check a proof bundle (or case bundle): every hash recomputed, step by step.
+
+    Offline by default. With --rpc, --chain-export or --block-hash, the anchor is tied to a
+    chain: the block's hash, and (with a chain) the writer's role and the agency's
+    registration at that block. Prints the steps, then a plain-language summary (Chinese by
+    default, --lang en for English): what the record says, who submitted it, when it existed
+    and who vouches for that time, its digests, and how anyone can check it.
+    """
+    done = verify_file(
+        bundle_file,
+        rpc_url=rpc_url,
+        chain_export=chain_export,
+        genesis=genesis,
+        block_hash=block_hash,
+    )
+    summary = done.summary(Lang(lang), bundle_file.name)
     if as_json:
-        echo_json(report.as_json())
+        echo_json({**done.report.as_json(), "plain": summary.as_json()})
     else:
-        _print_report(report)
-    if not report.ok:
+        _print_report(done.report)
+        click.echo("")
+        click.echo(summary.as_text())
+    if not done.report.ok:
         raise click.exceptions.Exit(1)
 
 

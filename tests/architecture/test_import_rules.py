@@ -25,6 +25,11 @@ ALLOWED: dict[str, set[str]] = {
         "evanchor.contracts",
     },
     "evanchor.anchor.log": {"evanchor.anchor.errors", "evanchor.anchor.protocol"},
+    "evanchor.anchor.report": {
+        "evanchor.anchor.errors",
+        "evanchor.anchor.protocol",
+        "evanchor.anchor.verify",
+    },
     "evanchor.anchor.ethereum": {
         "evanchor.anchor.errors",
         "evanchor.anchor.protocol",

@@ -1,0 +1,8 @@
+"""Presenting what a verification proved, to people: the plain-language summary that
+`evanchor verify` prints and the printable evidence certificate (PDF).
+
+Chinese by default, English on request. Everything here reads a verifier's `Report` and
+the bundle's own bytes; nothing here checks evidence (that is `anchor.verify`) or builds it,
+so every sentence it prints is one of three kinds, said as such: proven by the verification,
+someone's claim, or explicitly not proven.
+"""
