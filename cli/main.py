@@ -30,6 +30,7 @@ SUBCOMMANDS = {
     "prove": "evanchor.cli.proof_commands:prove",
     "case": "evanchor.cli.proof_commands:case",
     "verify": "evanchor.cli.proof_commands:verify",
+    "certificate": "evanchor.cli.certificate_commands:certificate",
     "node": "evanchor.cli.node_commands:node",
     "agency": "evanchor.cli.agency_commands:agency",
     "audit": "evanchor.cli.audit_commands:audit",

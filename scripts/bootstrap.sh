@@ -1,5 +1,6 @@
 # Sourced by scripts/demo and scripts/test: makes a fresh machine ready.
-# Needs only python3 (3.11+), pip, Node.js and npm. Idempotent and quick when nothing changed.
+# Needs only python3 (3.11+), pip, Node.js and npm, and apt-get for the Debian packages below.
+# Idempotent and quick when nothing changed.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${EVANCHOR_VENV:-$ROOT/.venv}"
@@ -38,5 +39,26 @@ if [ -f "$jsdir/package-lock.json" ]; then
   if [ ! -f "$jsstamp" ] || [ "$(cat "$jsstamp")" != "$wantjs" ]; then
     (cd "$jsdir" && npm ci --no-audit --no-fund --loglevel=error)
     echo "$wantjs" > "$jsstamp"
+  fi
+fi
+
+# Debian packages: the fonts the evidence certificate embeds (CJK Song and Hei faces, Latin
+# Liberation faces), and for the tests poppler-utils (pdftoppm, pdftotext) and zbar-tools
+# (zbarimg reads the certificate's QR code back).
+missing=()
+[ -f /usr/share/fonts/truetype/arphic/uming.ttc ] || missing+=(fonts-arphic-uming)
+[ -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || missing+=(fonts-wqy-zenhei)
+[ -f /usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf ] || missing+=(fonts-liberation2)
+command -v pdftoppm >/dev/null && command -v pdftotext >/dev/null || missing+=(poppler-utils)
+command -v zbarimg >/dev/null || missing+=(zbar-tools)
+if [ ${#missing[@]} -gt 0 ]; then
+  if command -v apt-get >/dev/null; then
+    sudo_=""
+    [ "$(id -u)" -eq 0 ] || sudo_="sudo"
+    $sudo_ apt-get -o DPkg::Lock::Timeout=300 update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_ apt-get -o DPkg::Lock::Timeout=300 install -y -qq \
+      --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "bootstrap: install these Debian packages (or their equivalents): ${missing[*]}" >&2
   fi
 fi

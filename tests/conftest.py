@@ -77,3 +77,13 @@ def anvil(anvil_url: str) -> Any:
     from evanchor.anchor.ethereum.client import web3_for  # noqa: PLC0415 - see above
 
     return set_up(web3_for(anvil_url), next(_anvil_deployments))
+
+
+@pytest.fixture
+def anchored_node(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> Any:
+    """A private copy of the audit tests' anchored node (tests/audit/audit_helpers.py: two
+    agencies, a collection case and an auction lot, two anchored checkpoints), built once."""
+    _chain_helpers("audit")
+    from audit_helpers import anchored_copy  # noqa: PLC0415 - see above
+
+    return anchored_copy(tmp_path_factory, tmp_path)

@@ -1,0 +1,85 @@
+"""`evanchor certificate`: the printable evidence certificate of a bundle that verifies."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from evanchor.anchor.report.certificate import render_certificate
+from evanchor.anchor.report.errors import CertificateRefused
+from evanchor.anchor.report.language import Lang
+from evanchor.cli.proof_commands import LANG_OPTION, chain_options, verify_file
+
+
+def _write_atomically(path: Path, content: bytes) -> None:
+    """All of `content` at `path`, or nothing: written beside it, then renamed over it."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        with partial.open("wb") as out:
+            out.write(content)
+            out.flush()
+            os.fsync(out.fileno())
+        partial.replace(path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            partial.unlink()
+
+
+@click.command()
+@click.argument("bundle_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Where to write the certificate (PDF).",
+)
+@chain_options
+@LANG_OPTION
+@click.option(
+    "--verify-url",
+    metavar="URL",
+    help="A page where the bundle can be checked, added to the certificate and its QR code.",
+)
+def certificate(
+    *,
+    bundle_file: Path,
+    output: Path,
+    rpc_url: str | None,
+    chain_export: Path | None,
+    genesis: Path | None,
+    block_hash: str | None,
+    lang: str,
+    verify_url: str | None,
+) -> None:
+    """Write the evidence certificate (存证证书) of BUNDLE_FILE as an A4 PDF.
+
+    The bundle is verified first, exactly as `evanchor verify` does with the same options;
+    a bundle that does not verify gets no certificate (no file is written). Chinese by
+    default, --lang en for English. Check the anchor against a chain (--rpc, --chain-export,
+    --block-hash) for a certificate that can say the block is on that chain.
+    """
+    done = verify_file(
+        bundle_file,
+        rpc_url=rpc_url,
+        chain_export=chain_export,
+        genesis=genesis,
+        block_hash=block_hash,
+    )
+    failed = done.report.failed_step
+    if failed is not None or not done.report.ok:
+        raise CertificateRefused(
+            "unknown" if failed is None else failed.name,
+            done.report.summary if failed is None else failed.detail,
+        )
+    summary = done.summary(Lang(lang), bundle_file.name)
+    pdf = render_certificate(summary, issued_at=datetime.now(UTC), verify_url=verify_url)
+    _write_atomically(output, pdf)
+    click.echo(f"wrote certificate {summary.certificate_number} of {bundle_file.name} to {output}")
+
+
+COMMANDS = (certificate,)
