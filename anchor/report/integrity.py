@@ -13,14 +13,14 @@ from evanchor.anchor.report.language import Lang, pick
 from evanchor.anchor.report.statements import Basis, Context, Section, Statement
 
 STEP_NAMES = {
-    "format": ("格式", "format"),
-    "record": ("记录内容", "record"),
-    "commitment": ("承诺值", "commitment"),
-    "leaf": ("日志叶", "leaf"),
-    "inclusion": ("包含证明", "inclusion"),
-    "case link": ("案件链接", "case link"),
-    "anchor": ("区块链锚定", "anchor"),
-    "signature": ("提交方签名", "signature"),
+    "format": ("格式", "Format"),
+    "record": ("记录内容", "Record"),
+    "commitment": ("承诺值", "Commitment"),
+    "leaf": ("日志叶", "Leaf"),
+    "inclusion": ("包含证明", "Inclusion"),
+    "case link": ("案件链接", "Case link"),
+    "anchor": ("区块链锚定", "Anchor"),
+    "signature": ("提交方签名", "Signature"),
 }
 STEP_CHECKS = {
     "format": ("证据包的格式与版本可识别，各项齐全", "the bundle's format and version are known"),
@@ -62,7 +62,7 @@ def step_name(name: str, lang: Lang) -> str:
     """A verifier step's name in words; a case bundle's "record 0" is "第 1 条记录"."""
     if name.startswith("record ") and name[7:].isdigit():
         number = int(name[7:]) + 1
-        return pick(lang, f"第 {number} 条记录", f"record {number}")
+        return pick(lang, f"第 {number} 条记录", f"Record {number}")
     return pick(lang, *STEP_NAMES[name]) if name in STEP_NAMES else name
 
 

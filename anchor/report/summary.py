@@ -142,8 +142,8 @@ def _not_verified(report: Report, lang: Lang, number: str, name: str, digest: st
                 lang,
                 f"未通过核验（NOT VERIFIED）：“{step}”步骤失败。证据包中的任何内容都不能据此视为"
                 "已证明。",
-                f"NOT VERIFIED: the {step} step failed. Nothing in this bundle can be taken as"
-                " proven.",
+                f"NOT VERIFIED: the {step.lower()} step failed. Nothing in this bundle can be"
+                " taken as proven.",
             ),
             Basis.VERIFIED,
         ),
