@@ -122,6 +122,28 @@ class FeeTooLow(TransactionRejected):
         self.found = found
 
 
+class RpcRequestRefused(ChainError):
+    """A JSON-RPC request body refused before any of it is dispatched."""
+
+
+class MalformedRequest(RpcRequestRefused):
+    """The body is not strict JSON (see `rpc_json`): answered with -32700."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"parse error: {reason}")
+        self.reason = reason
+
+
+class RequestTooLarge(RpcRequestRefused):
+    """The body is over the size limit: answered with HTTP 413 and -32600."""
+
+    def __init__(self, limit: int, found: int | None) -> None:
+        size = "more" if found is None else f"{found} bytes"
+        super().__init__(f"invalid request: body too large: limit {limit} bytes, found {size}")
+        self.limit = limit
+        self.found = found
+
+
 class ExecutionReverted(ChainError):
     """An `eth_call` or gas estimate ended in REVERT (or another EVM error)."""
 

@@ -816,15 +816,19 @@ def handle_payload(ctx: RpcContext, payload: Json) -> Json:
             return _error(None, INVALID_REQUEST, "invalid request: empty batch")
         if len(payload) > MAX_BATCH:
             return _error(
-                None, LIMIT_EXCEEDED, f"batch too large: limit {MAX_BATCH}, found {len(payload)}"
+                None,
+                INVALID_REQUEST,
+                f"invalid request: batch too large: limit {MAX_BATCH} requests,"
+                f" found {len(payload)}",
             )
         responses = [r for r in (handle_call(ctx, item) for item in payload) if r is not None]
         return responses or None
     return handle_call(ctx, payload)
 
 
-def parse_error() -> dict[str, Json]:
-    return _error(None, PARSE_ERROR, "parse error: the body is not JSON")
+def refusal(code: int, message: str) -> dict[str, Json]:
+    """The response to a body refused before dispatch (id null, as JSON-RPC 2.0 says)."""
+    return _error(None, code, message)
 
 
 def supported_methods() -> list[str]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import signal
 import time
@@ -22,16 +21,21 @@ from collections.abc import AsyncIterator, Callable
 from aiohttp import web
 
 from evanchor.node.chain.embedded import EmbeddedChain
-from evanchor.node.chain.errors import ChainError
-from evanchor.node.chain.rpc import RpcContext, handle_payload, parse_error
+from evanchor.node.chain.errors import ChainError, MalformedRequest, RequestTooLarge
+from evanchor.node.chain.rpc import (
+    INVALID_REQUEST,
+    PARSE_ERROR,
+    RpcContext,
+    handle_payload,
+    refusal,
+)
+from evanchor.node.chain.rpc_json import MAX_BODY_BYTES, read_body
 
 log = logging.getLogger(__name__)
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8545
-# Largest request body: a 24 KiB contract deployment in hex is ~50 KB; a batch of a
-# thousand raw transactions stays well under this.
-MAX_BODY_BYTES = 8 * 1024 * 1024
+READ_CHUNK_BYTES = 64 * 1024
 # Batching window (period 0): once a transaction is pending, the sealer waits until none
 # has arrived for GATHER_IDLE_SECONDS, or GATHER_MAX_SECONDS have passed, then seals. A
 # client sending back to back thus gets tens of transactions per block (each block costs
@@ -122,13 +126,33 @@ class Sealer:
 SEALER = web.AppKey("evanchor_sealer", Sealer)
 
 
+async def read_limited(request: web.Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The request body, refused (`RequestTooLarge`) as soon as it is known to pass `limit`.
+
+    A declared Content-Length over the limit is refused before anything is read; a body
+    sent without one (chunked) is read only until it passes the limit.
+    """
+    declared = request.content_length
+    if declared is not None and declared > limit:
+        raise RequestTooLarge(limit, declared)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_chunked(READ_CHUNK_BYTES):
+        size += len(chunk)
+        if size > limit:
+            raise RequestTooLarge(limit, None)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def handle_rpc(request: web.Request) -> web.StreamResponse:
     ctx = request.config_dict[RPC_CONTEXT]
-    body = await request.read()
     try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return web.json_response(parse_error())
+        payload = read_body(await read_limited(request))
+    except RequestTooLarge as error:
+        return web.json_response(refusal(INVALID_REQUEST, str(error)), status=413)
+    except MalformedRequest as error:
+        return web.json_response(refusal(PARSE_ERROR, str(error)))
     response = handle_payload(ctx, payload)
     if response is None:
         return web.Response(status=204)

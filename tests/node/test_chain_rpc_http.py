@@ -240,3 +240,72 @@ def test_clique_methods(node: NodeProcess) -> None:
 
 def test_node_log_has_no_tracebacks(node: NodeProcess) -> None:
     assert "Traceback" not in Path(node.log_path).read_text()
+
+
+def _post_raw(node: NodeProcess, body: bytes) -> requests.Response:
+    return requests.post(
+        node.url, data=body, headers={"Content-Type": "application/json"}, timeout=30
+    )
+
+
+@pytest.mark.parametrize("depth", [1_001, 100_000])
+def test_deeply_nested_body_is_refused_and_the_node_keeps_serving(
+    node: NodeProcess, depth: int
+) -> None:
+    response = _post_raw(node, b"[" * depth + b"]" * depth)
+    assert response.status_code == 200
+    error = response.json()["error"]
+    assert error["code"] == -32700
+    assert "nesting deeper than 32" in error["message"]
+    assert rpc(node.url, "eth_chainId") == hex(CHAIN_ID)
+
+
+def test_deep_nesting_inside_params_is_refused(node: NodeProcess) -> None:
+    params = "[" * 5_000 + "]" * 5_000
+    body = f'{{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":{params}}}'
+    error = _post_raw(node, body.encode()).json()["error"]
+    assert error["code"] == -32700
+    assert "nesting deeper than 32" in error["message"]
+
+
+def test_oversized_body_is_refused_before_it_is_read_whole(node: NodeProcess) -> None:
+    body = b'{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":["' + b"a" * (5 << 20) + b'"]}'
+    response = _post_raw(node, body)
+    assert response.status_code == 413
+    error = response.json()["error"]
+    assert error["code"] == -32600
+    assert "body too large" in error["message"]
+    assert str(4 * 1024 * 1024) in error["message"]
+    assert rpc(node.url, "eth_chainId") == hex(CHAIN_ID)
+
+
+@pytest.mark.parametrize(
+    ("body", "fault"),
+    [
+        (b'{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[NaN]}', "NaN"),
+        (b'{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[Infinity]}', "Infinity"),
+        (b'{"jsonrpc":"2.0","id":1,"id":2,"method":"eth_chainId"}', "duplicate key 'id'"),
+        (b'{"jsonrpc":"2.0","id":1,"method":"eth_chainId","x":"\xff"}', "not UTF-8"),
+        (b'\xef\xbb\xbf{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}', "byte order mark"),
+        (b'{"jsonrpc":"2.0","id":1', "line 1 column"),
+    ],
+)
+def test_strict_json_faults_are_parse_errors_naming_the_fault(
+    node: NodeProcess, body: bytes, fault: str
+) -> None:
+    response = _post_raw(node, body)
+    assert response.status_code == 200
+    error = response.json()["error"]
+    assert error["code"] == -32700
+    assert fault in error["message"]
+
+
+def test_batch_over_the_limit_is_an_invalid_request_naming_both_numbers(
+    node: NodeProcess,
+) -> None:
+    batch = [{"jsonrpc": "2.0", "id": i, "method": "eth_chainId"} for i in range(1_001)]
+    body = requests.post(node.url, json=batch, timeout=30).json()
+    assert body["error"]["code"] == -32600
+    assert "batch too large" in body["error"]["message"]
+    assert "1000" in body["error"]["message"]
+    assert "1001" in body["error"]["message"]
