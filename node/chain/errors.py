@@ -153,6 +153,19 @@ class ExecutionReverted(ChainError):
         self.data = data
 
 
+class TimeLimitReached(ChainError):
+    """Work asked over JSON-RPC ran to its time limit and was abandoned.
+
+    `what` is "execution" (an `eth_call` or gas estimate) or "log query"; `limit_seconds` the
+    limit it ran into. Nothing was written: calls run on a throw-away state.
+    """
+
+    def __init__(self, what: str, limit_seconds: float) -> None:
+        super().__init__(f"{what} aborted: time limit of {limit_seconds} s reached")
+        self.what = what
+        self.limit_seconds = limit_seconds
+
+
 class UnknownBlock(ChainError):
     """A block asked for by number, hash or tag is not on the canonical chain."""
 
