@@ -46,6 +46,18 @@ class DataDirError(ChainError):
         self.reason = reason
 
 
+class DatabaseInUse(DataDirError):
+    """The chain database is held by another process (`holder`: its pid), in practice the
+    running node: LevelDB admits one process, and commands that change a chain's data
+    directory (votes, manual sealing) work on a stopped node."""
+
+    def __init__(self, path: Path, holder: int) -> None:
+        super().__init__(
+            path, f"the chain database is in use by process {holder} (the node?): stop the node"
+        )
+        self.holder = holder
+
+
 class KeyFileError(ChainError):
     """A sealer key file or keystore cannot be read or decrypted."""
 

@@ -1,5 +1,10 @@
 """JSON-RPC 2.0 dispatch for the embedded chain: the standard ``eth_*``, ``net_*`` and
-``web3_*`` methods, plus ``clique_*`` (authority votes) and ``evm_mine``.
+``web3_*`` methods, plus the Clique reads ``clique_getSigners`` and ``clique_proposals``.
+
+Nothing here changes who seals or what is sealed: the endpoint has no authentication, so
+authority votes and manual sealing are operator actions on the stopped node's data
+directory (`evanchor chain propose`, `discard`, `seal`), never methods (geth's
+``clique_propose`` and anvil's ``evm_mine`` answer -32601 here).
 
 Methods are plain functions of (context, params) registered by their RPC name. Nothing
 here touches HTTP: `handle_payload` takes a decoded JSON document (one request or a
@@ -42,7 +47,6 @@ from evanchor.node.chain.embedded import CallRequest, EmbeddedChain, TimeLimit
 from evanchor.node.chain.errors import (
     ChainError,
     ExecutionReverted,
-    SealerNotAuthority,
     TimeLimitReached,
     TransactionRejected,
     UnknownBlock,
@@ -853,7 +857,7 @@ def eth_uninstall_filter(ctx: RpcContext, params: Params) -> Json:
     return ctx.filters.pop(str(params.require(0, "filterId")), None) is not None
 
 
-# -- Clique and sealing --------------------------------------------------------------------
+# -- Clique (reads only: votes are operator actions on the data directory) -----------------
 
 
 @method("clique_getSigners")
@@ -865,34 +869,6 @@ def clique_get_signers(ctx: RpcContext, params: Params) -> Json:
 @method("clique_proposals")
 def clique_proposals(ctx: RpcContext, params: Params) -> Json:
     return {address(p.subject): p.authorize for p in ctx.chain.proposals}
-
-
-@method("clique_propose")
-def clique_propose(ctx: RpcContext, params: Params) -> Json:
-    subject = parse_address(params.require(0, "address"))
-    authorize = params.require(1, "auth")
-    if not isinstance(authorize, bool):
-        raise _invalid("auth: expected true (add) or false (drop)")
-    ctx.chain.propose(subject, authorize)
-    return None
-
-
-@method("clique_discard")
-def clique_discard(ctx: RpcContext, params: Params) -> Json:
-    ctx.chain.discard(parse_address(params.require(0, "address")))
-    return None
-
-
-@method("evm_mine")
-def evm_mine(ctx: RpcContext, params: Params) -> Json:
-    """Seal one block now, empty if nothing is pending (anvil and hardhat's name)."""
-    try:
-        block = ctx.chain.seal_block(allow_empty=True)
-    except SealerNotAuthority as error:
-        raise RpcError(SERVER_ERROR, str(error)) from None
-    if block is None:
-        raise RpcError(SERVER_ERROR, "the Clique period since the last block has not passed")
-    return "0x0"
 
 
 # -- dispatch ------------------------------------------------------------------------------

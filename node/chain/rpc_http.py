@@ -117,8 +117,8 @@ class Sealer:
     Period 0: a block as soon as transactions are pending (after the short batching
     window of `GATHER_IDLE_SECONDS` / `GATHER_MAX_SECONDS`). Period P > 0: at most one
     block every P seconds, when transactions are pending — or every P seconds regardless
-    when `empty_blocks` is set. No empty blocks while idle otherwise (`evm_mine` asks
-    for one explicitly).
+    when `empty_blocks` is set. No empty blocks while idle otherwise (the operator's
+    `evanchor chain seal`, on a stopped node, makes some).
     """
 
     def __init__(self, chain: EmbeddedChain, *, empty_blocks: bool = False) -> None:

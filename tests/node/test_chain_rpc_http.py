@@ -228,13 +228,40 @@ def test_http_edge_cases(node: NodeProcess) -> None:
     assert rpc(node.url, "eth_chainId") == hex(CHAIN_ID)  # still serving
 
 
-def test_clique_methods(node: NodeProcess) -> None:
+def test_clique_reads_are_served(node: NodeProcess) -> None:
     actors: Actors = make_actors()
     assert rpc(node.url, "clique_getSigners", "latest") == ["0x" + actors.sealer_address.hex()]
-    subject = "0x" + "77" * 20
-    assert rpc(node.url, "clique_propose", subject, True) is None
-    assert rpc(node.url, "clique_proposals") == {subject: True}
-    assert rpc(node.url, "clique_discard", subject) is None
+    assert rpc(node.url, "clique_proposals") == {}
+
+
+@pytest.mark.parametrize(
+    ("method", "params"),
+    [
+        ("clique_propose", ["0x" + "77" * 20, True]),
+        ("clique_discard", ["0x" + "77" * 20]),
+        ("evm_mine", []),
+    ],
+)
+def test_authority_and_sealing_control_is_not_on_the_public_endpoint(
+    node: NodeProcess, method: str, params: list[object]
+) -> None:
+    actors = make_actors()
+    head = int(rpc(node.url, "eth_blockNumber"), 16)
+    body = requests.post(
+        node.url,
+        json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params},
+        timeout=30,
+    ).json()
+    assert body["error"]["code"] == -32601
+    assert body["error"]["message"] == f"the method {method} does not exist/is not available"
+    assert int(rpc(node.url, "eth_blockNumber"), 16) == head  # nothing sealed
+    nonce = int(rpc(node.url, "eth_getTransactionCount", actors.writer.address, "pending"), 16)
+    tx_hash = rpc(node.url, "eth_sendRawTransaction", "0x" + signed_tx(actors.writer, nonce).hex())
+    block = rpc(
+        node.url, "eth_getBlockByNumber", wait_for_receipt(node.url, tx_hash)["blockNumber"], False
+    )
+    assert block["miner"] == "0x" + "00" * 20  # no vote cast
+    assert rpc(node.url, "clique_getSigners", "latest") == ["0x" + actors.sealer_address.hex()]
     assert rpc(node.url, "clique_proposals") == {}
 
 
