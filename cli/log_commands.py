@@ -85,7 +85,10 @@ def _read_inputs(
     bad: list[InputError] = []
     size = path.stat().st_size
     show = size >= PROGRESS_MIN_BYTES and sys.stderr.isatty()
-    workers = default_workers()
+    try:
+        workers = default_workers()
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
     parallel = (
         job is not None
         and workers > 1
