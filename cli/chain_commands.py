@@ -20,6 +20,7 @@ import requests
 from eth_utils.address import is_hex_address, to_canonical_address, to_checksum_address
 
 from evanchor.anchor.errors import EvanchorError
+from evanchor.cli.options import hoist_option
 from evanchor.node.chain.clique import Proposal
 from evanchor.node.chain.datadir import (
     DataDir,
@@ -50,7 +51,11 @@ RPC_TIMEOUT_SECONDS = 10
 
 
 class ChainGroup(click.Group):
-    """Turns an `EvanchorError` into one line and exit status 1, also when run alone."""
+    """Turns an `EvanchorError` into one line and exit status 1, also when run alone;
+    reads `--data-dir` before or after the subcommand."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_option(args, "--data-dir"))
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -87,7 +92,8 @@ def _data_dir(ctx: click.Context) -> Path:
     type=click.Path(file_okay=False, path_type=Path),
     envvar="EVANCHOR_CHAIN_DIR",
     default=None,
-    help="Chain data directory (default <home>/chain; also EVANCHOR_CHAIN_DIR).",
+    help="Chain data directory (default <home>/chain; also EVANCHOR_CHAIN_DIR); before or"
+    " after the command.",
 )
 @click.pass_context
 def chain(ctx: click.Context, data_dir: Path | None) -> None:
