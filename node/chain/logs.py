@@ -68,7 +68,8 @@ def block_logs(
     chain: EmbeddedChain, header: BlockHeaderAPI, log_filter: LogFilter
 ) -> Iterator[tuple[ReceiptInfo, LogAPI, int]]:
     """Matching (receipt, log, position in receipt) triples of one block, in order."""
-    if not log_filter.may_match(header.bloom):
+    # An empty bloom means a block without logs: no need to read its receipts.
+    if not header.bloom or not log_filter.may_match(header.bloom):
         return
     for info in chain.receipts(header):
         for offset, log in enumerate(info.receipt.logs):

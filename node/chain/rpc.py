@@ -110,7 +110,7 @@ class RpcLimits:
     """
 
     max_batch: int = MAX_BATCH
-    body_work: int = 20_000
+    body_work: int = 10_000
     body_seconds: float = 10.0
     call_work: int = 1_000
     call_seconds: float = 2.0
