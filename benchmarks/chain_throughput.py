@@ -16,7 +16,8 @@ anvil (automine: one block per transaction). On each, the same client code deplo
 Then both chains grow past 5,000 blocks and 1-3 run again, so the growth cost shows. By
 default they grow with real anchors, one per block (each chain thus holds thousands of
 checkpoints in the contract's storage); `--grow-with empty` uses empty blocks instead
-(`evm_mine` batches on the embedded node, `anvil_mine` on anvil), which is quicker.
+(on the embedded node the operator's `evanchor chain seal --count N` with the node stopped,
+as sealing is not offered over JSON-RPC; `anvil_mine` on anvil), which is quicker.
 Every anchor's success is checked (`checkpointCount` equals the number sent).
 
     python benchmarks/chain_throughput.py            # K = 400 pipelined, 100 one-at-a-time
@@ -60,7 +61,6 @@ GWEI = 10**9
 ANCHOR_GAS = 400_000  # above the measured cost of the longest proof used here
 MAX_FEE = 1000 * GWEI
 TIP = GWEI
-GROW_BATCH = 200  # evm_mine calls per JSON-RPC batch
 SEALER = PrivateKey(b"\x51" * 32)
 OPERATOR: LocalAccount = Account.from_key(b"\x52" * 32)
 WRITER: LocalAccount = Account.from_key(b"\x53" * 32)
@@ -106,8 +106,12 @@ class Node:
 SESSION = requests.Session()
 
 
+def embedded_data_dir(workdir: Path) -> Path:
+    return workdir / "embedded"
+
+
 def start_embedded(workdir: Path) -> Node:
-    data_dir = workdir / "embedded"
+    data_dir = embedded_data_dir(workdir)
     sealer = bytes(SEALER.public_key.to_canonical_address())
     accounts = tuple(bytes.fromhex(a.address[2:]) for a in (OPERATOR, WRITER))
     genesis = Genesis(
@@ -118,6 +122,10 @@ def start_embedded(workdir: Path) -> Node:
         alloc=tuple((a, 10**24) for a in accounts),
     )
     init_data_dir(data_dir, genesis, SEALER)
+    return run_embedded(data_dir)
+
+
+def run_embedded(data_dir: Path) -> Node:
     command = [
         sys.executable,
         "-m",
@@ -276,29 +284,40 @@ def grow_with_anchors(node: Node, feed: AnchorFeed, target: int) -> float:
     return time.perf_counter() - started
 
 
-def grow_with_empty_blocks(node: Node, target: int) -> float:
-    """Empty blocks up to `target` (evm_mine batches; anvil_mine); return the seconds."""
+def grow_with_empty_blocks(node: Node, target: int, workdir: Path) -> float:
+    """Empty blocks up to `target`; return the seconds. Embedded: stop the node, seal with
+    the operator command `chain seal --count`, start it again (on a new port, `node` is
+    updated); anvil: `anvil_mine`."""
     started = time.perf_counter()
     height = int(node.rpc("eth_blockNumber"), 16)
     if node.name == "anvil":
         node.rpc("anvil_mine", hex(max(0, target - height)))
         return time.perf_counter() - started
-    while height < target:
-        batch = [
-            {"jsonrpc": "2.0", "id": i, "method": "evm_mine", "params": []}
-            for i in range(min(GROW_BATCH, target - height))
-        ]
-        for response in SESSION.post(node.url, json=batch, timeout=600).json():
-            if "error" in response:
-                raise RuntimeError(f"evm_mine: {response['error']}")
-        height = int(node.rpc("eth_blockNumber"), 16)
+    node.stop()
+    data_dir = embedded_data_dir(workdir)
+    if target > height:
+        seal = ["seal", "--count", str(target - height)]
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "evanchor.cli.chain_commands",
+                "--data-dir",
+                str(data_dir),
+                *seal,
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    restarted = run_embedded(data_dir)
+    node.url, node.process = restarted.url, restarted.process
     return time.perf_counter() - started
 
 
-def grow(node: Node, feed: AnchorFeed, args: argparse.Namespace) -> float:
+def grow(node: Node, feed: AnchorFeed, args: argparse.Namespace, workdir: Path) -> float:
     if args.grow_with == "anchors":
         return grow_with_anchors(node, feed, args.grow_to)
-    return grow_with_empty_blocks(node, args.grow_to)
+    return grow_with_empty_blocks(node, args.grow_to, workdir)
 
 
 def measure(node: Node, feed: AnchorFeed, args: argparse.Namespace) -> dict[str, float]:
@@ -348,7 +367,9 @@ def main() -> None:
                         node.name: measure(node, feeds[node.name], args) for node in nodes
                     }
                     continue
-                grown = {node.name: grow(node, feeds[node.name], args) for node in nodes}
+                grown = {
+                    node.name: grow(node, feeds[node.name], args, Path(workdir)) for node in nodes
+                }
                 results[phase] = {
                     node.name: measure(node, feeds[node.name], args) for node in nodes
                 }

@@ -20,7 +20,15 @@ import requests
 from eth_utils.address import is_hex_address, to_canonical_address, to_checksum_address
 
 from evanchor.anchor.errors import EvanchorError
-from evanchor.node.chain.datadir import DataDir, init_data_dir, open_chain
+from evanchor.cli.options import hoist_option
+from evanchor.node.chain.clique import Proposal
+from evanchor.node.chain.datadir import (
+    DataDir,
+    init_data_dir,
+    open_chain,
+    read_proposals,
+    write_proposals,
+)
 from evanchor.node.chain.embedded import EmbeddedChain
 from evanchor.node.chain.export import export_blocks, replay
 from evanchor.node.chain.genesis import (
@@ -43,7 +51,11 @@ RPC_TIMEOUT_SECONDS = 10
 
 
 class ChainGroup(click.Group):
-    """Turns an `EvanchorError` into one line and exit status 1, also when run alone."""
+    """Turns an `EvanchorError` into one line and exit status 1, also when run alone;
+    reads `--data-dir` before or after the subcommand."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_option(args, "--data-dir"))
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -80,7 +92,8 @@ def _data_dir(ctx: click.Context) -> Path:
     type=click.Path(file_okay=False, path_type=Path),
     envvar="EVANCHOR_CHAIN_DIR",
     default=None,
-    help="Chain data directory (default <home>/chain; also EVANCHOR_CHAIN_DIR).",
+    help="Chain data directory (default <home>/chain; also EVANCHOR_CHAIN_DIR); before or"
+    " after the command.",
 )
 @click.pass_context
 def chain(ctx: click.Context, data_dir: Path | None) -> None:
@@ -345,6 +358,7 @@ def status(ctx: click.Context, rpc_url: str | None) -> None:
                 "headHash": "0x" + head.hash.hex(),
                 "headTimestamp": head.timestamp,
                 "authorities": [to_checksum_address(a) for a in opened.authorities()],
+                "proposals": {"0x" + p.subject.hex(): p.authorize for p in opened.proposals},
                 "allowlisted": [to_checksum_address(a) for a in opened.genesis.allowlist],
                 "sealerKeyFile": None if key_file is None else key_file.name,
             }
@@ -353,29 +367,78 @@ def status(ctx: click.Context, rpc_url: str | None) -> None:
     click.echo(json.dumps(summary, indent=2))
 
 
+# -- operator actions on a stopped node ------------------------------------------------------
+# The JSON-RPC endpoint has no authentication, so nothing that decides who seals, or what is
+# sealed, is offered there. These commands change the data directory instead; opening the
+# chain takes LevelDB's lock, so they refuse (DatabaseInUse) while the node runs.
+
+
 @chain.command()
 @click.argument("subject", type=ADDRESS)
 @click.option(
     "--add/--drop", "authorize", default=True, help="Vote to add (default) or drop the authority."
 )
-@click.option(
-    "--rpc", "rpc_url", default=f"http://{DEFAULT_HOST}:{DEFAULT_PORT}", show_default=True
-)
-def propose(subject: bytes, authorize: bool, rpc_url: str) -> None:
-    """Have the running node's sealer vote on an authority (Clique, EIP-225)."""
-    _rpc(rpc_url, "clique_propose", [to_checksum_address(subject), authorize])
-    click.echo(f"proposed to {'add' if authorize else 'drop'} {to_checksum_address(subject)}")
+@click.pass_context
+def propose(ctx: click.Context, subject: bytes, authorize: bool) -> None:
+    """Record this node's vote on an authority (Clique, EIP-225). The node must be stopped.
+
+    The sealer casts the vote in every block it seals from its next start while the vote
+    would change something; it stays recorded until `chain discard`.
+    """
+    path = _data_dir(ctx)
+    opened = open_chain(path)
+    try:
+        kept = tuple(p for p in read_proposals(DataDir(path)) if p.subject != subject)
+        write_proposals(DataDir(path), (*kept, Proposal(subject, authorize)))
+    finally:
+        opened.close()
+    verb = "add" if authorize else "drop"
+    click.echo(
+        f"recorded: the sealer will vote to {verb} {to_checksum_address(subject).lower()}"
+        " in the blocks it seals once the node starts"
+    )
 
 
 @chain.command()
 @click.argument("subject", type=ADDRESS)
+@click.pass_context
+def discard(ctx: click.Context, subject: bytes) -> None:
+    """Withdraw this node's vote on an authority. The node must be stopped."""
+    path = _data_dir(ctx)
+    opened = open_chain(path)
+    try:
+        proposals = read_proposals(DataDir(path))
+        write_proposals(DataDir(path), tuple(p for p in proposals if p.subject != subject))
+    finally:
+        opened.close()
+    click.echo(f"discarded the vote on {to_checksum_address(subject).lower()}")
+
+
+@chain.command()
+@click.option("--count", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option(
-    "--rpc", "rpc_url", default=f"http://{DEFAULT_HOST}:{DEFAULT_PORT}", show_default=True
+    "--password-file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Password of the sealer keystore.",
 )
-def discard(subject: bytes, rpc_url: str) -> None:
-    """Withdraw the running node's pending vote on an authority."""
-    _rpc(rpc_url, "clique_discard", [to_checksum_address(subject)])
-    click.echo(f"discarded the vote on {to_checksum_address(subject)}")
+@click.pass_context
+def seal(ctx: click.Context, count: int, password_file: Path | None) -> None:
+    """Seal COUNT empty blocks now (they carry the recorded votes). The node must be stopped.
+
+    With a Clique period P > 0 each block waits until P seconds after its parent.
+    """
+    opened = open_chain(_data_dir(ctx), load_sealer=True, password_file=password_file)
+    try:
+        sealed = 0
+        while sealed < count:
+            if opened.seal_block(allow_empty=True) is None:
+                time.sleep(max(0.0, opened.next_seal_time() - time.time()))
+                continue
+            sealed += 1
+        head = opened.head
+    finally:
+        opened.close()
+    click.echo(f"sealed {sealed} block(s); head #{head.block_number} 0x{head.hash.hex()}")
 
 
 if __name__ == "__main__":

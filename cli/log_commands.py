@@ -57,6 +57,23 @@ processes (parallel_ingest.py); for smaller ones starting the workers costs more
 save."""
 
 _T = TypeVar("_T")
+_BLANK = b" \t\r\n"  # what a blank line of JSON Lines (or JSON whitespace) is made of
+
+
+def _refuse_without_records(path: Path, verb: str) -> None:
+    """Refuse, before anything else is done, a file that is empty or holds only blank
+    lines: there is nothing to `verb`, and saying "0 records" would look like success."""
+    size = 0
+    try:
+        with path.open("rb") as stream:
+            for chunk in iter(lambda: stream.read(1 << 16), b""):
+                if chunk.strip(_BLANK):
+                    return
+                size += len(chunk)
+    except OSError as error:
+        raise click.ClickException(f"{path}: {error.strerror or error}") from None
+    reason = "the file is empty" if size == 0 else "the file holds only blank lines"
+    raise click.ClickException(f"{path.name}: no records to {verb}: {reason}")
 
 
 @dataclass(frozen=True)
@@ -73,19 +90,39 @@ class Feedback:
 
 
 def _read_inputs(
-    path: Path, prepare: Callable[[dict[str, Any]], _T], job: LineJob | None = None
+    path: Path,
+    prepare: Callable[[dict[str, Any]], _T],
+    job: LineJob | None = None,
+    *,
+    verb: str = "submit",
 ) -> tuple[list[_T], list[InputError]]:
     """Every input object of `path` through `prepare`, and every fault with its location.
 
     `job`, if given, is the same work in a form worker processes can run
     (`prepare_line(job, obj)` is `prepare(obj)`): a large `.jsonl` file is then read on
-    every core, with the same results in the same order.
+    every core, with the same results in the same order. A file that yields no object at
+    all (a `.json` empty array) is refused, naming `verb`; `_refuse_without_records` has
+    refused empty and blank files before.
     """
+    good, bad = _read_all(path, prepare, job)
+    if not good and not bad:
+        raise click.ClickException(
+            f"{path.name}: no records to {verb}: the file holds an empty array"
+        )
+    return good, bad
+
+
+def _read_all(
+    path: Path, prepare: Callable[[dict[str, Any]], _T], job: LineJob | None
+) -> tuple[list[_T], list[InputError]]:
     good: list[_T] = []
     bad: list[InputError] = []
     size = path.stat().st_size
     show = size >= PROGRESS_MIN_BYTES and sys.stderr.isatty()
-    workers = default_workers()
+    try:
+        workers = default_workers()
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
     parallel = (
         job is not None
         and workers > 1
@@ -302,6 +339,7 @@ def submit(
     node folder gives --node URL: the signing domain is then read from that node. Receipts
     list the compliance flags each record raises (it is accepted all the same).
     """
+    _refuse_without_records(file, "submit")
     if node_url is not None and not home.config_path.exists():
         _submit_remote(
             node_url,
@@ -432,11 +470,14 @@ def _print_flags(receipts: list[Receipt], feedback: Feedback) -> None:
 @click.pass_obj
 def sign(home: NodeHome, file: Path, key_file: Path, key_password_file: Path, output: Path) -> None:
     """Sign the records of FILE for this node's chain into a JSONL of signed envelopes."""
+    _refuse_without_records(file, "sign")
     chain = home.config().chain
     if chain is None:
         raise click.UsageError("this node is log-only: there is no signing domain")
     separator = SigningDomain(chain.chain_id, chain.contract).separator
-    submissions, bad = _read_inputs(file, _signer(key_file, key_password_file, separator))
+    submissions, bad = _read_inputs(
+        file, _signer(key_file, key_password_file, separator), verb="sign"
+    )
     _report_bad(bad, file, skip_invalid=False)
     with output.open("w", encoding="utf-8") as handle:
         for submission in submissions:

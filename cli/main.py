@@ -10,6 +10,7 @@ import click
 
 from evanchor.anchor.errors import EvanchorError
 from evanchor.anchor.protocol.checkpoint import SealPolicy
+from evanchor.cli.options import hoist_option
 from evanchor.node.chain.genesis import DEFAULT_CHAIN_ID, MAX_CHAIN_ID
 from evanchor.node.daemon.home import (
     DEFAULT_API_PORT,
@@ -43,7 +44,11 @@ large file should not pay."""
 
 
 class EvanchorGroup(click.Group):
-    """Commands load on first use; any `EvanchorError` becomes one line and exit status 1."""
+    """Commands load on first use; any `EvanchorError` becomes one line and exit status 1;
+    `--home` is read before or after the subcommand (`options.hoist_option`)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_option(args, "--home"))
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *SUBCOMMANDS})
@@ -70,7 +75,7 @@ class EvanchorGroup(click.Group):
     default=DEFAULT_HOME,
     show_default=True,
     envvar="EVANCHOR_HOME",
-    help="The node folder (also EVANCHOR_HOME).",
+    help="The node folder (also EVANCHOR_HOME); before or after the command.",
 )
 @click.pass_context
 def cli(ctx: click.Context, home: Path) -> None:

@@ -702,7 +702,7 @@ def _topic(value: bytes | int | str) -> str:
 
 LOG_WINDOW_BLOCKS = 1_000
 """Blocks per `eth_getLogs` query. Nodes cap the range of one query (Besu at 1,000 blocks by
-default, `--rpc-max-logs-range`; the embedded chain at 100,000), so long ranges are read in
+default, `--rpc-max-logs-range`; the embedded chain at 10,000), so long ranges are read in
 windows of this size."""
 
 

@@ -11,13 +11,24 @@ results in file order.
 The outcome is the one-process reader's, exactly: the same prepared records in the same
 order, and the same errors located at the same lines (tests/perf_equivalence). Only the salts
 of unsigned records differ, as they do between any two runs: each is fresh.
+
+The workers die with the process that started them, even when it is killed with SIGKILL
+(and so cannot stop them): each asks the kernel for SIGKILL when its parent dies
+(PR_SET_PDEATHSIG, Linux) or, elsewhere, watches its parent's pid. And they hold neither
+the caller's stdout nor stderr (both go to /dev/null in a worker), so a caller that reads
+a killed `submit`'s output to its end is not left waiting on orphans that have nothing to
+say.
 """
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
+import signal
+import sys
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -188,16 +199,89 @@ def _prepare_chunk(
 # -- the pool ------------------------------------------------------------------------------
 
 
+WORKERS_VARIABLE = "EVANCHOR_READ_WORKERS"
+"""Overrides how many worker processes read a large file (a whole number, at least 1): fewer
+to leave cores to a node on the same machine; 1 reads in this process only."""
+
+
 def default_workers() -> int:
-    """One worker per core this process may run on."""
+    """`EVANCHOR_READ_WORKERS` if set, else one worker per core this process may run on.
+
+    Raises `ValueError` (naming the variable) for a value that is not a whole number >= 1.
+    """
+    configured = os.environ.get(WORKERS_VARIABLE)
+    if configured:
+        if not configured.isdigit() or int(configured) < 1:
+            raise ValueError(
+                f"{WORKERS_VARIABLE}: expected a whole number >= 1, got {configured!r}"
+            )
+        return int(configured)
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
         return os.cpu_count() or 1
 
 
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+PARENT_POLL_SECONDS = 0.5
+"""How often a worker without PR_SET_PDEATHSIG looks for its parent."""
+
+
+def _worker_start(owner: int) -> None:
+    """In each worker, first: die with the parent, and let go of the caller's terminal.
+
+    `owner` is the pid of the process that made the pool. The worker's parent is that
+    process (fork) or its fork server, which exits when the owner does; either way the
+    worker ends once its parent has gone. If the owner has already died by the time this
+    runs (before the death signal was asked for), the worker ends at once.
+    """
+    parent = os.getppid()
+    if not _ask_for_death_signal():
+        threading.Thread(
+            target=_watch_parent, args=(parent,), name="evanchor-parent-watch", daemon=True
+        ).start()
+    if os.getppid() != parent or not _exists(owner):
+        os._exit(1)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    os.close(devnull)
+
+
+def _ask_for_death_signal() -> bool:
+    """PR_SET_PDEATHSIG(SIGKILL): the kernel kills this process when its parent exits.
+
+    The signal follows the parent *thread* that forked this process; the pool's processes
+    are forked by the thread that creates the pool, which outlives them. False where the
+    call does not exist (not Linux) or fails.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return int(libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)) == 0
+    except (OSError, AttributeError):  # pragma: no cover - a libc without prctl
+        return False
+
+
+def _watch_parent(parent: int) -> None:  # pragma: no cover - where prctl is missing
+    while os.getppid() == parent:
+        time.sleep(PARENT_POLL_SECONDS)
+    os._exit(1)
+
+
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # pragma: no cover - exists, owned by another user
+        return True
+    return True
+
+
 def start_pool(workers: int) -> ProcessPoolExecutor:
-    """A pool of `workers` processes, started now.
+    """A pool of `workers` processes, started now, that die with this one (`_worker_start`).
 
     Forked while this process has one thread (cheap: the workers inherit the imported
     modules), before anything such as a progress bar's monitor starts another; otherwise
@@ -210,7 +294,12 @@ def start_pool(workers: int) -> ProcessPoolExecutor:
     else:
         method = "forkserver" if "forkserver" in methods else "spawn"
     context = multiprocessing.get_context(method)
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=_worker_start,
+        initargs=(os.getpid(),),
+    )
     for started in [pool.submit(os.getpid) for _ in range(workers)]:
         started.result()
     return pool

@@ -1,8 +1,13 @@
 """`EmbeddedChain`: the node's own permissioned chain — py-evm, Clique, LevelDB.
 
 One object owns the database, the transaction pool and the sealer key. Everything it
-does happens on the caller's thread; it is not thread-safe (the JSON-RPC server calls it
-from its event loop only).
+does happens on the caller's thread, and it is not thread-safe, with one exception the
+JSON-RPC server relies on to run heavy reads off its event loop: the reads of data that
+never changes once written — `call` and `estimate_gas` on a given header, `receipts` and
+`block` of a sealed header, `header_by_number` up to a head already seen, `header_by_hash`
+— may run on other threads while the owner seals. They read trie nodes, code, headers and
+bodies by hash (content-addressed, never rewritten; there are no forks) through the
+database's thread-safe reads, and the receipt cache is locked.
 
 Writes are one atomic batch per block (`StagedAtomicDB.block_write`): a block is either
 fully on disk — header, body, receipts, state, lookups, canonical head — or not at all.
@@ -10,6 +15,7 @@ fully on disk — header, body, receipts, state, lookups, canonical head — or 
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -55,7 +61,7 @@ from evanchor.node.chain.errors import (
     SealerNotAuthority,
     UnknownBlock,
 )
-from evanchor.node.chain.evm import chain_class_for, create_genesis
+from evanchor.node.chain.evm import chain_class_for, create_genesis, execution_deadline
 from evanchor.node.chain.genesis import Genesis
 from evanchor.node.chain.kvstore import MemoryKV, StagedAtomicDB
 from evanchor.node.chain.txpool import PooledTransaction, TransactionPool, fee_cap, tip_cap
@@ -111,6 +117,19 @@ class CallRequest:
 
 
 @dataclass(frozen=True)
+class TimeLimit:
+    """When work asked of the chain must stop (a call, an estimate, a log scan): `deadline`
+    on the `time.monotonic()` clock (None: never), `seconds` the limit it stands for (what
+    `TimeLimitReached` reports)."""
+
+    deadline: float | None = None
+    seconds: float = 0.0
+
+
+NO_TIME_LIMIT = TimeLimit()
+
+
+@dataclass(frozen=True)
 class CallResult:
     output: bytes
     gas_used: int
@@ -143,6 +162,7 @@ class EmbeddedChain:
         self._proposals: list[clique.Proposal] = []
         self._listeners: list[Callable[[], None]] = []
         self._receipt_cache: OrderedDict[bytes, tuple[ReceiptInfo, ...]] = OrderedDict()
+        self._receipt_cache_lock = threading.Lock()
         expected = expected_genesis_hash(genesis)
         try:
             stored = bytes(self._chain_class(db).chaindb.get_canonical_block_hash(BlockNumber(0)))
@@ -352,10 +372,11 @@ class EmbeddedChain:
 
     def receipts(self, header: BlockHeaderAPI) -> tuple[ReceiptInfo, ...]:
         """Receipts of a sealed block, with gas used per transaction and log offsets."""
-        cached = self._receipt_cache.get(header.hash)
-        if cached is not None:
-            self._receipt_cache.move_to_end(header.hash)
-            return cached
+        with self._receipt_cache_lock:
+            cached = self._receipt_cache.get(header.hash)
+            if cached is not None:
+                self._receipt_cache.move_to_end(header.hash)
+                return cached
         vm_class = self._chain.get_vm_class(header)
         block = self.block(header)
         raw = self._chain.chaindb.get_receipts(header, vm_class.get_receipt_builder())
@@ -383,9 +404,10 @@ class EmbeddedChain:
             previous_cumulative = receipt.gas_used
             log_index += len(receipt.logs)
         result = tuple(infos)
-        self._receipt_cache[header.hash] = result
-        if len(self._receipt_cache) > RECEIPT_CACHE_BLOCKS:
-            self._receipt_cache.popitem(last=False)
+        with self._receipt_cache_lock:
+            self._receipt_cache[header.hash] = result
+            if len(self._receipt_cache) > RECEIPT_CACHE_BLOCKS:
+                self._receipt_cache.popitem(last=False)
         return result
 
     def receipt(self, tx_hash: bytes) -> ReceiptInfo | None:
@@ -415,48 +437,76 @@ class EmbeddedChain:
         spoofed: SignedTransactionAPI = SpoofTransaction(unsigned, from_=Address(request.sender))  # type: ignore[assignment]
         return spoofed
 
-    def _execute(self, request: CallRequest, header: BlockHeaderAPI, gas: int) -> ComputationAPI:
+    def _execute(
+        self, request: CallRequest, header: BlockHeaderAPI, gas: int, limit: TimeLimit
+    ) -> ComputationAPI:
         tx = self._spoof(request, header, gas)
-        with self._chain.get_vm(header).in_costless_state() as state:
+        with (
+            execution_deadline(limit.deadline, limit.seconds),
+            self._chain.get_vm(header).in_costless_state() as state,
+        ):
             try:
                 computation: ComputationAPI = state.apply_transaction(tx)
             except ValidationError as error:
                 raise ExecutionReverted(str(error), b"") from None
         return computation
 
-    def _succeeds_with(self, request: CallRequest, header: BlockHeaderAPI, gas: int) -> bool:
+    def _succeeds_with(
+        self, request: CallRequest, header: BlockHeaderAPI, gas: int, limit: TimeLimit
+    ) -> bool:
         try:
-            return not self._execute(request, header, gas).is_error
+            return not self._execute(request, header, gas, limit).is_error
         except ExecutionReverted:
             return False
 
-    def call(self, request: CallRequest, header: BlockHeaderAPI | None = None) -> CallResult:
-        """Run `request` on the state after `header` (default head) without sealing."""
+    @staticmethod
+    def gas_cap(request: CallRequest, header: BlockHeaderAPI) -> int:
+        """The gas a call or estimate runs with: what it asks for, at most the block gas
+        limit (no transaction could use more; geth lowers to its RPC gas cap likewise)."""
+        if request.gas is None:
+            return header.gas_limit
+        return min(request.gas, header.gas_limit)
+
+    def call(
+        self,
+        request: CallRequest,
+        header: BlockHeaderAPI | None = None,
+        limit: TimeLimit = NO_TIME_LIMIT,
+    ) -> CallResult:
+        """Run `request` on the state after `header` (default head) without sealing.
+
+        Gas is `gas_cap`. Raises `ExecutionReverted`, or `TimeLimitReached` past `limit`.
+        """
         at = self.head if header is None else header
-        gas = request.gas if request.gas is not None else at.gas_limit
-        computation = self._execute(request, at, gas)
+        computation = self._execute(request, at, self.gas_cap(request, at), limit)
         _raise_if_failed(computation)
         return CallResult(bytes(computation.output), computation.get_gas_used())
 
-    def estimate_gas(self, request: CallRequest, header: BlockHeaderAPI | None = None) -> int:
+    def estimate_gas(
+        self,
+        request: CallRequest,
+        header: BlockHeaderAPI | None = None,
+        limit: TimeLimit = NO_TIME_LIMIT,
+    ) -> int:
         """Least gas limit with which `request` succeeds (bisection after one full run).
 
-        The full run at the cap tells whether the call can succeed at all (else its
-        revert is raised) and how much it spent; the limit it needs lies between that
-        spend (before refunds) and the cap, 63/64ths reserves included.
+        The full run at the cap (`gas_cap`) tells whether the call can succeed at all (else
+        its revert is raised) and how much it spent; the limit it needs lies between that
+        spend (before refunds) and the cap, 63/64ths reserves included. Every run shares
+        `limit`: past it, `TimeLimitReached`.
         """
         at = self.head if header is None else header
-        cap = request.gas if request.gas is not None else at.gas_limit
-        first = self._execute(request, at, cap)
+        cap = self.gas_cap(request, at)
+        first = self._execute(request, at, cap, limit)
         _raise_if_failed(first)
         intrinsic = self._spoof(request, at, cap).intrinsic_gas
         spent = intrinsic + first.get_gas_used()
         low, high = spent - 1, cap
-        if self._succeeds_with(request, at, spent):
+        if self._succeeds_with(request, at, spent, limit):
             return spent
         while high - low > 1:
             middle = (low + high) // 2
-            if self._succeeds_with(request, at, middle):
+            if self._succeeds_with(request, at, middle, limit):
                 high = middle
             else:
                 low = middle

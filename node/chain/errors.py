@@ -46,6 +46,18 @@ class DataDirError(ChainError):
         self.reason = reason
 
 
+class DatabaseInUse(DataDirError):
+    """The chain database is held by another process (`holder`: its pid), in practice the
+    running node: LevelDB admits one process, and commands that change a chain's data
+    directory (votes, manual sealing) work on a stopped node."""
+
+    def __init__(self, path: Path, holder: int) -> None:
+        super().__init__(
+            path, f"the chain database is in use by process {holder} (the node?): stop the node"
+        )
+        self.holder = holder
+
+
 class KeyFileError(ChainError):
     """A sealer key file or keystore cannot be read or decrypted."""
 
@@ -122,6 +134,28 @@ class FeeTooLow(TransactionRejected):
         self.found = found
 
 
+class RpcRequestRefused(ChainError):
+    """A JSON-RPC request body refused before any of it is dispatched."""
+
+
+class MalformedRequest(RpcRequestRefused):
+    """The body is not strict JSON (see `rpc_json`): answered with -32700."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"parse error: {reason}")
+        self.reason = reason
+
+
+class RequestTooLarge(RpcRequestRefused):
+    """The body is over the size limit: answered with HTTP 413 and -32600."""
+
+    def __init__(self, limit: int, found: int | None) -> None:
+        size = "more" if found is None else f"{found} bytes"
+        super().__init__(f"invalid request: body too large: limit {limit} bytes, found {size}")
+        self.limit = limit
+        self.found = found
+
+
 class ExecutionReverted(ChainError):
     """An `eth_call` or gas estimate ended in REVERT (or another EVM error)."""
 
@@ -129,6 +163,19 @@ class ExecutionReverted(ChainError):
         super().__init__(f"execution reverted: {reason}" if reason else "execution reverted")
         self.reason = reason
         self.data = data
+
+
+class TimeLimitReached(ChainError):
+    """Work asked over JSON-RPC ran to its time limit and was abandoned.
+
+    `what` is "execution" (an `eth_call` or gas estimate) or "log query"; `limit_seconds` the
+    limit it ran into. Nothing was written: calls run on a throw-away state.
+    """
+
+    def __init__(self, what: str, limit_seconds: float) -> None:
+        super().__init__(f"{what} aborted: time limit of {limit_seconds} s reached")
+        self.what = what
+        self.limit_seconds = limit_seconds
 
 
 class UnknownBlock(ChainError):

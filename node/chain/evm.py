@@ -10,10 +10,21 @@ difficulty. Two adjustments to py-evm, both narrow:
 * The fee recipient of a header whose seal cannot be recovered (the genesis header, whose
   seal is all zeros) is its coinbase; py-evm lets the recovery error escape, which makes
   block 0's state unreadable.
+
+And one addition: execution can be given a deadline (`execution_deadline`), which is what
+bounds the time of an `eth_call` or gas estimate. Gas alone does not: py-evm runs a cheap
+opcode loop at roughly 4 M gas a second, so the 30 M gas of a block is 8 s or more of one
+core. The deadline is checked in the gas meter, which every opcode goes through, and only
+while one is set on the executing thread; blocks are sealed and imported without one, so
+their execution stays deterministic.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, ClassVar, cast
 
 from eth.abc import BlockHeaderAPI, ChainAPI
@@ -23,11 +34,80 @@ from eth.consensus.clique.constants import NONCE_DROP
 from eth.typing import AccountDetails
 from eth.validation import validate_length_lte
 from eth.vm.forks.london import LondonVM
+from eth.vm.forks.london.computation import LondonComputation
+from eth.vm.forks.london.state import LondonState
+from eth.vm.gas_meter import GasMeter
 from eth_typing import Address
 from eth_utils.exceptions import ValidationError
 
 from evanchor.node.chain.clique import ZERO_ADDRESS, extra_data, header_sealer
+from evanchor.node.chain.errors import TimeLimitReached
 from evanchor.node.chain.genesis import Genesis
+
+DEADLINE_CHECK_OPCODES = 1024
+"""Opcodes between two looks at the clock: ~0.3 ms of execution, so a deadline is overrun by
+at most that, while the check itself costs a counter decrement per opcode."""
+
+
+class _Deadline:
+    """A monotonic-clock deadline, shared by every call frame of one execution."""
+
+    __slots__ = ("at", "countdown", "limit_seconds")
+
+    def __init__(self, at: float, limit_seconds: float) -> None:
+        self.at = at
+        self.limit_seconds = limit_seconds
+        self.countdown = DEADLINE_CHECK_OPCODES
+
+    def check(self) -> None:
+        self.countdown = DEADLINE_CHECK_OPCODES
+        if time.monotonic() >= self.at:
+            raise TimeLimitReached("execution", self.limit_seconds)
+
+
+_DEADLINE: ContextVar[_Deadline | None] = ContextVar("evanchor_execution_deadline", default=None)
+
+
+@contextmanager
+def execution_deadline(at: float | None, limit_seconds: float) -> Iterator[None]:
+    """Within the block, EVM execution on this thread raises `TimeLimitReached` once
+    `time.monotonic()` passes `at` (None: no deadline). `limit_seconds` is what the error
+    reports. The exception is not an EVM error, so it unwinds every call frame and the
+    transaction with them: use it only on a state that is thrown away (calls, estimates).
+    """
+    token = _DEADLINE.set(None if at is None else _Deadline(at, limit_seconds))
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
+
+
+class _DeadlineGasMeter(GasMeter):
+    def __init__(self, start_gas: int, deadline: _Deadline) -> None:
+        super().__init__(start_gas)
+        self._deadline = deadline
+
+    def consume_gas(self, amount: int, reason: str) -> None:
+        deadline = self._deadline
+        deadline.countdown -= 1
+        if not deadline.countdown:
+            deadline.check()
+        super().consume_gas(amount, reason)
+
+
+class EvanchorLondonComputation(LondonComputation):
+    """London's computation, metering against the thread's deadline when one is set."""
+
+    def _configure_gas_meter(self) -> GasMeter:
+        deadline = _DEADLINE.get()
+        if deadline is None:
+            return super()._configure_gas_meter()
+        return _DeadlineGasMeter(self.msg.gas, deadline)
+
+
+EvanchorLondonState = LondonState.configure(
+    __name__="EvanchorLondonState", computation_class=EvanchorLondonComputation
+)
 
 
 class EvanchorCliqueConsensus(CliqueConsensus):
@@ -41,6 +121,7 @@ class CliqueLondonVM(LondonVM):
     """London with EIP-225's timestamp rule; `clique_period` is set per chain."""
 
     clique_period: ClassVar[int] = 0
+    _state_class = EvanchorLondonState
 
     @classmethod
     def validate_header(cls, header: BlockHeaderAPI, parent_header: BlockHeaderAPI) -> None:

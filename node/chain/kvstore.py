@@ -27,7 +27,10 @@ Changes = dict[bytes, bytes | None]
 class StagedAtomicDB(BaseAtomicDB):
     """An `AtomicDatabaseAPI` whose `block_write()` scope commits as one backend batch.
 
-    Not thread-safe: one owner (the chain) reads and writes it.
+    One owner (the chain) writes it. Reads from other threads are safe while the owner
+    writes: a read sees the stored value or one staged by the block in progress, and the
+    chain reads from other threads only content-addressed keys, whose value is the same
+    either way (see `EmbeddedChain`).
     """
 
     def __init__(self) -> None:
@@ -51,8 +54,10 @@ class StagedAtomicDB(BaseAtomicDB):
     # -- py-evm database interface ------------------------------------------------------
 
     def _read(self, key: bytes) -> bytes | None:
-        if self._staged is not None and key in self._staged:
-            return self._staged[key]
+        # One read of the attribute: the owner may end the block scope meanwhile.
+        staged = self._staged
+        if staged is not None and key in staged:
+            return staged[key]
         return self._load(key)
 
     def __getitem__(self, key: bytes) -> bytes:

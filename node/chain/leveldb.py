@@ -5,18 +5,22 @@ Every write reaches the disk with ``sync=True`` and every block is one LevelDB w
 exactly the blocks whose batch completed: LevelDB replays its write-ahead log whole
 batches at a time.
 
-LevelDB allows one process per database; a second opener gets `DataDirError`.
+LevelDB allows one process per database; a second opener gets `DatabaseInUse` (naming the
+process that holds it, where /proc/locks says) or `DataDirError`.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 
 import plyvel
 
-from evanchor.node.chain.errors import DataDirError
+from evanchor.node.chain.errors import DatabaseInUse, DataDirError
 from evanchor.node.chain.kvstore import StagedAtomicDB
+
+PROC_LOCKS = Path("/proc/locks")
 
 
 class LevelDB(StagedAtomicDB):
@@ -30,6 +34,9 @@ class LevelDB(StagedAtomicDB):
         try:
             self._db: plyvel.DB | None = plyvel.DB(str(path), create_if_missing=create)
         except plyvel.IOError as error:
+            holder = lock_holder(path / "LOCK")
+            if holder is not None and holder != os.getpid():
+                raise DatabaseInUse(path, holder) from error
             raise DataDirError(path, f"cannot open the chain database ({error})") from error
         except plyvel.Error as error:
             raise DataDirError(path, f"not a usable chain database ({error})") from error
@@ -61,3 +68,24 @@ class LevelDB(StagedAtomicDB):
         if self._db is not None:
             self._db.close()
             self._db = None
+
+
+def lock_holder(lock_file: Path) -> int | None:
+    """The pid holding a POSIX lock on `lock_file` (LevelDB's LOCK), as /proc/locks lists it;
+    None where there is no such list (not Linux), the file is gone, or no lock is listed.
+
+    Read from /proc rather than probed with fcntl: closing a probe's descriptor would drop
+    every POSIX lock this process holds on the file.
+    """
+    try:
+        found = os.stat(lock_file)
+        listing = PROC_LOCKS.read_text()
+    except OSError:
+        return None
+    device = f"{os.major(found.st_dev):02x}:{os.minor(found.st_dev):02x}:{found.st_ino}"
+    for line in listing.splitlines():
+        fields = line.split()
+        # "1: POSIX  ADVISORY  WRITE 3504 fe:00:2162795 0 EOF"
+        if len(fields) >= 6 and fields[1] == "POSIX" and fields[5] == device:
+            return int(fields[4])
+    return None

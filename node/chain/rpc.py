@@ -1,22 +1,40 @@
 """JSON-RPC 2.0 dispatch for the embedded chain: the standard ``eth_*``, ``net_*`` and
-``web3_*`` methods, plus ``clique_*`` (authority votes) and ``evm_mine``.
+``web3_*`` methods, plus the Clique reads ``clique_getSigners`` and ``clique_proposals``.
+
+Nothing here changes who seals or what is sealed: the endpoint has no authentication, so
+authority votes and manual sealing are operator actions on the stopped node's data
+directory (`evanchor chain propose`, `discard`, `seal`), never methods (geth's
+``clique_propose`` and anvil's ``evm_mine`` answer -32601 here).
 
 Methods are plain functions of (context, params) registered by their RPC name. Nothing
 here touches HTTP: `handle_payload` takes a decoded JSON document (one request or a
-batch) and returns the response document, so any transport can carry it.
+batch) and returns the response document, so any transport can carry it;
+`handle_payload_async` is the same for an event loop, with the heavy part of a request run
+off the loop.
+
+What one request may cost is bounded (`RpcLimits`, each limit's reason in docs/CHAIN.md):
+a body (one request or a batch) draws on a work budget and must be answered within a time
+limit; EVM execution gets at most the block gas limit and a time limit of its own; log
+queries are capped in blocks and results. Methods whose work can take long (EVM
+execution, log scans, proofs, fee history) return an `Offload`: the part that reads
+mutable state (the head, installed filters) runs at once, the rest where the transport
+puts it — an execution thread for `handle_payload_async`.
 
 Error codes: -32700 parse error, -32600 invalid request, -32601 method not found,
 -32602 invalid params, -32603 internal error (EIP-1474 / JSON-RPC 2.0); -32000 for
 refused transactions (nonce, fees, funds, as geth), -32003 transaction rejected (sender
 not allowlisted), -32001 resource not found (unknown block for a state query),
--32005 limit exceeded (log queries), 3 execution reverted (with the revert data).
+-32005 limit exceeded (any of `RpcLimits`, and a busy server), 3 execution reverted (with
+the revert data).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from typing import Any
@@ -25,15 +43,23 @@ from eth.abc import BlockHeaderAPI
 from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
 from eth_hash.auto import keccak
 
-from evanchor.node.chain.embedded import CallRequest, EmbeddedChain
+from evanchor.node.chain.embedded import CallRequest, EmbeddedChain, TimeLimit
 from evanchor.node.chain.errors import (
     ChainError,
     ExecutionReverted,
-    SealerNotAuthority,
+    TimeLimitReached,
     TransactionRejected,
     UnknownBlock,
 )
-from evanchor.node.chain.logs import LogFilter, LogQueryTooLarge, logs_in, query_logs
+from evanchor.node.chain.logs import (
+    MAX_BLOCK_RANGE,
+    MAX_RESULTS,
+    LogFilter,
+    LogQueryTooLarge,
+    check_range,
+    logs_in,
+    query_logs,
+)
 from evanchor.node.chain.proof import account_proof
 from evanchor.node.chain.rpc_format import (
     Json,
@@ -59,10 +85,39 @@ RESOURCE_NOT_FOUND = -32001
 LIMIT_EXCEEDED = -32005
 EXECUTION_REVERTED = 3
 
-MAX_BATCH = 1000  # requests per batch: one batch must not hold the loop for long
+MAX_BATCH = 1000  # requests per batch, as geth's default
 MAX_FEE_HISTORY_BLOCKS = 1024
 MAX_FILTERS = 1000
 SUGGESTED_TIP = 10**9  # 1 gwei: the tip suggested by eth_maxPriorityFeePerGas
+
+
+@dataclass(frozen=True)
+class RpcLimits:
+    """What one request body may cost. The defaults are the node's; docs/CHAIN.md says why.
+
+    - `max_batch`: requests in one batch.
+    - `body_work`: the work budget of a body, in units: a request costs 1, an EVM execution
+      (`eth_call`, `eth_estimateGas`) `call_work`, a log query or block filter poll one per
+      block of its range, `eth_feeHistory` one per block, `eth_getProof` one per key plus
+      one. Each is charged before its work; one the budget cannot pay is answered -32005.
+    - `body_seconds`: a body's time limit. A request not yet started when it passes is
+      answered -32005; work running then is abandoned.
+    - `call_seconds`: one EVM execution's time limit (an estimate's runs share it). Gas is
+      capped at the block gas limit besides (`EmbeddedChain.gas_cap`).
+    - `max_log_blocks`, `max_log_results`: one log query's range and results.
+    - `execution_threads`, `max_executions`: threads for offloaded work, and how many
+      offloaded requests may be running or queued at once (more are answered -32005 busy).
+    """
+
+    max_batch: int = MAX_BATCH
+    body_work: int = 10_000
+    body_seconds: float = 10.0
+    call_work: int = 1_000
+    call_seconds: float = 2.0
+    max_log_blocks: int = MAX_BLOCK_RANGE
+    max_log_results: int = MAX_RESULTS
+    execution_threads: int = 2
+    max_executions: int = 8
 
 
 class RpcError(Exception):
@@ -86,9 +141,10 @@ class _Filter:
 
 @dataclass
 class RpcContext:
-    """What the methods act on: the chain and the server's installed filters."""
+    """What the methods act on: the chain, the limits and the server's installed filters."""
 
     chain: EmbeddedChain
+    limits: RpcLimits = field(default_factory=RpcLimits)
     client_version: str = field(
         default_factory=lambda: f"evanchor/{version('evanchor')}/py-evm-{version('py-evm')}"
     )
@@ -96,13 +152,57 @@ class RpcContext:
     filter_counter: int = 0
 
 
-Method = Callable[[RpcContext, "Params"], Json]
+class Budget:
+    """The work units and the deadline one request body has left (see `RpcLimits`)."""
+
+    def __init__(self, limits: RpcLimits) -> None:
+        self.limits = limits
+        self.units_left = limits.body_work
+        self.deadline = time.monotonic() + limits.body_seconds
+
+    def charge(self, units: int, what: str) -> None:
+        """Take `units` for `what` before doing it; -32005 if they are not left."""
+        if units > self.units_left:
+            raise RpcError(
+                LIMIT_EXCEEDED,
+                f"request work limit exceeded: a body may cost {self.limits.body_work} units;"
+                f" this {what} costs {units} with {self.units_left} left",
+            )
+        self.units_left -= units
+
+    def time_limit(self, seconds: float | None = None) -> TimeLimit:
+        """The earlier of the body's deadline and `seconds` from now, with the limit that
+        binds (what a `TimeLimitReached` will report)."""
+        if seconds is not None and time.monotonic() + seconds < self.deadline:
+            return TimeLimit(time.monotonic() + seconds, seconds)
+        return TimeLimit(self.deadline, self.limits.body_seconds)
+
+
+@dataclass(frozen=True)
+class Offload:
+    """What a method leaves to run where the transport says (an execution thread).
+
+    `run(limit)` may read only what `EmbeddedChain` allows off its owner's thread (data
+    that never changes once written); the method has already read the head, resolved the
+    blocks and charged the budget. `seconds` is the work's own time limit (None: only the
+    body's).
+    """
+
+    run: Callable[[TimeLimit], Json]
+    seconds: float | None = None
+
+
+Method = Callable[[RpcContext, "Params"], "Json | Offload"]
 METHODS: dict[str, Method] = {}
+PRICED: set[str] = set()
+"""Methods that charge the budget themselves; every other request costs one unit."""
 
 
-def method(name: str) -> Callable[[Method], Method]:
+def method(name: str, *, priced: bool = False) -> Callable[[Method], Method]:
     def register(function: Method) -> Method:
         METHODS[name] = function
+        if priced:
+            PRICED.add(name)
         return function
 
     return register
@@ -160,10 +260,12 @@ def parse_word(value: object) -> int:
 
 
 class Params:
-    """Positional parameters of one call, with typed accessors that raise -32602."""
+    """Positional parameters of one call, with typed accessors that raise -32602, and the
+    budget of the body it came in (which a priced method charges)."""
 
-    def __init__(self, values: list[Json]) -> None:
+    def __init__(self, values: list[Json], budget: Budget) -> None:
         self.values = values
+        self.budget = budget
 
     def count_at_most(self, maximum: int) -> None:
         if len(self.values) > maximum:
@@ -332,8 +434,8 @@ def _reward_percentiles(
     return out
 
 
-@method("eth_feeHistory")
-def eth_fee_history(ctx: RpcContext, params: Params) -> Json:
+@method("eth_feeHistory", priced=True)
+def eth_fee_history(ctx: RpcContext, params: Params) -> Json | Offload:
     count = min(
         parse_quantity(params.require(0, "blockCount"), "blockCount"), MAX_FEE_HISTORY_BLOCKS
     )
@@ -346,22 +448,29 @@ def eth_fee_history(ctx: RpcContext, params: Params) -> Json:
     if list(percentiles_raw) != sorted(percentiles_raw):
         raise _invalid("rewardPercentiles: expected ascending values")
     if count == 0:
+        params.budget.charge(1, "fee history")
         return {
             "oldestBlock": quantity(newest.block_number),
             "baseFeePerGas": [],
             "gasUsedRatio": [],
         }
     oldest = max(0, newest.block_number - count + 1)
-    headers = [ctx.chain.header_by_number(n) for n in range(oldest, newest.block_number + 1)]
-    result: dict[str, Json] = {
-        "oldestBlock": quantity(oldest),
-        "baseFeePerGas": [quantity(h.base_fee_per_gas or 0) for h in headers]
-        + [quantity(calculate_expected_base_fee_per_gas(newest))],
-        "gasUsedRatio": [h.gas_used / h.gas_limit for h in headers],
-    }
-    if percentiles_raw:
-        result["reward"] = [_reward_percentiles(ctx, h, list(percentiles_raw)) for h in headers]
-    return result
+    params.budget.charge(max(1, newest.block_number - oldest + 1), "fee history")
+    percentiles = list(percentiles_raw)
+
+    def history(limit: TimeLimit) -> Json:
+        headers = [ctx.chain.header_by_number(n) for n in range(oldest, newest.block_number + 1)]
+        result: dict[str, Json] = {
+            "oldestBlock": quantity(oldest),
+            "baseFeePerGas": [quantity(h.base_fee_per_gas or 0) for h in headers]
+            + [quantity(calculate_expected_base_fee_per_gas(newest))],
+            "gasUsedRatio": [h.gas_used / h.gas_limit for h in headers],
+        }
+        if percentiles:
+            result["reward"] = [_reward_percentiles(ctx, h, percentiles) for h in headers]
+        return result
+
+    return Offload(history)
 
 
 # -- blocks --------------------------------------------------------------------------------
@@ -518,14 +627,21 @@ def eth_get_storage_at(ctx: RpcContext, params: Params) -> Json:
     return word(state.get_storage(account, slot))  # type: ignore[arg-type]
 
 
-@method("eth_getProof")
-def eth_get_proof(ctx: RpcContext, params: Params) -> Json:
+@method("eth_getProof", priced=True)
+def eth_get_proof(ctx: RpcContext, params: Params) -> Json | Offload:
     account = parse_address(params.require(0, "address"))
     keys = params.get(1) or []
     if not isinstance(keys, list):
         raise _invalid("storageKeys: expected a list")
     slots = [parse_word(key) for key in keys]
     header = state_header(ctx, params.get(2))
+    params.budget.charge(1 + len(slots), "proof")
+    return Offload(lambda limit: _proof(ctx, header, account, keys, slots))
+
+
+def _proof(
+    ctx: RpcContext, header: BlockHeaderAPI, account: bytes, keys: list[Json], slots: list[int]
+) -> Json:
     proof = account_proof(ctx.chain.state_root_db(), header.state_root, account, slots)
     return {
         "address": address(account),
@@ -574,24 +690,26 @@ def _reverted(error: ExecutionReverted) -> RpcError:
     return RpcError(SERVER_ERROR, str(error))
 
 
-@method("eth_call")
-def eth_call(ctx: RpcContext, params: Params) -> Json:
+@method("eth_call", priced=True)
+def eth_call(ctx: RpcContext, params: Params) -> Json | Offload:
     request = parse_call(params.require(0, "transaction"))
     header = state_header(ctx, params.get(1))
-    try:
-        return data(ctx.chain.call(request, header).output)
-    except ExecutionReverted as error:
-        raise _reverted(error) from None
+    params.budget.charge(ctx.limits.call_work, "EVM execution")
+    return Offload(
+        lambda limit: data(ctx.chain.call(request, header, limit).output),
+        ctx.limits.call_seconds,
+    )
 
 
-@method("eth_estimateGas")
-def eth_estimate_gas(ctx: RpcContext, params: Params) -> Json:
+@method("eth_estimateGas", priced=True)
+def eth_estimate_gas(ctx: RpcContext, params: Params) -> Json | Offload:
     request = parse_call(params.require(0, "transaction"))
     header = state_header(ctx, params.get(1))
-    try:
-        return quantity(ctx.chain.estimate_gas(request, header))
-    except ExecutionReverted as error:
-        raise _reverted(error) from None
+    params.budget.charge(ctx.limits.call_work, "EVM execution")
+    return Offload(
+        lambda limit: quantity(ctx.chain.estimate_gas(request, header, limit)),
+        ctx.limits.call_seconds,
+    )
 
 
 # -- logs and filters ----------------------------------------------------------------------
@@ -625,23 +743,44 @@ def _format_logs(found: list[Any]) -> list[Json]:
     return [format_log(info, log_entry, offset) for info, log_entry, offset in found]
 
 
-@method("eth_getLogs")
-def eth_get_logs(ctx: RpcContext, params: Params) -> Json:
+def _log_query(
+    ctx: RpcContext, params: Params, first: int, last: int, log_filter: LogFilter
+) -> Offload:
+    """Check and charge a query of blocks `first`..`last` (clamped to the head) now; scan
+    them in the `Offload`."""
+    last = min(last, ctx.chain.head.block_number)
+    blocks = check_range(first, last, ctx.limits.max_log_blocks)
+    params.budget.charge(max(1, blocks), "log query")
+    limits = ctx.limits
+
+    def scan(limit: TimeLimit) -> Json:
+        found = query_logs(
+            ctx.chain,
+            first,
+            last,
+            log_filter,
+            max_blocks=limits.max_log_blocks,
+            max_results=limits.max_log_results,
+            limit=limit,
+        )
+        return _format_logs(found)
+
+    return Offload(scan)
+
+
+@method("eth_getLogs", priced=True)
+def eth_get_logs(ctx: RpcContext, params: Params) -> Json | Offload:
     criteria = params.require(0, "filter")
     log_filter = parse_log_filter(criteria)
-    try:
-        if criteria.get("blockHash") is not None:
-            if criteria.get("fromBlock") is not None or criteria.get("toBlock") is not None:
-                raise _invalid("blockHash excludes fromBlock and toBlock")
-            header = state_header(ctx, {"blockHash": criteria["blockHash"]})
-            return _format_logs(logs_in(ctx.chain, [header], log_filter))
-        first = block_number_of(ctx, criteria.get("fromBlock"), "latest")
-        last = block_number_of(ctx, criteria.get("toBlock"), "latest")
-        if first > last:
-            return []
-        return _format_logs(query_logs(ctx.chain, first, last, log_filter))
-    except LogQueryTooLarge as error:
-        raise RpcError(LIMIT_EXCEEDED, str(error)) from None
+    if criteria.get("blockHash") is not None:
+        if criteria.get("fromBlock") is not None or criteria.get("toBlock") is not None:
+            raise _invalid("blockHash excludes fromBlock and toBlock")
+        header = state_header(ctx, {"blockHash": criteria["blockHash"]})
+        params.budget.charge(1, "log query")
+        return Offload(lambda limit: _format_logs(logs_in(ctx.chain, [header], log_filter)))
+    first = block_number_of(ctx, criteria.get("fromBlock"), "latest")
+    last = block_number_of(ctx, criteria.get("toBlock"), "latest")
+    return _log_query(ctx, params, first, last, log_filter)
 
 
 def _install(ctx: RpcContext, installed: _Filter) -> str:
@@ -683,33 +822,34 @@ def _filter(ctx: RpcContext, params: Params) -> _Filter:
     return installed
 
 
-@method("eth_getFilterChanges")
-def eth_get_filter_changes(ctx: RpcContext, params: Params) -> Json:
+@method("eth_getFilterChanges", priced=True)
+def eth_get_filter_changes(ctx: RpcContext, params: Params) -> Json | Offload:
+    """New blocks or logs since the last poll, at most `max_log_blocks` blocks a poll (a
+    filter left unpolled for longer catches up over several polls)."""
     installed = _filter(ctx, params)
     head = ctx.chain.head.block_number
-    last = head if installed.last is None else min(head, installed.last)
     first = installed.next_block
-    installed.next_block = max(first, last + 1)
+    last = head if installed.last is None else min(head, installed.last)
+    last = min(last, first + ctx.limits.max_log_blocks - 1)
     if first > last:
+        params.budget.charge(1, "filter poll")
         return []
     if installed.kind == "blocks":
+        params.budget.charge(last - first + 1, "filter poll")
+        installed.next_block = last + 1
         return [data(ctx.chain.header_by_number(n).hash) for n in range(first, last + 1)]
-    try:
-        return _format_logs(query_logs(ctx.chain, first, last, installed.log_filter))
-    except LogQueryTooLarge as error:
-        raise RpcError(LIMIT_EXCEEDED, str(error)) from None
+    query = _log_query(ctx, params, first, last, installed.log_filter)
+    installed.next_block = last + 1
+    return query
 
 
-@method("eth_getFilterLogs")
-def eth_get_filter_logs(ctx: RpcContext, params: Params) -> Json:
+@method("eth_getFilterLogs", priced=True)
+def eth_get_filter_logs(ctx: RpcContext, params: Params) -> Json | Offload:
     installed = _filter(ctx, params)
     if installed.kind != "logs":
         raise RpcError(SERVER_ERROR, "filter is not a log filter")
     last = ctx.chain.head.block_number if installed.last is None else installed.last
-    try:
-        return _format_logs(query_logs(ctx.chain, installed.first, last, installed.log_filter))
-    except LogQueryTooLarge as error:
-        raise RpcError(LIMIT_EXCEEDED, str(error)) from None
+    return _log_query(ctx, params, installed.first, last, installed.log_filter)
 
 
 @method("eth_uninstallFilter")
@@ -717,7 +857,7 @@ def eth_uninstall_filter(ctx: RpcContext, params: Params) -> Json:
     return ctx.filters.pop(str(params.require(0, "filterId")), None) is not None
 
 
-# -- Clique and sealing --------------------------------------------------------------------
+# -- Clique (reads only: votes are operator actions on the data directory) -----------------
 
 
 @method("clique_getSigners")
@@ -731,34 +871,6 @@ def clique_proposals(ctx: RpcContext, params: Params) -> Json:
     return {address(p.subject): p.authorize for p in ctx.chain.proposals}
 
 
-@method("clique_propose")
-def clique_propose(ctx: RpcContext, params: Params) -> Json:
-    subject = parse_address(params.require(0, "address"))
-    authorize = params.require(1, "auth")
-    if not isinstance(authorize, bool):
-        raise _invalid("auth: expected true (add) or false (drop)")
-    ctx.chain.propose(subject, authorize)
-    return None
-
-
-@method("clique_discard")
-def clique_discard(ctx: RpcContext, params: Params) -> Json:
-    ctx.chain.discard(parse_address(params.require(0, "address")))
-    return None
-
-
-@method("evm_mine")
-def evm_mine(ctx: RpcContext, params: Params) -> Json:
-    """Seal one block now, empty if nothing is pending (anvil and hardhat's name)."""
-    try:
-        block = ctx.chain.seal_block(allow_empty=True)
-    except SealerNotAuthority as error:
-        raise RpcError(SERVER_ERROR, str(error)) from None
-    if block is None:
-        raise RpcError(SERVER_ERROR, "the Clique period since the last block has not passed")
-    return "0x0"
-
-
 # -- dispatch ------------------------------------------------------------------------------
 
 
@@ -769,8 +881,48 @@ def _error(identifier: Json, code: int, message: str, error_data: Json = None) -
     return {"jsonrpc": "2.0", "id": identifier, "error": body}
 
 
-def handle_call(ctx: RpcContext, request: Json) -> dict[str, Json] | None:
-    """One request object → its response (None for a notification)."""
+def _answer(identifier: Json, name: str, work: Callable[[], Json]) -> dict[str, Json]:
+    """Run `work` and turn its result, or its failure, into a response object."""
+    try:
+        result = work()
+    except RpcError as error:
+        return _error(identifier, error.code, error.message, error.data)
+    except ExecutionReverted as error:
+        reverted = _reverted(error)
+        return _error(identifier, reverted.code, reverted.message, reverted.data)
+    except TransactionRejected as error:
+        return _error(identifier, error.rpc_code, str(error))
+    except UnknownBlock as error:
+        return _error(identifier, RESOURCE_NOT_FOUND, str(error))
+    except (TimeLimitReached, LogQueryTooLarge) as error:
+        return _error(identifier, LIMIT_EXCEEDED, str(error))
+    except ChainError as error:
+        return _error(identifier, SERVER_ERROR, str(error))
+    except Exception:
+        log.exception("internal error in %s", name)
+        return _error(identifier, INTERNAL_ERROR, f"internal error in {name}")
+    return {"jsonrpc": "2.0", "id": identifier, "result": result}
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A request whose method returned an `Offload`: what is left to run, and how long."""
+
+    identifier: Json
+    name: str
+    notification: bool
+    offload: Offload
+    limit: TimeLimit
+
+    def finish(self) -> dict[str, Json] | None:
+        """Run the offloaded work (on any thread) into the response (None: notification)."""
+        response = _answer(self.identifier, self.name, lambda: self.offload.run(self.limit))
+        return None if self.notification else response
+
+
+def _begin(ctx: RpcContext, request: Json, budget: Budget) -> dict[str, Json] | _Pending | None:
+    """One request object → its response (None for a notification), or the `_Pending`
+    rest of it when its method offloads work."""
     if not isinstance(request, dict):
         return _error(None, INVALID_REQUEST, "invalid request: expected an object")
     identifier = request.get("id")
@@ -779,52 +931,115 @@ def handle_call(ctx: RpcContext, request: Json) -> dict[str, Json] | None:
     name = request.get("method")
     if request.get("jsonrpc") != "2.0" or not isinstance(name, str):
         return _error(identifier, INVALID_REQUEST, "invalid request: need jsonrpc 2.0 and a method")
+    notification = "id" not in request
     raw_params = request.get("params", [])
     if raw_params is None:
         raw_params = []
     if not isinstance(raw_params, list):
         return _error(identifier, INVALID_PARAMS, "invalid params: expected a list (by position)")
     function = METHODS.get(name)
-    notification = "id" not in request
     if function is None:
         response = _error(
             identifier, METHOD_NOT_FOUND, f"the method {name} does not exist/is not available"
         )
         return None if notification else response
-    try:
-        result = function(ctx, Params(raw_params))
-    except RpcError as error:
-        response = _error(identifier, error.code, error.message, error.data)
-    except TransactionRejected as error:
-        response = _error(identifier, error.rpc_code, str(error))
-    except UnknownBlock as error:
-        response = _error(identifier, RESOURCE_NOT_FOUND, str(error))
-    except ChainError as error:
-        response = _error(identifier, SERVER_ERROR, str(error))
-    except Exception:
-        log.exception("internal error in %s", name)
-        response = _error(identifier, INTERNAL_ERROR, f"internal error in {name}")
-    else:
-        response = {"jsonrpc": "2.0", "id": identifier, "result": result}
+    if time.monotonic() >= budget.deadline:
+        response = _error(
+            identifier,
+            LIMIT_EXCEEDED,
+            f"request time limit exceeded: a body is answered within {budget.limits.body_seconds}"
+            " s; this request was not started",
+        )
+        return None if notification else response
+    params = Params(raw_params, budget)
+    offloaded: list[Offload] = []
+
+    def run() -> Json:
+        if name not in PRICED:
+            budget.charge(1, "request")
+        result = function(ctx, params)
+        if isinstance(result, Offload):
+            offloaded.append(result)
+            return None
+        return result
+
+    response = _answer(identifier, name, run)
+    if offloaded:
+        (offload,) = offloaded
+        return _Pending(identifier, name, notification, offload, budget.time_limit(offload.seconds))
     return None if notification else response
 
 
-def handle_payload(ctx: RpcContext, payload: Json) -> Json:
-    """A decoded request document (object or batch) → the response document or None."""
+def _entries(payload: Json) -> list[Json] | dict[str, Json]:
+    """The requests of a body, or the error answering the body as a whole."""
+    if not isinstance(payload, list):
+        return [payload]
+    if not payload:
+        return _error(None, INVALID_REQUEST, "invalid request: empty batch")
+    if len(payload) > MAX_BATCH:
+        return _error(
+            None,
+            INVALID_REQUEST,
+            f"invalid request: batch too large: limit {MAX_BATCH} requests, found {len(payload)}",
+        )
+    return payload
+
+
+def _collect(payload: Json, responses: list[dict[str, Json] | None]) -> Json:
+    kept = [r for r in responses if r is not None]
     if isinstance(payload, list):
-        if not payload:
-            return _error(None, INVALID_REQUEST, "invalid request: empty batch")
-        if len(payload) > MAX_BATCH:
-            return _error(
-                None, LIMIT_EXCEEDED, f"batch too large: limit {MAX_BATCH}, found {len(payload)}"
-            )
-        responses = [r for r in (handle_call(ctx, item) for item in payload) if r is not None]
-        return responses or None
-    return handle_call(ctx, payload)
+        return kept or None
+    return kept[0] if kept else None
 
 
-def parse_error() -> dict[str, Json]:
-    return _error(None, PARSE_ERROR, "parse error: the body is not JSON")
+def handle_payload(ctx: RpcContext, payload: Json) -> Json:
+    """A decoded request document (object or batch) → the response document or None.
+
+    Everything runs on the caller's thread, offloaded work included (tests, tools).
+    """
+    entries = _entries(payload)
+    if isinstance(entries, dict):
+        return entries
+    budget = Budget(ctx.limits)
+    responses: list[dict[str, Json] | None] = []
+    for entry in entries:
+        step = _begin(ctx, entry, budget)
+        responses.append(step.finish() if isinstance(step, _Pending) else step)
+    return _collect(payload, responses)
+
+
+OffLoop = Callable[[Callable[[], "dict[str, Json] | None"]], Awaitable["dict[str, Json] | None"]]
+"""Runs a request's offloaded rest somewhere other than the event loop and awaits it; raises
+`RpcError` (busy) when it cannot take more."""
+
+
+async def handle_payload_async(ctx: RpcContext, payload: Json, off_loop: OffLoop) -> Json:
+    """`handle_payload` on an event loop: each request's offloaded work goes to `off_loop`,
+    and the loop is yielded between the requests of a batch, so other requests and the
+    sealer run meanwhile. The requests of a batch run one after another, in order."""
+    entries = _entries(payload)
+    if isinstance(entries, dict):
+        return entries
+    budget = Budget(ctx.limits)
+    responses: list[dict[str, Json] | None] = []
+    for position, entry in enumerate(entries):
+        if position:
+            await asyncio.sleep(0)
+        step = _begin(ctx, entry, budget)
+        if not isinstance(step, _Pending):
+            responses.append(step)
+            continue
+        try:
+            responses.append(await off_loop(step.finish))
+        except RpcError as refused:
+            error = _error(step.identifier, refused.code, refused.message, refused.data)
+            responses.append(None if step.notification else error)
+    return _collect(payload, responses)
+
+
+def refusal(code: int, message: str) -> dict[str, Json]:
+    """The response to a body refused before dispatch (id null, as JSON-RPC 2.0 says)."""
+    return _error(None, code, message)
 
 
 def supported_methods() -> list[str]:

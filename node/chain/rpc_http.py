@@ -4,34 +4,46 @@ For a daemon that serves its own HTTP API, `setup_rpc(app, chain, path="/rpc")` 
 endpoint and the sealer to an existing `web.Application`; `create_rpc_app(chain)` makes a
 stand-alone one; `serve` / `run_rpc_server` run it on 127.0.0.1:8545 by default.
 
-All chain access happens on the event loop's thread, one request or one block at a time,
-which is what `EmbeddedChain` requires. While a block is sealed (milliseconds), requests
-wait; transactions arriving meanwhile go into the next block.
+Chain access happens on the event loop's thread, one request or one block at a time, as
+`EmbeddedChain` requires, except for the work a method offloads (EVM execution, log scans,
+proofs, fee history: see `rpc.Offload`), which runs on a small pool of execution threads
+(`ExecutionPool`) over data that never changes once written. So an `eth_call` that runs to
+its time limit holds neither the sealer nor other requests. While a block is sealed
+(milliseconds), requests wait; transactions arriving meanwhile go into the next block.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import signal
 import time
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 from aiohttp import web
 
 from evanchor.node.chain.embedded import EmbeddedChain
-from evanchor.node.chain.errors import ChainError
-from evanchor.node.chain.rpc import RpcContext, handle_payload, parse_error
+from evanchor.node.chain.errors import ChainError, MalformedRequest, RequestTooLarge
+from evanchor.node.chain.rpc import (
+    INVALID_REQUEST,
+    LIMIT_EXCEEDED,
+    PARSE_ERROR,
+    RpcContext,
+    RpcError,
+    RpcLimits,
+    handle_payload_async,
+    refusal,
+)
+from evanchor.node.chain.rpc_json import MAX_BODY_BYTES, read_body
 
 log = logging.getLogger(__name__)
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8545
-# Largest request body: a 24 KiB contract deployment in hex is ~50 KB; a batch of a
-# thousand raw transactions stays well under this.
-MAX_BODY_BYTES = 8 * 1024 * 1024
+READ_CHUNK_BYTES = 64 * 1024
 # Batching window (period 0): once a transaction is pending, the sealer waits until none
 # has arrived for GATHER_IDLE_SECONDS, or GATHER_MAX_SECONDS have passed, then seals. A
 # client sending back to back thus gets tens of transactions per block (each block costs
@@ -50,6 +62,54 @@ IDLE_RECHECK_SECONDS = 1.0
 
 RPC_CONTEXT = web.AppKey("evanchor_rpc_context", RpcContext)
 
+_T = TypeVar("_T")
+
+
+class ExecutionPool:
+    """Threads for the work requests offload, and the bound on how much may wait for them.
+
+    At most `limits.max_executions` offloaded requests are running or queued at once; one
+    more is refused at once (-32005, busy) rather than queued, so a flood of slow calls
+    costs the node a bounded number of threads and a bounded wait. A request counts until
+    its work has really finished, even if its client has gone.
+
+    Requires: `run` is called on the event loop's thread (the count is not locked).
+    """
+
+    def __init__(self, limits: RpcLimits) -> None:
+        self.limits = limits
+        self._executor = ThreadPoolExecutor(
+            max_workers=limits.execution_threads, thread_name_prefix="evanchor-rpc-exec"
+        )
+        self._in_flight = 0
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    async def run(self, work: Callable[[], _T]) -> _T:
+        if self._in_flight >= self.limits.max_executions:
+            raise RpcError(
+                LIMIT_EXCEEDED,
+                f"server busy: {self._in_flight} heavy requests (calls, log queries, proofs)"
+                " running or queued, the limit; retry later",
+            )
+        loop = asyncio.get_running_loop()
+        future = self._executor.submit(work)
+        self._in_flight += 1
+        future.add_done_callback(lambda _: loop.call_soon_threadsafe(self._release))
+        return await asyncio.wrap_future(future)
+
+    def _release(self) -> None:
+        self._in_flight -= 1
+
+    def shutdown(self) -> None:
+        """Stop taking work; running work ends by its own time limit."""
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+EXECUTION_POOL = web.AppKey("evanchor_rpc_execution_pool", ExecutionPool)
+
 
 class Sealer:
     """Seals blocks as the Clique rule here says.
@@ -57,8 +117,8 @@ class Sealer:
     Period 0: a block as soon as transactions are pending (after the short batching
     window of `GATHER_IDLE_SECONDS` / `GATHER_MAX_SECONDS`). Period P > 0: at most one
     block every P seconds, when transactions are pending — or every P seconds regardless
-    when `empty_blocks` is set. No empty blocks while idle otherwise (`evm_mine` asks
-    for one explicitly).
+    when `empty_blocks` is set. No empty blocks while idle otherwise (the operator's
+    `evanchor chain seal`, on a stopped node, makes some).
     """
 
     def __init__(self, chain: EmbeddedChain, *, empty_blocks: bool = False) -> None:
@@ -122,14 +182,35 @@ class Sealer:
 SEALER = web.AppKey("evanchor_sealer", Sealer)
 
 
+async def read_limited(request: web.Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The request body, refused (`RequestTooLarge`) as soon as it is known to pass `limit`.
+
+    A declared Content-Length over the limit is refused before anything is read; a body
+    sent without one (chunked) is read only until it passes the limit.
+    """
+    declared = request.content_length
+    if declared is not None and declared > limit:
+        raise RequestTooLarge(limit, declared)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_chunked(READ_CHUNK_BYTES):
+        size += len(chunk)
+        if size > limit:
+            raise RequestTooLarge(limit, None)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def handle_rpc(request: web.Request) -> web.StreamResponse:
     ctx = request.config_dict[RPC_CONTEXT]
-    body = await request.read()
+    pool = request.config_dict[EXECUTION_POOL]
     try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return web.json_response(parse_error())
-    response = handle_payload(ctx, payload)
+        payload = read_body(await read_limited(request))
+    except RequestTooLarge as error:
+        return web.json_response(refusal(INVALID_REQUEST, str(error)), status=413)
+    except MalformedRequest as error:
+        return web.json_response(refusal(PARSE_ERROR, str(error)))
+    response = await handle_payload_async(ctx, payload, pool.run)
     if response is None:
         return web.Response(status=204)
     return web.json_response(response)
@@ -142,15 +223,25 @@ def setup_rpc(
     path: str = "/",
     seal: bool = True,
     empty_blocks: bool = False,
+    limits: RpcLimits | None = None,
 ) -> RpcContext:
     """Mount JSON-RPC at POST `path` on `app`; with `seal`, run the sealer with the app.
 
-    Requires: `app` not yet frozen (not started). The chain stays open after the app
-    stops; closing it is the caller's.
+    `limits` default to `RpcLimits()`. Requires: `app` not yet frozen (not started). The
+    chain stays open after the app stops; closing it is the caller's.
     """
-    ctx = RpcContext(chain)
+    ctx = RpcContext(chain, limits=RpcLimits() if limits is None else limits)
     app[RPC_CONTEXT] = ctx
     app.router.add_post(path, handle_rpc)
+
+    pool = ExecutionPool(ctx.limits)  # its threads start with the first offloaded request
+    app[EXECUTION_POOL] = pool
+
+    async def executing(_: web.Application) -> AsyncIterator[None]:
+        yield
+        pool.shutdown()
+
+    app.cleanup_ctx.append(executing)
     if seal:
         sealer = Sealer(chain, empty_blocks=empty_blocks)
         app[SEALER] = sealer
@@ -167,10 +258,14 @@ def setup_rpc(
 
 
 def create_rpc_app(
-    chain: EmbeddedChain, *, seal: bool = True, empty_blocks: bool = False
+    chain: EmbeddedChain,
+    *,
+    seal: bool = True,
+    empty_blocks: bool = False,
+    limits: RpcLimits | None = None,
 ) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY_BYTES)
-    setup_rpc(app, chain, seal=seal, empty_blocks=empty_blocks)
+    setup_rpc(app, chain, seal=seal, empty_blocks=empty_blocks, limits=limits)
     return app
 
 
@@ -183,12 +278,13 @@ async def serve(
     empty_blocks: bool = False,
     on_ready: Callable[[str], None] | None = None,
     stop: asyncio.Event | None = None,
+    limits: RpcLimits | None = None,
 ) -> None:
     """Serve until `stop` is set, or SIGINT/SIGTERM; `on_ready(url)` once listening.
 
     `port` 0 picks a free port; the URL passed to `on_ready` names the one bound.
     """
-    app = create_rpc_app(chain, seal=seal, empty_blocks=empty_blocks)
+    app = create_rpc_app(chain, seal=seal, empty_blocks=empty_blocks, limits=limits)
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()
     try:

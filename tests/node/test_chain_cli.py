@@ -79,7 +79,7 @@ def test_user_errors_are_one_line(tmp_path: Path) -> None:
     assert "20-byte address" in output
 
 
-def test_status_propose_and_discard_against_a_running_node(data_dir: Path, actors: Actors) -> None:
+def test_status_against_a_running_node(data_dir: Path, actors: Actors) -> None:
     node = start_node(data_dir)
     try:
         tx_hash = rpc(node.url, "eth_sendRawTransaction", "0x" + signed_tx(actors.writer, 0).hex())
@@ -89,13 +89,60 @@ def test_status_propose_and_discard_against_a_running_node(data_dir: Path, actor
         status = json.loads(output)
         assert status["head"] == 1
         assert status["authorities"] == ["0x" + actors.sealer_address.hex()]
-        subject = "0x" + "34" * 20
-        code, output = invoke("propose", subject, "--add", "--rpc", node.url)
-        assert code == 0, output
+    finally:
+        node.stop()
+
+
+def test_an_authority_vote_is_an_operator_action_on_the_stopped_node(
+    data_dir: Path, actors: Actors
+) -> None:
+    subject = "0x" + "34" * 20
+    other = "0x" + "56" * 20
+    dd = ["--data-dir", str(data_dir)]
+    assert invoke(*dd, "propose", other, "--drop")[0] == 0
+    code, output = invoke(*dd, "propose", subject, "--add")
+    assert code == 0, output
+    assert f"vote to add {subject}" in output.lower()
+    assert invoke(*dd, "discard", other)[0] == 0
+    status = json.loads(invoke(*dd, "status")[1])
+    assert status["proposals"] == {subject: True}
+    assert (data_dir / "proposals.json").stat().st_mode & 0o777 == 0o600
+
+    node = start_node(data_dir)
+    try:
         assert rpc(node.url, "clique_proposals") == {subject: True}
-        code, output = invoke("discard", subject, "--rpc", node.url)
-        assert code == 0, output
-        assert rpc(node.url, "clique_proposals") == {}
+        code, output = invoke(*dd, "propose", other, "--add")
+        assert code == 1
+        assert "stop the node" in output
+        assert len(output.strip().splitlines()) == 1
+        tx_hash = rpc(node.url, "eth_sendRawTransaction", "0x" + signed_tx(actors.writer, 0).hex())
+        receipt = wait_for_receipt(node.url, tx_hash)
+        block = rpc(node.url, "eth_getBlockByNumber", receipt["blockNumber"], False)
+        assert block["miner"] == subject  # the vote rides in the coinbase, EIP-225
+        assert block["nonce"] == "0x" + "ff" * 8
+        signers = rpc(node.url, "clique_getSigners", "latest")
+        assert sorted(signers) == sorted(["0x" + actors.sealer_address.hex(), subject])
+    finally:
+        node.stop()
+
+
+def test_seal_is_an_operator_action_on_the_stopped_node(data_dir: Path) -> None:
+    dd = ["--data-dir", str(data_dir)]
+    code, output = invoke(*dd, "seal", "--count", "3")
+    assert code == 0, output
+    assert "sealed 3 block(s); head #3" in output
+    chain = open_chain(data_dir)
+    try:
+        assert chain.head.block_number == 3
+        assert chain.block(chain.head).transactions == ()
+    finally:
+        chain.close()
+    node = start_node(data_dir)
+    try:
+        code, output = invoke(*dd, "seal")
+        assert code == 1
+        assert "stop the node" in output
+        assert rpc(node.url, "eth_blockNumber") == "0x3"
     finally:
         node.stop()
 
@@ -108,3 +155,15 @@ def test_read_only_node_serves_without_sealing(data_dir: Path, actors: Actors) -
     finally:
         node.stop()
     assert "Traceback" not in node.log_path.read_text()
+
+
+def test_a_malformed_votes_file_is_named_in_one_line(data_dir: Path) -> None:
+    (data_dir / "proposals.json").write_text(
+        '{"format": "evanchor-proposals/1", "proposals": [{"address": "0x12", "authorize": true}]}'
+    )
+    code, output = invoke("--data-dir", str(data_dir), "status")
+    assert code == 1
+    assert output == (
+        f"Error: {data_dir / 'proposals.json'}: proposals[0]: expected"
+        " {address: 0x + 40 hex, authorize: bool}\n"
+    )

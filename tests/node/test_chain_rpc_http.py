@@ -228,15 +228,111 @@ def test_http_edge_cases(node: NodeProcess) -> None:
     assert rpc(node.url, "eth_chainId") == hex(CHAIN_ID)  # still serving
 
 
-def test_clique_methods(node: NodeProcess) -> None:
+def test_clique_reads_are_served(node: NodeProcess) -> None:
     actors: Actors = make_actors()
     assert rpc(node.url, "clique_getSigners", "latest") == ["0x" + actors.sealer_address.hex()]
-    subject = "0x" + "77" * 20
-    assert rpc(node.url, "clique_propose", subject, True) is None
-    assert rpc(node.url, "clique_proposals") == {subject: True}
-    assert rpc(node.url, "clique_discard", subject) is None
+    assert rpc(node.url, "clique_proposals") == {}
+
+
+@pytest.mark.parametrize(
+    ("method", "params"),
+    [
+        ("clique_propose", ["0x" + "77" * 20, True]),
+        ("clique_discard", ["0x" + "77" * 20]),
+        ("evm_mine", []),
+    ],
+)
+def test_authority_and_sealing_control_is_not_on_the_public_endpoint(
+    node: NodeProcess, method: str, params: list[object]
+) -> None:
+    actors = make_actors()
+    head = int(rpc(node.url, "eth_blockNumber"), 16)
+    body = requests.post(
+        node.url,
+        json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params},
+        timeout=30,
+    ).json()
+    assert body["error"]["code"] == -32601
+    assert body["error"]["message"] == f"the method {method} does not exist/is not available"
+    assert int(rpc(node.url, "eth_blockNumber"), 16) == head  # nothing sealed
+    nonce = int(rpc(node.url, "eth_getTransactionCount", actors.writer.address, "pending"), 16)
+    tx_hash = rpc(node.url, "eth_sendRawTransaction", "0x" + signed_tx(actors.writer, nonce).hex())
+    block = rpc(
+        node.url, "eth_getBlockByNumber", wait_for_receipt(node.url, tx_hash)["blockNumber"], False
+    )
+    assert block["miner"] == "0x" + "00" * 20  # no vote cast
+    assert rpc(node.url, "clique_getSigners", "latest") == ["0x" + actors.sealer_address.hex()]
     assert rpc(node.url, "clique_proposals") == {}
 
 
 def test_node_log_has_no_tracebacks(node: NodeProcess) -> None:
     assert "Traceback" not in Path(node.log_path).read_text()
+
+
+def _post_raw(node: NodeProcess, body: bytes) -> requests.Response:
+    return requests.post(
+        node.url, data=body, headers={"Content-Type": "application/json"}, timeout=30
+    )
+
+
+@pytest.mark.parametrize("depth", [1_001, 100_000])
+def test_deeply_nested_body_is_refused_and_the_node_keeps_serving(
+    node: NodeProcess, depth: int
+) -> None:
+    response = _post_raw(node, b"[" * depth + b"]" * depth)
+    assert response.status_code == 200
+    error = response.json()["error"]
+    assert error["code"] == -32700
+    assert "nesting deeper than 32" in error["message"]
+    assert rpc(node.url, "eth_chainId") == hex(CHAIN_ID)
+
+
+def test_deep_nesting_inside_params_is_refused(node: NodeProcess) -> None:
+    params = "[" * 5_000 + "]" * 5_000
+    body = f'{{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":{params}}}'
+    error = _post_raw(node, body.encode()).json()["error"]
+    assert error["code"] == -32700
+    assert "nesting deeper than 32" in error["message"]
+
+
+def test_oversized_body_is_refused_before_it_is_read_whole(node: NodeProcess) -> None:
+    body = b'{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":["' + b"a" * (5 << 20) + b'"]}'
+    response = _post_raw(node, body)
+    assert response.status_code == 413
+    error = response.json()["error"]
+    assert error["code"] == -32600
+    assert "body too large" in error["message"]
+    assert str(4 * 1024 * 1024) in error["message"]
+    assert rpc(node.url, "eth_chainId") == hex(CHAIN_ID)
+
+
+@pytest.mark.parametrize(
+    ("body", "fault"),
+    [
+        (b'{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[NaN]}', "NaN"),
+        (b'{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[Infinity]}', "Infinity"),
+        (b'{"jsonrpc":"2.0","id":1,"id":2,"method":"eth_chainId"}', "duplicate key 'id'"),
+        (b'{"jsonrpc":"2.0","id":1,"method":"eth_chainId","x":"\xff"}', "not UTF-8"),
+        (b'\xef\xbb\xbf{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}', "byte order mark"),
+        (b'{"jsonrpc":"2.0","id":1', "line 1 column"),
+    ],
+)
+def test_strict_json_faults_are_parse_errors_naming_the_fault(
+    node: NodeProcess, body: bytes, fault: str
+) -> None:
+    response = _post_raw(node, body)
+    assert response.status_code == 200
+    error = response.json()["error"]
+    assert error["code"] == -32700
+    assert fault in error["message"]
+
+
+def test_batch_over_the_limit_is_an_invalid_request_naming_both_numbers(
+    node: NodeProcess,
+) -> None:
+    batch = [{"jsonrpc": "2.0", "id": i, "method": "eth_chainId"} for i in range(1_001)]
+    body = requests.post(node.url, json=batch, timeout=30).json()
+    assert body["error"]["code"] == -32600
+    assert "batch too large" in body["error"]["message"]
+    assert "1000" in body["error"]["message"]
+    assert "1001" in body["error"]["message"]
