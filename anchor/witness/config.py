@@ -16,13 +16,13 @@ witness.toml, validated on every start:
 
 from __future__ import annotations
 
-import json
 import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Self
 
+import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from evanchor.anchor.protocol.errors import NoteKeyInvalid
@@ -126,22 +126,12 @@ class WitnessConfig(BaseModel):
         return None
 
 
-def _toml_string(value: str) -> str:
-    # A JSON string without non-ASCII escapes is a TOML basic string.
-    return json.dumps(value, ensure_ascii=True)
-
-
 def render_config(config: WitnessConfig) -> str:
     """witness.toml for `config` (what `init` and `add-log` write)."""
-    out = [
-        "# evanchor witness (docs/WITNESS.md). Restart `evanchor witness serve` after editing.",
-        f"name = {_toml_string(config.name)}",
-        f"listen = {_toml_string(config.listen)}",
-    ]
-    for log in config.logs:
-        keys = ", ".join(_toml_string(k) for k in log.keys)
-        out += ["", "[[logs]]", f"origin = {_toml_string(log.origin)}", f"keys = [{keys}]"]
-    return "\n".join(out) + "\n"
+    header = (
+        "# evanchor witness (docs/WITNESS.md). Restart `evanchor witness serve` after edits.\n\n"
+    )
+    return header + tomli_w.dumps(config.model_dump(mode="json"))
 
 
 @dataclass(frozen=True)
