@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 import requests
+from pydantic import ValidationError
 
 from evanchor.anchor.protocol.errors import NoteKeyInvalid
 from evanchor.anchor.protocol.note import ED25519, parse_verifier_key
@@ -21,6 +22,7 @@ from evanchor.anchor.witness.config import (
     LogEntry,
     WitnessConfig,
     WitnessHome,
+    validation_message,
 )
 from evanchor.anchor.witness.cosigning import Witness
 from evanchor.anchor.witness.errors import WitnessBusy
@@ -74,8 +76,8 @@ def init(home: WitnessHome, name: str, listen: str, log_keys: tuple[str, ...]) -
         config = WitnessConfig(
             name=name, listen=listen, logs=tuple(_log_entry(k, None) for k in log_keys)
         )
-    except ValueError as error:
-        raise click.BadParameter(str(error).splitlines()[-1]) from None
+    except ValidationError as error:
+        raise click.BadParameter(validation_message(error)) from None
     signer = home.initialise(config)
     WitnessState(home.state_path, create=True).close()
     click.echo(f"initialised witness folder {home.path}")
@@ -100,8 +102,8 @@ def add_log(home: WitnessHome, vkey: str, origin: str | None) -> None:
     logs = (*(log for log in config.logs if log.origin != entry.origin), entry)
     try:
         updated = WitnessConfig(name=config.name, listen=config.listen, logs=logs)
-    except ValueError as error:
-        raise click.BadParameter(str(error).splitlines()[-1]) from None
+    except ValidationError as error:
+        raise click.BadParameter(validation_message(error)) from None
     home.write_config(updated)
     click.echo(f"following {entry.origin} ({len(entry.keys)} key(s))")
 

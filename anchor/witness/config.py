@@ -126,6 +126,13 @@ class WitnessConfig(BaseModel):
         return None
 
 
+def validation_message(error: ValidationError) -> str:
+    """The first fault of a pydantic error as one line: `setting: message`."""
+    first = error.errors()[0]
+    place = ".".join(str(p) for p in first["loc"]) or "(file)"
+    return f"{place}: {first['msg'].removeprefix('Value error, ')}"
+
+
 def render_config(config: WitnessConfig) -> str:
     """witness.toml for `config` (what `init` and `add-log` write)."""
     header = (
@@ -165,9 +172,8 @@ class WitnessHome:
         try:
             return WitnessConfig.model_validate(raw)
         except ValidationError as error:
-            first = error.errors()[0]
-            place = ".".join(str(p) for p in first["loc"]) or "(file)"
-            raise WitnessConfigInvalid(f"{where}: {place}", first["msg"]) from None
+            place, _, message = validation_message(error).partition(": ")
+            raise WitnessConfigInvalid(f"{where}: {place}", message) from None
 
     def signer(self) -> NoteSigner:
         """The cosigning key; its name must be the configured name."""
