@@ -70,7 +70,7 @@ def add(home: NodeHome, vkey: str, url: str) -> None:
     current = home.config().witnessing
     others = tuple(w for w in current.witnesses if w.name != endpoint.name)
     _update(home, _policy(home, witnesses=(*others, endpoint)))
-    click.echo(f"witness {endpoint.name} at {url} added (restart the node to use it)")
+    click.echo(f"witness {endpoint.name} at {url} added (used from the next start of the node)")
 
 
 @witness.command("remove")

@@ -7,6 +7,7 @@ nothing of a node: a court or regulator runs these on its own machine.
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +123,11 @@ def serve(home: WitnessHome, port: int | None) -> None:
     asyncio.run(serve_witness(home, port=port, on_ready=ready))
 
 
+def _utc(timestamp: int) -> str:
+    when = datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"{when} ({timestamp})"
+
+
 def _local_status(home: WitnessHome) -> dict[str, Any]:
     with WitnessState(home.state_path) as state:
         return witness_status(Witness(home.config(), home.signer(), state))
@@ -157,7 +163,7 @@ def status(home: WitnessHome, as_json: bool) -> None:
         seen = (
             "nothing cosigned yet"
             if latest is None
-            else f"cosigned size {latest['size']} at {latest['timestamp']}"
+            else f"cosigned size {latest['size']} at {_utc(latest['timestamp'])}"
         )
         refused = f"; {entry['refused']} refused" if entry["refused"] else ""
         click.echo(f"log {entry['origin']}: {seen}{refused}")
