@@ -1,7 +1,7 @@
 """`evanchor log key` and `evanchor log witness add|remove|list|policy`: the node's log key
 and the witnesses it asks to cosign its checkpoints (docs/WITNESS.md).
 
-Witness settings live in config.json; a running node reads them when it starts.
+Witness settings live in config.toml (`[witnessing]`); a running node reads them when it starts.
 """
 
 from __future__ import annotations

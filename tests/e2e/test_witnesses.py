@@ -190,5 +190,7 @@ def test_a_witness_fed_a_forked_log_refuses_and_the_node_reports_it(
     printed = node.cli.run("node", "status")
     assert f"WITNESS SPLIT VIEW: {w2.name} refused checkpoint 1 (HTTP 422" in printed.stderr
     assert "SPLIT VIEW" in node.daemon.log_path.read_text()
+    metrics = requests.get(f"{node.daemon.api_url}/metrics", timeout=10).text
+    assert f'evanchor_witness_refusals_total{{kind="inconsistent",witness="{w2.name}"}}' in metrics
     assert w2.status()["logs"][0]["refused"] >= 1
     assert w2.status()["logs"][0]["latest"]["size"] == 10  # still the fork: it never rolls back

@@ -96,7 +96,7 @@ def test_checkpoints_are_cosigned_in_order(
 ) -> None:
     served, vkey = witness
     with _store(tmp_path / "log", [3, 6, 9]) as store:
-        client = WitnessClient(store, WitnessEndpoint(served.url, vkey), LOG)
+        client = WitnessClient(store, WitnessEndpoint(url=served.url, vkey=vkey), LOG)
         assert _run(client)[-1] is StepKind.IDLE
         assert [list(store.cosignatures(seq)) for seq in range(3)] == [
             ["court.example/witness"]
@@ -104,7 +104,7 @@ def test_checkpoints_are_cosigned_in_order(
         assert client.state["size"] == 9
         assert client.state["refusal"] is None
         client.close()
-        again = WitnessClient(store, WitnessEndpoint(served.url, vkey), LOG)
+        again = WitnessClient(store, WitnessEndpoint(url=served.url, vkey=vkey), LOG)
         assert again.state["next_seq"] == 3  # persisted in the store
         again.close()
 
@@ -118,7 +118,7 @@ def test_a_witness_that_moved_on_is_caught_up_with(
         assert note is not None
         first = requests.post(f"{served.url}/add-checkpoint", data=b"old 0\n\n" + note, timeout=10)
         assert first.status_code == 200
-        client = WitnessClient(store, WitnessEndpoint(served.url, vkey), LOG)
+        client = WitnessClient(store, WitnessEndpoint(url=served.url, vkey=vkey), LOG)
         assert _run(client)[-1] is StepKind.IDLE
         assert store.cosignatures(0) == {}  # the witness was past it
         assert list(store.cosignatures(1)) == ["court.example/witness"]
@@ -135,7 +135,7 @@ def test_a_witness_holding_a_larger_log_is_a_split_view(
     proofless = b"old 0\n\n" + note
     assert requests.post(f"{served.url}/add-checkpoint", data=proofless, timeout=10).ok
     with _store(tmp_path / "log", [3, 6]) as store:
-        client = WitnessClient(store, WitnessEndpoint(served.url, vkey), LOG)
+        client = WitnessClient(store, WitnessEndpoint(url=served.url, vkey=vkey), LOG)
         assert _run(client)[-1] is StepKind.RETRY
         refusal = client.state["refusal"]
         assert (refusal["kind"], refusal["split_view"]) == (Refusal.AHEAD.value, True)
@@ -144,7 +144,7 @@ def test_a_witness_holding_a_larger_log_is_a_split_view(
 
 def test_a_witness_that_does_not_answer_is_retried(tmp_path: Path) -> None:
     vkey = "court1.example/witness+8a6a30e7+BPxtZrSVrpBRDOwGBPiLhjRAYdW/kxgBuiAdCVM37bOD"
-    endpoint = WitnessEndpoint(f"http://127.0.0.1:{_closed_port()}", vkey)
+    endpoint = WitnessEndpoint(url=f"http://127.0.0.1:{_closed_port()}", vkey=vkey)
     with _store(tmp_path / "log", [3]) as store:
         client = WitnessClient(store, endpoint, LOG)
         assert client.step() is StepKind.RETRY
