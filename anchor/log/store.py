@@ -592,6 +592,16 @@ class LogStore:
             for key, value in self._db.iterator(prefix=prefix)
         }
 
+    def cosigned_checkpoint(self, seq: int) -> bytes | None:
+        """Checkpoint `seq`'s signed note followed by every cosignature line kept for it (in
+        witness-name order): the note a verifier opens with the log's and witnesses' keys.
+        None until the checkpoint is signed."""
+        note = self.signed_checkpoint(seq)
+        if note is None:
+            return None
+        lines = self.cosignatures(seq)
+        return note + "".join(lines[name] for name in sorted(lines)).encode()
+
     def put_cosignature(self, seq: int, witness: str, line: str) -> None:
         """Durably keep a witness's cosignature line over checkpoint `seq` (synced); a later
         one of the same witness (a re-cosigning) replaces it."""

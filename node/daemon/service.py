@@ -43,7 +43,7 @@ from evanchor.node.daemon.committer import GroupCommitter
 from evanchor.node.daemon.compliance_log import submission_flags
 from evanchor.node.daemon.home import NodeConfig
 from evanchor.node.daemon.metrics import NodeMetrics
-from evanchor.node.daemon.witnessing import cosigned_note, seq_of_size, witnessing_status
+from evanchor.node.daemon.witnessing import seq_of_size, witnessing_status
 
 log = logging.getLogger(__name__)
 
@@ -246,7 +246,7 @@ class NodeService:
             seq = seq_of_size(self.store, size)
         if seq is None or seq < 0:
             return None
-        return cosigned_note(self.store, seq)
+        return self.store.cosigned_checkpoint(seq)
 
 
 def last_anchoring_error(store: LogStore) -> dict[str, str] | None:

@@ -90,15 +90,6 @@ def seal_and_sign(store: LogStore, signer: NoteSigner | None) -> Checkpoint | No
     return checkpoint
 
 
-def cosigned_note(store: LogStore, seq: int) -> bytes | None:
-    """Checkpoint `seq`'s signed note with every cosignature kept for it, None if unsigned."""
-    note = store.signed_checkpoint(seq)
-    if note is None:
-        return None
-    lines = "".join(store.cosignatures(seq)[name] for name in sorted(store.cosignatures(seq)))
-    return note + lines.encode()
-
-
 def seq_of_size(store: LogStore, size: int) -> int | None:
     """The checkpoint of tree size `size`, by binary search (sizes increase with seq)."""
     low, high = 0, store.checkpoint_count
@@ -279,7 +270,9 @@ class WitnessClient:
                 seq,
                 f"no valid cosignature of {self.key.key} in the answer",
             )
-        self.store.put_cosignature(seq, self.key.name, found.line())
+        # A cosignature kept before a crash stays: its timestamp is the earlier one.
+        if self.key.name not in self.store.cosignatures(seq):
+            self.store.put_cosignature(seq, self.key.name, found.line())
         self.state.update(
             size=checkpoint.size,
             next_seq=seq + 1,

@@ -10,12 +10,7 @@ import pytest
 from evanchor.anchor.log.store import LogStore, StoreError
 from evanchor.anchor.protocol.note import COSIGNATURE_V1, ED25519, NoteSigner, open_note
 from evanchor.anchor.protocol.tlog_checkpoint import parse_checkpoint_body
-from evanchor.node.daemon.witnessing import (
-    cosigned_note,
-    seal_and_sign,
-    seq_of_size,
-    sign_pending,
-)
+from evanchor.node.daemon.witnessing import seal_and_sign, seq_of_size, sign_pending
 
 from samples import prepared
 
@@ -51,11 +46,11 @@ def test_cosignatures_are_kept_and_served_with_the_note(tmp_path: Path) -> None:
         assert note is not None
         text = note.decode().split("\n\n")[0] + "\n"
         store.put_cosignature(0, WITNESS.name, WITNESS.cosign(text, 1_767_225_600).line())
-        served = cosigned_note(store, 0)
+        served = store.cosigned_checkpoint(0)
         assert served is not None
         opened = open_note(served, [LOG.verifier, WITNESS.verifier])
         assert [key.name for key, _ in opened.verified] == [LOG.name, WITNESS.name]
-        assert cosigned_note(store, 1) is None
+        assert store.cosigned_checkpoint(1) is None
         with pytest.raises(StoreError):
             store.put_cosignature(1, WITNESS.name, "x")
         with pytest.raises(StoreError):
