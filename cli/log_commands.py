@@ -38,10 +38,12 @@ from evanchor.anchor.protocol.errors import InputError
 from evanchor.anchor.protocol.jsonin import read_json_or_jsonl
 from evanchor.anchor.protocol.records import RecordKind, record_json_schema
 from evanchor.anchor.protocol.signing import SigningDomain
+from evanchor.cli import cosigning_commands
 from evanchor.cli.output import echo_json
 from evanchor.node.daemon.client import NodeRefused, get_json, node_answers, post_submissions
 from evanchor.node.daemon.compliance_log import node_rule_set, submission_flags
 from evanchor.node.daemon.home import NodeHome
+from evanchor.node.daemon.witnessing import seal_and_sign
 
 # The chain side (web3, eth-account, py-evm) is imported where a signed submission needs it:
 # a log-only submit then starts without a second of imports it would not use.
@@ -169,7 +171,7 @@ def _report_bad(bad: list[InputError], file: Path, skip_invalid: bool) -> None:
 def _maybe_seal(home: NodeHome, store: LogStore) -> dict[str, Any] | None:
     unsealed, oldest = store.unsealed()
     if home.config().seal_policy.due(unsealed, oldest, datetime.now(UTC)):
-        checkpoint = store.seal()
+        checkpoint = seal_and_sign(store, home.log_signer())
         return None if checkpoint is None else checkpoint.as_json()
     return None
 
@@ -491,8 +493,9 @@ def sign(home: NodeHome, file: Path, key_file: Path, key_password_file: Path, ou
 @click.pass_obj
 def seal(home: NodeHome, as_json: bool) -> None:
     """Seal a checkpoint of the log now (if anything is new since the last one)."""
+    signer = home.log_signer()
     with home.open_log() as store:
-        checkpoint = store.seal()
+        checkpoint = seal_and_sign(store, signer)
         size = store.size
     if as_json:
         echo_json({"sealed": None if checkpoint is None else checkpoint.as_json()})
@@ -507,7 +510,11 @@ def seal(home: NodeHome, as_json: bool) -> None:
 
 @click.group()
 def log() -> None:
-    """Inspect the evidence log."""
+    """Inspect the evidence log; its key and witnesses."""
+
+
+log.add_command(cosigning_commands.key)
+log.add_command(cosigning_commands.witness)
 
 
 @log.command()

@@ -37,6 +37,7 @@ SUBCOMMANDS = {
     "audit": "evanchor.cli.audit_commands:audit",
     "compliance": "evanchor.cli.compliance_commands:compliance",
     "chain": "evanchor.cli.chain_commands:chain",
+    "witness": "evanchor.cli.witness_commands:witness",
 }
 """Command name -> where it is defined. Modules are imported only for the command that runs:
 web3, eth-account and py-evm take over a second to import, which a log-only `submit` of a

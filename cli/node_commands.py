@@ -17,6 +17,7 @@ from evanchor.node.daemon.compose import Composition
 from evanchor.node.daemon.home import NodeHome
 from evanchor.node.daemon.run import Addresses, run_node
 from evanchor.node.daemon.service import node_status
+from evanchor.node.daemon.witnessing import witnessing_status
 
 STATUS_TIMEOUT_SECONDS = 5.0
 
@@ -86,8 +87,46 @@ def start(
 
 
 def _local_status(home: NodeHome) -> dict[str, Any]:
+    config = home.config()
     with home.open_log() as store:
-        return node_status(store, home.config())
+        return {
+            **node_status(store, config),
+            "witnessing": witnessing_status(store, config, home.log_signer()),
+        }
+
+
+def _echo_witnessing(witnessing: dict[str, Any]) -> None:
+    """The log key, the policy for the latest checkpoint, outages, and refusals loudly."""
+    if witnessing["log_key"] is None:
+        click.echo("log key: none (`evanchor log key --generate`); checkpoints are not signed")
+        return
+    click.echo(f"log key: {witnessing['log_key']}")
+    if not witnessing["witnesses"]:
+        click.echo("witnesses: none configured (`evanchor log witness add`)")
+        return
+    latest = witnessing["latest"]
+    state = "no signed checkpoint yet"
+    if latest is not None:
+        met = "met" if latest["policy_met"] else "NOT MET"
+        state = (
+            f"checkpoint {latest['seq']} (size {latest['size']}) cosigned by"
+            f" {len(latest['cosigned_by'])}: policy {witnessing['quorum']} of"
+            f" {len(witnessing['witnesses'])} {met}"
+        )
+    click.echo(f"witnesses: {state}")
+    for witness in witnessing["witnesses"]:
+        if witness["unreachable_since"]:
+            click.echo(
+                f"  witness {witness['name']} unreachable since {witness['unreachable_since']}:"
+                f" {witness['last_error']}"
+            )
+    for refusal in witnessing["refusals"]:
+        what = "SPLIT VIEW" if refusal["split_view"] else "REFUSED"
+        click.echo(
+            f"  WITNESS {what}: {refusal['witness']} refused checkpoint {refusal['seq']}"
+            f" (HTTP {refusal['status']}, {refusal['kind']}): {refusal['reason']}",
+            err=True,
+        )
 
 
 @node.command()
@@ -132,6 +171,8 @@ def status(home: NodeHome, as_json: bool) -> None:
     if info.get("chain"):
         chain = info["chain"]
         click.echo(f"chain {chain['chain_id']} ({chain['mode']}), contract {chain['contract']}")
+    if "witnessing" in info:
+        _echo_witnessing(info["witnessing"])
 
 
 COMMANDS = (node,)

@@ -23,6 +23,8 @@ Key layout (all integers 8-byte big-endian so that keys sort by number):
     x:<name>                    node metadata (JSON)
     g:<index>                   agency signature (65 bytes) over the record's commitment
     a:<seq>                     anchoring state of checkpoint <seq> (JSON, see anchorer.py)
+    sn:<seq>                    checkpoint <seq> as a C2SP signed note (PROTOCOL.md §10)
+    cs:<seq><witness name>      a witness's cosignature/v1 line over checkpoint <seq>
 """
 
 from __future__ import annotations
@@ -568,3 +570,41 @@ class LogStore:
 
     def put_meta(self, name: str, value: dict[str, Any]) -> None:
         self._db.put(b"x:" + name.encode(), json.dumps(value, sort_keys=True).encode(), sync=True)
+
+    # -- signed checkpoints and cosignatures (PROTOCOL.md §10) -----------------------------
+
+    def signed_checkpoint(self, seq: int) -> bytes | None:
+        """Checkpoint `seq` as the log signed it (a C2SP note), None until it is signed."""
+        raw = self._db.get(b"sn:" + _u64(seq))
+        return None if raw is None else bytes(raw)
+
+    def put_signed_checkpoint(self, seq: int, note: bytes) -> None:
+        """Durably keep the signed note of checkpoint `seq` (synced). Requires it sealed."""
+        if not 0 <= seq < self._checkpoint_count:
+            raise StoreError(f"no checkpoint {seq} to keep a signed note for")
+        self._db.put(b"sn:" + _u64(seq), note, sync=True)
+
+    def cosignatures(self, seq: int) -> dict[str, str]:
+        """Witness name -> cosignature line, for every cosignature kept for checkpoint `seq`."""
+        prefix = b"cs:" + _u64(seq)
+        return {
+            key[len(prefix) :].decode(): bytes(value).decode()
+            for key, value in self._db.iterator(prefix=prefix)
+        }
+
+    def cosigned_checkpoint(self, seq: int) -> bytes | None:
+        """Checkpoint `seq`'s signed note followed by every cosignature line kept for it (in
+        witness-name order): the note a verifier opens with the log's and witnesses' keys.
+        None until the checkpoint is signed."""
+        note = self.signed_checkpoint(seq)
+        if note is None:
+            return None
+        lines = self.cosignatures(seq)
+        return note + "".join(lines[name] for name in sorted(lines)).encode()
+
+    def put_cosignature(self, seq: int, witness: str, line: str) -> None:
+        """Durably keep a witness's cosignature line over checkpoint `seq` (synced); a later
+        one of the same witness (a re-cosigning) replaces it."""
+        if not 0 <= seq < self._checkpoint_count:
+            raise StoreError(f"no checkpoint {seq} to keep a cosignature for")
+        self._db.put(b"cs:" + _u64(seq) + witness.encode(), line.encode(), sync=True)

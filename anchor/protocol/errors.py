@@ -250,3 +250,70 @@ def format_path(parts: tuple[str | int, ...]) -> str:
 
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+# -- signed notes, verifier keys and checkpoint bodies (C2SP, note.py and tlog_checkpoint.py) --
+
+
+class NoteError(EvanchorError):
+    """A signed note, a note key or a checkpoint body is malformed or does not verify."""
+
+
+class NoteMalformed(NoteError):
+    """The bytes are not a signed note (c2sp.org/signed-note, Format). `where` names the part
+    at fault (`text`, `signature line 2`, ...)."""
+
+    def __init__(self, where: str, reason: str) -> None:
+        super().__init__(f"malformed note: {where}: {reason}")
+        self.where = where
+        self.reason = reason
+
+
+class NoteKeyInvalid(NoteError):
+    """A verifier key (`name+id+key`) or signer key (`PRIVATE+KEY+name+id+key`) is malformed:
+    `part` is the part at fault (name, key ID, key, type)."""
+
+    def __init__(self, kind: str, part: str, reason: str) -> None:
+        super().__init__(f"invalid {kind} key: {part}: {reason}")
+        self.kind = kind
+        self.part = part
+        self.reason = reason
+
+
+class NoteSignatureInvalid(NoteError):
+    """A signature line names a known key (name and key ID match) but does not verify: the
+    whole note is rejected, as c2sp.org/signed-note asks."""
+
+    def __init__(self, name: str, key_id: int) -> None:
+        super().__init__(f"invalid signature for key {name}+{key_id:08x}")
+        self.name = name
+        self.key_id = key_id
+
+
+class NoteUnverified(NoteError):
+    """No signature line of the note is from a known key. `found` lists `name+id` of the
+    lines it does carry."""
+
+    def __init__(self, found: tuple[str, ...]) -> None:
+        shown = ", ".join(found) if found else "none"
+        super().__init__(f"note has no signature from a known key (it carries: {shown})")
+        self.found = found
+
+
+class AmbiguousNoteKey(NoteError):
+    """Two configured verifier keys share a name and key ID, so a signature cannot be
+    attributed to one of them."""
+
+    def __init__(self, name: str, key_id: int) -> None:
+        super().__init__(f"ambiguous key {name}+{key_id:08x}: configured twice")
+        self.name = name
+        self.key_id = key_id
+
+
+class CheckpointBodyMalformed(NoteError):
+    """A note's text is not a c2sp.org/tlog-checkpoint body; `line` is 1-based."""
+
+    def __init__(self, line: int, reason: str) -> None:
+        super().__init__(f"malformed checkpoint: line {line}: {reason}")
+        self.line = line
+        self.reason = reason

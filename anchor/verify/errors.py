@@ -72,3 +72,36 @@ class NotAuthorisedAt(AnchorEvidenceInvalid):
 
     def __init__(self, check: str, reason: str) -> None:
         super().__init__(check, reason)
+
+
+class WitnessEvidenceInvalid(EvanchorError):
+    """A signed checkpoint or one of its cosignatures does not prove what it claims;
+    `check` names the check (log signature, cosignature, checkpoint), as in PROTOCOL.md §10."""
+
+    def __init__(self, check: str, reason: str) -> None:
+        super().__init__(f"{check}: {reason}")
+        self.check = check
+        self.reason = reason
+
+
+class CheckpointMismatch(WitnessEvidenceInvalid):
+    """The signed checkpoint is not the one expected (another origin, size or root)."""
+
+    def __init__(self, field: str, expected: object, found: object) -> None:
+        super().__init__("checkpoint", f"{field}: expected {expected}, the note says {found}")
+        self.field = field
+        self.expected = expected
+        self.found = found
+
+
+class WitnessPolicyUnmet(EvanchorError):
+    """Fewer valid cosignatures from the trusted witnesses than the policy asks for. Not
+    evidence that anything is wrong: only that too few independent parties vouch for it."""
+
+    def __init__(self, quorum: int, found: tuple[str, ...]) -> None:
+        shown = ", ".join(found) if found else "none"
+        super().__init__(
+            f"witness policy: {quorum} cosignature(s) required, {len(found)} valid ({shown})"
+        )
+        self.quorum = quorum
+        self.found = found

@@ -171,6 +171,18 @@ async def get_anchors(request: web.Request) -> web.Response:
     return web.json_response(request.app[SERVICE].anchors())
 
 
+async def get_signed_checkpoint(request: web.Request) -> web.Response:
+    """The latest checkpoint (or the one of tree size {size}) as a C2SP signed note with the
+    log's signature and every cosignature the node holds (PROTOCOL.md §10)."""
+    size_text = request.match_info.get("size")
+    if size_text is not None and (not size_text.isdigit() or size_text != str(int(size_text))):
+        return error_response(400, f"tree size {size_text!r} is not a decimal number")
+    note = request.app[SERVICE].signed_checkpoint(None if size_text is None else int(size_text))
+    if note is None:
+        return error_response(404, "no signed checkpoint (of that size) yet")
+    return web.Response(body=note, content_type="text/plain", charset="utf-8")
+
+
 async def get_status(request: web.Request) -> web.Response:
     return web.json_response(request.app[SERVICE].status())
 
@@ -205,6 +217,8 @@ def create_api_app(service: NodeService) -> web.Application:
     app.router.add_post("/v1/verify", post_verify)
     app.router.add_get("/v1/checkpoints", get_checkpoints)
     app.router.add_get("/v1/anchors", get_anchors)
+    app.router.add_get("/v1/checkpoint", get_signed_checkpoint)
+    app.router.add_get("/v1/checkpoint/{size}", get_signed_checkpoint)
     app.router.add_get("/v1/status", get_status)
     app.router.add_get("/v1/health", get_health)
     app.router.add_get("/v1/openapi.json", get_openapi)

@@ -180,8 +180,11 @@ class Composition:
         self, store: LogStore, config: NodeConfig, committer: GroupCommitter, rpc_url: str | None
     ) -> NodeService:
         rules = node_rule_set(self.home.path)
+        log_signer = self.home.log_signer()
         if config.chain is None or rpc_url is None:
-            return NodeService(store, config, committer, metrics=self.metrics, rules=rules)
+            return NodeService(
+                store, config, committer, metrics=self.metrics, rules=rules, log_signer=log_signer
+            )
         registry = self._registry(config, rpc_url)
         anchor = cc.contract_at(cc.web3_for(rpc_url), config.chain.contract)
         return NodeService(
@@ -194,6 +197,7 @@ class Composition:
             evidence=chain_evidence(anchor, store),
             metrics=self.metrics,
             rules=rules,
+            log_signer=log_signer,
         )
 
     def make_anchorer(self, store: LogStore, rpc_url: str) -> BackgroundAnchorer:

@@ -2,7 +2,8 @@
 
 <home>/config.toml   settings (docs/OPERATOR.md §7): format version, seal policy, chain, API
 <home>/log/          the evidence log (LevelDB)
-<home>/keys/         the node's keystores
+<home>/keys/         the node's keystores, and log.key: the log's Ed25519 note key that
+                     signs checkpoints (PRIVATE+KEY+..., mode 0600; PROTOCOL.md §10)
 <home>/chain/        the embedded chain's data directory (embedded mode only)
 
 The configuration is TOML, read with the standard library and validated by the pydantic
@@ -23,11 +24,29 @@ from pathlib import Path
 from typing import Any
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from evanchor.anchor.errors import EvanchorError
 from evanchor.anchor.log.store import LogStore
 from evanchor.anchor.protocol.checkpoint import SealPolicy
+from evanchor.anchor.protocol.errors import NoteKeyInvalid
+from evanchor.anchor.protocol.note import (
+    COSIGNATURE_V1,
+    ED25519,
+    NoteSigner,
+    VerifierKey,
+    generate_signer,
+    parse_signer_key,
+    parse_verifier_key,
+)
+from evanchor.anchor.protocol.tlog_checkpoint import anchored_log_origin, log_only_origin
 
 CONFIG_NAME = "config.toml"
 LEGACY_CONFIG_NAME = "config.json"
@@ -105,6 +124,63 @@ class ApiConfig(_Section):
         return f"http://{self.host}:{self.port}"
 
 
+class WitnessEndpoint(_Section):
+    """`[[witnessing.witnesses]]`: a witness the node asks for cosignatures: its
+    tlog-witness URL (the submission prefix) and its cosignature/v1 verifier key, whose name
+    is the witness's name."""
+
+    url: str = Field(pattern=r"^https?://")
+    vkey: str
+
+    @field_validator("vkey")
+    @classmethod
+    def _cosigner_key(cls, vkey: str) -> str:
+        try:
+            key = parse_verifier_key(vkey)
+        except NoteKeyInvalid as error:
+            raise ValueError(str(error)) from None
+        if key.signature_type != COSIGNATURE_V1:
+            raise ValueError(f"{key.key} is not a cosignature/v1 key (type 0x04)")
+        return vkey
+
+    @property
+    def key(self) -> VerifierKey:
+        return parse_verifier_key(self.vkey)
+
+    @property
+    def name(self) -> str:
+        return self.key.name
+
+
+class WitnessPolicy(_Section):
+    """`[witnessing]`: the witnesses asked after every seal, and how many cosignatures
+    (`quorum`, k of n) a checkpoint needs to count as witnessed. `retry_max_seconds` caps
+    the backoff for a witness that does not answer."""
+
+    witnesses: tuple[WitnessEndpoint, ...] = ()
+    quorum: int = Field(default=0, ge=0)
+    retry_max_seconds: float = Field(default=60.0, gt=0)
+
+    @field_validator("witnesses", mode="before")
+    @classmethod
+    def _list_is_a_tuple(cls, value: object) -> object:
+        return tuple(value) if isinstance(value, list) else value
+
+    @field_validator("retry_max_seconds", mode="before")
+    @classmethod
+    def _integers_are_seconds_too(cls, value: object) -> object:
+        return float(value) if type(value) is int else value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> WitnessPolicy:
+        if self.quorum > len(self.witnesses):
+            raise ValueError(f"quorum {self.quorum} is not within 0..{len(self.witnesses)}")
+        names = [w.name for w in self.witnesses]
+        if len(set(names)) != len(names):
+            raise ValueError("two witnesses have the same name")
+        return self
+
+
 class NodeConfig(_Section):
     """The whole configuration file."""
 
@@ -112,6 +188,7 @@ class NodeConfig(_Section):
     seal_policy: SealPolicyConfig = Field(default_factory=SealPolicyConfig)
     chain: ChainConfig | None = None
     api: ApiConfig = Field(default_factory=ApiConfig)
+    witnessing: WitnessPolicy = Field(default_factory=WitnessPolicy)
 
     @field_validator("version")
     @classmethod
@@ -152,6 +229,15 @@ def _config_from_document(obj: Any, where: Path) -> NodeConfig:
         raise HomeError(f"{where}: invalid configuration: {key}: {first['msg']}") from None
 
 
+def log_origin(config: NodeConfig, public_key: bytes) -> str:
+    """The checkpoint origin of this node's log: its chain identity, or (log-only) its key."""
+    if config.chain is not None:
+        return anchored_log_origin(
+            config.chain.chain_id, config.chain.contract, config.chain.writer
+        )
+    return log_only_origin(public_key)
+
+
 @dataclass(frozen=True)
 class NodeHome:
     path: Path
@@ -180,6 +266,48 @@ class NodeHome:
     def chain_path(self) -> Path:
         return self.path / "chain"
 
+    @property
+    def log_key_path(self) -> Path:
+        return self.keys_path / "log.key"
+
+    def log_signer(self) -> NoteSigner | None:
+        """The log's note key, None if this folder has none (made before signed checkpoints:
+        `evanchor log key --generate` adds one). Its name must be the log's origin."""
+        try:
+            text = self.log_key_path.read_text(encoding="ascii")
+        except FileNotFoundError:
+            return None
+        except (OSError, UnicodeDecodeError) as error:
+            raise HomeError(f"{self.log_key_path}: cannot read ({error})") from None
+        try:
+            signer = parse_signer_key(text)
+        except NoteKeyInvalid as error:
+            raise HomeError(f"{self.log_key_path}: {error}") from None
+        expected = log_origin(self.config(), signer.public_key)
+        if signer.signature_type != ED25519 or signer.name != expected:
+            raise HomeError(
+                f"{self.log_key_path}: the key is named {signer.name!r}; this log's origin is"
+                f" {expected!r}"
+            )
+        return signer
+
+    def create_log_key(self, config: NodeConfig) -> NoteSigner:
+        """A new log key named by the log's origin, written with mode 0600. Refuses to
+        replace one: witnesses know the log by its key."""
+        # A log-only origin is named after the public key, so the seed comes first.
+        fresh = generate_signer("unnamed")
+        signer = NoteSigner(log_origin(config, fresh.public_key), ED25519, fresh.seed)
+        self.keys_path.mkdir(mode=0o700, exist_ok=True)
+        try:
+            fd = os.open(self.log_key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            raise HomeError(f"{self.log_key_path} exists: a log keeps its key") from None
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(str(signer) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        return signer
+
     def initialise(self, config: NodeConfig) -> None:
         """Create the folder, its configuration and an empty log. Refuses to overwrite."""
         if self.config_path.exists() or self.legacy_config_path.exists():
@@ -187,6 +315,7 @@ class NodeHome:
         self.path.mkdir(parents=True, exist_ok=True)
         LogStore(self.log_path, create=True).close()
         self.write_config(config)
+        self.create_log_key(config)
 
     def write_config(self, config: NodeConfig) -> None:
         """Replace config.toml atomically (write, fsync, rename); a legacy config.json goes."""

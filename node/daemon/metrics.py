@@ -15,6 +15,10 @@ never walks the log.
 - `evanchor_unsealed_records` (gauge): records not yet in a checkpoint.
 - `evanchor_chain_errors_total{stage}` (counter): failed anchoring steps (`anchoring`) and
   agency-registry reads (`registry`).
+- `evanchor_witness_cosignatures_total{witness}` (counter): cosignatures received and kept.
+- `evanchor_witness_refusals_total{witness,kind}` (counter): refusals by witnesses; the kinds
+  `inconsistent` and `ahead` mean a split view (node/daemon/witnessing.py).
+- `evanchor_witness_unreachable_total{witness}` (counter): attempts a witness did not answer.
 """
 
 from __future__ import annotations
@@ -59,6 +63,24 @@ class NodeMetrics:
             "evanchor_chain_errors",
             "Failed anchoring steps and agency-registry reads, by stage.",
             ["stage"],
+            registry=r,
+        )
+        self.witness_cosignatures = Counter(
+            "evanchor_witness_cosignatures",
+            "Witness cosignatures received and kept, by witness.",
+            ["witness"],
+            registry=r,
+        )
+        self.witness_refusals = Counter(
+            "evanchor_witness_refusals",
+            "Checkpoints a witness refused, by witness and kind (inconsistent, ahead: split view).",
+            ["witness", "kind"],
+            registry=r,
+        )
+        self.witness_unreachable = Counter(
+            "evanchor_witness_unreachable",
+            "add-checkpoint attempts a witness did not answer, by witness.",
+            ["witness"],
             registry=r,
         )
         self._backlog = Gauge(

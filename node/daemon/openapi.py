@@ -84,6 +84,10 @@ def _error(description: str) -> dict[str, Any]:
 
 
 OBJECT = {"type": "object"}
+_NOTE = {
+    "description": "origin, size and base64 root lines, a blank line, signature lines.",
+    "content": {"text/plain": {"schema": {"type": "string"}}},
+}
 RECORD_ID = {
     "name": "record_id",
     "in": "path",
@@ -219,6 +223,34 @@ OPENAPI: dict[str, Any] = {
             "get": {
                 "summary": "Every sealed checkpoint and its anchoring state.",
                 "responses": {"200": _json({"type": "array"}, "Checkpoints, oldest first.")},
+            }
+        },
+        "/v1/checkpoint": {
+            "get": {
+                "summary": "The latest checkpoint as a C2SP signed note (PROTOCOL.md §10): the"
+                " log's Ed25519 signature and every witness cosignature the node holds.",
+                "responses": {
+                    "200": _NOTE,
+                    "404": _error("No checkpoint is signed yet."),
+                },
+            }
+        },
+        "/v1/checkpoint/{size}": {
+            "get": {
+                "summary": "The checkpoint of this tree size as a signed, cosigned note.",
+                "parameters": [
+                    {
+                        "name": "size",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "pattern": "^(0|[1-9][0-9]*)$"},
+                    }
+                ],
+                "responses": {
+                    "200": _NOTE,
+                    "400": _error("The size is not a decimal number."),
+                    "404": _error("No signed checkpoint of that size."),
+                },
             }
         },
         "/v1/anchors": {

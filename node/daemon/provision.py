@@ -76,6 +76,7 @@ def _finish(home: NodeHome, staging: Path, config: NodeConfig, chain: ChainConfi
     staged = NodeHome(staging)
     LogStore(staged.log_path, create=True).close()
     staged.write_config(final)
+    staged.create_log_key(final)
     if home.path.exists():
         home.path.rmdir()  # empty, checked by _staging
     staging.rename(home.path)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 import threading
@@ -20,18 +21,21 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from evanchor.anchor.log.store import LogStore
+from evanchor.anchor.protocol.checkpoint import Checkpoint
+from evanchor.anchor.protocol.note import NoteSigner
 from evanchor.node.chain.rpc_http import create_rpc_app
 from evanchor.node.daemon.api import create_api_app
 from evanchor.node.daemon.committer import GroupCommitter
-from evanchor.node.daemon.home import NodeConfig, NodeHome
+from evanchor.node.daemon.home import ChainMode, NodeConfig, NodeHome
 from evanchor.node.daemon.metrics import NodeMetrics
 from evanchor.node.daemon.service import NodeService
+from evanchor.node.daemon.witnessing import Witnessing, seal_and_sign, sign_pending
 
 log = logging.getLogger(__name__)
 
@@ -67,15 +71,20 @@ def _host_port(url: str) -> tuple[str, int]:
 
 
 async def _batcher(
-    store: LogStore, config: NodeConfig, metrics: NodeMetrics, on_seal: Callable[[], None]
+    store: LogStore,
+    config: NodeConfig,
+    metrics: NodeMetrics,
+    seal: Callable[[], Checkpoint | None],
+    on_seal: Callable[[], None],
 ) -> None:
-    """Seal whenever the policy says so; wake the anchorer after each seal."""
+    """Seal (and sign) whenever the policy says so; wake the anchorer and the witness
+    threads after each seal."""
     loop = asyncio.get_running_loop()
     while True:
         await asyncio.sleep(BATCHER_INTERVAL_SECONDS)
         unsealed, oldest = store.unsealed()
         if config.seal_policy.due(unsealed, oldest, datetime.now(UTC)):
-            checkpoint = await loop.run_in_executor(None, store.seal)
+            checkpoint = await loop.run_in_executor(None, seal)
             if checkpoint is not None:
                 metrics.checkpoints_sealed.inc()
                 log.info(
@@ -108,6 +117,44 @@ def _stop_event(given: asyncio.Event | None) -> asyncio.Event:
     return stop
 
 
+async def _start_chain(
+    home: NodeHome,
+    config: NodeConfig,
+    password_file: Path | None,
+    rpc_port: int | None,
+    runners: list[web.AppRunner],
+) -> tuple[Any, str | None]:
+    """The embedded chain (None in external mode or without a chain) and the chain's
+    JSON-RPC URL: in embedded mode served here, on the loop."""
+    if config.chain is None:
+        return None, None
+    if config.chain.mode is not ChainMode.EMBEDDED:
+        return None, config.chain.rpc_url
+    from evanchor.node.chain.datadir import open_chain  # noqa: PLC0415 - embedded only
+
+    chain = open_chain(home.chain_path, load_sealer=True, password_file=password_file)
+    host, port = _host_port(config.chain.rpc_url)
+    port = port if rpc_port is None else rpc_port
+    return chain, await _serve(create_rpc_app(chain), host, port, runners)
+
+
+async def _start_witnessing(
+    home: NodeHome, store: LogStore, config: NodeConfig, metrics: NodeMetrics
+) -> tuple[NoteSigner | None, Witnessing | None]:
+    """The log key (None in a folder without one) and the running witness threads (None
+    without witnesses). Checkpoints sealed while the node was stopped (`evanchor seal`)
+    are signed first."""
+    signer = home.log_signer()
+    if signer is None:
+        return None, None
+    await asyncio.get_running_loop().run_in_executor(None, sign_pending, store, signer)
+    if not config.witnessing.witnesses:
+        return signer, None
+    witnessing = Witnessing(store, config.witnessing, signer, metrics)
+    witnessing.start()
+    return signer, witnessing
+
+
 async def run_node(
     home: NodeHome,
     *,
@@ -125,20 +172,12 @@ async def run_node(
     chain = None
     runners: list[web.AppRunner] = []
     anchorer: BackgroundAnchorer | None = None
+    witnessing: Witnessing | None = None
     batcher: asyncio.Task[None] | None = None
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="evanchor-append")
     committer = GroupCommitter(store, executor)
     try:
-        rpc_url: str | None = None
-        if config.chain is not None and config.chain.mode == "embedded":
-            from evanchor.node.chain.datadir import open_chain  # noqa: PLC0415 - embedded only
-
-            chain = open_chain(home.chain_path, load_sealer=True, password_file=password_file)
-            host, port = _host_port(config.chain.rpc_url)
-            port = port if rpc_port is None else rpc_port
-            rpc_url = await _serve(create_rpc_app(chain), host, port, runners)
-        elif config.chain is not None:
-            rpc_url = config.chain.rpc_url
+        chain, rpc_url = await _start_chain(home, config, password_file, rpc_port, runners)
 
         committer.start()
         service = make_service(store, config, committer, rpc_url)
@@ -147,9 +186,17 @@ async def run_node(
 
         if make_anchorer is not None and rpc_url is not None:
             anchorer = make_anchorer(store, rpc_url)
-        wake = anchorer.wake if anchorer is not None else (lambda: None)
+        signer, witnessing = await _start_witnessing(home, store, config, service.metrics)
+
+        seal = functools.partial(seal_and_sign, store, signer)
+        parts = [part for part in (anchorer, witnessing) if part is not None]
+
+        def wake() -> None:
+            for part in parts:
+                part.wake()
+
         batcher = asyncio.create_task(
-            _batcher(store, config, service.metrics, wake), name="evanchor-batcher"
+            _batcher(store, config, service.metrics, seal, wake), name="evanchor-batcher"
         )
 
         stop = _stop_event(stop)
@@ -167,9 +214,10 @@ async def run_node(
             batcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await batcher
-        if anchorer is not None:
-            anchorer.stop()
-            await asyncio.get_running_loop().run_in_executor(None, anchorer.join, 30.0)
+        for part in (anchorer, witnessing):
+            if part is not None:
+                part.stop()
+                await asyncio.get_running_loop().run_in_executor(None, part.join, 30.0)
         for runner in reversed(runners):
             await runner.cleanup()
         await committer.stop()

@@ -31,6 +31,7 @@ from evanchor.anchor.log.submission import (
 )
 from evanchor.anchor.protocol.checkpoint import Checkpoint
 from evanchor.anchor.protocol.errors import InputError
+from evanchor.anchor.protocol.note import NoteSigner
 from evanchor.anchor.protocol.signing import SigningDomain
 from evanchor.node.daemon.bundles import (
     EvidenceSource,
@@ -42,6 +43,7 @@ from evanchor.node.daemon.committer import GroupCommitter
 from evanchor.node.daemon.compliance_log import submission_flags
 from evanchor.node.daemon.home import NodeConfig
 from evanchor.node.daemon.metrics import NodeMetrics
+from evanchor.node.daemon.witnessing import seq_of_size, witnessing_status
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +89,7 @@ class NodeService:
         refresh_agencies: Callable[[], object] | None = None,
         metrics: NodeMetrics | None = None,
         rules: RuleSet | None = None,
+        log_signer: NoteSigner | None = None,
     ) -> None:
         if config.requires_signatures and (domain is None or agency_of is None):
             raise ValueError("an anchoring node needs its signing domain and agency registry")
@@ -100,6 +103,7 @@ class NodeService:
         self._refresh_agencies = refresh_agencies
         self.rules = rules or default_rule_set()
         """The rule set whose flags receipts list (docs/COMPLIANCE.md)."""
+        self.log_signer = log_signer
         self.started_at = datetime.now(UTC)
         self.metrics = NodeMetrics() if metrics is None else metrics
         self.metrics.follow_store(store)
@@ -227,7 +231,22 @@ class NodeService:
         return out
 
     def status(self) -> dict[str, Any]:
-        return {**node_status(self.store, self.config), "started_at": self.started_at.isoformat()}
+        return {
+            **node_status(self.store, self.config),
+            "witnessing": witnessing_status(self.store, self.config, self.log_signer),
+            "started_at": self.started_at.isoformat(),
+        }
+
+    def signed_checkpoint(self, size: int | None = None) -> bytes | None:
+        """The latest checkpoint (or the one of tree size `size`) as a signed note with every
+        cosignature kept for it; None if there is none or it is not signed yet."""
+        if size is None:
+            seq: int | None = self.store.checkpoint_count - 1
+        else:
+            seq = seq_of_size(self.store, size)
+        if seq is None or seq < 0:
+            return None
+        return self.store.cosigned_checkpoint(seq)
 
 
 def last_anchoring_error(store: LogStore) -> dict[str, str] | None:

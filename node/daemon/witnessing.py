@@ -1,0 +1,471 @@
+"""Signed checkpoints and witness cosignatures (PROTOCOL.md §10, docs/WITNESS.md).
+
+After every seal the node signs the new checkpoint as a C2SP note with its log key and keeps
+it in the log store (`sign_pending`). One thread per configured witness then offers each
+signed checkpoint, in order, to that witness (tlog-witness add-checkpoint, with the
+consistency proof from the size the witness last cosigned) and keeps every cosignature it
+gets back, after checking it against the witness's key.
+
+These threads never hold up sealing or anchoring: a witness that does not answer is retried
+with a backoff doubling up to `retry_max_seconds`, and the policy (k of n) is reported unmet
+meanwhile. A refusal is something else: a witness that answers 422 (the checkpoint is not
+consistent with what it saw), or that holds a larger size than this log ever signed, has
+seen another version of this log. That is logged as an error on every attempt and shown by
+`node status` until the witness cosigns again.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import requests
+
+from evanchor.anchor.log.store import LogStore
+from evanchor.anchor.protocol.checkpoint import Checkpoint
+from evanchor.anchor.protocol.errors import NoteMalformed
+from evanchor.anchor.protocol.note import Note, NoteSigner, VerifierKey, parse_signature_line
+from evanchor.anchor.protocol.tlog_checkpoint import CheckpointBody
+from evanchor.node.daemon.home import NodeConfig, WitnessEndpoint, WitnessPolicy
+from evanchor.node.daemon.metrics import NodeMetrics
+
+log = logging.getLogger(__name__)
+
+REQUEST_TIMEOUT_SECONDS = 10.0
+"""One add-checkpoint request; a witness answers in milliseconds when it is up."""
+IDLE_WAIT_SECONDS = 5.0
+"""How long a witness thread sleeps with nothing to submit (a seal wakes it at once)."""
+FIRST_RETRY_SECONDS = 0.5
+"""The first backoff after a failure; it doubles up to the policy's retry_max_seconds."""
+SIZE_CONTENT_TYPE = "text/x.tlog.size"
+
+
+def _meta_name(witness: str) -> str:
+    return f"witness/{witness}"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+# -- signing -------------------------------------------------------------------------------
+
+
+def checkpoint_body(origin: str, checkpoint: Checkpoint) -> CheckpointBody:
+    return CheckpointBody(origin, checkpoint.size, checkpoint.root)
+
+
+def sign_checkpoint(signer: NoteSigner, checkpoint: Checkpoint) -> bytes:
+    """Checkpoint as a C2SP signed note; the log key's name is the origin."""
+    text = checkpoint_body(signer.name, checkpoint).text()
+    return Note(text, (signer.sign(text),)).to_bytes()
+
+
+def sign_pending(store: LogStore, signer: NoteSigner) -> int:
+    """Sign and keep every sealed checkpoint not signed yet; returns how many.
+
+    Checkpoints are signed in order right after their seal, so the unsigned ones are at the
+    end: this walks back from the latest to the first signed one (one read when all are).
+    """
+    seq = store.checkpoint_count
+    while seq > 0 and store.signed_checkpoint(seq - 1) is None:
+        seq -= 1
+    signed = 0
+    for pending in range(seq, store.checkpoint_count):
+        store.put_signed_checkpoint(pending, sign_checkpoint(signer, store.checkpoint(pending)))
+        signed += 1
+    return signed
+
+
+def seal_and_sign(store: LogStore, signer: NoteSigner | None) -> Checkpoint | None:
+    """`store.seal()`, then the new checkpoint signed (when the node has a log key)."""
+    checkpoint = store.seal()
+    if signer is not None:
+        sign_pending(store, signer)
+    return checkpoint
+
+
+def seq_of_size(store: LogStore, size: int) -> int | None:
+    """The checkpoint of tree size `size`, by binary search (sizes increase with seq)."""
+    low, high = 0, store.checkpoint_count
+    while low < high:
+        middle = (low + high) // 2
+        found = store.checkpoint(middle).size
+        if found == size:
+            return middle
+        if found < size:
+            low = middle + 1
+        else:
+            high = middle
+    return None
+
+
+# -- one witness ---------------------------------------------------------------------------
+
+
+class Refusal(StrEnum):
+    """Why a witness would not cosign. The first two mean a split view."""
+
+    INCONSISTENT = "inconsistent"
+    """422: not consistent with what the witness saw (another log at some size)."""
+    AHEAD = "ahead"
+    """409 with a size larger than any checkpoint this log signed."""
+    SIGNATURE_REJECTED = "signature_rejected"
+    """403: the witness does not trust this log's key (or the signature failed)."""
+    UNKNOWN_LOG = "unknown_log"
+    """404: the witness does not follow this log's origin."""
+    BAD_REQUEST = "bad_request"
+    """400, or another 4xx."""
+    BAD_ANSWER = "bad_answer"
+    """200 without a valid cosignature of the configured key, or a 409 without a size."""
+
+
+SPLIT_VIEW = frozenset({Refusal.INCONSISTENT, Refusal.AHEAD})
+
+
+class StepKind(StrEnum):
+    IDLE = "idle"
+    """Every signed checkpoint is cosigned (or skipped: the witness was past it)."""
+    PROGRESS = "progress"
+    """Something changed; step again at once."""
+    RETRY = "retry"
+    """The witness is down or refused: wait the backoff."""
+
+
+@dataclass(frozen=True)
+class _Answer:
+    status: int
+    content_type: str
+    text: str
+
+
+def _refusal_for(status: int) -> Refusal:
+    return {
+        422: Refusal.INCONSISTENT,
+        403: Refusal.SIGNATURE_REJECTED,
+        404: Refusal.UNKNOWN_LOG,
+    }.get(status, Refusal.BAD_REQUEST)
+
+
+class WitnessClient:
+    """Submits one log's signed checkpoints to one witness, in order; state in the store.
+
+    The persisted state (store meta `witness/<name>`) holds the size the witness last
+    cosigned as far as the node knows (`size`), the next checkpoint to offer (`next_seq`),
+    the latest cosignature, the current refusal and the current outage.
+    """
+
+    def __init__(
+        self,
+        store: LogStore,
+        endpoint: WitnessEndpoint,
+        signer: NoteSigner,
+        metrics: NodeMetrics | None = None,
+    ) -> None:
+        self.store = store
+        self.metrics = metrics
+        self.endpoint = endpoint
+        self.key: VerifierKey = endpoint.key
+        self.signer = signer
+        self._session = requests.Session()
+        saved = store.meta(_meta_name(self.key.name)) or {}
+        self.state: dict[str, Any] = {
+            "name": self.key.name,
+            "url": endpoint.url,
+            "size": saved.get("size"),
+            "next_seq": int(saved.get("next_seq", 0)),
+            "last_cosigned": saved.get("last_cosigned"),
+            "refusal": saved.get("refusal"),
+            "unreachable_since": saved.get("unreachable_since"),
+            "last_error": saved.get("last_error"),
+            "failures": int(saved.get("failures", 0)),
+        }
+
+    def _save(self) -> None:
+        self.store.put_meta(_meta_name(self.key.name), self.state)
+
+    def close(self) -> None:
+        self._session.close()
+
+    def _post(self, body: bytes) -> _Answer:
+        response = self._session.post(
+            self.endpoint.url.rstrip("/") + "/add-checkpoint",
+            data=body,
+            timeout=REQUEST_TIMEOUT_SECONDS,
+        )
+        content_type = response.headers.get("Content-Type", "").split(";")[0].strip()
+        return _Answer(response.status_code, content_type, response.text)
+
+    def step(self) -> StepKind:
+        """Offer the next signed checkpoint once; never raises for a witness's behaviour."""
+        seq = self.state["next_seq"]
+        if seq >= self.store.checkpoint_count:
+            return StepKind.IDLE
+        note = self.store.signed_checkpoint(seq)
+        if note is None:
+            return StepKind.IDLE
+        checkpoint = self.store.checkpoint(seq)
+        old = int(self.state["size"] or 0)
+        if old > checkpoint.size:
+            return self._witness_is_past(seq, old)
+        proof = (
+            []
+            if old in (0, checkpoint.size)
+            else self.store.consistency_proof(old, checkpoint.size)
+        )
+        lines = [f"old {old}", *(_b64(node) for node in proof)]
+        body = ("\n".join(lines) + "\n\n").encode() + note
+        try:
+            answer = self._post(body)
+        except requests.RequestException as error:
+            return self._unreachable(f"{type(error).__name__}: {str(error)[:200]}")
+        if answer.status == 200:
+            return self._cosigned(seq, checkpoint, answer.text)
+        if answer.status == 409:
+            return self._conflict(seq, old, answer)
+        if answer.status >= 500:
+            return self._unreachable(f"HTTP {answer.status}: {answer.text.strip()[:200]}")
+        return self._refused(_refusal_for(answer.status), answer.status, seq, answer.text)
+
+    def _witness_is_past(self, seq: int, size: int) -> StepKind:
+        latest = self.store.latest_checkpoint()
+        if latest is not None and size > latest.size:
+            return self._refused(
+                Refusal.AHEAD,
+                409,
+                seq,
+                f"the witness holds size {size}, larger than any checkpoint this log signed"
+                f" ({latest.size}): someone showed it another log",
+            )
+        # It cosigned a later checkpoint already (for instance after an outage of the node's
+        # own records): this one can no longer be offered.
+        self.state["next_seq"] = seq + 1
+        self._save()
+        return StepKind.PROGRESS
+
+    def _cosigned(self, seq: int, checkpoint: Checkpoint, text: str) -> StepKind:
+        body = checkpoint_body(self.signer.name, checkpoint).text()
+        found = None
+        for number, line in enumerate(text.splitlines(), start=1):
+            try:
+                signature = parse_signature_line(line, f"answer line {number}")
+            except NoteMalformed:
+                continue
+            if (
+                self.key.matches(signature)
+                and self.key.verify(body, signature)
+                and signature.cosignature_timestamp() > 0
+            ):
+                found = signature
+                break
+        if found is None:
+            return self._refused(
+                Refusal.BAD_ANSWER,
+                200,
+                seq,
+                f"no valid cosignature of {self.key.key} in the answer",
+            )
+        # A cosignature kept before a crash stays: its timestamp is the earlier one.
+        if self.key.name not in self.store.cosignatures(seq):
+            self.store.put_cosignature(seq, self.key.name, found.line())
+        self.state.update(
+            size=checkpoint.size,
+            next_seq=seq + 1,
+            last_cosigned={
+                "seq": seq,
+                "size": checkpoint.size,
+                "timestamp": found.cosignature_timestamp(),
+            },
+            refusal=None,
+            unreachable_since=None,
+            last_error=None,
+            failures=0,
+        )
+        self._save()
+        if self.metrics is not None:
+            self.metrics.witness_cosignatures.labels(self.key.name).inc()
+        log.info("witness %s cosigned checkpoint %d (size %d)", self.key.name, seq, checkpoint.size)
+        return StepKind.PROGRESS
+
+    def _conflict(self, seq: int, old: int, answer: _Answer) -> StepKind:
+        text = answer.text.strip()
+        if answer.content_type != SIZE_CONTENT_TYPE or not text.isdigit():
+            return self._refused(Refusal.BAD_ANSWER, 409, seq, f"409 without a size: {text[:100]}")
+        size = int(text)
+        latest = self.store.latest_checkpoint()
+        if size == old:
+            return self._refused(Refusal.BAD_ANSWER, 409, seq, f"409 naming our own old size {old}")
+        if size > self.store.size or (latest is not None and size > latest.size):
+            return self._witness_is_past(seq, size)
+        self.state["size"] = size
+        self._save()
+        return StepKind.PROGRESS
+
+    def _unreachable(self, reason: str) -> StepKind:
+        if self.state["unreachable_since"] is None:
+            self.state["unreachable_since"] = _now()
+            log.warning("witness %s does not answer: %s", self.key.name, reason)
+        self.state["last_error"] = reason
+        self.state["failures"] += 1
+        self._save()
+        if self.metrics is not None:
+            self.metrics.witness_unreachable.labels(self.key.name).inc()
+        return StepKind.RETRY
+
+    def _refused(self, kind: Refusal, status: int, seq: int, reason: str) -> StepKind:
+        reason = reason.strip().splitlines()[0][:300] if reason.strip() else f"HTTP {status}"
+        level = logging.ERROR
+        if kind in SPLIT_VIEW:
+            message = "SPLIT VIEW: witness %s refused checkpoint %d (%s, HTTP %d): %s"
+        else:
+            message = "witness %s refused checkpoint %d (%s, HTTP %d): %s"
+        log.log(level, message, self.key.name, seq, kind.value, status, reason)
+        if self.metrics is not None:
+            self.metrics.witness_refusals.labels(self.key.name, kind.value).inc()
+        self.state.update(
+            refusal={
+                "kind": kind.value,
+                "status": status,
+                "seq": seq,
+                "reason": reason,
+                "split_view": kind in SPLIT_VIEW,
+                "at": _now(),
+            },
+            unreachable_since=None,
+            last_error=reason,
+            failures=self.state["failures"] + 1,
+        )
+        self._save()
+        return StepKind.RETRY
+
+    def backoff(self, retry_max: float) -> float:
+        failures = int(self.state["failures"])
+        return min(FIRST_RETRY_SECONDS * 2.0 ** max(0, failures - 1), retry_max)
+
+
+def _b64(node: bytes) -> str:
+    return base64.b64encode(node).decode()
+
+
+class WitnessThread(threading.Thread):
+    """Runs one `WitnessClient` until stopped; woken by each seal."""
+
+    def __init__(self, client: WitnessClient, retry_max: float) -> None:
+        super().__init__(name=f"evanchor-witness-{client.key.name}", daemon=True)
+        self.client = client
+        self._retry_max = retry_max
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+
+    def run(self) -> None:
+        try:
+            while not self._stopping.is_set():
+                try:
+                    kind = self.client.step()
+                except Exception:  # a bug or the store: never let the thread die silently
+                    log.exception("witness %s: step failed", self.client.key.name)
+                    kind = StepKind.RETRY
+                if kind is StepKind.PROGRESS:
+                    continue
+                wait = (
+                    IDLE_WAIT_SECONDS
+                    if kind is StepKind.IDLE
+                    else self.client.backoff(self._retry_max)
+                )
+                self._wake.wait(wait)
+                self._wake.clear()
+        finally:
+            self.client.close()
+
+
+class Witnessing:
+    """The witness threads of a running node (none when no witness is configured)."""
+
+    def __init__(
+        self,
+        store: LogStore,
+        policy: WitnessPolicy,
+        signer: NoteSigner,
+        metrics: NodeMetrics | None = None,
+    ) -> None:
+        self.threads = [
+            WitnessThread(WitnessClient(store, endpoint, signer, metrics), policy.retry_max_seconds)
+            for endpoint in policy.witnesses
+        ]
+
+    def start(self) -> None:
+        for thread in self.threads:
+            thread.start()
+
+    def wake(self) -> None:
+        for thread in self.threads:
+            thread.wake()
+
+    def stop(self) -> None:
+        for thread in self.threads:
+            thread.stop()
+
+    def join(self, timeout: float | None = None) -> None:
+        for thread in self.threads:
+            thread.join(timeout)
+
+
+# -- status --------------------------------------------------------------------------------
+
+
+def witnessing_status(
+    store: LogStore, config: NodeConfig, signer: NoteSigner | None
+) -> dict[str, Any]:
+    """The log key, the policy, the latest signed checkpoint's cosignatures, each witness's
+    state and every current refusal. O(witnesses) reads."""
+    policy = config.witnessing
+    latest_seq = store.checkpoint_count - 1
+    latest: dict[str, Any] | None = None
+    if latest_seq >= 0 and store.signed_checkpoint(latest_seq) is not None:
+        cosigned = sorted(store.cosignatures(latest_seq))
+        trusted = [name for name in cosigned if name in {w.name for w in policy.witnesses}]
+        latest = {
+            "seq": latest_seq,
+            "size": store.checkpoint(latest_seq).size,
+            "cosigned_by": trusted,
+            "policy_met": len(trusted) >= policy.quorum,
+        }
+    witnesses = []
+    for endpoint in policy.witnesses:
+        saved = store.meta(_meta_name(endpoint.name)) or {}
+        witnesses.append(
+            {
+                "name": endpoint.name,
+                "url": endpoint.url,
+                "size": saved.get("size"),
+                "last_cosigned": saved.get("last_cosigned"),
+                "refusal": saved.get("refusal"),
+                "unreachable_since": saved.get("unreachable_since"),
+                "last_error": saved.get("last_error"),
+            }
+        )
+    return {
+        "log_key": None if signer is None else str(signer.verifier),
+        "origin": None if signer is None else signer.name,
+        "quorum": policy.quorum,
+        "witnesses": witnesses,
+        "latest": latest,
+        "policy_met": None if latest is None else latest["policy_met"],
+        "refusals": [
+            {"witness": w["name"], **refusal}
+            for w in witnesses
+            if isinstance(refusal := w["refusal"], dict)
+        ],
+    }
