@@ -117,7 +117,7 @@ def _replayed_chain(chain_dir: Path) -> Iterator[ChainSource]:
             exported_to = _export(chain_dir, export_file)
         except GenesisMismatch as error:
             mismatch = error  # the database was not built from this genesis file
-        target = EmbeddedChain(genesis, LevelDB(scratch / "chaindata"))
+        target = EmbeddedChain(genesis, LevelDB(scratch / "chaindata", sync=False))
         try:
             if mismatch is None:
                 try:

@@ -298,7 +298,8 @@ def replay_command(
     target_dir = into if into is not None else scratch
     assert target_dir is not None
     try:
-        target = EmbeddedChain(genesis, LevelDB(target_dir / "chaindata"))
+        # A kept database (--into) is written durably; a temporary one needs no fsync.
+        target = EmbeddedChain(genesis, LevelDB(target_dir / "chaindata", sync=into is not None))
         try:
             with file.open("rb") as source:
                 report = replay(source, target)

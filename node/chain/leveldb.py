@@ -1,9 +1,9 @@
 """The durable backend: LevelDB through plyvel.
 
-Every write reaches the disk with ``sync=True`` and every block is one LevelDB write batch
-(see `evanchor.node.chain.kvstore`), so after a crash — kill -9 included — the database holds
-exactly the blocks whose batch completed: LevelDB replays its write-ahead log whole
-batches at a time.
+Every write reaches the disk with ``sync=True`` (scratch databases excepted) and every
+block is one LevelDB write batch (see `evanchor.node.chain.kvstore`), so after a crash —
+kill -9 included — the database holds exactly the blocks whose batch completed: LevelDB
+replays its write-ahead log whole batches at a time.
 
 LevelDB allows one process per database; a second opener gets `DatabaseInUse` (naming the
 process that holds it, where /proc/locks says) or `DataDirError`.
@@ -26,9 +26,14 @@ PROC_LOCKS = Path("/proc/locks")
 class LevelDB(StagedAtomicDB):
     """py-evm's atomic database interface over one LevelDB directory."""
 
-    def __init__(self, path: Path, *, create: bool = True) -> None:
+    def __init__(self, path: Path, *, create: bool = True, sync: bool = True) -> None:
+        """`sync=False` is for scratch databases only (an audit's replay, deleted when it
+        ends): their writes need not survive a crash. Skipping the fsync of every block
+        replays 1.18x faster on a quiet machine, 1.07x with a core loaded (medians,
+        benchmarks/replay_scratch.py)."""
         super().__init__()
         self.path = path
+        self._sync = sync
         if create:
             path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -52,12 +57,12 @@ class LevelDB(StagedAtomicDB):
 
     def _store_one(self, key: bytes, value: bytes | None) -> None:
         if value is None:
-            self._handle().delete(key, sync=True)
+            self._handle().delete(key, sync=self._sync)
         else:
-            self._handle().put(key, value, sync=True)
+            self._handle().put(key, value, sync=self._sync)
 
     def _store_batch(self, changes: Mapping[bytes, bytes | None]) -> None:
-        with self._handle().write_batch(sync=True, transaction=True) as batch:
+        with self._handle().write_batch(sync=self._sync, transaction=True) as batch:
             for key, value in changes.items():
                 if value is None:
                     batch.delete(key)
