@@ -31,7 +31,13 @@ import click
 from evanchor.anchor.ethereum import client as cc
 from evanchor.anchor.ethereum.audit import LogIdentity, audit_against_chain
 from evanchor.anchor.ethereum.errors import ChainUnavailable
-from evanchor.anchor.log.audit import AuditReport, Discrepancy, audit_log
+from evanchor.anchor.log.audit import (
+    AuditReport,
+    Discrepancy,
+    audit_log,
+    check_receipts,
+    read_receipts,
+)
 from evanchor.anchor.log.store import LogStore, StoreBusy
 from evanchor.cli.output import echo_json
 from evanchor.node.chain.datadir import DataDir, open_chain
@@ -173,7 +179,8 @@ def _replay_discrepancy(source: ChainSource) -> Discrepancy | None:
 
 def _open_log(home: NodeHome) -> LogStore:
     try:
-        return home.open_log()
+        # Without the open-time check: the audit reports every discrepancy itself.
+        return home.open_log(check=False)
     except StoreBusy:
         raise click.ClickException(
             f"the log at {home.log_path} is open in another process: stop the node, then run"
@@ -224,16 +231,28 @@ def _print(
     help="Read the chain from this JSON-RPC endpoint (e.g. an auditor's own node) instead of"
     " the configured one; in embedded mode this skips re-executing the chain.",
 )
+@click.option(
+    "--receipts",
+    "receipt_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Receipts the node handed out (`submit --json` output, API answers, or JSON Lines"
+    " of them): each must still name its record's leaf. May be given more than once.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_obj
-def audit(home: NodeHome, rpc_url: str | None, as_json: bool) -> None:
+def audit(
+    home: NodeHome, rpc_url: str | None, receipt_files: tuple[Path, ...], as_json: bool
+) -> None:
     """Re-execute the chain and recompute the log; print every discrepancy (exit 1 if any).
 
     Checks every record's commitment, leaf, id and case link, the Merkle tree and every
     checkpoint; every anchored checkpoint against the log (root, consistency, the writer's
     role, the contract's storage, the node's anchor receipts); and every agency signature
-    against the registry at the block that anchored it. The node must be stopped.
+    against the registry at the block that anchored it; with --receipts, every receipt
+    against the leaf it names. The node must be stopped.
     """
+    receipts = [receipt for path in receipt_files for receipt in read_receipts(path)]
     chain = home.config().chain
     source: ChainSource | None = None
     head: cc.BlockInfo | None = None
@@ -248,6 +267,7 @@ def audit(home: NodeHome, rpc_url: str | None, as_json: bool) -> None:
             replayed = _replay_discrepancy(source)
             if replayed is not None:
                 report.discrepancies.insert(0, replayed)
+        check_receipts(report, store, receipts)
     if as_json:
         echo_json(
             {

@@ -133,7 +133,11 @@ def _echo_witnessing(witnessing: dict[str, Any]) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def status(home: NodeHome, as_json: bool) -> None:
-    """Log, anchoring and anchor delay: from the running node, else from its folder."""
+    """Log, anchoring and anchor delay: from the running node, else from its folder.
+
+    Exits 1 when the node's log store has failed a write and no longer acknowledges
+    records (free the space, then restart the node).
+    """
     config = home.config()
     try:
         response = requests.get(f"{config.api.url}/v1/status", timeout=STATUS_TIMEOUT_SECONDS)
@@ -147,11 +151,20 @@ def status(home: NodeHome, as_json: bool) -> None:
                 f"the node's log is in use but its API at {config.api.url} does not answer"
             ) from error
         info["running"] = False
+    health = info.get("health") or {"status": "ok", "reason": None}
     if as_json:
         echo_json(info)
-        return
+    else:
+        _print_status(home, info, health)
+    if health["status"] != "ok":
+        raise click.exceptions.Exit(1)
+
+
+def _print_status(home: NodeHome, info: dict[str, Any], health: dict[str, Any]) -> None:
     log = info["log"]
     click.echo(f"node {'running' if info['running'] else 'stopped'}: {home.path}")
+    if health["status"] != "ok":
+        click.echo(f"NOT ACKNOWLEDGING RECORDS: {health['reason']}")
     click.echo(f"log: {log['size']} records, {log['checkpoints']} checkpoints")
     click.echo(f"unsealed records: {log['unsealed']}")
     pending = info["anchoring"]["pending_checkpoints"]

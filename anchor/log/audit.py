@@ -6,21 +6,28 @@ commitment, every record id, and every case's chain of links. It compares each w
 the log stores and reports each mismatch as a named `Discrepancy` — it does not stop at the
 first. The chain side (anchored checkpoints, writer and agency authorisation) is
 `anchor/ethereum/audit.py`, which feeds on the roots this module recomputes.
+
+Receipts (`check_receipts`): the log alone cannot show that it lost acknowledged records — a
+log that lost its tail and took new records at the same indices is consistent in itself. The
+receipts the node handed out (record id, index, leaf hash) can: each must still name its
+record's leaf at its index. Agencies keep their receipts; the audit takes them as a file.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from hashlib import sha256
+from pathlib import Path
 from typing import Any
 
 import rfc8785
 
 from evanchor.anchor.errors import EvanchorError
-from evanchor.anchor.log.store import LogStore
+from evanchor.anchor.log.store import LogStore, Receipt, receipt_from_json
 from evanchor.anchor.protocol import merkle
+from evanchor.anchor.protocol.errors import InputError
 from evanchor.anchor.protocol.records import parse_record, record_agency, record_case_key
 
 SignatureProblem = str | tuple[str, str]
@@ -138,8 +145,14 @@ def _check_signature(
         report.add(problem[0], f"leaf {index}", problem[1])
 
 
-def audit_log(store: LogStore, *, signature_check: SignatureCheck | None = None) -> AuditReport:
-    """Recompute the whole log from its leaves and records; report every discrepancy."""
+def audit_log(
+    store: LogStore,
+    *,
+    signature_check: SignatureCheck | None = None,
+    receipts: Iterable[Receipt] = (),
+) -> AuditReport:
+    """Recompute the whole log from its leaves and records; report every discrepancy,
+    including every one of `receipts` that the log no longer honours (`check_receipts`)."""
     report = AuditReport()
     size = store.size
     leaf_hashes: list[bytes] = []
@@ -195,7 +208,107 @@ def audit_log(store: LogStore, *, signature_check: SignatureCheck | None = None)
     report.count("cases", len(last_of_case))
     report.leaf_hashes = leaf_hashes
     _audit_tree(store, report, leaf_hashes)
+    check_receipts(report, store, receipts)
     return report
+
+
+def check_receipts(report: AuditReport, store: LogStore, receipts: Iterable[Receipt]) -> None:
+    """Each receipt against the log: its record's leaf is still at its index.
+
+    Requires `report.leaf_hashes` to be the recomputed leaf hashes (`audit_log` fills them),
+    so a receipt is held against the leaves as stored, not against the stored tree. A
+    duplicate receipt names the original index, and is checked the same way.
+    """
+    leaf_hashes = report.leaf_hashes
+    for receipt in receipts:
+        report.count("receipts checked")
+        where = f"receipt of record {receipt.record_id.hex()}"
+        promised = f"acknowledged at leaf {receipt.index} with leaf hash {receipt.leaf_hash.hex()}"
+        found = store.index_of(receipt.record_id)
+        now = "the record is not in the log" if found is None else f"the record is at leaf {found}"
+        if receipt.index >= len(leaf_hashes):
+            report.add(
+                "receipt broken",
+                where,
+                f"{promised}, but the log has {len(leaf_hashes)} leaves; {now}",
+            )
+        elif leaf_hashes[receipt.index] != receipt.leaf_hash:
+            report.add(
+                "receipt broken",
+                where,
+                f"{promised}, but leaf {receipt.index} hashes to"
+                f" {leaf_hashes[receipt.index].hex()}{_holder(store, receipt.index)}; {now}",
+            )
+        elif found != receipt.index:
+            report.add("receipt broken", where, f"{promised}, but {now}")
+
+
+def _holder(store: LogStore, index: int) -> str:
+    """ " (record <id>)" for the record stored at `index`, if its bytes are there."""
+    _, canonical, _, _ = store.raw_entry(index)
+    if canonical is None:
+        return ""
+    return f" (record {sha256(_RECORD_ID_TAG + canonical).hexdigest()})"
+
+
+class ReceiptsFileInvalid(InputError):
+    """A receipts file holds something that is not a receipt."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
+
+    def detail(self) -> str:
+        return self.reason
+
+
+def read_receipts(path: Path) -> list[Receipt]:
+    """The receipts in `path`: what `evanchor submit --json` prints or `POST /v1/records`
+    answers (`{"receipts": [...]}`), a JSON array of receipts, or JSON Lines of either.
+
+    Raises `ReceiptsFileInvalid` naming the line (JSON Lines) or item at fault.
+    """
+    text = path.read_text(encoding="utf-8")
+    documents: Iterator[tuple[int | None, Any]]
+    try:
+        documents = iter([(None, json.loads(text))])
+    except ValueError:
+        documents = (
+            (number, _parse_line(line, number, path.name))
+            for number, line in enumerate(text.splitlines(), start=1)
+            if line.strip()
+        )
+    receipts: list[Receipt] = []
+    for line, document in documents:
+        items = document.get("receipts") if isinstance(document, dict) else document
+        if isinstance(document, dict) and items is None:
+            items = [document]
+        if not isinstance(items, list):
+            raise ReceiptsFileInvalid("expected receipts").located(source=path.name, line=line)
+        for position, item in enumerate(items, start=1):
+            try:
+                receipts.append(_receipt(item))
+            except (KeyError, TypeError, ValueError) as error:
+                raise ReceiptsFileInvalid(f"not a receipt ({error!r})").located(
+                    source=path.name, line=line, item=position
+                ) from None
+    return receipts
+
+
+def _parse_line(line: str, number: int, source: str) -> Any:
+    try:
+        return json.loads(line)
+    except ValueError as error:
+        raise ReceiptsFileInvalid(f"malformed JSON ({error})").located(
+            source=source, line=number
+        ) from None
+
+
+def _receipt(item: Any) -> Receipt:
+    receipt = receipt_from_json(item)
+    if len(receipt.record_id) != 32 or len(receipt.leaf_hash) != 32 or receipt.index < 0:
+        raise ValueError("record_id and leaf_hash must be 64 hex digits, index >= 0")
+    return receipt
 
 
 def _audit_tree(store: LogStore, report: AuditReport, leaf_hashes: list[bytes]) -> None:

@@ -5,6 +5,18 @@ new complete-subtree nodes, case links and the new size) in one LevelDB write ba
 `sync=True`, and returns only after it; LevelDB applies a batch atomically, so after a crash
 the log has either all of a batch or none of it, and every acknowledged record is kept.
 
+Failed writes: the store fails closed. LevelDB appends each batch to its write-ahead log; a
+write that fails part-way (a full disk, an I/O error) leaves a torn record there, yet the
+handle stays usable and later writes may "succeed" behind the tear, only to be dropped when
+the log is next opened (recovery stops at the tear). So after the first failed write every
+write is refused (`LogStoreFailed`) until the log is reopened — by a new process or a new
+`LogStore` — and what a reopen returns is exactly what was acknowledged. Opening checks the
+store's invariants (`_check_on_open`) before anything is written.
+
+Files: the store makes the process's umask private (`restrict_umask`) before LevelDB creates
+anything, and narrows existing files and folders to 0600/0700 (with a warning): records and
+salts are personal data, and LevelDB creates its files 0644 for as long as the log is open.
+
 Reads: every complete subtree's hash is stored at append time, so the root at any size and
 any inclusion or consistency proof take O(log n) reads (see merkle.py), never a rehash.
 
@@ -29,8 +41,12 @@ Key layout (all integers 8-byte big-endian so that keys sort by number):
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
+import os
 import re
+import stat
 import struct
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -48,6 +64,8 @@ from evanchor.anchor.protocol.checkpoint import Checkpoint, checkpoint_from_json
 from evanchor.anchor.protocol.commitment import record_id
 from evanchor.anchor.protocol.jsonin import MAX_SAFE_INTEGER
 from evanchor.anchor.protocol.leaf import LEAF_VERSION, LeafEnvelope, utc_timestamp
+
+log = logging.getLogger(__name__)
 
 _U64 = struct.Struct(">Q")
 _SIZE = b"m:size"
@@ -79,14 +97,99 @@ class StoreBusy(StoreError):
     """Another process has the log open (LevelDB allows one process at a time)."""
 
 
+class LogStoreFailed(StoreError):
+    """A write to the log failed, so this handle acknowledges nothing more.
+
+    Raised by the failed write and by every write after it (see the module docstring for
+    why the handle cannot be trusted again). `reason` is LevelDB's own line, for example
+    "IO error: <path>/000003.log: No space left on device". The cure is to free the space
+    (or fix the device) and reopen the log: restart the node, or rerun the command.
+    """
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"log store failed: {reason}; restart the node after freeing space")
+        self.path = path
+        self.reason = reason
+
+
+class StoreCorrupt(StoreError):
+    """The log broke one of its invariants when it was opened; nothing was written to it.
+
+    `check` names the invariant, `expected` and `found` the facts. Run `evanchor audit`
+    (which opens the log without this check) to see every discrepancy.
+    """
+
+    def __init__(self, path: Path, check: str, expected: str, found: str) -> None:
+        super().__init__(
+            f"the log at {path} fails its open-time check ({check}): expected {expected},"
+            f" found {found}; the node will not write to it: run `evanchor audit`"
+        )
+        self.path = path
+        self.check = check
+        self.expected = expected
+        self.found = found
+
+
 class RecordNotFound(StoreError):
     def __init__(self, what: str) -> None:
         super().__init__(f"no record {what} in this log")
         self.what = what
 
 
+OPEN_CHECK_LEAVES = 10_000
+"""How many of the newest leaves opening a log re-derives in full (leaf hashes, tree nodes,
+record ids). A crash or a failed write can only touch the newest batches: older ones have
+long left the write-ahead log for sorted tables. 10,000 is one CLI batch (`APPEND_BATCH`)
+and covers many group commits of the node; checking them costs about 0.1 s on a loaded
+2-core machine, paid by every command that opens the log. Everything older gets the
+O(log n) checks of `_check_on_open`; the audit checks all of it."""
+
+PRIVATE_UMASK = 0o077
+
+
+def restrict_umask() -> None:
+    """Make every file this process creates from now on private to its user (0600/0700).
+
+    Process-wide on purpose: LevelDB creates files for as long as a log is open (a new
+    write-ahead log, tables at each compaction, on its background thread), so a umask set
+    only around the open would miss them. Existing bits of the umask are kept.
+    """
+    current = os.umask(PRIVATE_UMASK)
+    os.umask(current | PRIVATE_UMASK)
+
+
+def make_private(folder: Path) -> list[Path]:
+    """Narrow `folder` and everything under it to the owner (folders 0700, files 0600).
+
+    Returns what had group or other bits; symbolic links are not followed. For folders made
+    before evanchor restricted its umask, or copied in with permissive modes.
+    """
+    widened: list[Path] = []
+    for path in [folder, *folder.rglob("*")]:
+        try:
+            info = path.lstat()
+        except FileNotFoundError:  # LevelDB removed an obsolete file meanwhile
+            continue
+        if stat.S_ISLNK(info.st_mode) or not info.st_mode & PRIVATE_UMASK:
+            continue
+        path.chmod(stat.S_IMODE(info.st_mode) & ~PRIVATE_UMASK)
+        widened.append(path)
+    return widened
+
+
+def _reason(error: BaseException) -> str:
+    """LevelDB's message as text (plyvel passes it as bytes)."""
+    first = error.args[0] if error.args else type(error).__name__
+    text = first.decode(errors="replace") if isinstance(first, bytes) else str(first)
+    return text or type(error).__name__
+
+
 def _u64(value: int) -> bytes:
     return _U64.pack(value)
+
+
+def _hex(value: bytes | None) -> str:
+    return "none" if value is None else value.hex()
 
 
 def _fold_frontier(frontier: Sequence[tuple[int, bytes]]) -> bytes:
@@ -222,10 +325,28 @@ class LogStore:
     before the size that covers them, and never change, so proofs need no lock.
     """
 
-    def __init__(self, path: Path, *, create: bool = False) -> None:
+    def __init__(self, path: Path, *, create: bool = False, check: bool = True) -> None:
+        """Open (or with `create`, create) the log in `path`.
+
+        With `check` (the default) the store's invariants are verified before the log is
+        used (`StoreCorrupt` if one fails). Without, the log is opened read-only, as it is,
+        for the audit to report everything it finds.
+        """
         self.path = Path(path)
+        self._failed_reason: str | None = None
+        self._read_only = not check
         if not create and not (self.path / "CURRENT").exists():
             raise StoreError(f"no evidence log at {self.path} (run `evanchor init` first)")
+        restrict_umask()
+        if self.path.exists():
+            widened = make_private(self.path)
+            if widened:
+                log.warning(
+                    "%s: %d file(s) or folder(s) were readable by group or others; narrowed"
+                    " to the owner (0600/0700)",
+                    self.path,
+                    len(widened),
+                )
         try:
             self._db = plyvel.DB(
                 str(self.path),
@@ -243,16 +364,30 @@ class LogStore:
         if stored_format is None:
             if self._db.get(_SIZE) is not None:
                 raise StoreError(f"{self.path} holds a log without a format marker")
-            self._db.put(_FORMAT, _FORMAT_VERSION, sync=True)
+            self._write(lambda: self._db.put(_FORMAT, _FORMAT_VERSION, sync=True))
         elif stored_format != _FORMAT_VERSION:
             raise StoreError(f"{self.path}: unsupported log format {stored_format!r}")
         self._size = self._read_u64(_SIZE)
         self._checkpoint_count = self._read_u64(_CHECKPOINTS)
-        self._frontier = [
-            (level, self.node(level, index))
-            for level, index in merkle.complete_subtrees(self._size)
-        ]
         self._lock = threading.RLock()
+        self._frontier: list[tuple[int, bytes]] = []
+        self._frontier_complete = False
+        try:
+            if check:
+                self._check_on_open()
+            self._frontier = [
+                (level, self.node(level, index))
+                for level, index in merkle.complete_subtrees(self._size)
+            ]
+            self._frontier_complete = True
+        except StoreError:
+            if check:
+                self._db.close()
+                raise
+            # Read-only, for the audit: the missing node is the audit's to report.
+        except BaseException:
+            self._db.close()
+            raise
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -274,6 +409,132 @@ class LogStore:
     def _read_u64(self, key: bytes) -> int:
         raw = self._db.get(key)
         return 0 if raw is None else int(_U64.unpack(raw)[0])
+
+    # -- failing closed --------------------------------------------------------------------
+
+    @property
+    def failure(self) -> LogStoreFailed | None:
+        """Why this handle refuses writes (a write failed), or None while it is healthy."""
+        if self._failed_reason is None:
+            return None
+        return LogStoreFailed(self.path, self._failed_reason)
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Around one LevelDB write: refuse it if the store has failed; fail closed if it does.
+
+        LevelDB reports every failed write as a `plyvel.Error` (IOError, CorruptionError):
+        that is the failure watched for. Anything else raised inside (building a batch) wrote
+        nothing and passes through. Callers change their in-memory state only after the
+        block, so a failed write changes nothing they hold.
+        """
+        if self._read_only:
+            raise StoreError(f"the log at {self.path} was opened read-only, without its check")
+        failure = self.failure
+        if failure is not None:
+            raise failure
+        try:
+            yield
+        except plyvel.Error as error:
+            self._failed_reason = _reason(error)
+            log.error("log store failed, refusing writes until reopened: %s", self._failed_reason)
+            raise LogStoreFailed(self.path, self._failed_reason) from error
+
+    def _write(self, write: Callable[[], object]) -> None:
+        """One LevelDB put, under `_writing`."""
+        with self._writing():
+            write()
+
+    def _check_on_open(self) -> None:
+        """Verify the invariants a reopened log must hold before it takes a write.
+
+        O(log n) over the whole log, plus a full re-derivation of its newest
+        `OPEN_CHECK_LEAVES` leaves:
+
+        - leaves and leaf hashes end exactly at the stored size (none missing at the end,
+          none beyond it), and no level of the tree holds a node beyond the size;
+        - each newest leaf is present, its stored hash is the hash of its bytes, and each
+          tree node over the newest leaves is the hash of its children;
+        - each newest record's id points back at its index, and the last leaf (if it is a
+          record's) is the head of its case;
+        - checkpoints end at the stored count, the latest covers no more than the log, and
+          its root is the root of the tree at its size.
+        """
+        size = self._size
+
+        def fail(check: str, expected: object, found: object) -> None:
+            raise StoreCorrupt(self.path, check, str(expected), str(found))
+
+        for prefix, what in ((b"l:", "leaves"), (b"n:\x00", "leaf hashes")):
+            last = self._last_u64(prefix)
+            if last != (size - 1 if size else None):
+                fail(f"{what} end at the stored size {size}", f"last index {size - 1}", last)
+        for level in range(1, 64):
+            last = self._last_u64(_NODE_LEVEL[level])
+            complete = size >> level
+            if last is not None and last >= complete:
+                fail(f"tree level {level} within size {size}", f"< {complete} nodes", last + 1)
+            if complete == 0 and last is None:
+                break
+        low = max(0, size - OPEN_CHECK_LEAVES)
+        below = self._nodes_from(0, low, size)
+        leaves = dict(self._range(b"l:", low, size))
+        for index in range(low, size):
+            leaf = leaves.get(index)
+            if leaf is None:
+                fail("every leaf present", f"leaf {index}", "none")
+            elif below.get(index) != merkle.leaf_hash(leaf):
+                fail(f"leaf hash {index}", merkle.leaf_hash(leaf).hex(), _hex(below.get(index)))
+        for level in range(1, size.bit_length()):
+            first = -(-low >> level)
+            current = self._nodes_from(level, first, size)
+            for index in range(first, size >> level):
+                if index not in current:
+                    fail("every tree node present", f"node ({level}, {index})", "none")
+            for index, stored in current.items():
+                left, right = below.get(2 * index), below.get(2 * index + 1)
+                if left is None or right is None or stored != merkle.node_hash(left, right):
+                    fail(f"tree node ({level}, {index})", "the hash of its children", stored.hex())
+            below = current
+        for index, canonical in self._range(b"r:", low, size):
+            found = self.index_of(record_id(canonical))
+            if found != index:
+                fail(f"record {index}'s id", f"index {index}", found)
+        if size and self._db.get(b"r:" + _U64.pack(size - 1)) is not None:
+            case = json.loads(leaves[size - 1]).get("case")
+            raw_head = self._db.get(b"h:" + _case_key(case)) if isinstance(case, str) else None
+            head = None if raw_head is None else int(_U64.unpack(raw_head)[0])
+            if head != size - 1:
+                fail(f"head of case {case!r}", f"the last leaf {size - 1}", head)
+        count = self._checkpoint_count
+        last_seq = self._last_u64(b"k:")
+        if last_seq != (count - 1 if count else None):
+            fail(f"checkpoints end at the stored count {count}", f"seq {count - 1}", last_seq)
+        latest = self.latest_checkpoint()
+        if latest is not None:
+            if latest.size > size:
+                fail(f"checkpoint {latest.seq} within the log", f"size <= {size}", latest.size)
+            root = merkle.root_from_nodes(self.node, latest.size)
+            if root != latest.root:
+                fail(f"checkpoint {latest.seq}'s root", latest.root.hex(), root.hex())
+
+    def _last_u64(self, prefix: bytes) -> int | None:
+        """The largest 8-byte index stored under `prefix`, or None if there is none."""
+        for key in self._db.iterator(prefix=prefix, reverse=True, include_value=False):
+            return int(_U64.unpack(key[len(prefix) : len(prefix) + 8])[0])
+        return None
+
+    def _range(self, prefix: bytes, low: int, high: int) -> Iterator[tuple[int, bytes]]:
+        """(index, value) of every key `prefix + u64(index)` with low <= index < high."""
+        cut = len(prefix)
+        for key, value in self._db.iterator(
+            start=prefix + _U64.pack(low), stop=prefix + _U64.pack(high)
+        ):
+            yield int(_U64.unpack(key[cut:])[0]), bytes(value)
+
+    def _nodes_from(self, level: int, first: int, size: int) -> dict[int, bytes]:
+        """The stored nodes of `level` from index `first` up to the last complete one."""
+        return dict(self._range(_NODE_LEVEL[level], max(first, 0), size >> level))
 
     # -- reading the tree ------------------------------------------------------------------
 
@@ -298,7 +559,7 @@ class LogStore:
         size = current if size is None else size
         if not 0 <= size <= current:
             raise StoreError(f"size {size} is beyond the log's size {current}")
-        if size == current:
+        if size == current and self._frontier_complete:
             return _fold_frontier(frontier)
         return merkle.root_from_nodes(self.node, size)
 
@@ -339,7 +600,7 @@ class LogStore:
         case_keys = {case: _case_key(case) for case in {record.case for record in records}}
         stored_ids = self._get_in_key_order(b"i:" + record.record_id for record in records)
         stored_heads = self._get_in_key_order(b"h:" + key for key in case_keys.values())
-        with self._db.write_batch(transaction=True, sync=True) as batch:
+        with self._writing(), self._db.write_batch(transaction=True, sync=True) as batch:
             put = batch.put
             for record in records:
                 duplicate = self._duplicate(record.record_id, batch_ids, stored_ids)
@@ -538,7 +799,7 @@ class LogStore:
                 root=_fold_frontier(self._frontier),
                 sealed_at=utc_timestamp(now or datetime.now(UTC)),
             )
-            with self._db.write_batch(transaction=True, sync=True) as batch:
+            with self._writing(), self._db.write_batch(transaction=True, sync=True) as batch:
                 batch.put(b"k:" + _u64(checkpoint.seq), checkpoint.to_bytes())
                 batch.put(_CHECKPOINTS, _u64(checkpoint.seq + 1))
             self._checkpoint_count += 1
@@ -558,7 +819,8 @@ class LogStore:
         """Durably record the anchoring state of checkpoint `seq` (synced before returning)."""
         if not 0 <= seq < self._checkpoint_count:
             raise StoreError(f"no checkpoint {seq} to record an anchoring state for")
-        self._db.put(b"a:" + _u64(seq), json.dumps(state, sort_keys=True).encode(), sync=True)
+        value = json.dumps(state, sort_keys=True).encode()
+        self._write(lambda: self._db.put(b"a:" + _u64(seq), value, sync=True))
 
     def meta(self, name: str) -> dict[str, Any] | None:
         """A small JSON document the node keeps with its log (e.g. the log's chain identity)."""
@@ -569,7 +831,8 @@ class LogStore:
         return value
 
     def put_meta(self, name: str, value: dict[str, Any]) -> None:
-        self._db.put(b"x:" + name.encode(), json.dumps(value, sort_keys=True).encode(), sync=True)
+        raw = json.dumps(value, sort_keys=True).encode()
+        self._write(lambda: self._db.put(b"x:" + name.encode(), raw, sync=True))
 
     # -- signed checkpoints and cosignatures (PROTOCOL.md §10) -----------------------------
 
@@ -582,7 +845,7 @@ class LogStore:
         """Durably keep the signed note of checkpoint `seq` (synced). Requires it sealed."""
         if not 0 <= seq < self._checkpoint_count:
             raise StoreError(f"no checkpoint {seq} to keep a signed note for")
-        self._db.put(b"sn:" + _u64(seq), note, sync=True)
+        self._write(lambda: self._db.put(b"sn:" + _u64(seq), note, sync=True))
 
     def cosignatures(self, seq: int) -> dict[str, str]:
         """Witness name -> cosignature line, for every cosignature kept for checkpoint `seq`."""
@@ -607,4 +870,5 @@ class LogStore:
         one of the same witness (a re-cosigning) replaces it."""
         if not 0 <= seq < self._checkpoint_count:
             raise StoreError(f"no checkpoint {seq} to keep a cosignature for")
-        self._db.put(b"cs:" + _u64(seq) + witness.encode(), line.encode(), sync=True)
+        key = b"cs:" + _u64(seq) + witness.encode()
+        self._write(lambda: self._db.put(key, line.encode(), sync=True))

@@ -17,7 +17,7 @@ from aiohttp import web
 from evanchor.anchor.compliance.feedback import flags_json, rule_set_ref
 from evanchor.anchor.compliance.rules import LANGUAGES, Lang
 from evanchor.anchor.errors import EvanchorError
-from evanchor.anchor.log.store import RecordNotFound
+from evanchor.anchor.log.store import LogStoreFailed, RecordNotFound
 from evanchor.anchor.protocol.errors import InputError
 from evanchor.anchor.protocol.jsonin import parse_json_object
 from evanchor.anchor.verify.bundle import verify_bundle, verify_case_bundle
@@ -69,6 +69,8 @@ async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamRe
     except NotAnchoredYet as error:
         return error_response(409, str(error))
     except RegistryUnavailable as error:
+        return error_response(503, str(error))
+    except LogStoreFailed as error:
         return error_response(503, str(error))
     except EvanchorError as error:
         return error_response(400, str(error), field=_field(error))
@@ -188,7 +190,12 @@ async def get_status(request: web.Request) -> web.Response:
 
 
 async def get_health(request: web.Request) -> web.Response:
+    """200 while the node acknowledges records; 503 once its log store has failed."""
     service = request.app[SERVICE]
+    failure = service.store.failure
+    if failure is not None:
+        body = {"status": "failed", "reason": str(failure), "log_size": service.store.size}
+        return web.json_response(body, status=503)
     return web.json_response({"status": "ok", "log_size": service.store.size})
 
 

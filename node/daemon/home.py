@@ -347,6 +347,7 @@ class NodeHome:
             return _config_from_document(obj, self.legacy_config_path)
         raise HomeError(f"{self.path} is not an evanchor node folder (run `evanchor init`)")
 
-    def open_log(self) -> LogStore:
+    def open_log(self, *, check: bool = True) -> LogStore:
+        """The node's log; `check=False` skips the open-time invariant check (the audit)."""
         self.config()
-        return LogStore(self.log_path)
+        return LogStore(self.log_path, check=check)

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from evanchor.anchor.log.store import LogStore
+from evanchor.anchor.log.store import LogStore, LogStoreFailed
 from evanchor.anchor.protocol.checkpoint import Checkpoint
 from evanchor.anchor.protocol.note import NoteSigner
 from evanchor.node.chain.rpc_http import create_rpc_app
@@ -78,13 +78,22 @@ async def _batcher(
     on_seal: Callable[[], None],
 ) -> None:
     """Seal (and sign) whenever the policy says so; wake the anchorer and the witness
-    threads after each seal."""
+    threads after each seal.
+
+    Once the log store has failed a write it seals nothing more (a seal is a write): the
+    store logs the failure once, and the node reports it until it is restarted.
+    """
     loop = asyncio.get_running_loop()
     while True:
         await asyncio.sleep(BATCHER_INTERVAL_SECONDS)
+        if store.failure is not None:
+            continue
         unsealed, oldest = store.unsealed()
         if config.seal_policy.due(unsealed, oldest, datetime.now(UTC)):
-            checkpoint = await loop.run_in_executor(None, seal)
+            try:
+                checkpoint = await loop.run_in_executor(None, seal)
+            except LogStoreFailed:
+                continue
             if checkpoint is not None:
                 metrics.checkpoints_sealed.inc()
                 log.info(

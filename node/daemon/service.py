@@ -132,7 +132,12 @@ class NodeService:
         A signer not (yet) in the agency registry makes the node refresh the registry from
         the chain once, on a worker thread, before it refuses: a registration mined a moment
         ago is honoured. If the chain cannot be read, `RegistryUnavailable` (HTTP 503).
+        Once the log store has failed a write, `LogStoreFailed` (HTTP 503) at once: nothing
+        more is acknowledged until the node is restarted (store.py, "Failed writes").
         """
+        failure = self.store.failure
+        if failure is not None:
+            raise failure
         try:
             prepared = self._check_all(objects)
         except BatchInvalid as error:
@@ -256,13 +261,19 @@ def last_anchoring_error(store: LogStore) -> dict[str, str] | None:
 
 
 def node_status(store: LogStore, config: NodeConfig) -> dict[str, Any]:
-    """Log, chain and anchoring figures of a node, running or not."""
+    """Log, chain and anchoring figures of a node, running or not; `health` says whether
+    its log store still acknowledges records (a failed write stops it until a restart)."""
+    failure = store.failure
     latest = store.latest_checkpoint()
     unsealed, oldest = store.unsealed()
     checkpoints = store.checkpoints()
     states = {c.seq: confirmed_state(store, c.seq) for c in checkpoints}
     confirmed = [s for s in states.values() if s is not None]
     return {
+        "health": {
+            "status": "ok" if failure is None else "failed",
+            "reason": None if failure is None else str(failure),
+        },
         "log": {
             "size": store.size,
             "root": store.root().hex(),

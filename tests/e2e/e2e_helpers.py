@@ -286,10 +286,17 @@ MakeNode = Callable[..., Node]
 
 
 def init_node(
-    tmp_path: Path, name: str, *init_args: str, rpc: str | None = None, key_file: Path | None = None
+    tmp_path: Path,
+    name: str,
+    *init_args: str,
+    rpc: str | None = None,
+    key_file: Path | None = None,
+    home_parent: Path | None = None,
 ) -> Node:
-    """`evanchor init` on free ports; with `rpc`, external mode with `key_file`."""
-    home = tmp_path / name
+    """`evanchor init` on free ports; with `rpc`, external mode with `key_file`. The node
+    folder is made in `home_parent` (default `tmp_path`); the daemon's log stays in
+    `tmp_path` (a test that fills the node's disk still reads the node's log)."""
+    home = (home_parent or tmp_path) / name
     password_file = tmp_path / f"{name}.password"
     password_file.write_text(PASSWORD + "\n", encoding="utf-8")
     api_port = free_port()
