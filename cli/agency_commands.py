@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import click
+from eth_account.signers.local import LocalAccount
 from eth_utils.address import is_address, to_checksum_address
 
 from evanchor.anchor.ethereum import client as cc
 from evanchor.anchor.protocol.signing import address_of
 from evanchor.cli.output import echo_json
+from evanchor.cli.password_options import password_options
 from evanchor.node.chain.keys import generate_key, read_password, write_keystore
-from evanchor.node.daemon.chain_access import chain_endpoint, password_file_for, require_chain
+from evanchor.node.daemon.chain_access import chain_endpoint, require_chain
 from evanchor.node.daemon.compose import node_account
 from evanchor.node.daemon.home import NodeHome
+from evanchor.node.daemon.passwords import KeystorePassword, PasswordOptions, require_password
 
 
 @click.group()
@@ -51,26 +53,26 @@ def new(output: Path, password_file: Path, as_json: bool) -> None:
         click.echo("register it with: evanchor agency grant ADDRESS --code CREDIT_CODE")
 
 
-def _password_option(function: Callable[..., None]) -> Callable[..., None]:
-    return click.option(
-        "--password-file",
-        type=click.Path(exists=True, dir_okay=False, path_type=Path),
-        help="Unlocks the node's key (default: EVANCHOR_PASSWORD_FILE, or the one init made).",
-    )(function)
+def _admin(home: NodeHome, options: PasswordOptions) -> tuple[LocalAccount, KeystorePassword]:
+    """The node's account (the registry's admin) and the password that unlocked it."""
+    password = require_password(
+        options, home.generated_password, needed_for=f"keystore {home.node_keystore}"
+    )
+    return node_account(home, password), password
 
 
 @agency.command()
 @click.argument("address")
 @click.option("--code", required=True, help="The agency's 18-character Unified Social Credit Code.")
-@_password_option
+@password_options()
 @click.pass_obj
-def grant(home: NodeHome, address: str, code: str, password_file: Path | None) -> None:
+def grant(home: NodeHome, address: str, code: str, password_options: PasswordOptions) -> None:
     """Register ADDRESS as the signing key of the agency with credit code CODE (on chain)."""
     if not is_address(address):
         raise click.BadParameter(f"{address!r} is not an Ethereum address", param_hint="ADDRESS")
     chain = require_chain(home)
-    admin = node_account(home, password_file_for(home, password_file))
-    with chain_endpoint(home, password_file) as url:
+    admin, password = _admin(home, password_options)
+    with chain_endpoint(home, password) as url:
         anchor = cc.attach(cc.web3_for(url), chain.contract)
         receipt = cc.register_agency(anchor, admin, address, code)
     click.echo(
@@ -81,15 +83,15 @@ def grant(home: NodeHome, address: str, code: str, password_file: Path | None) -
 
 @agency.command()
 @click.argument("address")
-@_password_option
+@password_options()
 @click.pass_obj
-def revoke(home: NodeHome, address: str, password_file: Path | None) -> None:
+def revoke(home: NodeHome, address: str, password_options: PasswordOptions) -> None:
     """Revoke the registration of ADDRESS; its records are refused from now on."""
     if not is_address(address):
         raise click.BadParameter(f"{address!r} is not an Ethereum address", param_hint="ADDRESS")
     chain = require_chain(home)
-    admin = node_account(home, password_file_for(home, password_file))
-    with chain_endpoint(home, password_file) as url:
+    admin, password = _admin(home, password_options)
+    with chain_endpoint(home, password) as url:
         anchor = cc.attach(cc.web3_for(url), chain.contract)
         receipt = cc.revoke_agency(anchor, admin, address)
     click.echo(
@@ -100,12 +102,11 @@ def revoke(home: NodeHome, address: str, password_file: Path | None) -> None:
 
 @agency.command(name="list")
 @click.option("--json", "as_json", is_flag=True)
-@_password_option
 @click.pass_obj
-def list_agencies(home: NodeHome, as_json: bool, password_file: Path | None) -> None:
+def list_agencies(home: NodeHome, as_json: bool) -> None:
     """Every registration and revocation, in chain order, and who is registered now."""
     chain = require_chain(home)
-    with chain_endpoint(home, password_file) as url:
+    with chain_endpoint(home) as url:
         anchor = cc.attach(cc.web3_for(url), chain.contract)
         events = cc.agency_events(anchor, from_block=chain.deploy_block)
     current: dict[str, str] = {}

@@ -11,6 +11,7 @@ import click
 from evanchor.anchor.errors import EvanchorError
 from evanchor.anchor.protocol.checkpoint import SealPolicy
 from evanchor.cli.options import hoist_option
+from evanchor.cli.password_options import password_options
 from evanchor.node.chain.genesis import DEFAULT_CHAIN_ID, MAX_CHAIN_ID
 from evanchor.node.daemon.home import (
     DEFAULT_API_PORT,
@@ -21,6 +22,7 @@ from evanchor.node.daemon.home import (
     NodeHome,
     SealPolicyConfig,
 )
+from evanchor.node.daemon.passwords import PasswordOptions, find_password, require_password
 
 SUBCOMMANDS = {
     "submit": "evanchor.cli.log_commands:submit",
@@ -114,11 +116,7 @@ def cli(ctx: click.Context, home: Path) -> None:
     help="With --rpc: keystore of the node's funded, allowlisted account.",
 )
 @click.option("--contract", metavar="ADDRESS", help="With --rpc: use this deployed contract.")
-@click.option(
-    "--password-file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Password for the node's keystores (embedded: generated into keys/ if not given).",
-)
+@password_options(creating=True)
 @click.option("--chain-id", type=click.IntRange(1, MAX_CHAIN_ID), default=DEFAULT_CHAIN_ID)
 @click.option("--rpc-port", type=click.IntRange(1, 65535), default=DEFAULT_RPC_PORT)
 @click.option("--api-port", type=click.IntRange(1, 65535), default=DEFAULT_API_PORT)
@@ -133,7 +131,7 @@ def init(
     rpc_url: str | None,
     key_file: Path | None,
     contract: str | None,
-    password_file: Path | None,
+    password_options: PasswordOptions,
     chain_id: int,
     rpc_port: int,
     api_port: int,
@@ -154,14 +152,15 @@ def init(
         click.echo(f"initialised log-only node folder {home.path}")
         return
     if rpc_url is not None:
-        if key_file is None or password_file is None:
-            raise click.UsageError("--rpc needs --key-file and --password-file")
+        if key_file is None:
+            raise click.UsageError("--rpc needs --key-file (the node's funded account)")
+        password = require_password(password_options, None, needed_for=f"keystore {key_file}")
         done = provision_external(
             home,
             config,
             rpc_url=rpc_url,
             key_file=key_file,
-            password_file=password_file,
+            password=password,
             contract=contract,
             confirmations=confirmations,
         )
@@ -171,7 +170,7 @@ def init(
             config,
             chain_id=chain_id,
             rpc_port=rpc_port,
-            password_file=password_file,
+            password=find_password(password_options, None, needed_for="the new keystores"),
             confirmations=confirmations,
         )
     chain = done.config.chain

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Any
 
 import click
@@ -12,9 +11,10 @@ import requests
 from evanchor.anchor.log.store import StoreBusy
 from evanchor.cli.log_config import LogFormat, configure_logging
 from evanchor.cli.output import echo_json
-from evanchor.node.daemon.chain_access import password_file_for
+from evanchor.cli.password_options import password_options
 from evanchor.node.daemon.compose import Composition
 from evanchor.node.daemon.home import NodeHome
+from evanchor.node.daemon.passwords import PasswordOptions, require_password
 from evanchor.node.daemon.run import Addresses, run_node
 from evanchor.node.daemon.service import node_status
 from evanchor.node.daemon.witnessing import witnessing_status
@@ -28,11 +28,7 @@ def node() -> None:
 
 
 @node.command()
-@click.option(
-    "--password-file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Unlocks the node's keys (default: EVANCHOR_PASSWORD_FILE, or the one init made).",
-)
+@password_options()
 @click.option("--api-port", type=click.IntRange(0, 65535), help="Override the API port.")
 @click.option("--rpc-port", type=click.IntRange(0, 65535), help="Override the JSON-RPC port.")
 @click.option(
@@ -52,7 +48,7 @@ def node() -> None:
 def start(
     home: NodeHome,
     *,
-    password_file: Path | None,
+    password_options: PasswordOptions,
     api_port: int | None,
     rpc_port: int | None,
     log_format: str,
@@ -60,13 +56,21 @@ def start(
 ) -> None:
     """Run the node in the foreground until interrupted (SIGINT or SIGTERM).
 
-    Every seal, anchoring step and error is logged once on stderr; metrics are served at
-    the API's /metrics.
+    An anchoring node unlocks its keys first (see --password-file for where the password
+    comes from): a missing or wrong password is one line before anything starts. Every
+    seal, anchoring step and error is logged once on stderr; metrics are served at the
+    API's /metrics.
     """
     configure_logging(LogFormat(log_format), log_level)
-    password = password_file_for(home, password_file)
-    composition = Composition(home, password)
     has_chain = home.config().chain is not None
+    password = None
+    if has_chain:
+        password = require_password(
+            password_options, home.generated_password, needed_for=f"keystore {home.node_keystore}"
+        )
+    composition = Composition(home, password)
+    if has_chain:
+        composition.unlock()
 
     def ready(addresses: Addresses) -> None:
         click.echo(f"evanchor node serving its API at {addresses.api}", err=True)
@@ -76,7 +80,7 @@ def start(
     asyncio.run(
         run_node(
             home,
-            password_file=password,
+            password=password,
             make_service=composition.make_service,
             make_anchorer=composition.make_anchorer if has_chain else None,
             api_port=api_port,

@@ -11,31 +11,36 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import requests
+from eth_keys.datatypes import PrivateKey
 
 from evanchor.anchor.ethereum.errors import ChainUnavailable, WrongChain
-from evanchor.node.chain.datadir import open_chain
+from evanchor.node.chain.datadir import DataDir, open_chain
 from evanchor.node.chain.embedded import EmbeddedChain
+from evanchor.node.chain.errors import DataDirError
 from evanchor.node.chain.rpc_http import serve
 from evanchor.node.daemon.home import ChainConfig, HomeError, NodeHome
+from evanchor.node.daemon.passwords import (
+    KeystorePassword,
+    PasswordOptions,
+    find_password,
+    unlock,
+)
 
 PROBE_TIMEOUT_SECONDS = 1.0
 START_TIMEOUT_SECONDS = 30.0
 
 
-def password_file_for(home: NodeHome, given: Path | None) -> Path | None:
-    """The password file: as given, else EVANCHOR_PASSWORD_FILE, else the one `init` made."""
-    if given is not None:
-        return given
-    from_env = os.environ.get("EVANCHOR_PASSWORD_FILE")
-    if from_env:
-        return Path(from_env)
-    return home.generated_password if home.generated_password.exists() else None
+def sealer_key(chain_dir: Path, password: KeystorePassword | None) -> PrivateKey:
+    """The embedded chain's sealer key, unlocked with the node's password."""
+    key_file = DataDir(chain_dir).key_file
+    if key_file is None:
+        raise DataDirError(chain_dir, "no sealer key in the chain's folder")
+    return unlock(key_file, password)
 
 
 def endpoint_chain_id(url: str, timeout: float = PROBE_TIMEOUT_SECONDS) -> int | None:
@@ -104,19 +109,28 @@ def serving(chain: EmbeddedChain, *, seal: bool) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def embedded_rpc(chain_dir: Path, password_file: Path | None) -> Iterator[str]:
-    """Open the embedded chain in `chain_dir` and serve it (sealing) until the block exits."""
-    chain = open_chain(chain_dir, load_sealer=True, password_file=password_file)
+def embedded_rpc(chain_dir: Path, password: KeystorePassword | None) -> Iterator[str]:
+    """Open the embedded chain in `chain_dir` and serve it until the block exits: sealing
+    with the sealer key that `password` unlocks, or read-only (no sealer) without one."""
+    if password is None:
+        chain = open_chain(chain_dir)
+    else:
+        chain = open_chain(chain_dir, sealer_key=sealer_key(chain_dir, password))
     try:
-        with serving(chain, seal=True) as url:
+        with serving(chain, seal=password is not None) as url:
             yield url
     finally:
         chain.close()
 
 
 @contextlib.contextmanager
-def chain_endpoint(home: NodeHome, password_file: Path | None = None) -> Iterator[str]:
-    """A JSON-RPC URL for the node's chain, valid inside the block."""
+def chain_endpoint(home: NodeHome, password: KeystorePassword | None = None) -> Iterator[str]:
+    """A JSON-RPC URL for the node's chain, valid inside the block.
+
+    Embedded mode without a running node: the chain is served here, sealing if a password
+    is given or can be found without asking (environment, the generated file), read-only
+    otherwise. A command that sends transactions passes the password it resolved.
+    """
     chain = require_chain(home)
     if chain.mode == "external":
         found = endpoint_chain_id(chain.rpc_url, timeout=10.0)
@@ -131,5 +145,7 @@ def chain_endpoint(home: NodeHome, password_file: Path | None = None) -> Iterato
     if endpoint_chain_id(chain.rpc_url) == chain.chain_id:
         yield chain.rpc_url  # a running node serves it
         return
-    with embedded_rpc(home.chain_path, password_file_for(home, password_file)) as url:
+    if password is None:
+        password = find_password(PasswordOptions(), home.generated_password)
+    with embedded_rpc(home.chain_path, password) as url:
         yield url

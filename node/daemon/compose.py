@@ -12,7 +12,6 @@ import logging
 import threading
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -28,12 +27,12 @@ from evanchor.anchor.ethereum.anchorer import (
 from evanchor.anchor.ethereum.registry import AgencyRegistry
 from evanchor.anchor.log.store import LogStore
 from evanchor.anchor.protocol.signing import SigningDomain
-from evanchor.node.chain.keys import load_key
 from evanchor.node.daemon.bundles import chain_evidence, collect_evidence
 from evanchor.node.daemon.committer import GroupCommitter
 from evanchor.node.daemon.compliance_log import node_rule_set
 from evanchor.node.daemon.home import NodeConfig, NodeHome
 from evanchor.node.daemon.metrics import NodeMetrics
+from evanchor.node.daemon.passwords import KeystorePassword, unlock
 from evanchor.node.daemon.run import BackgroundAnchorer
 from evanchor.node.daemon.service import ANCHORING_ERROR_META, NodeService
 
@@ -45,9 +44,9 @@ ERROR_BACKOFF_SECONDS = 2.0
 """How long it waits after a failed step before trying again (the chain may be restarting)."""
 
 
-def node_account(home: NodeHome, password_file: Path | None) -> LocalAccount:
+def node_account(home: NodeHome, password: KeystorePassword | None) -> LocalAccount:
     """The node's anchoring account, unlocked from its keystore."""
-    key = load_key(home.node_keystore, password_file)
+    key = unlock(home.node_keystore, password)
     account: LocalAccount = Account.from_key(key.to_bytes())
     return account
 
@@ -163,11 +162,18 @@ class AnchoringThread(threading.Thread):
 class Composition:
     """The factories `run_node` takes, sharing one registry between service and anchorer."""
 
-    def __init__(self, home: NodeHome, password_file: Path | None) -> None:
+    def __init__(self, home: NodeHome, password: KeystorePassword | None) -> None:
         self.home = home
-        self.password_file = password_file
+        self.password = password
         self.registry: AgencyRegistry | None = None
         self.metrics = NodeMetrics()
+        self._account: LocalAccount | None = None
+
+    def unlock(self) -> LocalAccount:
+        """The node's account, unlocked once (the key derivation is slow on purpose)."""
+        if self._account is None:
+            self._account = node_account(self.home, self.password)
+        return self._account
 
     def _registry(self, config: NodeConfig, rpc_url: str) -> AgencyRegistry:
         if self.registry is None:
@@ -207,7 +213,7 @@ class Composition:
         anchorer = Anchorer(
             store=store,
             anchor=anchor,
-            signer=node_account(self.home, self.password_file),
+            signer=self.unlock(),
             confirmations=config.chain.confirmations,
         )
         thread = AnchoringThread(anchorer, self._registry(config, rpc_url), self.metrics)

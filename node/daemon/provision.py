@@ -27,7 +27,7 @@ from evanchor.anchor.ethereum.errors import ChainUnavailable
 from evanchor.anchor.log.store import LogStore
 from evanchor.node.chain.datadir import init_data_dir
 from evanchor.node.chain.genesis import DEFAULT_CHAIN_ID, DEFAULT_FUNDING, Genesis
-from evanchor.node.chain.keys import generate_key, load_key, read_password, write_keystore
+from evanchor.node.chain.keys import generate_key, write_keystore
 from evanchor.node.daemon.chain_access import embedded_rpc, endpoint_chain_id
 from evanchor.node.daemon.home import (
     DEFAULT_RPC_PORT,
@@ -37,6 +37,7 @@ from evanchor.node.daemon.home import (
     NodeConfig,
     NodeHome,
 )
+from evanchor.node.daemon.passwords import KeystorePassword, PasswordSource, unlock
 
 DEFAULT_ADMIN_DELAY = cc.DEFAULT_ADMIN_DELAY
 
@@ -59,15 +60,17 @@ def _staging(home: NodeHome) -> Path:
     return staging
 
 
-def _password(staged: NodeHome, password_file: Path | None) -> tuple[str, bool]:
+def _password(staged: NodeHome, given: KeystorePassword | None) -> tuple[KeystorePassword, bool]:
+    """The keystores' password: the one given, or a new one generated into keys/password."""
     staged.keys_path.mkdir(mode=0o700)
-    if password_file is not None:
-        return read_password(password_file), False
-    password = secrets.token_urlsafe(24)
+    if given is not None:
+        return given, False
+    secret = secrets.token_urlsafe(24)
     fd = os.open(staged.generated_password, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(password + "\n")
-    return password, True
+        handle.write(secret + "\n")
+    where = "the node folder's keys/password"
+    return KeystorePassword(secret, PasswordSource.GENERATED, where), True
 
 
 def _finish(home: NodeHome, staging: Path, config: NodeConfig, chain: ChainConfig) -> NodeConfig:
@@ -97,16 +100,18 @@ def provision_embedded(
     *,
     chain_id: int = DEFAULT_CHAIN_ID,
     rpc_port: int = DEFAULT_RPC_PORT,
-    password_file: Path | None = None,
+    password: KeystorePassword | None = None,
     confirmations: int = 1,
     admin_delay: int = DEFAULT_ADMIN_DELAY,
 ) -> Provisioned:
+    """A node with its own chain. `password` encrypts the node's and the sealer's keystores;
+    without one, a password is generated into keys/password (the embedded demo)."""
     staging = _staging(home)
     try:
         staged = NodeHome(staging)
-        password, generated = _password(staged, password_file)
+        password, generated = _password(staged, password)
         node_key = generate_key()
-        write_keystore(staged.node_keystore, node_key, password)
+        write_keystore(staged.node_keystore, node_key, password.secret)
         account: LocalAccount = Account.from_key(node_key.to_bytes())
         node_address = bytes(node_key.public_key.to_canonical_address())
         sealer = generate_key()
@@ -117,9 +122,8 @@ def provision_embedded(
             timestamp=int(time.time()),
             alloc=((node_address, DEFAULT_FUNDING),),
         )
-        init_data_dir(staged.chain_path, genesis, sealer, password)
-        unlock = password_file if password_file is not None else staged.generated_password
-        with embedded_rpc(staged.chain_path, unlock) as url:
+        init_data_dir(staged.chain_path, genesis, sealer, password.secret)
+        with embedded_rpc(staged.chain_path, password) as url:
             contract, block = _deploy(url, account, admin_delay)
         chain = ChainConfig(
             mode=ChainMode.EMBEDDED,
@@ -142,14 +146,14 @@ def provision_external(
     *,
     rpc_url: str,
     key_file: Path,
-    password_file: Path,
+    password: KeystorePassword,
     contract: str | None = None,
     confirmations: int = 1,
     admin_delay: int = DEFAULT_ADMIN_DELAY,
 ) -> Provisioned:
     """Attach to another network: the operator's account anchors there.
 
-    Requires: `key_file` holds the node's account (a keystore unlocked by `password_file`),
+    Requires: `key_file` holds the node's account (a keystore unlocked by `password`),
     funded and allowlisted on that network. With `contract`, that deployment is used and the
     account must already hold its writer role; without, the account deploys one and
     becomes its admin.
@@ -161,7 +165,7 @@ def provision_external(
     try:
         staged = NodeHome(staging)
         staged.keys_path.mkdir(mode=0o700)
-        node_key = load_key(key_file, password_file)
+        node_key = unlock(key_file, password)
         shutil.copyfile(key_file, staged.node_keystore)
         staged.node_keystore.chmod(0o600)
         account: LocalAccount = Account.from_key(node_key.to_bytes())

@@ -20,8 +20,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -34,8 +33,12 @@ from evanchor.node.daemon.api import create_api_app
 from evanchor.node.daemon.committer import GroupCommitter
 from evanchor.node.daemon.home import ChainMode, NodeConfig, NodeHome
 from evanchor.node.daemon.metrics import NodeMetrics
+from evanchor.node.daemon.passwords import KeystorePassword
 from evanchor.node.daemon.service import NodeService
 from evanchor.node.daemon.witnessing import Witnessing, seal_and_sign, sign_pending
+
+if TYPE_CHECKING:
+    from evanchor.node.chain.embedded import EmbeddedChain
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +108,14 @@ async def _batcher(
                 on_seal()
 
 
+def _open_embedded_chain(home: NodeHome, password: KeystorePassword | None) -> EmbeddedChain:
+    """The node's own chain, its sealer unlocked with the node's password."""
+    from evanchor.node.chain.datadir import open_chain  # noqa: PLC0415 - embedded only
+    from evanchor.node.daemon.chain_access import sealer_key  # noqa: PLC0415
+
+    return open_chain(home.chain_path, sealer_key=sealer_key(home.chain_path, password))
+
+
 async def _serve(app: web.Application, host: str, port: int, runners: list[web.AppRunner]) -> str:
     """Start `app` on host:port (0 = any free port); return its URL."""
     runner = web.AppRunner(app, access_log=None)
@@ -129,7 +140,7 @@ def _stop_event(given: asyncio.Event | None) -> asyncio.Event:
 async def _start_chain(
     home: NodeHome,
     config: NodeConfig,
-    password_file: Path | None,
+    password: KeystorePassword | None,
     rpc_port: int | None,
     runners: list[web.AppRunner],
 ) -> tuple[Any, str | None]:
@@ -139,9 +150,7 @@ async def _start_chain(
         return None, None
     if config.chain.mode is not ChainMode.EMBEDDED:
         return None, config.chain.rpc_url
-    from evanchor.node.chain.datadir import open_chain  # noqa: PLC0415 - embedded only
-
-    chain = open_chain(home.chain_path, load_sealer=True, password_file=password_file)
+    chain = _open_embedded_chain(home, password)
     host, port = _host_port(config.chain.rpc_url)
     port = port if rpc_port is None else rpc_port
     return chain, await _serve(create_rpc_app(chain), host, port, runners)
@@ -167,7 +176,7 @@ async def _start_witnessing(
 async def run_node(
     home: NodeHome,
     *,
-    password_file: Path | None,
+    password: KeystorePassword | None,
     make_service: ServiceFactory,
     make_anchorer: AnchorerFactory | None,
     api_port: int | None = None,
@@ -186,7 +195,7 @@ async def run_node(
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="evanchor-append")
     committer = GroupCommitter(store, executor)
     try:
-        chain, rpc_url = await _start_chain(home, config, password_file, rpc_port, runners)
+        chain, rpc_url = await _start_chain(home, config, password, rpc_port, runners)
 
         committer.start()
         service = make_service(store, config, committer, rpc_url)

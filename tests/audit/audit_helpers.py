@@ -33,13 +33,14 @@ from click.testing import CliRunner, Result
 from evanchor.cli.main import cli
 from evanchor.node.daemon.compose import Composition
 from evanchor.node.daemon.home import NodeHome
+from evanchor.node.daemon.passwords import password_from_file
 from evanchor.node.daemon.run import NodeThread
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples" / "records"
 COLLECTOR_CODE = "91310115MA1K3TQ00E"
 AUCTIONEER_CODE = "91350100M000100Y43"
-ENV = {"EVANCHOR_KEYSTORE_SCRYPT_N": "4096", "EVANCHOR_PASSWORD_FILE": ""}
+ENV = {"EVANCHOR_KEYSTORE_SCRYPT_N": "4096", "EVANCHOR_PASSWORD_FILE": "", "EVANCHOR_PASSWORD": ""}
 """Fast keystores (tests only); no password file from the caller's environment."""
 ANCHOR_TIMEOUT_SECONDS = 90.0
 
@@ -142,11 +143,11 @@ def running_node(home: Path, password: Path | None = None) -> Iterator[str]:
 
     `password` unlocks the node's key (default: the one `init` generated)."""
     node_home = NodeHome(home)
-    password = password or node_home.generated_password
-    composition = Composition(node_home, password)
+    unlocking = password_from_file(password or node_home.generated_password)
+    composition = Composition(node_home, unlocking)
     node = NodeThread(
         home=node_home,
-        password_file=password,
+        password=unlocking,
         make_service=composition.make_service,
         make_anchorer=composition.make_anchorer,
     )

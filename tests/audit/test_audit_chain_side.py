@@ -28,6 +28,7 @@ from evanchor.node.chain.keys import generate_key, load_key
 from evanchor.node.daemon.chain_access import chain_endpoint
 from evanchor.node.daemon.compose import node_account
 from evanchor.node.daemon.home import NodeHome
+from evanchor.node.daemon.passwords import password_from_file
 
 
 @pytest.fixture
@@ -49,8 +50,13 @@ def test_an_anchored_root_that_is_not_the_logs_is_named(built: Built) -> None:
     assert chain is not None
     with chain_endpoint(home) as url:
         anchor = cc.attach(cc.web3_for(url), chain.contract)
+        admin = node_account(home, password_from_file(home.generated_password))
         sent = cc.send_anchor(
-            anchor, node_account(home, home.generated_password), third, forged_root, proof
+            anchor,
+            admin,
+            third,
+            forged_root,
+            proof,
         )
         receipt = cc.wait_for_receipt(anchor.w3, sent.tx_hash, timeout=30)
     assert receipt.status == 1

@@ -144,14 +144,18 @@ class Cli:
         return json.loads(self.run(*args).stdout)
 
 
+INHERITED_NOT = (
+    "EVANCHOR_HOME",
+    "EVANCHOR_PASSWORD_FILE",
+    "EVANCHOR_PASSWORD",
+    "EVANCHOR_CHAIN_DIR",
+)
+
+
 def cli_env(**extra: str) -> dict[str, str]:
     """The environment of every `evanchor` subprocess: fast keystores, nothing inherited
     that would point a command at another node folder or password."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in ("EVANCHOR_HOME", "EVANCHOR_PASSWORD_FILE", "EVANCHOR_CHAIN_DIR")
-    }
+    env = {key: value for key, value in os.environ.items() if key not in INHERITED_NOT}
     env["EVANCHOR_KEYSTORE_SCRYPT_N"] = "4096"
     env["PYTHONUNBUFFERED"] = "1"
     env.update(extra)

@@ -28,7 +28,7 @@ from evanchor.node.daemon.home import NodeHome
 
 from samples import numbered_record
 
-ENV = {"EVANCHOR_KEYSTORE_SCRYPT_N": "4096", "EVANCHOR_PASSWORD_FILE": ""}
+ENV = {"EVANCHOR_KEYSTORE_SCRYPT_N": "4096", "EVANCHOR_PASSWORD_FILE": "", "EVANCHOR_PASSWORD": ""}
 CODE = "91350100M000100Y43"  # numbered_record's agency
 STRANGER = bytes.fromhex("2" * 64)
 
