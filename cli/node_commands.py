@@ -12,6 +12,7 @@ from evanchor.anchor.log.store import StoreBusy
 from evanchor.cli.log_config import LogFormat, configure_logging
 from evanchor.cli.output import echo_json
 from evanchor.cli.password_options import password_options
+from evanchor.node.daemon.client import auth_headers
 from evanchor.node.daemon.compose import Composition
 from evanchor.node.daemon.home import NodeHome
 from evanchor.node.daemon.passwords import PasswordOptions, require_password
@@ -144,7 +145,11 @@ def status(home: NodeHome, as_json: bool) -> None:
     """
     config = home.config()
     try:
-        response = requests.get(f"{config.api.url}/v1/status", timeout=STATUS_TIMEOUT_SECONDS)
+        response = requests.get(
+            f"{config.api.url}/v1/status",
+            headers=auth_headers(home.read_operator_token()),
+            timeout=STATUS_TIMEOUT_SECONDS,
+        )
         info = response.json()
         info["running"] = True
     except (requests.RequestException, ValueError):

@@ -50,7 +50,10 @@ def _local_or_node(
     try:
         store = home.open_log()
     except StoreBusy:
-        bundle: dict[str, Any] = get_json(home.config().api.url, api_path)
+        # The node's API reads records and bundles for the operator's token only (or a
+        # full record id): this folder holds the token.
+        token = home.read_operator_token()
+        bundle: dict[str, Any] = get_json(home.config().api.url, api_path, token=token)
         return bundle
     with store:
         return local(store)

@@ -1,7 +1,10 @@
 """The node's HTTP API (aiohttp). Handlers parse, call `NodeService`, and answer JSON.
 
 Bad requests get a 4xx with `{"error": {"message", "field", "item"}}`; bodies larger than
-`MAX_REQUEST_BYTES` are refused with 413 while being read, before any parsing.
+`MAX_REQUEST_BYTES` are refused with 413 while being read, before any parsing, and a POST
+whose Content-Type is not application/json with 415. Reading records and bundles needs an
+authorised caller (access.py: the operator token, an agency-signed request, or the full
+record id); 401 says what is missing.
 """
 
 from __future__ import annotations
@@ -21,6 +24,19 @@ from evanchor.anchor.log.store import LogStoreFailed, RecordNotFound
 from evanchor.anchor.protocol.errors import InputError
 from evanchor.anchor.protocol.jsonin import parse_json_object
 from evanchor.anchor.verify.bundle import verify_bundle, verify_case_bundle
+from evanchor.node.daemon.access import (
+    ANONYMOUS,
+    OPERATOR,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    Caller,
+    CallerKind,
+    NotTheCallers,
+    Unauthenticated,
+    agency_signer,
+    is_full_record_id,
+    token_matches,
+)
 from evanchor.node.daemon.bundles import NotAnchoredYet
 from evanchor.node.daemon.metrics import CONTENT_TYPE
 from evanchor.node.daemon.openapi import OPENAPI
@@ -38,7 +54,16 @@ MAX_REQUEST_BYTES = 16 * 1024 * 1024
 """Largest request body. A full batch of typical records (1-2 KiB each) is well below it."""
 
 SERVICE = web.AppKey("evanchor_service", NodeService)
+OPERATOR_TOKEN = web.AppKey("evanchor_operator_token", str)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class ContentTypeRefused(EvanchorError):
+    """A POST body that does not say it is JSON (415)."""
+
+    def __init__(self, found: str) -> None:
+        super().__init__(f"Content-Type must be application/json, got {found or 'none'}")
+        self.found = found
 
 
 def _field(error: EvanchorError) -> str | None:
@@ -68,6 +93,14 @@ async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamRe
         return error_response(404, str(error))
     except NotAnchoredYet as error:
         return error_response(409, str(error))
+    except NotTheCallers as error:
+        return error_response(404, str(error))
+    except Unauthenticated as error:
+        response = error_response(401, str(error))
+        response.headers["WWW-Authenticate"] = 'Bearer realm="evanchor"'
+        return response
+    except ContentTypeRefused as error:
+        return error_response(415, str(error))
     except RegistryUnavailable as error:
         return error_response(503, str(error))
     except LogStoreFailed as error:
@@ -88,6 +121,8 @@ async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamRe
 
 
 async def _json_body(request: web.Request) -> dict[str, Any]:
+    if request.content_type != "application/json":
+        raise ContentTypeRefused(request.headers.get("Content-Type", ""))
     declared = request.content_length
     if declared is not None and declared > MAX_REQUEST_BYTES:
         raise web.HTTPRequestEntityTooLarge(max_size=MAX_REQUEST_BYTES, actual_size=declared)
@@ -95,8 +130,56 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
     return parse_json_object(raw, source="request body", limit=MAX_REQUEST_BYTES)
 
 
+def caller_of(request: web.Request) -> Caller:
+    """Who sent `request`: the operator (a matching bearer token), an agency (a signed
+    request from a registered key), or anyone. Credentials that are given but do not check
+    out are refused (`Unauthenticated`), never ignored."""
+    authorization = request.headers.get("Authorization")
+    if authorization is not None:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token_matches(
+            token.strip(), request.app[OPERATOR_TOKEN]
+        ):
+            raise Unauthenticated("Authorization: not the node's operator token")
+        return OPERATOR
+    timestamp = request.headers.get(TIMESTAMP_HEADER)
+    signature = request.headers.get(SIGNATURE_HEADER)
+    if timestamp is None and signature is None:
+        return ANONYMOUS
+    if timestamp is None or signature is None:
+        raise Unauthenticated(f"a signed request needs {TIMESTAMP_HEADER} and {SIGNATURE_HEADER}")
+    service = request.app[SERVICE]
+    address = agency_signer(service.domain, request.method, request.raw_path, timestamp, signature)
+    agency = service.agency_of(address)
+    if agency is None:
+        raise Unauthenticated(f"{address} signed the request but is not a registered agency key")
+    return Caller(CallerKind.AGENCY, agency=agency, address=address)
+
+
+def _may_read_record(request: web.Request, record_id: str) -> None:
+    """Raise unless the caller may read the record `record_id` names (access.py)."""
+    caller = caller_of(request)
+    if caller.kind is CallerKind.OPERATOR:
+        return
+    if caller.kind is CallerKind.AGENCY:
+        assert caller.agency is not None
+        if request.app[SERVICE].record_agency(record_id) != caller.agency:
+            raise NotTheCallers(f"record {record_id}", caller.agency)
+        return
+    if not is_full_record_id(record_id):
+        raise Unauthenticated(
+            "reading a record by an id prefix needs the operator token (Authorization: Bearer)"
+            " or an agency-signed request; the full 64-hex record id needs neither"
+        )
+
+
 async def post_records(request: web.Request) -> web.Response:
     service = request.app[SERVICE]
+    if service.domain is None and caller_of(request).kind is not CallerKind.OPERATOR:
+        raise Unauthenticated(
+            "this node anchors nowhere and cannot check signatures: submitting needs the"
+            " operator token (Authorization: Bearer)"
+        )
     body = await _json_body(request)
     if "submissions" in body:
         items = body["submissions"]
@@ -139,20 +222,37 @@ def _lang(request: web.Request) -> Lang:
 
 async def get_record(request: web.Request) -> web.Response:
     service = request.app[SERVICE]
-    return web.json_response(service.record_status(request.match_info["record_id"]))
+    record_id = request.match_info["record_id"]
+    _may_read_record(request, record_id)
+    return web.json_response(service.record_status(record_id))
 
 
 async def get_bundle(request: web.Request) -> web.Response:
     service = request.app[SERVICE]
+    record_id = request.match_info["record_id"]
+    _may_read_record(request, record_id)
     loop = asyncio.get_running_loop()
-    bundle = await loop.run_in_executor(None, service.bundle, request.match_info["record_id"])
+    bundle = await loop.run_in_executor(None, service.bundle, record_id)
     return web.json_response(bundle)
 
 
 async def get_case_bundle(request: web.Request) -> web.Response:
+    """A case bundle: for the operator, or for the agency that submitted every record of
+    the case (a case key is a name anyone can guess, so it opens nothing by itself)."""
     service = request.app[SERVICE]
+    case = request.match_info["case"]
+    caller = caller_of(request)
+    if caller.kind is CallerKind.ANONYMOUS:
+        raise Unauthenticated(
+            "reading a case needs the operator token (Authorization: Bearer) or a request"
+            " signed by the agency that submitted it"
+        )
+    if caller.kind is CallerKind.AGENCY:
+        assert caller.agency is not None
+        if service.case_agencies(case) != {caller.agency}:
+            raise NotTheCallers(f"case {case}", caller.agency)
     loop = asyncio.get_running_loop()
-    bundle = await loop.run_in_executor(None, service.case_bundle, request.match_info["case"])
+    bundle = await loop.run_in_executor(None, service.case_bundle, case)
     return web.json_response(bundle)
 
 
@@ -214,9 +314,13 @@ async def get_openapi(_: web.Request) -> web.Response:
     return web.Response(text=json.dumps(OPENAPI, indent=2), content_type="application/json")
 
 
-def create_api_app(service: NodeService) -> web.Application:
+def create_api_app(service: NodeService, *, operator_token: str) -> web.Application:
+    """The API of `service`; `operator_token` is the secret of `Authorization: Bearer`."""
+    if len(operator_token) < 16:
+        raise ValueError("the operator token is too short to be a secret")
     app = web.Application(client_max_size=MAX_REQUEST_BYTES, middlewares=[errors_as_json])
     app[SERVICE] = service
+    app[OPERATOR_TOKEN] = operator_token
     app.router.add_post("/v1/records", post_records)
     app.router.add_get("/v1/records/{record_id}", get_record)
     app.router.add_get("/v1/records/{record_id}/bundle", get_bundle)

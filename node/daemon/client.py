@@ -27,12 +27,18 @@ class NodeUnreachable(EvanchorError):
 
 
 def node_answers(api_url: str) -> bool:
-    """Whether a node's API answers at `api_url`."""
+    """Whether a node's API answers at `api_url` (healthy, or refusing writes with 503
+    because its log store failed: then its requests say why)."""
     try:
         response = requests.get(f"{api_url}/v1/health", timeout=PROBE_TIMEOUT_SECONDS)
     except requests.RequestException:
         return False
-    return response.status_code == 200
+    return response.status_code in (200, 503)
+
+
+def auth_headers(token: str | None) -> dict[str, str]:
+    """The operator's `Authorization` header (node/daemon/access.py), if a token is given."""
+    return {} if token is None else {"Authorization": f"Bearer {token}"}
 
 
 def _request(method: str, url: str, **kwargs: Any) -> Any:
@@ -56,17 +62,34 @@ def _request(method: str, url: str, **kwargs: Any) -> Any:
 
 
 def post_submissions(
-    api_url: str, submissions: list[dict[str, Any]], *, lang: str = "zh-CN"
+    api_url: str,
+    submissions: list[dict[str, Any]],
+    *,
+    lang: str = "zh-CN",
+    token: str | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """Send one batch (all or nothing at the node); return its receipts (each with its
-    compliance `flags`, reasons in `lang`) and the answer's `compliance` member."""
+    compliance `flags`, reasons in `lang`) and the answer's `compliance` member. A log-only
+    node takes submissions only with the operator `token`."""
     body = _request(
-        "POST", f"{api_url}/v1/records", json={"submissions": submissions}, params={"lang": lang}
+        "POST",
+        f"{api_url}/v1/records",
+        json={"submissions": submissions},
+        params={"lang": lang},
+        headers=auth_headers(token),
     )
     receipts: list[dict[str, Any]] = body["receipts"]
     compliance = body.get("compliance")
     return receipts, compliance if isinstance(compliance, dict) else None
 
 
-def get_json(api_url: str, path: str) -> Any:
-    return _request("GET", f"{api_url}{path}")
+def get_json(
+    api_url: str,
+    path: str,
+    *,
+    token: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Any:
+    """GET `path`, as the operator with `token`, or with other `headers` (an agency's signed
+    request: `access.signed_request_headers` over "GET" and `path` as sent)."""
+    return _request("GET", f"{api_url}{path}", headers={**auth_headers(token), **(headers or {})})

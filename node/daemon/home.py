@@ -2,7 +2,8 @@
 
 <home>/config.toml   settings (docs/OPERATOR.md §7): format version, seal policy, chain, API
 <home>/log/          the evidence log (LevelDB)
-<home>/keys/         the node's keystores, and log.key: the log's Ed25519 note key that
+<home>/keys/         the node's keystores, the API's operator token (api-token), the
+                     generated password, and log.key: the log's Ed25519 note key that
                      signs checkpoints (PRIVATE+KEY+..., mode 0600; PROTOCOL.md §10)
 <home>/chain/        the embedded chain's data directory (embedded mode only)
 
@@ -10,12 +11,18 @@ The configuration is TOML, read with the standard library and validated by the p
 models below: a missing, mistyped or unknown key is a `HomeError` naming it. Folders made
 before TOML keep a `config.json` with the same members; it is read as it is, and replaced
 by `config.toml` the next time the configuration is written.
+
+The folder is private to the node's user: created 0700 with every file 0600 (the process
+umask is made private first, `restrict_umask`), and narrowed again, with a warning, each
+time the log is opened (`make_private`): the log holds record text and salts, personal data.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
+import secrets
 import tomllib
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,7 +41,7 @@ from pydantic import (
 )
 
 from evanchor.anchor.errors import EvanchorError
-from evanchor.anchor.log.store import LogStore
+from evanchor.anchor.log.store import LogStore, make_private, restrict_umask
 from evanchor.anchor.protocol.checkpoint import SealPolicy
 from evanchor.anchor.protocol.errors import NoteKeyInvalid
 from evanchor.anchor.protocol.note import (
@@ -48,12 +55,15 @@ from evanchor.anchor.protocol.note import (
 )
 from evanchor.anchor.protocol.tlog_checkpoint import anchored_log_origin, log_only_origin
 
+log = logging.getLogger(__name__)
+
 CONFIG_NAME = "config.toml"
 LEGACY_CONFIG_NAME = "config.json"
 CONFIG_VERSION = 1
 DEFAULT_HOME = "evanchor-data"
 DEFAULT_RPC_PORT = 8545
 DEFAULT_API_PORT = 8080
+API_TOKEN_NAME = "api-token"  # noqa: S105 - the file's name, not a token
 
 
 class HomeError(EvanchorError):
@@ -308,12 +318,50 @@ class NodeHome:
             os.fsync(handle.fileno())
         return signer
 
+    @property
+    def api_token_path(self) -> Path:
+        return self.keys_path / API_TOKEN_NAME
+
+    def operator_token(self) -> str:
+        """The HTTP API's operator token (node/daemon/access.py), made on first use: 32
+        random bytes, URL-safe base64, in keys/api-token (0600)."""
+        existing = self.read_operator_token()
+        if existing is not None:
+            return existing
+        restrict_umask()
+        self.keys_path.mkdir(mode=0o700, exist_ok=True)
+        token = secrets.token_urlsafe(32)
+        try:
+            fd = os.open(self.api_token_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # made meanwhile by another process: that one holds
+            return self.read_operator_token() or token
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(token + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        return token
+
+    def read_operator_token(self) -> str | None:
+        """The operator token if the folder has one (None, e.g. for a folder whose node
+        never started since the token was introduced)."""
+        try:
+            text = self.api_token_path.read_text(encoding="ascii").strip()
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            raise HomeError(f"{self.api_token_path}: cannot read ({error.strerror})") from None
+        return text or None
+
     def initialise(self, config: NodeConfig) -> None:
         """Create the folder, its configuration and an empty log. Refuses to overwrite."""
         if self.config_path.exists() or self.legacy_config_path.exists():
             raise HomeError(f"{self.path} is already an evanchor node folder")
-        self.path.mkdir(parents=True, exist_ok=True)
+        restrict_umask()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.mkdir(mode=0o700, exist_ok=True)
+        self.path.chmod(0o700)
         LogStore(self.log_path, create=True).close()
+        self.operator_token()
         self.write_config(config)
         self.create_log_key(config)
 
@@ -348,6 +396,23 @@ class NodeHome:
         raise HomeError(f"{self.path} is not an evanchor node folder (run `evanchor init`)")
 
     def open_log(self, *, check: bool = True) -> LogStore:
-        """The node's log; `check=False` skips the open-time invariant check (the audit)."""
+        """The node's log; `check=False` skips the open-time invariant check (the audit).
+
+        Narrows the whole folder to its owner first (see the module docstring).
+        """
         self.config()
+        self.make_private()
         return LogStore(self.log_path, check=check)
+
+    def make_private(self) -> None:
+        """Make new files private and narrow existing ones to 0600/0700, warning if any
+        had group or other permissions."""
+        restrict_umask()
+        widened = make_private(self.path)
+        if widened:
+            log.warning(
+                "%s: %d file(s) or folder(s) were readable by group or others; narrowed to"
+                " the owner (0600/0700)",
+                self.path,
+                len(widened),
+            )

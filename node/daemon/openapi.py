@@ -92,9 +92,26 @@ RECORD_ID = {
     "name": "record_id",
     "in": "path",
     "required": True,
-    "description": "The record id, or a unique prefix of at least 8 hex digits.",
+    "description": "The full record id (64 hex digits: no credentials needed), or a unique"
+    " prefix of at least 8 hex digits (needs the operator token or an agency-signed request).",
     "schema": {"type": "string", "pattern": "^[0-9a-fA-F]{8,64}$"},
 }
+PUBLIC: list[dict[str, list[str]]] = [{}]
+RECORD_READERS: list[dict[str, list[str]]] = [
+    {},
+    {"operatorToken": []},
+    {"agencySignature": [], "agencyTimestamp": []},
+]
+"""Anyone with the full record id; the operator; the agency that submitted the record."""
+CASE_READERS: list[dict[str, list[str]]] = [
+    {"operatorToken": []},
+    {"agencySignature": [], "agencyTimestamp": []},
+]
+UNAUTHORISED = _error(
+    "Credentials missing (a record id prefix, a case) or not checking out (wrong token,"
+    " stale or unregistered signature)."
+)
+NOT_JSON = _error("The body's Content-Type is not application/json; nothing was read.")
 
 OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",
@@ -102,12 +119,19 @@ OPENAPI: dict[str, Any] = {
         "title": "evanchor node API",
         "version": "1",
         "description": "Submit signed evidence records, follow them until anchored, fetch and "
-        "verify proof bundles. Errors are JSON with a one-line message naming the field.",
+        "verify proof bundles. Errors are JSON with a one-line message naming the field. "
+        "Records and bundles are personal data: reading them needs the operator token, a "
+        "request signed by the submitting agency, or the full record id "
+        "(docs/OPERATOR.md, section 8).",
     },
     "paths": {
         "/v1/records": {
             "post": {
                 "summary": "Submit one signed record, or a batch (all or nothing).",
+                "description": "Each submission carries its agency's signature. A log-only"
+                " node (no chain, no signatures) takes submissions with the operator token"
+                " only.",
+                "security": [{}, {"operatorToken": []}],
                 "parameters": [
                     {
                         "name": "lang",
@@ -162,10 +186,14 @@ OPENAPI: dict[str, Any] = {
                         "Durably appended (or already in the log: `duplicate`).",
                     ),
                     "400": _error("Malformed JSON, schema violation or bad signature."),
+                    "401": _error("A log-only node, and no operator token."),
                     "413": _error("Body larger than the limit; refused before parsing."),
+                    "415": NOT_JSON,
                     "503": _error(
-                        "A signer the node does not know, and the agency registry cannot be"
-                        " read from the chain now; nothing was written."
+                        "Nothing was written: a signer the node does not know while the agency"
+                        " registry cannot be read from the chain, or the node's log store"
+                        ' failed a write ("log store failed: …; restart the node after'
+                        ' freeing space") and acknowledges nothing until it is restarted.'
                     ),
                 },
             }
@@ -174,9 +202,11 @@ OPENAPI: dict[str, Any] = {
             "get": {
                 "summary": "A record's receipt and status: accepted, sealed or anchored.",
                 "parameters": [RECORD_ID],
+                "security": RECORD_READERS,
                 "responses": {
                     "200": _json(OBJECT, "Receipt, checkpoint and anchor."),
-                    "404": _error("No such record."),
+                    "401": UNAUTHORISED,
+                    "404": _error("No such record (or, to an agency, not one of its own)."),
                 },
             }
         },
@@ -184,9 +214,11 @@ OPENAPI: dict[str, Any] = {
             "get": {
                 "summary": "The record's proof bundle, once its checkpoint is anchored.",
                 "parameters": [RECORD_ID],
+                "security": RECORD_READERS,
                 "responses": {
                     "200": _json(OBJECT, "Proof bundle v1 (PROTOCOL.md §5)."),
-                    "404": _error("No such record."),
+                    "401": UNAUTHORISED,
+                    "404": _error("No such record (or, to an agency, not one of its own)."),
                     "409": _error("Not anchored yet."),
                 },
             }
@@ -203,8 +235,11 @@ OPENAPI: dict[str, Any] = {
                         "schema": {"type": "string"},
                     }
                 ],
+                "security": CASE_READERS,
                 "responses": {
                     "200": _json(OBJECT, "Case bundle v1 (PROTOCOL.md §5)."),
+                    "401": UNAUTHORISED,
+                    "404": _error("To an agency: a case with records of other agencies."),
                     "409": _error("Not anchored yet."),
                 },
             }
@@ -212,16 +247,19 @@ OPENAPI: dict[str, Any] = {
         "/v1/verify": {
             "post": {
                 "summary": "Verify an uploaded proof bundle (offline checks).",
+                "security": PUBLIC,
                 "requestBody": {"required": True, "content": {"application/json": {}}},
                 "responses": {
                     "200": _json(OBJECT, "The step-by-step report; `valid` says the verdict."),
                     "400": _error("Not JSON."),
+                    "415": NOT_JSON,
                 },
             }
         },
         "/v1/checkpoints": {
             "get": {
                 "summary": "Every sealed checkpoint and its anchoring state.",
+                "security": PUBLIC,
                 "responses": {"200": _json({"type": "array"}, "Checkpoints, oldest first.")},
             }
         },
@@ -256,19 +294,30 @@ OPENAPI: dict[str, Any] = {
         "/v1/anchors": {
             "get": {
                 "summary": "Every confirmed anchor.",
+                "security": PUBLIC,
                 "responses": {"200": _json({"type": "array"}, "Anchors, oldest first.")},
             }
         },
         "/v1/status": {
             "get": {
-                "summary": "Log, chain and anchoring status, with anchor delay figures.",
+                "summary": "Log, chain and anchoring status, with anchor delay figures, and"
+                " `health` (whether the log store still acknowledges records).",
+                "security": PUBLIC,
                 "responses": {"200": _json(OBJECT, "Status.")},
             }
         },
         "/v1/health": {
             "get": {
-                "summary": "Liveness.",
-                "responses": {"200": _json(OBJECT, '`{"status": "ok"}`')},
+                "summary": "Whether the node acknowledges records.",
+                "security": PUBLIC,
+                "responses": {
+                    "200": _json(OBJECT, '`{"status": "ok", "log_size": N}`'),
+                    "503": _json(
+                        OBJECT,
+                        '`{"status": "failed", "reason": "log store failed: …", "log_size": N}`:'
+                        " a write failed; nothing is acknowledged until the node is restarted.",
+                    ),
+                },
             }
         },
         "/metrics": {
@@ -289,6 +338,28 @@ OPENAPI: dict[str, Any] = {
             "Flag": _FLAG,
             "Receipt": _RECEIPT,
             "Submission": _SUBMISSION,
-        }
+        },
+        "securitySchemes": {
+            "operatorToken": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "The operator token in <home>/keys/api-token (mode 0600).",
+            },
+            "agencySignature": {
+                "type": "apiKey",
+                "in": "header",
+                "name": "X-Evanchor-Signature",
+                "description": "0x + 65-byte signature by a registered agency key over the"
+                " EIP-712 typed data ApiRequest(string method,string path,uint64 timestamp)"
+                " under the log's domain (chainId and contract from /v1/status); path is the"
+                " request target as sent. Reads the agency's own records and cases.",
+            },
+            "agencyTimestamp": {
+                "type": "apiKey",
+                "in": "header",
+                "name": "X-Evanchor-Timestamp",
+                "description": "The signed timestamp, unix seconds, within 300 s of the node.",
+            },
+        },
     },
 }

@@ -24,7 +24,7 @@ from eth_account.signers.local import LocalAccount
 
 from evanchor.anchor.ethereum import client as cc
 from evanchor.anchor.ethereum.errors import ChainUnavailable
-from evanchor.anchor.log.store import LogStore
+from evanchor.anchor.log.store import LogStore, restrict_umask
 from evanchor.node.chain.datadir import init_data_dir
 from evanchor.node.chain.genesis import DEFAULT_CHAIN_ID, DEFAULT_FUNDING, Genesis
 from evanchor.node.chain.keys import generate_key, write_keystore
@@ -54,9 +54,11 @@ def _staging(home: NodeHome) -> Path:
         raise HomeError(f"{home.path} is already an evanchor node folder")
     if home.path.exists() and any(home.path.iterdir()):
         raise HomeError(f"{home.path} exists and is not empty")
+    restrict_umask()  # everything made from here on is the node user's alone
     home.path.parent.mkdir(parents=True, exist_ok=True)
     staging = home.path.parent / f".{home.path.name}.init-{secrets.token_hex(4)}"
-    staging.mkdir()
+    staging.mkdir(mode=0o700)
+    staging.chmod(0o700)
     return staging
 
 
@@ -78,6 +80,7 @@ def _finish(home: NodeHome, staging: Path, config: NodeConfig, chain: ChainConfi
     final = config.model_copy(update={"chain": chain})
     staged = NodeHome(staging)
     LogStore(staged.log_path, create=True).close()
+    staged.operator_token()
     staged.write_config(final)
     staged.create_log_key(final)
     if home.path.exists():

@@ -200,7 +200,8 @@ async def run_node(
         committer.start()
         service = make_service(store, config, committer, rpc_url)
         port = config.api.port if api_port is None else api_port
-        api_url = await _serve(create_api_app(service), config.api.host, port, runners)
+        app = create_api_app(service, operator_token=home.operator_token())
+        api_url = await _serve(app, config.api.host, port, runners)
 
         if make_anchorer is not None and rpc_url is not None:
             anchorer = make_anchorer(store, rpc_url)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import json
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -178,6 +179,22 @@ class NodeService:
             raise RecordNotFound(record_id)
         return full, index
 
+    def agency_of(self, address: str) -> str | None:
+        """The credit code the agency registry holds for `address`, as the node last read it
+        (None on a log-only node). Reads do not refresh the registry: the anchoring thread
+        does, about every second, and an unknown signer must not make every request a
+        chain query."""
+        return None if self._agency_of is None else self._agency_of(address)
+
+    def record_agency(self, record_id: str) -> str | None:
+        """The agency code in the leaf of the record `record_id` names (`RecordNotFound`)."""
+        _, index = self._index(record_id)
+        return _leaf_agency(self.store, index)
+
+    def case_agencies(self, case: str) -> set[str | None]:
+        """Every agency code among the leaves of `case` (empty if there is no such case)."""
+        return {_leaf_agency(self.store, index) for index in self.store.case_indices(case)}
+
     def covering_checkpoint(self, index: int) -> Checkpoint | None:
         """The first checkpoint that includes leaf `index`."""
         checkpoints = self.store.checkpoints()
@@ -330,3 +347,11 @@ def anchor_delay_summary(store: LogStore) -> dict[str, float] | None:
 def _accepted_seconds(store: LogStore, index: int) -> float:
     stamp = store.record(index).envelope["accepted_at"]
     return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+
+
+def _leaf_agency(store: LogStore, index: int) -> str | None:
+    leaf, _, _, _ = store.raw_entry(index)
+    if leaf is None:
+        return None
+    agency = json.loads(leaf).get("agency")
+    return agency if isinstance(agency, str) else None

@@ -34,6 +34,8 @@ CHAIN = ChainConfig(
 )
 DOMAIN = SigningDomain(CHAIN.chain_id, CHAIN.contract)
 AGENCY = numbered_record(0)["agency"]
+TOKEN = "operator-token-for-the-api-tests-0123456789"
+OPERATOR = {"Authorization": f"Bearer {TOKEN}"}
 
 Scenario = Callable[[TestClient[Any, Any], NodeService], Awaitable[None]]
 
@@ -44,8 +46,16 @@ def store(tmp_path: Path) -> Iterator[LogStore]:
         yield opened
 
 
-def run_api(store: LogStore, scenario: Scenario, *, signed: bool = True) -> None:
-    registry = {address_of(AGENCY_KEY): AGENCY}
+def run_api(
+    store: LogStore,
+    scenario: Scenario,
+    *,
+    signed: bool = True,
+    registry: dict[str, str] | None = None,
+) -> None:
+    """Run `scenario` against the API of a node over `store` (operator token `TOKEN`);
+    `registry` maps agency addresses to credit codes (default: AGENCY_KEY's)."""
+    registry = registry or {address_of(AGENCY_KEY): AGENCY}
 
     async def main() -> None:
         with ThreadPoolExecutor(max_workers=2) as executor:
@@ -58,7 +68,8 @@ def run_api(store: LogStore, scenario: Scenario, *, signed: bool = True) -> None
                 domain=DOMAIN if signed else None,
                 agency_of=registry.get if signed else None,
             )
-            async with TestClient(TestServer(create_api_app(service))) as client:
+            app = create_api_app(service, operator_token=TOKEN)
+            async with TestClient(TestServer(app)) as client:
                 await scenario(client, service)
             await committer.stop()
 
@@ -83,7 +94,9 @@ def test_submit_one_and_a_batch_then_read_status(store: LogStore) -> None:
         again = await client.post("/v1/records", json=signed(0))
         assert again.status == 200
         assert (await again.json())["receipts"][0]["duplicate"] is True
-        status = await (await client.get(f"/v1/records/{receipt['record_id'][:12]}")).json()
+        status = await (
+            await client.get(f"/v1/records/{receipt['record_id'][:12]}", headers=OPERATOR)
+        ).json()
         assert status["status"] == "accepted"
         assert status["index"] == 0
         service.store.seal()
@@ -177,7 +190,7 @@ def test_oversize_body_is_refused_before_parsing(store: LogStore) -> None:
 
 def test_unknown_record_and_unknown_path(store: LogStore) -> None:
     async def scenario(client: TestClient[Any, Any], _: NodeService) -> None:
-        response = await client.get("/v1/records/deadbeefdeadbeef")
+        response = await client.get("/v1/records/deadbeefdeadbeef", headers=OPERATOR)
         assert response.status == 404
         assert "no record" in (await response.json())["error"]["message"]
         response = await client.get("/v1/nothing")
@@ -188,7 +201,7 @@ def test_unknown_record_and_unknown_path(store: LogStore) -> None:
 
 def test_log_only_node_takes_bare_records_and_serves_sealed_bundles(store: LogStore) -> None:
     async def scenario(client: TestClient[Any, Any], service: NodeService) -> None:
-        response = await client.post("/v1/records", json=numbered_record(1))
+        response = await client.post("/v1/records", json=numbered_record(1), headers=OPERATOR)
         assert response.status == 201
         record_id = (await response.json())["receipts"][0]["record_id"]
         service.store.seal()

@@ -229,7 +229,10 @@ class NodeProcess:
     # -- the HTTP API --
 
     def get(self, path: str) -> Any:
-        response = requests.get(f"{self.api_url}{path}", timeout=30)
+        """GET as the operator (the token from the node folder): 200 or the test fails."""
+        token = NodeHome(self.cli.home).read_operator_token()
+        headers = {} if token is None else {"Authorization": f"Bearer {token}"}
+        response = requests.get(f"{self.api_url}{path}", headers=headers, timeout=30)
         assert response.status_code == 200, (path, response.status_code, response.text)
         return response.json()
 
