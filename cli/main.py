@@ -150,6 +150,7 @@ def init(
     if log_only:
         home.initialise(config)
         click.echo(f"initialised log-only node folder {home.path}")
+        click.echo(f"operator token for the HTTP API in {home.api_token_path} (mode 0600)")
         return
     if rpc_url is not None:
         if key_file is None:
@@ -178,8 +179,12 @@ def init(
     click.echo(f"initialised node folder {home.path}")
     click.echo(f"chain {chain.chain_id} ({chain.mode}) at {chain.rpc_url}")
     click.echo(f"contract {chain.contract}, writer {chain.writer}")
+    click.echo(f"operator token for the HTTP API in {home.api_token_path} (mode 0600)")
     if done.generated_password:
-        click.echo(f"keystore password generated in {home.generated_password} (mode 0600)")
+        click.echo(
+            f"keystore password generated in {home.generated_password} (mode 0600): it sits"
+            " beside the keys it unlocks; in production keep it elsewhere (docs/OPERATOR.md §14)"
+        )
 
 
 def main() -> None:
