@@ -10,8 +10,9 @@ write that fails part-way (a full disk, an I/O error) leaves a torn record there
 handle stays usable and later writes may "succeed" behind the tear, only to be dropped when
 the log is next opened (recovery stops at the tear). So after the first failed write every
 write is refused (`LogStoreFailed`) until the log is reopened — by a new process or a new
-`LogStore` — and what a reopen returns is exactly what was acknowledged. Opening checks the
-store's invariants (`_check_on_open`) before anything is written.
+`LogStore` — and a reopen returns every acknowledged record at its index (plus, at most, the
+failed batch itself, which was never acknowledged, if its bytes did reach the disk). Opening
+checks the store's invariants (`_check_on_open`) before anything is written.
 
 Files: the store makes the process's umask private (`restrict_umask`) before LevelDB creates
 anything, and narrows existing files and folders to 0600/0700 (with a warning): records and

@@ -8,6 +8,7 @@ the registry on a worker thread before it gives up.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -25,7 +26,7 @@ from evanchor.anchor.ethereum.anchorer import (
     checkpoint_anchor_delay,
 )
 from evanchor.anchor.ethereum.registry import AgencyRegistry
-from evanchor.anchor.log.store import LogStore
+from evanchor.anchor.log.store import LogStore, LogStoreFailed
 from evanchor.anchor.protocol.signing import SigningDomain
 from evanchor.node.daemon.bundles import chain_evidence, collect_evidence
 from evanchor.node.daemon.committer import GroupCommitter
@@ -88,15 +89,18 @@ class AnchoringThread(threading.Thread):
         self._metrics.chain_errors.labels(stage=stage).inc()
         message = f"{stage}: {error}"
         if message != self.last_error:
-            self._anchorer.store.put_meta(
-                ANCHORING_ERROR_META,
-                {"stage": stage, "error": error, "at": datetime.now(UTC).isoformat()},
-            )
+            self._keep_error({"stage": stage, "error": error, "at": datetime.now(UTC).isoformat()})
         self.last_error = message
+
+    def _keep_error(self, value: dict[str, object]) -> None:
+        """Persist the last error, unless the log store has failed (then it refuses every
+        write, and says why itself)."""
+        with contextlib.suppress(LogStoreFailed):
+            self._anchorer.store.put_meta(ANCHORING_ERROR_META, value)
 
     def _succeeded(self, result: StepResult) -> None:
         if self.last_error is not None:
-            self._anchorer.store.put_meta(ANCHORING_ERROR_META, {})
+            self._keep_error({})
             log.info("anchoring resumed", extra={"facts": {"event": "anchoring resumed"}})
         self.last_error = None
         template = _LOGGED_STEPS.get(result.kind)
@@ -128,6 +132,11 @@ class AnchoringThread(threading.Thread):
 
     def run(self) -> None:
         while not self._stopping.is_set():
+            if self._anchorer.store.failure is not None:
+                # Anchoring writes its state before each transaction: with a failed log
+                # store nothing may be sent. The node is restarted to recover (store.py).
+                self._backoff()
+                continue
             try:
                 self._registry.refresh()
             except Exception as error:  # the registry reads through web3: any error it raises

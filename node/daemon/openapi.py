@@ -323,6 +323,7 @@ OPENAPI: dict[str, Any] = {
         "/metrics": {
             "get": {
                 "summary": "Prometheus metrics: records, seals, anchors, anchor delay, backlog.",
+                "security": PUBLIC,
                 "responses": {
                     "200": {
                         "description": "The Prometheus text exposition format.",

@@ -54,7 +54,7 @@ def test_init_and_submit_leave_nothing_readable_by_others(tmp_path: Path) -> Non
     invoke(home, "seal")
     assert exposed(home) == []
     assert stat.S_IMODE(home.stat().st_mode) == 0o700
-    assert stat.S_IMODE((home / "config.json").stat().st_mode) == 0o600
+    assert stat.S_IMODE((home / "config.toml").stat().st_mode) == 0o600
 
 
 def test_a_permissive_folder_is_narrowed_on_open_with_a_warning(

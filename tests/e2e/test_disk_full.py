@@ -136,6 +136,8 @@ def test_a_full_disk_loses_no_acknowledged_record(tmp_path: Path) -> None:
                 assert report.ok, [str(d) for d in report.discrepancies]
             audited = node.cli.run("audit", "--receipts", kept)
             assert "audit passed" in audited.stdout
+            # Every failure was reported as a line, none crashed a thread of the node.
+            assert "Traceback" not in daemon.log_path.read_text(), daemon.log_tail(80)
             print(
                 f"disk-full harness: {len(ledger)} records acknowledged before the disk filled,"
                 f" {len(ledger) + len(fresh)} in the ledger, lost 0, indices reused 0"
