@@ -20,6 +20,9 @@ from evanchor.node.daemon.service import NodeService
 from compliance_helpers import NIGHT_CALL
 
 Scenario = Callable[[TestClient[Any, Any]], Awaitable[None]]
+OPERATOR_TOKEN = "operator-token-for-the-feedback-tests-0123"
+OPERATOR = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
+"""A log-only node takes submissions with its operator token only (node/daemon/access.py)."""
 
 
 def run_api(path: Path, scenario: Scenario) -> LogStore:
@@ -28,7 +31,8 @@ def run_api(path: Path, scenario: Scenario) -> LogStore:
             committer = GroupCommitter(store, executor)
             committer.start()
             service = NodeService(store, NodeConfig(), committer)
-            async with TestClient(TestServer(create_api_app(service))) as client:
+            app = create_api_app(service, operator_token=OPERATOR_TOKEN)
+            async with TestClient(TestServer(app)) as client:
                 await scenario(client)
             await committer.stop()
 
@@ -39,7 +43,7 @@ def run_api(path: Path, scenario: Scenario) -> LogStore:
 
 def test_a_night_call_is_accepted_and_its_receipt_lists_the_flag(tmp_path: Path) -> None:
     async def scenario(client: TestClient[Any, Any]) -> None:
-        response = await client.post("/v1/records", json=NIGHT_CALL)
+        response = await client.post("/v1/records", json=NIGHT_CALL, headers=OPERATOR)
         assert response.status == 201
         answer = await response.json()
         (receipt,) = answer["receipts"]
@@ -52,7 +56,9 @@ def test_a_night_call_is_accepted_and_its_receipt_lists_the_flag(tmp_path: Path)
 
         day = {**NIGHT_CALL, "occurred_at": "2026-11-21T10:00:00+08:00"}
         calls = [{**day, "operator_id": f"op-{n}"} for n in range(4)]
-        response = await client.post("/v1/records?lang=en", json={"submissions": calls})
+        response = await client.post(
+            "/v1/records?lang=en", json={"submissions": calls}, headers=OPERATOR
+        )
         receipts = (await response.json())["receipts"]
         assert [[f["rule_id"] for f in r["flags"]] for r in receipts] == [[], [], [], ["CF-1"]]
         assert (
@@ -60,7 +66,9 @@ def test_a_night_call_is_accepted_and_its_receipt_lists_the_flag(tmp_path: Path)
             in receipts[3]["flags"][0]["reason"]
         )
 
-        refused = await client.post("/v1/records?lang=fr", json={**day, "operator_id": "op-9"})
+        refused = await client.post(
+            "/v1/records?lang=fr", json={**day, "operator_id": "op-9"}, headers=OPERATOR
+        )
         assert refused.status == 400
         assert "lang" in (await refused.json())["error"]["message"]
 
