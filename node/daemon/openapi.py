@@ -122,7 +122,7 @@ OPENAPI: dict[str, Any] = {
         "verify proof bundles. Errors are JSON with a one-line message naming the field. "
         "Records and bundles are personal data: reading them needs the operator token, a "
         "request signed by the submitting agency, or the full record id "
-        "(docs/OPERATOR.md, section 8).",
+        "(docs/OPERATOR.md, section 14).",
     },
     "paths": {
         "/v1/records": {
