@@ -372,6 +372,12 @@ class WitnessThread(threading.Thread):
     def run(self) -> None:
         try:
             while not self._stopping.is_set():
+                if self.client.store.failure is not None:
+                    # A failed log store keeps no cosignature: wait for the restart
+                    # (store.py, "Failed writes"); the store said why, once.
+                    self._wake.wait(IDLE_WAIT_SECONDS)
+                    self._wake.clear()
+                    continue
                 try:
                     kind = self.client.step()
                 except Exception:  # a bug or the store: never let the thread die silently
