@@ -21,8 +21,9 @@ Records and bundles hold record text and salts (personal data), so reading them 
 
 Writes stay signature-gated (every submission carries the agency's signature); a log-only
 node, which cannot check signatures, takes submissions only with the operator token.
-Public: `/v1/health`, `/v1/status`, `/v1/checkpoints`, `/v1/anchors`, `/metrics`,
-`/v1/openapi.json`, `/verify` and `POST /v1/verify` (no record text in any of them).
+Public: `/v1/health`, `/v1/status`, `/v1/checkpoints`, `/v1/checkpoint[/{size}]` (signed
+notes), `/v1/anchors`, `/metrics`, `/v1/openapi.json`, `/verify` and `POST /v1/verify` (no
+record text in any of them).
 """
 
 from __future__ import annotations

@@ -267,6 +267,7 @@ OPENAPI: dict[str, Any] = {
             "get": {
                 "summary": "The latest checkpoint as a C2SP signed note (PROTOCOL.md §10): the"
                 " log's Ed25519 signature and every witness cosignature the node holds.",
+                "security": PUBLIC,
                 "responses": {
                     "200": _NOTE,
                     "404": _error("No checkpoint is signed yet."),
@@ -276,6 +277,7 @@ OPENAPI: dict[str, Any] = {
         "/v1/checkpoint/{size}": {
             "get": {
                 "summary": "The checkpoint of this tree size as a signed, cosigned note.",
+                "security": PUBLIC,
                 "parameters": [
                     {
                         "name": "size",
