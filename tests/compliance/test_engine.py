@@ -199,7 +199,8 @@ def _records(drawn: list[tuple[str, str, datetime, str]]) -> list[LoggedRecord]:
 
 
 def _window(rule: ContactFrequencyRule, record: CollectionCheckpoint) -> object:
-    local = occurred_at_datetime(record.occurred_at)  # no debtor zone: the written offset
+    # No debtor zone: Beijing time, the default rule set's undeclared zone.
+    local = occurred_at_datetime(record.occurred_at).astimezone(ZoneInfo("Asia/Shanghai"))
     return local.date() if rule.window == "day" else local.isocalendar()[:2]
 
 
