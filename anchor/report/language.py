@@ -34,7 +34,8 @@ _FRACTION = re.compile(r"T[0-9:]{8}(\.[0-9]{1,9})")
 
 
 def _clock(moment: datetime, fraction: str) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S") + fraction
+    # The year with four digits: strftime's %Y gives "5" for the year 5 on glibc.
+    return f"{moment.year:04d}-" + moment.strftime("%m-%d %H:%M:%S") + fraction
 
 
 def dual_time(moment: datetime, lang: Lang, fraction: str = "") -> str:

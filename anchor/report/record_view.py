@@ -3,11 +3,17 @@ times in Beijing time with UTC beside them.
 
 Requires a record that verification accepted (so every field is known and well-formed).
 Free text (notes, an item's description) and identifiers are shown exactly as written:
-they are what the record says, in the submitter's words.
+they are what the record says, in the submitter's words. Every member of the record is shown:
+one this module has no label for (a later schema revision's) is shown under its own name, as
+written, so that a reader never misses part of what was committed.
+
+The verification page (anchor/verify/js/page/record_view.mjs) carries the same tables and
+renders the same rows; tests/verify_page holds the two equal.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -61,6 +67,30 @@ AUCTION_EVENTS = {
     "transfer_completed": ("完成交付过户", "transfer completed"),
     "objection_filed": ("提出异议", "objection filed"),
 }
+CONTACT_TARGETS = {
+    "debtor": ("债务人本人", "the debtor"),
+    "guarantor": ("担保人", "a guarantor"),
+    "third_party": ("第三方", "a third party"),
+}
+DATA_CATEGORIES = {
+    "identity": ("身份信息", "identity data"),
+    "contact": ("联系方式", "contact details"),
+    "contact_list": ("通讯录", "address book"),
+    "financial": ("财务信息", "financial data"),
+    "location": ("位置信息", "location"),
+    "voice_recording": ("录音", "voice recording"),
+    "image": ("图像", "images"),
+    "biometric": ("生物识别信息", "biometric data"),
+    "health": ("健康信息", "health data"),
+}
+FINDINGS = {
+    "impersonation_of_authority": ("冒充公检法等机关", "impersonating the authorities"),
+    "synthetic_media": ("合成音视频", "synthetic voice or video"),
+    "threat": ("威胁", "threats"),
+    "abusive_language": ("辱骂", "abusive language"),
+    "false_legal_claim": ("虚假法律后果", "false legal claims"),
+}
+"""Schema revision 2's coded values, worded as the compliance report words them."""
 ITEM_CATEGORIES = {
     "vehicle": ("机动车", "vehicle"),
     "equipment": ("机器设备", "equipment"),
@@ -79,7 +109,9 @@ _LABELS: dict[str, tuple[str, str]] = {
     "auction_house": ("拍卖机构统一社会信用代码", "Auction house's credit code"),
     "event": ("事件", "Event"),
     "occurred_at": ("发生时间（记录所载）", "When it happened (as recorded)"),
+    "debtor_time_zone": ("债务人所在时区（记录所载）", "Debtor's time zone (as recorded)"),
     "channel": ("方式", "Channel"),
+    "contact_target": ("联系对象", "Who was contacted"),
     "operator_id": ("经办人员编号", "Staff member"),
     "amount": ("金额", "Amount"),
     "reserve_price": ("保留价", "Reserve price"),
@@ -87,6 +119,8 @@ _LABELS: dict[str, tuple[str, str]] = {
     "hammer_price": ("成交价", "Hammer price"),
     "bidder_ref": ("竞买人代号（化名）", "Bidder (pseudonym)"),
     "item": ("拍品", "Item"),
+    "data_categories": ("涉及的债务人个人信息类别", "Debtor's personal data used"),
+    "findings": ("质检或投诉所指的问题", "Findings (quality review or complaint)"),
     "attachments": ("附件（以摘要登记，文件本身不在记录中）", "Attachments (by digest)"),
     "notes": ("备注", "Notes"),
 }
@@ -121,14 +155,35 @@ def _attachments(value: Any, lang: Lang) -> str:
     return "\n".join(lines)
 
 
+def _coded_list(table: dict[str, tuple[str, str]]) -> Callable[[Any, Lang], str]:
+    one = _coded(table)
+
+    def render(value: Any, lang: Lang) -> str:
+        if not value:
+            return pick(lang, "无", "none")
+        return pick(lang, "、", ", ").join(one(item, lang) for item in value)
+
+    return render
+
+
 def _as_written(value: Any, lang: Lang) -> str:
     return str(value)
+
+
+def _json_text(value: Any, lang: Lang) -> str:
+    """A member no label is known for: a string as written, anything else as its JSON."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 _RENDER: dict[str, Callable[[Any, Lang], str]] = {
     "kind": lambda value, lang: pick(lang, *KINDS[value]),
     "occurred_at": dual_timestamp_text,
     "channel": _coded(CHANNELS),
+    "contact_target": _coded(CONTACT_TARGETS),
+    "data_categories": _coded_list(DATA_CATEGORIES),
+    "findings": _coded_list(FINDINGS),
     "amount": _amount,
     "reserve_price": _amount,
     "bid_amount": _amount,
@@ -139,7 +194,8 @@ _RENDER: dict[str, Callable[[Any, Lang], str]] = {
 
 
 def record_rows(record: dict[str, Any], lang: Lang) -> list[FieldRow]:
-    """Every field of `record` in a fixed reading order, labelled and rendered in `lang`."""
+    """Every field of `record` in a fixed reading order, labelled and rendered in `lang`;
+    members without a label follow, in the record's order, under their own names."""
     events = COLLECTION_EVENTS if record["kind"] == "collection_checkpoint" else AUCTION_EVENTS
     render = {**_RENDER, "event": _coded(events)}
     rows = []
@@ -147,6 +203,8 @@ def record_rows(record: dict[str, Any], lang: Lang) -> list[FieldRow]:
         if name in record:
             value = render.get(name, _as_written)(record[name], lang)
             rows.append(FieldRow(name, pick(lang, *_LABELS[name]), value))
+    rows += [FieldRow(name, name, _json_text(value, lang)) for name, value in record.items()
+             if name not in _LABELS]  # fmt: skip
     return rows
 
 
