@@ -10,6 +10,14 @@ proofs, fee history: see `rpc.Offload`), which runs on a small pool of execution
 (`ExecutionPool`) over data that never changes once written. So an `eth_call` that runs to
 its time limit holds neither the sealer nor other requests. While a block is sealed
 (milliseconds), requests wait; transactions arriving meanwhile go into the next block.
+
+The endpoint answers cross-origin requests (CORS) from any origin, without credentials: the
+verification page, opened from a file in a court's browser (origin `null`), checks a bundle's
+anchor against the chain itself with `fetch`, and a browser sends such a JSON-RPC POST only
+after a preflight `OPTIONS` that the server must answer. This gives a web page nothing a
+local process does not already have: the methods are the standard `eth_*` set, the node
+holds no account keys (`eth_sendTransaction` is refused; a raw transaction must be signed
+already), and the request limits apply alike (docs/CHAIN.md, "Browsers").
 """
 
 from __future__ import annotations
@@ -201,19 +209,40 @@ async def read_limited(request: web.Request, limit: int = MAX_BODY_BYTES) -> byt
     return b"".join(chunks)
 
 
+CORS_ALLOW_ORIGIN = {"Access-Control-Allow-Origin": "*"}
+"""Sent with every JSON-RPC answer, so that a page of any origin may read it."""
+CORS_PREFLIGHT = {
+    **CORS_ALLOW_ORIGIN,
+    "Access-Control-Allow-Methods": "POST, OPTIONS",
+    "Access-Control-Allow-Headers": "Content-Type",
+    "Access-Control-Max-Age": "600",
+}
+"""The answer to a browser's preflight: POST with a JSON body, remembered ten minutes."""
+
+
 async def handle_rpc(request: web.Request) -> web.StreamResponse:
     ctx = request.config_dict[RPC_CONTEXT]
     pool = request.config_dict[EXECUTION_POOL]
     try:
         payload = read_body(await read_limited(request))
     except RequestTooLarge as error:
-        return web.json_response(refusal(INVALID_REQUEST, str(error)), status=413)
+        refused = refusal(INVALID_REQUEST, str(error))
+        return web.json_response(refused, status=413, headers=CORS_ALLOW_ORIGIN)
     except MalformedRequest as error:
-        return web.json_response(refusal(PARSE_ERROR, str(error)))
+        return web.json_response(refusal(PARSE_ERROR, str(error)), headers=CORS_ALLOW_ORIGIN)
     response = await handle_payload_async(ctx, payload, pool.run)
     if response is None:
-        return web.Response(status=204)
-    return web.json_response(response)
+        return web.Response(status=204, headers=CORS_ALLOW_ORIGIN)
+    return web.json_response(response, headers=CORS_ALLOW_ORIGIN)
+
+
+async def handle_preflight(request: web.Request) -> web.Response:
+    """CORS preflight of a JSON-RPC POST. A page asking to reach this loopback or private
+    address from a less private one (Private Network Access) is answered yes as well."""
+    headers = dict(CORS_PREFLIGHT)
+    if request.headers.get("Access-Control-Request-Private-Network") == "true":
+        headers["Access-Control-Allow-Private-Network"] = "true"
+    return web.Response(status=204, headers=headers)
 
 
 def setup_rpc(
@@ -225,7 +254,8 @@ def setup_rpc(
     empty_blocks: bool = False,
     limits: RpcLimits | None = None,
 ) -> RpcContext:
-    """Mount JSON-RPC at POST `path` on `app`; with `seal`, run the sealer with the app.
+    """Mount JSON-RPC at POST `path` on `app` (and its CORS preflight at OPTIONS `path`);
+    with `seal`, run the sealer with the app.
 
     `limits` default to `RpcLimits()`. Requires: `app` not yet frozen (not started). The
     chain stays open after the app stops; closing it is the caller's.
@@ -233,6 +263,7 @@ def setup_rpc(
     ctx = RpcContext(chain, limits=RpcLimits() if limits is None else limits)
     app[RPC_CONTEXT] = ctx
     app.router.add_post(path, handle_rpc)
+    app.router.add_route("OPTIONS", path, handle_preflight)
 
     pool = ExecutionPool(ctx.limits)  # its threads start with the first offloaded request
     app[EXECUTION_POOL] = pool

@@ -228,6 +228,42 @@ def test_http_edge_cases(node: NodeProcess) -> None:
     assert rpc(node.url, "eth_chainId") == hex(CHAIN_ID)  # still serving
 
 
+def test_a_browser_page_of_any_origin_may_ask_the_chain(node: NodeProcess) -> None:
+    """CORS (docs/CHAIN.md, Browsers): the preflight a browser sends before a JSON-RPC POST
+    from a page opened from a file (origin "null") is answered, and so is the POST; a
+    refusal carries the header too, so the page can read why."""
+    preflight = requests.options(
+        node.url,
+        headers={
+            "Origin": "null",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+            "Access-Control-Request-Private-Network": "true",
+        },
+        timeout=30,
+    )
+    assert preflight.status_code == 204
+    assert preflight.headers["Access-Control-Allow-Origin"] == "*"
+    assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
+    assert preflight.headers["Access-Control-Allow-Headers"].lower() == "content-type"
+    assert preflight.headers["Access-Control-Allow-Private-Network"] == "true"
+    plain = requests.options(node.url, headers={"Origin": "null"}, timeout=30)
+    assert "Access-Control-Allow-Private-Network" not in plain.headers
+    answer = requests.post(
+        node.url,
+        json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []},
+        headers={"Origin": "null"},
+        timeout=30,
+    )
+    assert answer.headers["Access-Control-Allow-Origin"] == "*"
+    assert answer.json()["result"] == hex(CHAIN_ID)
+    refused = requests.post(
+        node.url, data=b"{not json", headers={"Content-Type": "application/json"}, timeout=30
+    )
+    assert refused.headers["Access-Control-Allow-Origin"] == "*"
+    assert refused.json()["error"]["code"] == -32700
+
+
 def test_clique_reads_are_served(node: NodeProcess) -> None:
     actors: Actors = make_actors()
     assert rpc(node.url, "clique_getSigners", "latest") == ["0x" + actors.sealer_address.hex()]
