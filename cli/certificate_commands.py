@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,21 +10,8 @@ import click
 from evanchor.anchor.report.certificate import render_certificate
 from evanchor.anchor.report.errors import CertificateRefused
 from evanchor.anchor.report.language import Lang
+from evanchor.cli.output import write_atomically
 from evanchor.cli.proof_commands import LANG_OPTION, chain_options, verify_file
-
-
-def _write_atomically(path: Path, content: bytes) -> None:
-    """All of `content` at `path`, or nothing: written beside it, then renamed over it."""
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    try:
-        with partial.open("wb") as out:
-            out.write(content)
-            out.flush()
-            os.fsync(out.fileno())
-        partial.replace(path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            partial.unlink()
 
 
 @click.command()
@@ -78,7 +63,7 @@ def certificate(
         )
     summary = done.summary(Lang(lang), bundle_file.name)
     pdf = render_certificate(summary, issued_at=datetime.now(UTC), verify_url=verify_url)
-    _write_atomically(output, pdf)
+    write_atomically(output, pdf)
     click.echo(f"wrote certificate {summary.certificate_number} of {bundle_file.name} to {output}")
 
 

@@ -34,6 +34,7 @@ SUBCOMMANDS = {
     "case": "evanchor.cli.proof_commands:case",
     "verify": "evanchor.cli.proof_commands:verify",
     "certificate": "evanchor.cli.certificate_commands:certificate",
+    "verify-page": "evanchor.cli.page_commands:verify_page",
     "node": "evanchor.cli.node_commands:node",
     "agency": "evanchor.cli.agency_commands:agency",
     "audit": "evanchor.cli.audit_commands:audit",

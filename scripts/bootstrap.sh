@@ -31,7 +31,8 @@ if [ -f "$ROOT/contracts/package-lock.json" ]; then
   export PATH="$ROOT/contracts/node_modules/.bin:$PATH"
 fi
 
-# The JavaScript verifier's packages (@noble/hashes, @noble/curves), exactly as locked.
+# The JavaScript verifier's packages (@noble/hashes, @noble/curves; and to build and test the
+# verification page, esbuild and playwright-core), exactly as locked.
 jsdir="$ROOT/anchor/verify/js"
 if [ -f "$jsdir/package-lock.json" ]; then
   jsstamp="$jsdir/node_modules/.evanchor-lock"
@@ -43,14 +44,16 @@ if [ -f "$jsdir/package-lock.json" ]; then
 fi
 
 # Debian packages: the fonts the evidence certificate embeds (CJK Song and Hei faces, Latin
-# Liberation faces), and for the tests poppler-utils (pdftoppm, pdftotext) and zbar-tools
-# (zbarimg reads the certificate's QR code back).
+# Liberation faces), and for the tests poppler-utils (pdftoppm, pdftotext), zbar-tools
+# (zbarimg reads the certificate's QR code back) and chromium (the verification page runs in
+# it headless, driven by Playwright's core library, which downloads no browser of its own).
 missing=()
 [ -f /usr/share/fonts/truetype/arphic/uming.ttc ] || missing+=(fonts-arphic-uming)
 [ -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || missing+=(fonts-wqy-zenhei)
 [ -f /usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf ] || missing+=(fonts-liberation2)
 command -v pdftoppm >/dev/null && command -v pdftotext >/dev/null || missing+=(poppler-utils)
 command -v zbarimg >/dev/null || missing+=(zbar-tools)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null; then
     sudo_=""

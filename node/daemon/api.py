@@ -23,6 +23,7 @@ from evanchor.anchor.errors import EvanchorError
 from evanchor.anchor.log.store import LogStoreFailed, RecordNotFound
 from evanchor.anchor.protocol.errors import InputError
 from evanchor.anchor.protocol.jsonin import parse_json_object
+from evanchor.anchor.report.page import verify_page_html
 from evanchor.anchor.verify.bundle import verify_bundle, verify_case_bundle
 from evanchor.node.daemon.access import (
     ANONYMOUS,
@@ -46,7 +47,6 @@ from evanchor.node.daemon.service import (
     NodeService,
     RegistryUnavailable,
 )
-from evanchor.node.daemon.verify_page import VERIFY_PAGE
 
 log = logging.getLogger(__name__)
 
@@ -307,7 +307,9 @@ async def get_metrics(request: web.Request) -> web.Response:
 
 
 async def get_verify_page(_: web.Request) -> web.Response:
-    return web.Response(text=VERIFY_PAGE, content_type="text/html")
+    """The verification page (anchor/report/page.py): it verifies in the browser and never
+    calls this node; the same bytes as `evanchor verify-page` writes."""
+    return web.Response(body=verify_page_html(), content_type="text/html", charset="utf-8")
 
 
 async def get_openapi(_: web.Request) -> web.Response:

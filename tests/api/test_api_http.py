@@ -16,6 +16,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from evanchor.anchor.log.store import LogStore
 from evanchor.anchor.log.submission import sign_record
 from evanchor.anchor.protocol.signing import SigningDomain, address_of
+from evanchor.anchor.report.page import verify_page_html
 from evanchor.node.daemon.api import MAX_REQUEST_BYTES, create_api_app
 from evanchor.node.daemon.committer import GroupCommitter
 from evanchor.node.daemon.home import ChainConfig, ChainMode, NodeConfig
@@ -237,13 +238,19 @@ def test_health(store: LogStore) -> None:
     run_api(store, scenario)
 
 
-def test_the_verification_page_posts_to_the_verify_endpoint(store: LogStore) -> None:
+def test_the_verification_page_is_the_committed_page_and_never_asks_the_node(
+    store: LogStore,
+) -> None:
+    """GET /verify serves the page `evanchor verify-page` writes (tests/verify_page drives it
+    in a browser); it verifies in the browser, so it names none of the node's endpoints."""
+
     async def scenario(client: TestClient[Any, Any], _: NodeService) -> None:
         response = await client.get("/verify")
         assert response.status == 200
-        assert response.content_type == "text/html"
-        page = await response.text()
-        assert 'fetch("/v1/verify"' in page
-        assert "evanchor verify bundle.json --rpc URL" in page
+        assert (response.content_type, response.charset) == ("text/html", "utf-8")
+        page = await response.read()
+        assert page == verify_page_html()
+        assert b'fetch("/' not in page  # no request to the server it came from
+        assert b"/v1/verify" not in page
 
     run_api(store, scenario)
