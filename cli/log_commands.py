@@ -1,4 +1,4 @@
-"""Commands that write to and describe the log: submit, seal, log status, schema."""
+"""Commands that write to and describe the log: submit, seal, shred, log status, schema."""
 
 from __future__ import annotations
 
@@ -27,7 +27,13 @@ from evanchor.anchor.log.parallel_ingest import (
     start_pool,
     unsigned_record_refused,
 )
-from evanchor.anchor.log.store import LogStore, PreparedRecord, Receipt, receipt_from_json
+from evanchor.anchor.log.store import (
+    LogStore,
+    PreparedRecord,
+    Receipt,
+    StoreBusy,
+    receipt_from_json,
+)
 from evanchor.anchor.log.submission import (
     authorised,
     is_submission,
@@ -508,6 +514,45 @@ def seal(home: NodeHome, as_json: bool) -> None:
         )
 
 
+@click.command()
+@click.argument("record_id")
+@click.option(
+    "--reason",
+    required=True,
+    help="Why, e.g. the deletion request's reference; kept in the tombstone (no personal data).",
+)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_obj
+def shred(home: NodeHome, record_id: str, reason: str, yes: bool) -> None:
+    """Crypto-shred RECORD_ID (or a unique prefix of at least 8 hex digits): delete its text,
+    salt and id from the log, keep its leaf and leave a tombstone.
+
+    Irreversible. Every other record's proof stays valid, and so does the case's chain of
+    links (a case bundle shows the leaf alone); the audit counts the record as shredded and
+    would name any other change to it. The node must be stopped.
+    """
+    try:
+        store = home.open_log()
+    except StoreBusy:
+        raise click.ClickException(
+            f"the log at {home.log_path} is open in another process: stop the node, then shred"
+        ) from None
+    with store:
+        full = store.find_record_id(record_id)
+        index = store.index_of(full)
+        assert index is not None
+        if not yes:
+            click.confirm(
+                f"Shred record {full.hex()} (leaf {index})? Its text and salt cannot be recovered",
+                abort=True,
+            )
+        tombstone = store.shred(index, reason=reason)
+    click.echo(
+        f"shredded the record at leaf {index} ({tombstone.shredded_at}): its text, salt and id"
+        " are deleted; its leaf stays, so every other proof stays valid"
+    )
+
+
 @click.group()
 def log() -> None:
     """Inspect the evidence log; its key and witnesses."""
@@ -554,4 +599,4 @@ def schema(kind: str) -> None:
     click.echo(json.dumps(record_json_schema(name), indent=2))
 
 
-COMMANDS = (submit, sign, seal, log, schema)
+COMMANDS = (submit, sign, seal, shred, log, schema)

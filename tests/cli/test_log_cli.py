@@ -65,10 +65,18 @@ def test_submit_seal_prove_verify(home: Path, tmp_path: Path) -> None:
     assert str(bundle) in result.output
     result = run(home, "verify", str(bundle))
     assert result.exit_code == 0, result.output
-    assert "existed, unaltered" in result.output
+    # A log-only node's bundle is tied to no chain: the report says exactly that much (it
+    # used to say the record "existed, unaltered", which nothing in the bundle proves).
+    assert result.output.startswith("VERIFIED (assurance: log-only)\n")
+    assert "existed, unaltered" not in result.output
+    assert "anyone holding the record could build such a bundle" in result.output
 
     report = json.loads(run(home, "verify", str(bundle), "--json").output)
-    assert report["valid"] is True
+    assert (report["outcome"], report["assurance"], report["valid"]) == (
+        "VERIFIED",
+        "log-only",
+        True,
+    )
     assert [s["step"] for s in report["steps"]][:5] == [
         "format",
         "record",
@@ -180,7 +188,7 @@ def test_seal_policy_seals_after_enough_records(tmp_path: Path) -> None:
     assert json.loads(run(folder, "submit", str(path), "--json").output)["sealed"] is None
     path = _jsonl(tmp_path / "s.jsonl", [numbered_record(i) for i in range(2, 4)])
     sealed = json.loads(run(folder, "submit", str(path), "--json").output)["sealed"]
-    assert sealed["size"] == 4
+    assert sealed["size"] == 5  # four records and the seal leaf
 
 
 def test_seal_with_nothing_new(home: Path) -> None:
@@ -199,7 +207,13 @@ def test_case_prove_writes_a_verifiable_case_bundle(home: Path, tmp_path: Path) 
     assert result.exit_code == 0, result.output
     result = run(home, "verify", str(out))
     assert result.exit_code == 0, result.output
-    assert "none is missing" in result.output
+    assert "none of the case's records in that checkpoint is missing" in result.output
+    dropped = json.loads(out.read_text())
+    dropped["records"].pop()
+    out.write_text(json.dumps(dropped))
+    result = run(home, "verify", str(out))
+    assert result.exit_code == 1
+    assert "completeness: 6 record(s) shown, the case index commits to 7" in result.output
     assert run(home, "case", "prove", "collection/none", "-o", str(out)).exit_code == 1
 
 
