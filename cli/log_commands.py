@@ -506,7 +506,7 @@ def seal(home: NodeHome, as_json: bool) -> None:
     if as_json:
         echo_json({"sealed": None if checkpoint is None else checkpoint.as_json()})
     elif checkpoint is None:
-        click.echo(f"nothing to seal: the latest checkpoint already covers all {size} records")
+        click.echo(f"nothing to seal: the latest checkpoint already covers all {size} leaves")
     else:
         click.echo(
             f"sealed checkpoint {checkpoint.seq}: size {checkpoint.size},"
@@ -573,6 +573,7 @@ def status(home: NodeHome, as_json: bool) -> None:
         info = {
             "home": str(home.path),
             "size": store.size,
+            "records": store.record_count,
             "root": store.root().hex(),
             "checkpoints": store.checkpoint_count,
             "latest_checkpoint": None if latest is None else latest.as_json(),
@@ -583,7 +584,10 @@ def status(home: NodeHome, as_json: bool) -> None:
     if as_json:
         echo_json(info)
         return
-    click.echo(f"log {info['home']}: {info['size']} records, root {info['root']}")
+    click.echo(
+        f"log {info['home']}: {info['records']} records in {info['size']} leaves,"
+        f" root {info['root']}"
+    )
     if latest is None:
         click.echo("no checkpoint sealed yet")
     else:

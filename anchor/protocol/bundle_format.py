@@ -238,7 +238,7 @@ class ProofBundle(_Strict):
 
 class ShreddedRecord(_Strict):
     """A case's record whose text and salt the node no longer has (or does not disclose):
-    its leaf, proven in the checkpoint, keeps the case's chain of links whole (§10)."""
+    its leaf, proven in the checkpoint, keeps the case's chain of links whole (§11)."""
 
     format: Literal["evanchor/shredded-record"]
     version: Literal[2]

@@ -496,7 +496,7 @@ def check_same_chain(section: _Section, w3: Web3) -> None:
     if chain_id is None or int(chain_id) != section.chain_id:
         raise CannotVerify(
             CannotVerifyCause.DIFFERENT_CHAIN,
-            f"a different chain: chain id {chain_id}, bundle expects {section.chain_id}",
+            f"chain id {chain_id}, bundle expects {section.chain_id}",
         )
     genesis = _rpc("eth_getBlockByNumber(0)", lambda: w3.eth.get_block(0))
     found = None if genesis is None else bytes(genesis["hash"])
@@ -504,7 +504,7 @@ def check_same_chain(section: _Section, w3: Web3) -> None:
         shown = "none" if found is None else found.hex()
         raise CannotVerify(
             CannotVerifyCause.DIFFERENT_CHAIN,
-            f"a different chain: genesis {shown}, bundle expects {section.genesis_hash.hex()}",
+            f"genesis {shown}, bundle expects {section.genesis_hash.hex()}",
         )
     head = int(_rpc("eth_blockNumber", lambda: w3.eth.block_number))
     if head < section.block_number:

@@ -492,7 +492,7 @@ def summary_of(report: Report, facts: Facts) -> str:
         )
         text = (
             f"Assurance {level}: {what[0].upper()}{what[1:]} existed, unaltered, no later than"
-            f" {anchor.anchored_at}, the time of block {anchor.block_number} of chain"
+            f" {anchor.anchored_at}, the chain's time of block {anchor.block_number} of chain"
             f" {anchor.chain_id} (genesis {anchor.genesis_hash.hex()}): it is leaf"
             f" {bundle.leaf_index} of {checkpoint}, which writer {anchor.writer} stored as its"
             f" checkpoint {anchor.checkpoint_index} in EvidenceAnchor contract"

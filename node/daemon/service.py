@@ -294,6 +294,7 @@ def node_status(store: LogStore, config: NodeConfig) -> dict[str, Any]:
         },
         "log": {
             "size": store.size,
+            "records": store.record_count,
             "root": store.root().hex(),
             "checkpoints": store.checkpoint_count,
             "latest_checkpoint": None if latest is None else latest.as_json(),

@@ -2,7 +2,10 @@
 
 A convenience for people without the CLI. It posts the file to this node's `/v1/verify`,
 so it is exactly as trustworthy as the node's operator; the page says so and points to
-`evanchor verify`, which a court runs on its own machine against a chain it trusts.
+`evanchor verify`, which a court runs on its own machine against a chain it trusts. The
+node checks offline (it asks no chain for this), so the page shows the report's outcome
+(VERIFIED, NOT VERIFIED, CANNOT VERIFY) and its assurance level as the report states
+them, and the report's own statement: never more than the level proves.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ VERIFY_PAGE = """<!doctype html>
  .ok { color: #05662b; } .failed { color: #a40e26; font-weight: bold; } .skipped { color: #666; }
  li { margin: .3rem 0; } code { font-size: 13px; word-break: break-all; }
  #summary { padding: .8rem; border: 1px solid #ccc; border-radius: 4px; }
+ .cannot { color: #8a5a00; font-weight: bold; }
  .note { color: #555; font-size: 13px; }
 </style>
 </head>
@@ -30,6 +34,7 @@ run <code>evanchor verify bundle.json --rpc URL</code> (or <code>--chain-export<
 your own machine, against a chain you trust.</p>
 <input type="file" id="bundle" accept=".json,application/json">
 <h2 id="verdict"></h2>
+<p id="assurance" hidden></p>
 <ol id="steps"></ol>
 <p id="summary" hidden></p>
 <script>
@@ -39,6 +44,7 @@ document.getElementById("bundle").addEventListener("change", async (event) => {
   const verdict = document.getElementById("verdict");
   const steps = document.getElementById("steps");
   const summary = document.getElementById("summary");
+  document.getElementById("assurance").hidden = true;
   steps.replaceChildren();
   verdict.textContent = "checking " + file.name + " ...";
   const response = await fetch("/v1/verify", {
@@ -51,8 +57,13 @@ document.getElementById("bundle").addEventListener("change", async (event) => {
     summary.hidden = true;
     return;
   }
-  verdict.textContent = report.valid ? "VERIFIED" : "NOT VERIFIED";
-  verdict.className = report.valid ? "ok" : "failed";
+  verdict.textContent = report.outcome;
+  verdict.className = {"VERIFIED": "ok", "NOT VERIFIED": "failed"}[report.outcome] || "cannot";
+  const assurance = document.getElementById("assurance");
+  assurance.textContent = "Assurance level: " + report.assurance +
+    " (log-only < anchored < anchored+signed < anchored+signed+registered;" +
+    " this page checks offline, so it never reaches more than the bundle shows by itself)";
+  assurance.hidden = false;
   for (const step of report.steps) {
     const item = document.createElement("li");
     item.className = step.status;

@@ -248,3 +248,30 @@ def test_log_status_text_and_json(home: Path, tmp_path: Path) -> None:
     status = json.loads(run(home, "log", "status", "--json").output)
     assert status["unsealed"] == 3
     assert status["latest_checkpoint"] is None
+
+
+def test_shred_erases_a_record_and_keeps_its_case_provable(home: Path, tmp_path: Path) -> None:
+    receipts = json.loads(
+        run(home, "submit", str(SAMPLES / "sample_collection.jsonl"), "--json").output
+    )["receipts"]
+    run(home, "seal")
+    target = receipts[2]["record_id"]
+    assert run(home, "shred", target[:12], "--yes").exit_code == 2  # --reason is required
+    result = run(home, "shred", target[:12], "--reason", "deletion request DR-3", "--yes")
+    assert result.exit_code == 0, result.output
+    assert "shredded the record at leaf 2" in result.output
+    assert "no record" in run(home, "prove", target, "-o", str(tmp_path / "x.json")).output
+    again = run(home, "shred", receipts[3]["record_id"], "--reason", "DR-4")  # asks first
+    assert again.exit_code == 1
+    assert "Aborted" in again.output
+    with LogStore(home / "log") as store:
+        case = store.record(0).envelope["case"]
+    out = tmp_path / "case.json"
+    assert run(home, "case", "prove", case, "-o", str(out)).exit_code == 0
+    result = run(home, "verify", str(out))
+    assert result.exit_code == 0, result.output
+    assert "appear as leaves only (the node says they were shredded)" in result.output
+    audit = run(home, "audit")
+    assert audit.exit_code == 0, audit.output
+    assert "SHREDDED leaf 2 at " in audit.output
+    assert audit.output.rstrip().endswith("audit passed: no discrepancy")
