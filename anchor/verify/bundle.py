@@ -253,15 +253,16 @@ def check_seal(checkpoint: CheckpointModel, seal: SealProof) -> str:
         ) from None
     target = leaf.anchored_to
     anchored = (
-        "a log that anchors nowhere"
+        "anchoring nowhere"
         if target is None
-        else f"a log anchored on chain {target.chain_id} (genesis {target.genesis_hash}),"
-        f" contract {target.contract}, writer {target.writer}"
+        else f"anchoring on chain {target.chain_id} (genesis {target.genesis_hash}), contract"
+        f" {target.contract}, writer {target.writer}"
     )
+    signed = "every record signed" if leaf.signed else "unsigned records"
     return (
-        f"leaf {checkpoint.size - 1}, the checkpoint's last, is its seal leaf: {anchored};"
-        f" records {'all signed' if leaf.signed else 'unsigned'}; {leaf.cases} case(s) in its"
-        f" case index; the node numbers the checkpoint {leaf.seq} and says it sealed it at"
+        f"leaf {checkpoint.size - 1}, the checkpoint's last, is its seal leaf, in which the"
+        f" node commits to: {anchored}; {signed};"
+        f" {leaf.cases} case(s) in the case index; checkpoint number {leaf.seq}, sealed at"
         f" {leaf.sealed_at} by its own clock"
     )
 
