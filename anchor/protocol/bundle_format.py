@@ -124,6 +124,12 @@ CreditCode = Annotated[str, AfterValidator(_credit_code)]
 Index = Annotated[int, Field(ge=0, le=MAX_SAFE_INTEGER)]
 Count = Annotated[int, Field(ge=1, le=MAX_SAFE_INTEGER)]
 HashPath = Annotated[list[Hex32], Field(max_length=MAX_PROOF_HASHES)]
+One = Annotated[int, Field(ge=1, le=1)]
+"""The integer 1. Not a literal type: pydantic's literal check takes `true` for 1 (True == 1
+in Python), and a verifier that hashed the parsed value would then hash another leaf than
+the bundle's."""
+Two = Annotated[int, Field(ge=2, le=2)]
+"""The integer 2 (see `One`)."""
 TriePath = Annotated[list[TrieNode], Field(min_length=1, max_length=MAX_TRIE_NODES)]
 
 
@@ -144,7 +150,7 @@ class RecordLeafModel(_Strict):
     commitment: Hex32
     kind: Literal["collection_checkpoint", "auction_record"]
     prev: Index | None
-    v: Literal[1]
+    v: One
 
 
 class AnchorTargetModel(_Strict):
@@ -168,7 +174,7 @@ class SealLeafModel(_Strict):
     seq: Index
     signed: bool
     size: Annotated[int, Field(ge=2, le=MAX_SAFE_INTEGER)]
-    v: Literal[1]
+    v: One
 
 
 class CheckpointModel(_Strict):
@@ -221,7 +227,7 @@ class ProofBundle(_Strict):
     """One record with everything needed to check it (§5)."""
 
     format: Literal["evanchor/proof-bundle"]
-    version: Literal[2]
+    version: Two
     record: dict[str, JsonValue]
     salt: Hex32
     commitment: Hex32
@@ -241,7 +247,7 @@ class ShreddedRecord(_Strict):
     its leaf, proven in the checkpoint, keeps the case's chain of links whole (§11)."""
 
     format: Literal["evanchor/shredded-record"]
-    version: Literal[2]
+    version: Two
     leaf: RecordLeafModel
     leaf_index: Index
     leaf_hash: Hex32
@@ -271,7 +277,7 @@ class CaseBundle(_Strict):
     case index entry that says how many there are and which is last (§5)."""
 
     format: Literal["evanchor/case-bundle"]
-    version: Literal[2]
+    version: Two
     case: CaseKey
     checkpoint: CheckpointModel
     seal: SealProof

@@ -152,7 +152,7 @@ def _step_format(facts: Facts, _: Context) -> str:
 
 
 def _step_record(facts: Facts, _: Context) -> str:
-    record = facts.parsed.record
+    record = facts.raw["record"]  # as given: the format step checked it is an object
     try:
         facts.record = parse_record(record, where="record")
     except EvanchorError as error:
@@ -195,7 +195,7 @@ def _step_leaf(facts: Facts, _: Context) -> str:
         raise BundleInvalid(
             "leaf", f"leaf.prev {leaf.prev} is not before leaf index {bundle.leaf_index}"
         )
-    facts.leaf_hash = leaf_hash_of(leaf.as_json())
+    facts.leaf_hash = leaf_hash_of(facts.raw["leaf"])  # the bundle's own bytes, as given
     claimed = bytes.fromhex(bundle.leaf_hash)
     if claimed != facts.leaf_hash:
         raise BundleInvalid(
@@ -227,10 +227,12 @@ def _step_inclusion(facts: Facts, _: Context) -> str:
     )
 
 
-def check_seal(checkpoint: CheckpointModel, seal: SealProof) -> str:
+def check_seal(checkpoint: CheckpointModel, seal: SealProof, raw_leaf: Any) -> str:
     """The seal leaf is the checkpoint's last leaf and says what the checkpoint says.
 
-    Raises BundleInvalid("seal", ...). Shared with case bundles.
+    `raw_leaf` is the seal leaf as the bundle gives it (parsed JSON, which `seal.leaf` was
+    validated from): its hash is taken from it, never from a re-rendering. Raises
+    BundleInvalid("seal", ...). Shared with case bundles.
     """
     leaf = seal.leaf
     for name in ("seq", "size", "sealed_at"):
@@ -241,7 +243,7 @@ def check_seal(checkpoint: CheckpointModel, seal: SealProof) -> str:
             )
     try:
         verify_inclusion(
-            leaf_hash_of(leaf.as_json()),
+            leaf_hash_of(raw_leaf),
             checkpoint.size - 1,
             checkpoint.size,
             [bytes.fromhex(h) for h in seal.inclusion_proof],
@@ -269,7 +271,7 @@ def check_seal(checkpoint: CheckpointModel, seal: SealProof) -> str:
 
 def _step_seal(facts: Facts, _: Context) -> str:
     bundle = facts.parsed
-    detail = check_seal(bundle.checkpoint, bundle.seal)
+    detail = check_seal(bundle.checkpoint, bundle.seal, facts.raw["seal"]["leaf"])
     facts.seal = seal = bundle.seal.leaf
     if bundle.leaf_index == bundle.checkpoint.size - 1:
         raise BundleInvalid("seal", f"leaf {bundle.leaf_index} is the seal leaf's place")

@@ -84,7 +84,8 @@ def _frame(raw: Any) -> CaseBundle:
         raise BundleInvalid("format", str(error)) from None
 
 
-def _case_index(frame: CaseBundle) -> str:
+def _case_index(frame: CaseBundle, raw_entry: Any) -> str:
+    """`raw_entry` is the entry as the bundle gives it (its hash is taken from it)."""
     proof, seal = frame.case_index, frame.seal.leaf
     entry = proof.entry
     if entry.case != frame.case:
@@ -93,7 +94,7 @@ def _case_index(frame: CaseBundle) -> str:
         )
     try:
         verify_inclusion(
-            leaf_hash_of(entry.as_json()),
+            leaf_hash_of(raw_entry),
             proof.number,
             seal.cases,
             [bytes.fromhex(h) for h in proof.inclusion_proof],
@@ -116,7 +117,7 @@ def _shredded(raw: dict[str, Any], frame: CaseBundle) -> _Member:
         raise BundleInvalid("format", str(error)) from None
     if entry.checkpoint != frame.checkpoint or entry.seal != frame.seal:
         raise BundleInvalid("inclusion", "proven against another checkpoint than the case bundle's")
-    claimed = leaf_hash_of(entry.leaf.as_json())
+    claimed = leaf_hash_of(raw["leaf"])
     if claimed.hex() != entry.leaf_hash:
         raise BundleInvalid(
             "leaf", f"leaf hashes to {claimed.hex()}, bundle says {entry.leaf_hash}"
@@ -199,8 +200,9 @@ def verify_case_bundle(
     try:
         frame = _frame(bundle)
         report.add("format", StepStatus.OK, f"case bundle of {len(bundle['records'])} record(s)")
-        report.add("seal", StepStatus.OK, check_seal(frame.checkpoint, frame.seal))
-        report.add("case index", StepStatus.OK, _case_index(frame))
+        seal = check_seal(frame.checkpoint, frame.seal, bundle["seal"]["leaf"])
+        report.add("seal", StepStatus.OK, seal)
+        report.add("case index", StepStatus.OK, _case_index(frame, bundle["case_index"]["entry"]))
         for position, entry in enumerate(bundle["records"]):
             step = f"record {position}"
             try:

@@ -495,6 +495,16 @@ def bundle_vectors(plain: LogOnly, chained: Anchored) -> dict[str, dict[str, Any
         "leaf.prev given as true", p, b, [_set("/leaf/prev", True)], _not("format")
     )
     v["version-1"] = _vector("version 1", p, b, [_set("/version", 1)], _not("format"))
+    v["leaf-v-true"] = _vector(
+        "leaf.v given as true (equal to 1 in some languages, another leaf in JCS)",
+        p,
+        b,
+        [_set("/leaf/v", True)],
+        _not("format"),
+    )
+    v["seal-leaf-signed-as-integer"] = _vector(
+        "the seal leaf's signed given as 0", p, b, [_set("/seal/leaf/signed", 0)], _not("format")
+    )
     v["not-a-bundle"] = _vector(
         "another format", p, b, [_set("/format", "something/else")], _not("format")
     )
