@@ -96,14 +96,16 @@ def _seal_proof(store: LogStore, checkpoint: Checkpoint) -> SealProof:
 def _anchor_and_log(
     store: LogStore, anchor: dict[str, Any] | None
 ) -> tuple[AnchorSection | None, AnchorTargetModel | None]:
-    """The bundle's `anchor` (from the anchorer's evidence) and `log` (the store's target).
+    """The bundle's `anchor` (from the anchorer's evidence) and `log` (the store's target,
+    whenever the log is bound to one, anchored yet or not: its seal leaves commit to it, and
+    it is the domain of the agency signatures).
 
-    Requires, when `anchor` is given, a log bound to the target the anchor is on: its seal
-    leaves commit to that target, and a verifier holds the two equal.
+    Requires, when `anchor` is given, a log bound to the target the anchor is on: a verifier
+    holds the two equal.
     """
-    if anchor is None:
-        return None, None
     target = store.anchor_target
+    if anchor is None:
+        return None, None if target is None else _target_model(target)
     if target is None:
         raise StoreError(
             "this log's seal leaves commit to no anchor target (it was never bound to a"
@@ -129,10 +131,11 @@ def build_bundle(
 ) -> ProofBundle:
     """The v2 bundle of the record at `index`, proven against `checkpoint` (default: latest).
 
-    `anchor` is the anchor evidence of that checkpoint (`evidence.build_anchor_evidence`);
-    with it, the bundle's `log` is the log's anchor target and a record stored with its
-    agency signature gets the `signature` member. Raises RecordShredded for a shredded
-    record and NotARecord for a seal leaf.
+    `anchor` is the anchor evidence of that checkpoint (`evidence.build_anchor_evidence`).
+    A log bound to an anchor target gives the bundle its `log`, and then a record stored
+    with its agency signature gets the `signature` member (without `anchor`, the bundle
+    verifies at level log-only and says it is not the anchored one). Raises RecordShredded
+    for a shredded record and NotARecord for a seal leaf.
     """
     chosen = _checkpoint_covering(store, index, checkpoint)
     stored = store.record(index)

@@ -45,6 +45,7 @@ from eth_account import Account
 from eth_keys.datatypes import PrivateKey
 
 from evanchor.anchor.ethereum import client as cc
+from evanchor.anchor.ethereum.anchor_state import confirmed_state
 from evanchor.anchor.ethereum.anchorer import Anchorer, RetryPolicy, StepKind
 from evanchor.anchor.ethereum.evidence import build_anchor_evidence
 from evanchor.anchor.log.bundle import build_bundle, build_case_bundle
@@ -195,7 +196,7 @@ def anchored() -> Anchored:
             steps = anchorer.run_until_idle(time.monotonic() + 60)
             if steps[-1].kind is not StepKind.IDLE:
                 raise SystemExit(f"anchoring did not finish: {steps[-1]}")
-            state = store.anchor_state(0)
+            state = confirmed_state(store, 0)
             assert state is not None
             evidence = build_anchor_evidence(anchor, state)
             bundle = build_bundle(store, 2, anchor=evidence).as_json()
