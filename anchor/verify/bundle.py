@@ -50,7 +50,16 @@ from evanchor.anchor.verify.anchor_evidence import (
 )
 from evanchor.anchor.verify.errors import AnchorEvidenceInvalid, CannotVerify
 from evanchor.anchor.verify.proofs import verify_inclusion
-from evanchor.anchor.verify.report import Assurance, Outcome, Report, Step, StepStatus
+from evanchor.anchor.verify.report import (
+    Assurance,
+    CaseFindings,
+    Outcome,
+    Proven,
+    Report,
+    Step,
+    StepStatus,
+    WitnessCosignature,
+)
 
 if TYPE_CHECKING:
     from web3 import Web3
@@ -58,14 +67,18 @@ if TYPE_CHECKING:
 __all__ = [
     "BUNDLE_FORMAT",
     "BundleInvalid",
+    "CaseFindings",
+    "Proven",
     "Report",
     "Step",
+    "WitnessCosignature",
     "check_seal",
     "leaf_hash_of",
     "verify_bundle",
 ]
 
 _COMMITMENT_TAG = b"evanchor/v1/commitment\x00"
+_RECORD_ID_TAG = b"evanchor/v1/record-id\x00"
 
 
 class BundleInvalid(EvanchorError):
@@ -441,7 +454,35 @@ def walk(raw: Any, context: Context) -> tuple[Report, Facts]:
             report.add(name, StepStatus.OK, detail)
     report.assurance = assurance_of(facts)
     report.summary = summary_of(report, facts)
+    if report.ok:
+        report.proven = (proven_of(facts, report.assurance),)
     return report, facts
+
+
+def proven_of(facts: Facts, assurance: Assurance) -> Proven:
+    """What a walk that verified established. Requires no step to have failed."""
+    bundle, record = facts.parsed, facts.record
+    assert record is not None
+    return Proven(
+        record=facts.raw["record"],
+        kind=record.kind,
+        agency=record_agency(record),
+        case=record_case_key(record),
+        record_id=sha256(_RECORD_ID_TAG + facts.canonical).digest(),
+        commitment=facts.commitment,
+        leaf_index=bundle.leaf_index,
+        leaf_hash=facts.leaf_hash,
+        prev=bundle.leaf.prev,
+        accepted_at=bundle.leaf.accepted_at,
+        checkpoint_size=bundle.checkpoint.size,
+        checkpoint_root=bytes.fromhex(bundle.checkpoint.root),
+        checkpoint_seq=bundle.checkpoint.seq,
+        sealed_at=bundle.checkpoint.sealed_at,
+        anchor=facts.anchor,
+        signer=facts.signer,
+        agency_registered_at=facts.registered_at,
+        assurance=assurance,
+    )
 
 
 def assurance_of(facts: Facts) -> Assurance:

@@ -40,10 +40,11 @@ from evanchor.anchor.verify.bundle import (
     Facts,
     check_seal,
     leaf_hash_of,
+    proven_of,
     walk,
 )
 from evanchor.anchor.verify.proofs import verify_inclusion
-from evanchor.anchor.verify.report import Assurance, Outcome, Report, StepStatus
+from evanchor.anchor.verify.report import Assurance, CaseFindings, Outcome, Report, StepStatus
 
 if TYPE_CHECKING:
     from web3 import Web3
@@ -235,6 +236,19 @@ def verify_case_bundle(
     report.assurance = _level(members)
     report.notes = notes
     report.summary = _summary(report, frame, members)
+    if report.ok:
+        entry = frame.case_index.entry
+        report.proven = tuple(
+            proven_of(m.facts, m.assurance) for m in members if m.facts is not None
+        )
+        report.case = CaseFindings(
+            case=frame.case,
+            checkpoint_size=frame.checkpoint.size,
+            head_proven=True,
+            count=entry.count,
+            head=entry.head,
+            shredded=tuple(m.index for m in members if m.shredded),
+        )
     return report
 
 
