@@ -267,18 +267,18 @@ def _summary(report: Report, frame: CaseBundle, members: list[_Member]) -> str:
     if level.rank >= Assurance.ANCHORED.rank:
         anchor = next(m.facts.anchor for m in members if m.facts is not None and m.facts.anchor)
         basis = (
-            f"as the case index of {checkpoint} commits, anchored in block"
+            f"as that checkpoint's case index commits; the checkpoint is anchored in block"
             f" {anchor.block_number} of chain {anchor.chain_id} at {anchor.anchored_at}"
         )
     else:
         basis = (
-            f"as the case index of {checkpoint} says; nothing here ties that checkpoint to a"
+            "as that checkpoint's case index says; nothing here ties the checkpoint to a"
             " chain, so anyone could have built this bundle"
         )
     text = (
-        f"Assurance {level}: case {frame.case} has exactly {entry.count} record(s) up to that"
-        f" checkpoint, shown here in order, the last at leaf {entry.head} ({basis}): none of"
-        " the case's records in that checkpoint is missing, added or out of order."
+        f"Assurance {level}: case {frame.case} has exactly {entry.count} record(s) up to"
+        f" {checkpoint}, shown here in order, the last at leaf {entry.head} ({basis}): none"
+        " of the case's records in that checkpoint is missing, added or out of order."
     )
     if shredded:
         text += f" {shredded} of them appear as leaves only (the node says they were shredded)."
