@@ -622,16 +622,24 @@ class LogStore:
                 if left is None or right is None or stored != merkle.node_hash(left, right):
                     fail(f"tree node ({level}, {index})", "the hash of its children", stored.hex())
             below = current
+        last_record = None
         for index, canonical in self._range(b"r:", low, size):
             found = self.index_of(record_id(canonical))
             if found != index:
                 fail(f"record {index}'s id", f"index {index}", found)
-        if size and self._db.get(b"r:" + _U64.pack(size - 1)) is not None:
-            case = json.loads(leaves[size - 1]).get("case")
+            last_record = index
+        if last_record is not None:
+            # The newest record in the window is the head of its case (a sealed log ends on
+            # a seal leaf, so this is the last record, not the last leaf).
+            case = json.loads(leaves[last_record]).get("case")
             raw_head = self._db.get(b"h:" + _case_key(case)) if isinstance(case, str) else None
-            head = None if raw_head is None else int(_CASE_STATE.unpack(raw_head)[0])
-            if head != size - 1:
-                fail(f"head of case {case!r}", f"the last leaf {size - 1}", head)
+            head = (
+                int(_CASE_STATE.unpack(raw_head)[0])
+                if raw_head is not None and len(raw_head) == _CASE_STATE.size
+                else None
+            )
+            if head != last_record:
+                fail(f"head of case {case!r}", f"the last record's leaf {last_record}", head)
         self._check_checkpoints_on_open(fail)
 
     def _check_checkpoints_on_open(self, fail: Callable[[str, object, object], None]) -> None:
