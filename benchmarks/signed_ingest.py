@@ -563,8 +563,8 @@ def record_delays(store: LogStore, keep: Callable[[int, int], bool]) -> Delays |
             assert state is not None
             anchored = float(state["block_timestamp"]) + 1.0
             checkpoints += 1
-            for index in range(previous, checkpoint.size):
-                stamp = store.record(index).envelope["accepted_at"]
+            for index in range(previous, checkpoint.size - 1):  # the last leaf is the seal's
+                stamp = store.accepted_at(index)
                 accepted = datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
                 delays.append(anchored - accepted)
         previous = checkpoint.size
@@ -643,8 +643,9 @@ def plain_bundles(log: Path, count: int, rng: random.Random) -> list[dict[str, A
         latest = store.latest_checkpoint()
         if latest is None:
             return []
-        indices = rng.sample(range(latest.size), min(count, latest.size))
-        return [build_bundle(store, index) for index in indices]
+        records = [i for i in range(latest.size) if store.is_record_leaf(i)]
+        indices = rng.sample(records, min(count, len(records)))
+        return [build_bundle(store, index).as_json() for index in indices]
 
 
 def anchored_bundles(url: str, record_ids: list[str], count: int, rng: random.Random) -> list[Any]:

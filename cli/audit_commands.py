@@ -215,6 +215,11 @@ def _print(
     width = max((len(name) for name in report.counts), default=0)
     for name, value in sorted(report.counts.items()):
         click.echo(f"  {name:<{width}}  {value}")
+    for shredded in report.shredded:
+        click.echo(
+            f"SHREDDED leaf {shredded['leaf']} at {shredded['shredded_at']} (the node's clock):"
+            f" {shredded['reason']}"
+        )
     for discrepancy in report.discrepancies:
         click.echo(f"DISCREPANCY {discrepancy}")
     if report.ok:

@@ -11,6 +11,7 @@ from evanchor.anchor.report.certificate import render_certificate
 from evanchor.anchor.report.errors import CertificateRefused
 from evanchor.anchor.report.language import Lang
 from evanchor.cli.output import write_atomically
+from evanchor.anchor.verify.report import StepStatus
 from evanchor.cli.proof_commands import LANG_OPTION, chain_options, verify_file
 
 
@@ -55,11 +56,14 @@ def certificate(
         genesis=genesis,
         block_hash=block_hash,
     )
-    failed = done.report.failed_step
-    if failed is not None or not done.report.ok:
+    if not done.report.ok:
+        # The failed step, or (CANNOT VERIFY) the first one the chain could not settle.
+        step = done.report.failed_step or next(
+            s for s in done.report.steps if s.status is StepStatus.CANNOT_VERIFY
+        )
+        cannot = step.status is StepStatus.CANNOT_VERIFY
         raise CertificateRefused(
-            "unknown" if failed is None else failed.name,
-            done.report.summary if failed is None else failed.detail,
+            step.name, f"CANNOT VERIFY: {step.detail}" if cannot else step.detail
         )
     summary = done.summary(Lang(lang), bundle_file.name)
     pdf = render_certificate(summary, issued_at=datetime.now(UTC), verify_url=verify_url)

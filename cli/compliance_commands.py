@@ -214,7 +214,7 @@ def _bundle_from_log(
         )
 
         try:
-            return anchored_bundle(store, logged.leaf_index)
+            return anchored_bundle(store, logged.leaf_index).as_json()
         except NotAnchoredYet:
             pass
     anchoring = logged.anchoring
@@ -223,7 +223,7 @@ def _bundle_from_log(
     try:
         return build_bundle(
             store, logged.leaf_index, checkpoint=store.checkpoint(anchoring.checkpoint_seq)
-        )
+        ).as_json()
     except (NotYetSealed, StoreError):
         return None
 

@@ -1,4 +1,4 @@
-"""Commands that write to and describe the log: submit, seal, log status, schema."""
+"""Commands that write to and describe the log: submit, seal, shred, log status, schema."""
 
 from __future__ import annotations
 
@@ -27,7 +27,13 @@ from evanchor.anchor.log.parallel_ingest import (
     start_pool,
     unsigned_record_refused,
 )
-from evanchor.anchor.log.store import LogStore, PreparedRecord, Receipt, receipt_from_json
+from evanchor.anchor.log.store import (
+    LogStore,
+    PreparedRecord,
+    Receipt,
+    StoreBusy,
+    receipt_from_json,
+)
 from evanchor.anchor.log.submission import (
     authorised,
     is_submission,
@@ -500,12 +506,51 @@ def seal(home: NodeHome, as_json: bool) -> None:
     if as_json:
         echo_json({"sealed": None if checkpoint is None else checkpoint.as_json()})
     elif checkpoint is None:
-        click.echo(f"nothing to seal: the latest checkpoint already covers all {size} records")
+        click.echo(f"nothing to seal: the latest checkpoint already covers all {size} leaves")
     else:
         click.echo(
             f"sealed checkpoint {checkpoint.seq}: size {checkpoint.size},"
             f" root {checkpoint.root.hex()}"
         )
+
+
+@click.command()
+@click.argument("record_id")
+@click.option(
+    "--reason",
+    required=True,
+    help="Why, e.g. the deletion request's reference; kept in the tombstone (no personal data).",
+)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_obj
+def shred(home: NodeHome, record_id: str, reason: str, yes: bool) -> None:
+    """Crypto-shred RECORD_ID (or a unique prefix of at least 8 hex digits): delete its text,
+    salt and id from the log, keep its leaf and leave a tombstone.
+
+    Irreversible. Every other record's proof stays valid, and so does the case's chain of
+    links (a case bundle shows the leaf alone); the audit counts the record as shredded and
+    would name any other change to it. The node must be stopped.
+    """
+    try:
+        store = home.open_log()
+    except StoreBusy:
+        raise click.ClickException(
+            f"the log at {home.log_path} is open in another process: stop the node, then shred"
+        ) from None
+    with store:
+        full = store.find_record_id(record_id)
+        index = store.index_of(full)
+        assert index is not None
+        if not yes:
+            click.confirm(
+                f"Shred record {full.hex()} (leaf {index})? Its text and salt cannot be recovered",
+                abort=True,
+            )
+        tombstone = store.shred(index, reason=reason)
+    click.echo(
+        f"shredded the record at leaf {index} ({tombstone.shredded_at}): its text, salt and id"
+        " are deleted; its leaf stays, so every other proof stays valid"
+    )
 
 
 @click.group()
@@ -528,6 +573,7 @@ def status(home: NodeHome, as_json: bool) -> None:
         info = {
             "home": str(home.path),
             "size": store.size,
+            "records": store.record_count,
             "root": store.root().hex(),
             "checkpoints": store.checkpoint_count,
             "latest_checkpoint": None if latest is None else latest.as_json(),
@@ -538,7 +584,10 @@ def status(home: NodeHome, as_json: bool) -> None:
     if as_json:
         echo_json(info)
         return
-    click.echo(f"log {info['home']}: {info['size']} records, root {info['root']}")
+    click.echo(
+        f"log {info['home']}: {info['records']} records in {info['size']} leaves,"
+        f" root {info['root']}"
+    )
     if latest is None:
         click.echo("no checkpoint sealed yet")
     else:
@@ -554,4 +603,4 @@ def schema(kind: str) -> None:
     click.echo(json.dumps(record_json_schema(name), indent=2))
 
 
-COMMANDS = (submit, sign, seal, log, schema)
+COMMANDS = (submit, sign, seal, shred, log, schema)

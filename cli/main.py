@@ -28,6 +28,7 @@ SUBCOMMANDS = {
     "submit": "evanchor.cli.log_commands:submit",
     "sign": "evanchor.cli.log_commands:sign",
     "seal": "evanchor.cli.log_commands:seal",
+    "shred": "evanchor.cli.log_commands:shred",
     "log": "evanchor.cli.log_commands:log",
     "schema": "evanchor.cli.log_commands:schema",
     "prove": "evanchor.cli.proof_commands:prove",

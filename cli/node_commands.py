@@ -174,7 +174,10 @@ def _print_status(home: NodeHome, info: dict[str, Any], health: dict[str, Any]) 
     click.echo(f"node {'running' if info['running'] else 'stopped'}: {home.path}")
     if health["status"] != "ok":
         click.echo(f"NOT ACKNOWLEDGING RECORDS: {health['reason']}")
-    click.echo(f"log: {log['size']} records, {log['checkpoints']} checkpoints")
+    click.echo(
+        f"log: {log['records']} records, {log['checkpoints']} checkpoints"
+        f" ({log['size']} leaves with the checkpoints' seal leaves)"
+    )
     click.echo(f"unsealed records: {log['unsealed']}")
     pending = info["anchoring"]["pending_checkpoints"]
     click.echo(f"checkpoints waiting to be anchored: {len(pending)}")

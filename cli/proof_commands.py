@@ -15,11 +15,14 @@ import click
 from evanchor.anchor.ethereum import client as cc
 from evanchor.anchor.log.bundle import CASE_BUNDLE_FORMAT, build_bundle, build_case_bundle
 from evanchor.anchor.log.store import LogStore, StoreBusy
+from evanchor.anchor.protocol.bundle_format import CaseBundle, ProofBundle
 from evanchor.anchor.protocol.jsonin import parse_json_object
 from evanchor.anchor.report.language import Lang
 from evanchor.anchor.report.statements import ChainSource, ChainSourceKind
 from evanchor.anchor.report.summary import Summary, summarize
-from evanchor.anchor.verify.bundle import Report, verify_bundle, verify_case_bundle
+from evanchor.anchor.verify.bundle import verify_bundle
+from evanchor.anchor.verify.case_bundle import verify_case_bundle
+from evanchor.anchor.verify.report import Report, StepStatus
 from evanchor.cli.output import echo_json
 from evanchor.node.chain.embedded import EmbeddedChain
 from evanchor.node.chain.export import replay
@@ -44,7 +47,7 @@ def _write_json(path: Path, value: Any) -> None:
 
 
 def _local_or_node(
-    home: NodeHome, local: Callable[[LogStore], dict[str, Any]], api_path: str
+    home: NodeHome, local: Callable[[LogStore], ProofBundle | CaseBundle], api_path: str
 ) -> dict[str, Any]:
     """Build from the log when it is free; ask the running node's API when it holds it."""
     try:
@@ -56,12 +59,15 @@ def _local_or_node(
         bundle: dict[str, Any] = get_json(home.config().api.url, api_path, token=token)
         return bundle
     with store:
-        return local(store)
+        return local(store).as_json()
+
+
+_Bundle = TypeVar("_Bundle", ProofBundle, CaseBundle)
 
 
 def _with_evidence(
-    home: NodeHome, store: LogStore, build: Callable[[EvidenceSource | None], dict[str, Any]]
-) -> dict[str, Any]:
+    home: NodeHome, store: LogStore, build: Callable[[EvidenceSource | None], _Bundle]
+) -> _Bundle:
     """Build with the kept anchor evidence; reach the chain only if some is missing."""
     try:
         return build(None)
@@ -93,7 +99,7 @@ def prove(home: NodeHome, record_id: str, output: Path) -> None:
     """
     config = home.config()
 
-    def local(store: LogStore) -> dict[str, Any]:
+    def local(store: LogStore) -> ProofBundle:
         full_id = store.find_record_id(record_id)
         index = store.index_of(full_id)
         assert index is not None
@@ -128,7 +134,7 @@ def case_prove(home: NodeHome, case_key: str, output: Path) -> None:
     """Write every sealed record of CASE_KEY (e.g. collection/C-1) with proofs and links."""
     config = home.config()
 
-    def local(store: LogStore) -> dict[str, Any]:
+    def local(store: LogStore) -> CaseBundle:
         if config.chain is None:
             return build_case_bundle(store, case_key)
         return _with_evidence(
@@ -140,10 +146,18 @@ def case_prove(home: NodeHome, case_key: str, output: Path) -> None:
     click.echo(f"wrote {len(bundle['records'])} record(s) of case {case_key} to {output}")
 
 
+_MARKS = {
+    StepStatus.OK: "ok  ",
+    StepStatus.FAILED: "FAIL",
+    StepStatus.SKIPPED: "--  ",
+    StepStatus.CANNOT_VERIFY: "??  ",
+}
+
+
 def _print_report(report: Report) -> None:
+    click.echo(f"{report.outcome} (assurance: {report.assurance})")
     for step in report.steps:
-        mark = {"ok": "ok  ", "failed": "FAIL", "skipped": "--  "}[step.status]
-        click.echo(f"  [{mark}] {step.name}: {step.detail}")
+        click.echo(f"  [{_MARKS[step.status]}] {step.name}: {step.detail}")
     click.echo(report.summary)
 
 
@@ -280,9 +294,12 @@ def verify(
 
     Offline by default. With --rpc, --chain-export or --block-hash, the anchor is tied to a
     chain: the block's hash, and (with a chain) the writer's role and the agency's
-    registration at that block. Prints the steps, then a plain-language summary (Chinese by
-    default, --lang en for English): what the record says, who submitted it, when it existed
-    and who vouches for that time, its digests, and how anyone can check it.
+    registration at that block. Prints the outcome and the assurance level reached, the
+    steps, then a plain-language summary (Chinese by default, --lang en for English): what
+    the record says, who submitted it, when it existed and who vouches for that time, its
+    digests, and how anyone can check it. Exit status 0: VERIFIED; 1: NOT VERIFIED (the
+    evidence is wrong, the failing step is named); 3: CANNOT VERIFY (the chain was not
+    reached, is another chain, or could not answer).
     """
     done = verify_file(
         bundle_file,
@@ -299,7 +316,7 @@ def verify(
         click.echo("")
         click.echo(summary.as_text())
     if not done.report.ok:
-        raise click.exceptions.Exit(1)
+        raise click.exceptions.Exit(done.report.outcome.exit_status)
 
 
 COMMANDS = (prove, case, verify)

@@ -24,17 +24,17 @@ import rfc8785
 from evanchor.anchor.compliance.engine import Anchoring, LoggedRecord
 from evanchor.anchor.compliance.errors import BundlesFromSeveralLogs, NoBundles
 from evanchor.anchor.compliance.report import NotCounted
+from evanchor.anchor.protocol.bundle_format import (
+    BUNDLE_FORMAT,
+    CASE_BUNDLE_FORMAT,
+    SHREDDED_RECORD_FORMAT,
+)
 from evanchor.anchor.protocol.commitment import record_id
 from evanchor.anchor.protocol.errors import InputError
 from evanchor.anchor.protocol.jsonin import parse_json_object
 from evanchor.anchor.protocol.records import check_record
-from evanchor.anchor.verify.bundle import (
-    BUNDLE_FORMAT,
-    CASE_BUNDLE_FORMAT,
-    Report,
-    verify_bundle,
-    verify_case_bundle,
-)
+from evanchor.anchor.verify.bundle import Report, verify_bundle
+from evanchor.anchor.verify.case_bundle import verify_case_bundle
 
 if TYPE_CHECKING:
     from web3 import Web3
@@ -142,6 +142,8 @@ def _entries(path: Path, w3: Web3 | None) -> Iterator[tuple[str, dict[str, Any],
         where = f"{name} records[{position}]"
         if not isinstance(entry, dict):
             yield where, {}, "not a proof bundle"
+        elif entry.get("format") == SHREDDED_RECORD_FORMAT:
+            yield where, {}, "shredded: the bundle holds the record's leaf only"
         elif case_report.ok:
             yield where, entry, case_report
         else:
@@ -152,7 +154,9 @@ def _outcome(report: Report) -> Report | str:
     if report.ok:
         return report
     failed = report.failed_step
-    return "NOT VERIFIED" if failed is None else f"NOT VERIFIED at {failed.name}: {failed.detail}"
+    if failed is None:
+        return f"{report.outcome}: {report.summary}"
+    return f"NOT VERIFIED at {failed.name}: {failed.detail}"
 
 
 def _log_identity(bundle: dict[str, Any]) -> str | None:

@@ -658,7 +658,7 @@ def anchor_delays(store: LogStore) -> list[AnchorDelay]:
     for checkpoint in store.checkpoints():
         state = confirmed_state(store, checkpoint.seq)
         if state is not None:
-            accepted_at = store.record(previous_size).envelope["accepted_at"]
+            accepted_at = store.accepted_at(previous_size)  # a checkpoint starts with a record
             accepted = datetime.fromisoformat(accepted_at.replace("Z", "+00:00")).timestamp()
             timestamp = state.block_timestamp
             delays.append(

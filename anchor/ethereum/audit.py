@@ -50,6 +50,7 @@ from evanchor.anchor.ethereum.anchor_state import AnchorStatus
 from evanchor.anchor.ethereum.errors import ChainUnavailable, RpcError
 from evanchor.anchor.log.audit import AuditReport, SignatureProblem, audit_log
 from evanchor.anchor.log.store import LogStore
+from evanchor.anchor.protocol.seal_leaf import AnchorTarget
 from evanchor.anchor.protocol.signing import SignatureInvalid, SigningDomain, recover_signer
 from evanchor.anchor.verify.proofs import verify_consistency
 from evanchor.contracts.storage_layout import StoredCheckpoint
@@ -95,6 +96,8 @@ class ChainView:
     events: list[cc.AnchorEvent]
     stored: list[StoredCheckpoint]
     writer_roles: list[RoleChange]
+    genesis_hash: bytes = b""
+    """The hash of the endpoint's block 0: with the chain id, it names the chain."""
     sizes: list[int] = field(init=False, repr=False)
     """The anchored sizes, in event order (for finding a record's anchoring block)."""
 
@@ -172,9 +175,10 @@ def read_chain(w3: Web3, identity: LogIdentity) -> ChainView:
     """
     head = cc.block_info(w3, "latest")
     chain = cc.chain_id(w3)
+    genesis = cc.block_info(w3, 0).hash
     anchor = cc.contract_at(w3, identity.contract)
     code = _rpc("eth_getCode", lambda: w3.eth.get_code(cast(Any, anchor.address), head.number))
-    view = ChainView(chain, head, keccak(bytes(code)), [], [], [])
+    view = ChainView(chain, head, keccak(bytes(code)), [], [], [], genesis)
     if chain != identity.chain_id or view.code_hash != cc.deployed_code_hash():
         return view
     first = min(identity.deploy_block, head.number)
@@ -187,7 +191,7 @@ def read_chain(w3: Web3, identity: LogIdentity) -> ChainView:
         cc.checkpoint_at(anchor, identity.writer, index, head.number) for index in range(count)
     ]
     roles = _writer_role_changes(anchor, identity.writer, first, head.number)
-    return ChainView(chain, head, view.code_hash, events, stored, roles)
+    return ChainView(chain, head, view.code_hash, events, stored, roles, genesis)
 
 
 # -- agency signatures -------------------------------------------------------------------
@@ -466,14 +470,24 @@ def check_chain(
             report.count("checkpoints covered by a later anchor")
 
 
-def _identity_problem(view: ChainView, identity: LogIdentity) -> tuple[str, str, str] | None:
-    """(kind, where, detail) if the endpoint is not the log's chain or the contract is not
-    EvidenceAnchor; None when the chain side can be audited."""
+def _identity_problem(
+    view: ChainView, identity: LogIdentity, target: AnchorTarget | None
+) -> tuple[str, str, str] | None:
+    """(kind, where, detail) if the endpoint is not the log's chain (chain id, or the genesis
+    the log's seal leaves commit to) or the contract is not EvidenceAnchor; None when the
+    chain side can be audited."""
     if view.chain_id != identity.chain_id:
         return (
             "chain mismatch",
             "chain",
             f"the endpoint serves chain {view.chain_id}, the log anchors to {identity.chain_id}",
+        )
+    if target is not None and view.genesis_hash != target.genesis_hash:
+        return (
+            "chain mismatch",
+            "chain",
+            f"the endpoint's genesis is {view.genesis_hash.hex()}, the log's seal leaves commit"
+            f" to a chain whose genesis is {target.genesis_hash.hex()}",
         )
     expected = cc.deployed_code_hash()
     if view.code_hash != expected:
@@ -486,6 +500,26 @@ def _identity_problem(view: ChainView, identity: LogIdentity) -> tuple[str, str,
     return None
 
 
+def _check_target(report: AuditReport, target: AnchorTarget | None, identity: LogIdentity) -> None:
+    """The anchor target the log's seal leaves commit to is the node's log on this chain."""
+    configured = (identity.chain_id, to_checksum_address(identity.contract), identity.writer)
+    if target is None:
+        report.add(
+            "anchor target mismatch",
+            "log",
+            f"the log's seal leaves commit to no chain; the node anchors to chain"
+            f" {identity.chain_id}, contract {identity.contract}, writer {identity.writer}",
+        )
+    elif (target.chain_id, target.contract, target.writer) != configured:
+        report.add(
+            "anchor target mismatch",
+            "log",
+            f"the log's seal leaves commit to chain {target.chain_id}, contract"
+            f" {target.contract}, writer {target.writer}; the node anchors to chain"
+            f" {identity.chain_id}, contract {identity.contract}, writer {identity.writer}",
+        )
+
+
 def audit_against_chain(
     w3: Web3, identity: LogIdentity, store: LogStore
 ) -> tuple[AuditReport, ChainView]:
@@ -496,7 +530,8 @@ def audit_against_chain(
     the one chain-side discrepancy: the log is still audited on its own, without signatures.
     """
     view = read_chain(w3, identity)
-    problem = _identity_problem(view, identity)
+    target = store.anchor_target
+    problem = _identity_problem(view, identity, target)
     if problem is not None:
         report = audit_log(store)
         report.add(*problem)
@@ -504,6 +539,7 @@ def audit_against_chain(
     anchor = cc.contract_at(w3, identity.contract)
     check = AgencySignatureCheck(anchor, view, store, identity.deploy_block)
     report = audit_log(store, signature_check=check)
+    _check_target(report, target, identity)
     check_chain(report, store, view, identity)
     report.count("registry lookups", check.registry_calls)
     return report, view

@@ -34,6 +34,7 @@ from evanchor.anchor.ethereum.anchor_state import Confirmed, confirmed_state
 from evanchor.anchor.ethereum.errors import HeaderEncodingUnsupported
 from evanchor.anchor.log.bundle import build_bundle
 from evanchor.anchor.log.store import LogStore, StoreError
+from evanchor.anchor.protocol.bundle_format import ProofBundle
 from evanchor.anchor.protocol.checkpoint import Checkpoint
 from evanchor.contracts.storage_layout import checkpoint_slots
 
@@ -197,17 +198,13 @@ def earliest_anchored_checkpoint(
     return None
 
 
-def build_anchored_bundle(store: LogStore, anchor: cc.AnchorContract, index: int) -> dict[str, Any]:
+def build_anchored_bundle(store: LogStore, anchor: cc.AnchorContract, index: int) -> ProofBundle:
     """The proof bundle of leaf `index` against its earliest anchored checkpoint, with the
-    anchor evidence, the log's identity and (if the record was signed) the signature."""
+    anchor evidence, the log's anchor target and (if the record was signed) the signature."""
     found = earliest_anchored_checkpoint(store, index)
     if found is None:
         raise StoreError(f"no anchored checkpoint covers record {index} yet")
     checkpoint, state = found
     return build_bundle(
-        store,
-        index,
-        checkpoint=checkpoint,
-        anchor=build_anchor_evidence(anchor, state),
-        log=log_section(state),
+        store, index, checkpoint=checkpoint, anchor=build_anchor_evidence(anchor, state)
     )

@@ -2,10 +2,13 @@
 
 `audit_log` re-derives, from the stored leaves, records and salts alone: every leaf hash,
 every complete-subtree node, every checkpoint root, every record's canonical bytes and
-commitment, every record id, and every case's chain of links. It compares each with what
-the log stores and reports each mismatch as a named `Discrepancy` — it does not stop at the
-first. The chain side (anchored checkpoints, writer and agency authorisation) is
-`anchor/ethereum/audit.py`, which feeds on the roots this module recomputes.
+commitment, every record id, every case's chain of links, and every checkpoint's seal leaf
+with its case index. It compares each with what the log stores and reports each mismatch
+as a named `Discrepancy` — it does not stop at the first. A shredded record (its tombstone,
+no text, no salt, no id) is listed, not reported; any other absence is a discrepancy, so a
+shredding cannot be faked to hide an edit. The chain side (anchored checkpoints, writer and
+agency authorisation) is `anchor/ethereum/audit.py`, which feeds on the roots this module
+recomputes.
 
 Receipts (`check_receipts`): the log alone cannot show that it lost acknowledged records — a
 log that lost its tail and took new records at the same indices is consistent in itself. The
@@ -29,6 +32,7 @@ from evanchor.anchor.log.store import LogStore, Receipt, receipt_from_json
 from evanchor.anchor.protocol import merkle
 from evanchor.anchor.protocol.errors import InputError
 from evanchor.anchor.protocol.records import parse_record, record_agency, record_case_key
+from evanchor.anchor.protocol.seal_leaf import SEAL_KIND, CaseEntry, SealLeaf
 
 SignatureProblem = str | tuple[str, str]
 """A detail (reported as "signature invalid"), or (kind, detail) to name the problem."""
@@ -60,6 +64,9 @@ class AuditReport:
     """Recomputed root at every checkpoint size (for the chain side of the audit)."""
     leaf_hashes: list[bytes] = field(default_factory=list, repr=False)
     """Every leaf hash recomputed from the stored leaf (32 zero bytes where it is gone)."""
+    shredded: list[dict[str, Any]] = field(default_factory=list)
+    """Every complete shredding: the leaf, and the tombstone's time and reason (the node's
+    claims); not discrepancies, listed so an auditor sees what was erased and why."""
 
     @property
     def ok(self) -> bool:
@@ -84,6 +91,7 @@ class AuditReport:
             "ok": self.ok,
             "counts": dict(sorted(self.counts.items())),
             "discrepancies": [d.as_json() for d in self.discrepancies],
+            "shredded": list(self.shredded),
         }
 
 
@@ -99,9 +107,7 @@ def _check_record(
         return
     if rfc8785.dumps(obj) != canonical:
         report.add("record altered", where, "stored record bytes are not canonical")
-    if salt is None:
-        report.count("salts shredded")
-    else:
+    if salt is not None:
         computed = sha256(_COMMITMENT_TAG + salt + canonical).hexdigest()
         if computed != leaf.get("commitment"):
             report.add(
@@ -145,46 +151,117 @@ def _check_signature(
         report.add(problem[0], f"leaf {index}", problem[1])
 
 
-def audit_log(
-    store: LogStore,
-    *,
-    signature_check: SignatureCheck | None = None,
-    receipts: Iterable[Receipt] = (),
-) -> AuditReport:
-    """Recompute the whole log from its leaves and records; report every discrepancy,
-    including every one of `receipts` that the log no longer honours (`check_receipts`)."""
-    report = AuditReport()
-    size = store.size
-    leaf_hashes: list[bytes] = []
-    last_of_case: dict[str, int] = {}
-    last_accepted = ""
-    for index in range(size):
-        where = f"leaf {index}"
-        raw_leaf, canonical, salt, signature = store.raw_entry(index)
-        if raw_leaf is None:
-            report.add("record missing", where, "the leaf is gone from the store")
-            leaf_hashes.append(b"\x00" * 32)
-            continue
-        leaf_hashes.append(merkle.leaf_hash(raw_leaf))
-        try:
-            leaf = json.loads(raw_leaf)
-            if not isinstance(leaf, dict):
-                raise ValueError("not a JSON object")
-            if rfc8785.dumps(leaf) != raw_leaf:
-                raise ValueError("not canonical")
-        except ValueError as error:
-            report.add("leaf altered", where, f"stored leaf is not a canonical envelope ({error})")
-            continue
-        if canonical is None:
-            report.add("record missing", where, "the record is gone; only its leaf remains")
-        else:
+class _CaseIndex:
+    """The case index recomputed as the audit walks the log, plainly and in memory: the
+    complete-subtree hashes of an RFC 9162 tree over one entry per case, in the order the
+    cases first appear; changed entries are rehashed at each seal leaf, O(log cases) each.
+    Independent of the store's versioned index on purpose: it is what that one is held to.
+    """
+
+    def __init__(self) -> None:
+        self.numbers: dict[str, int] = {}
+        self.levels: list[list[bytes]] = [[]]
+        self.heads: dict[str, tuple[int, int]] = {}
+        self._changed: set[str] = set()
+
+    def add_record(self, case: str, index: int) -> None:
+        self.numbers.setdefault(case, len(self.numbers))
+        self.heads[case] = (index, self.heads.get(case, (0, 0))[1] + 1)
+        self._changed.add(case)
+
+    def seal(self) -> bytes:
+        """Fold the changes since the last seal in; the index's root."""
+        for case in sorted(self._changed, key=self.numbers.__getitem__):
+            head, count = self.heads[case]
+            self._set(self.numbers[case], merkle.leaf_hash(CaseEntry(case, head, count).to_bytes()))
+        self._changed.clear()
+        return merkle.root_from_nodes(lambda level, i: self.levels[level][i], len(self.levels[0]))
+
+    def _set(self, position: int, value: bytes) -> None:
+        level = 0
+        while True:
+            nodes = self.levels[level]
+            if position == len(nodes):
+                nodes.append(value)
+            else:
+                nodes[position] = value
+            left = position & ~1
+            if left + 1 >= len(nodes):  # no right sibling yet: the parent is not complete
+                return
+            value = merkle.node_hash(nodes[left], nodes[left + 1])
+            position >>= 1
+            level += 1
+            if level == len(self.levels):
+                self.levels.append([])
+
+
+@dataclass
+class _Walk:
+    """What the audit carries from leaf to leaf."""
+
+    store: LogStore
+    report: AuditReport
+    signature_check: SignatureCheck | None
+    cases: _CaseIndex = field(default_factory=_CaseIndex)
+    last_accepted: str = ""
+    present_records: int = 0
+
+    def record_leaf(self, index: int, leaf: dict[str, Any], entry: _RawEntry) -> None:
+        report, where = self.report, f"leaf {index}"
+        _, canonical, salt, signature = entry
+        tombstone = self.store.tombstone(index)
+        if tombstone is not None:
+            if canonical is not None or salt is not None:
+                kept = " and ".join(
+                    name for name, value in (("text", canonical), ("salt", salt)) if value
+                )
+                report.add(
+                    "shredding incomplete",
+                    where,
+                    f"a tombstone says the record was shredded at {tombstone.shredded_at}, but"
+                    f" its {kept} is still stored",
+                )
+            else:
+                report.count("records shredded")
+                report.shredded.append(
+                    {
+                        "leaf": index,
+                        "shredded_at": tombstone.shredded_at,
+                        "reason": tombstone.reason,
+                    }
+                )
+        if canonical is None and tombstone is None:
+            report.add(
+                "record missing",
+                where,
+                "the record is gone; only its leaf remains, and no tombstone says it was shredded",
+            )
+        elif canonical is not None:
             report.count("records checked")
+            if salt is None and tombstone is None:
+                report.add(
+                    "record altered",
+                    where,
+                    "its salt is gone but its text is still stored, and no tombstone says it"
+                    " was shredded (a shredding deletes both): the text cannot be shown to be"
+                    " the committed one",
+                )
             _check_record(report, index, leaf, canonical, salt)
-            found = store.index_of(sha256(_RECORD_ID_TAG + canonical).digest())
+            found = self.store.index_of(sha256(_RECORD_ID_TAG + canonical).digest())
             if found != index:
                 report.add("index altered", where, f"its record id points at leaf {found}")
+            else:
+                self.present_records += 1
+        self._check_links(index, leaf)
+        if self.signature_check is not None:
+            _check_signature(report, index, leaf, signature, self.signature_check)
+
+    def _check_links(self, index: int, leaf: dict[str, Any]) -> None:
+        report, where = self.report, f"leaf {index}"
         case = leaf.get("case")
-        expected_prev = last_of_case.get(case) if isinstance(case, str) else None
+        expected_prev = None
+        if isinstance(case, str) and case in self.cases.heads:
+            expected_prev = self.cases.heads[case][0]
         if leaf.get("prev") != expected_prev:
             report.add(
                 "case chain broken",
@@ -193,23 +270,118 @@ def audit_log(
                 f" {expected_prev!r} (a record was dropped, inserted or reordered)",
             )
         if isinstance(case, str):
-            last_of_case[case] = index
+            self.cases.add_record(case, index)
         accepted = str(leaf.get("accepted_at", ""))
-        if accepted < last_accepted:
+        if accepted < self.last_accepted:
             report.add(
                 "order broken",
                 where,
-                f"accepted at {accepted}, before leaf {index - 1} ({last_accepted})",
+                f"accepted at {accepted}, before an earlier leaf ({self.last_accepted})",
             )
-        last_accepted = max(last_accepted, accepted)
-        if signature_check is not None and canonical is not None:
-            _check_signature(report, index, leaf, signature, signature_check)
+        self.last_accepted = max(self.last_accepted, accepted)
+
+    def seal_leaf(self, index: int, leaf: dict[str, Any], position: int, checkpoint: Any) -> None:
+        """The checkpoint's last leaf, against the seal leaf recomputed from the log."""
+        report = self.report
+        report.count("seal leaves")
+        target = self.store.anchor_target
+        expected = SealLeaf(
+            seq=position,
+            size=index + 1,
+            sealed_at=checkpoint.sealed_at,
+            cases=len(self.cases.numbers),
+            cases_root=self.cases.seal(),
+            anchored_to=target,
+            signed=target is not None,
+        ).as_json()
+        where = f"checkpoint {checkpoint.seq} (leaf {index})"
+        for key in sorted(set(expected) | set(leaf)):
+            found, want = leaf.get(key, "(missing)"), expected.get(key, "(no such member)")
+            if found != want:
+                kind = "case index forged" if key in ("cases", "cases_root") else "seal leaf forged"
+                report.add(kind, where, f"seal leaf {key} is {found!r}, the log gives {want!r}")
+
+
+_RawEntry = tuple[bytes | None, bytes | None, bytes | None, bytes | None]
+
+
+def _parsed_leaf(report: AuditReport, index: int, raw_leaf: bytes) -> dict[str, Any] | None:
+    try:
+        leaf = json.loads(raw_leaf)
+        if not isinstance(leaf, dict):
+            raise ValueError("not a JSON object")
+        if rfc8785.dumps(leaf) != raw_leaf:
+            raise ValueError("not canonical")
+    except ValueError as error:
+        report.add("leaf altered", f"leaf {index}", f"stored leaf is not canonical JSON ({error})")
+        return None
+    return leaf
+
+
+def audit_log(
+    store: LogStore,
+    *,
+    signature_check: SignatureCheck | None = None,
+    receipts: Iterable[Receipt] = (),
+) -> AuditReport:
+    """Recompute the whole log from its leaves and records; report every discrepancy,
+    including every one of `receipts` that the log no longer honours (`check_receipts`).
+
+    Record leaves: the record, its salt, commitment, id and case link, or a complete
+    shredding (tombstone, no text, no salt). Seal leaves, at every checkpoint's last index:
+    seq, size, time, anchor target and the case index, recomputed. Then the tree and the
+    checkpoints' roots. Memory: one hash per leaf and per case.
+    """
+    report = AuditReport()
+    size = store.size
+    leaf_hashes: list[bytes] = []
+    walk = _Walk(store, report, signature_check)
+    seals = {c.size - 1: (position, c) for position, c in enumerate(store.checkpoints())}
+    for index in range(size):
+        entry = store.raw_entry(index)
+        raw_leaf = entry[0]
+        if raw_leaf is None:
+            report.add("record missing", f"leaf {index}", "the leaf is gone from the store")
+            leaf_hashes.append(b"\x00" * 32)
+            continue
+        leaf_hashes.append(merkle.leaf_hash(raw_leaf))
+        leaf = _parsed_leaf(report, index, raw_leaf)
+        if leaf is None:
+            continue
+        if index in seals:
+            if leaf.get("kind") != SEAL_KIND:
+                report.add(
+                    "seal leaf missing",
+                    f"checkpoint {seals[index][1].seq} (leaf {index})",
+                    "the checkpoint's last leaf is not a seal leaf",
+                )
+            walk.seal_leaf(index, leaf, *seals[index])
+        elif leaf.get("kind") == SEAL_KIND:
+            report.add("leaf altered", f"leaf {index}", "a seal leaf where no checkpoint ends")
+        else:
+            walk.record_leaf(index, leaf, entry)
+    _check_id_index(store, report, walk.present_records)
     report.count("leaves", size)
-    report.count("cases", len(last_of_case))
+    report.count("cases", len(walk.cases.numbers))
     report.leaf_hashes = leaf_hashes
     _audit_tree(store, report, leaf_hashes)
     check_receipts(report, store, receipts)
     return report
+
+
+def _check_id_index(store: LogStore, report: AuditReport, present: int) -> None:
+    """Every record id entry belongs to a record in the log: each present record was found
+    through its own id (so `present` entries are accounted for), and no other remains (a
+    stale entry would make a record id look present: one a shredding should have
+    deleted, or one pointing at a record whose text was replaced)."""
+    entries = store.record_id_count()
+    if entries != present:
+        report.add(
+            "index altered",
+            "record id index",
+            f"{entries} record id entries, {present} records found through their own id:"
+            f" {entries - present} entries point at no record of theirs",
+        )
 
 
 def check_receipts(report: AuditReport, store: LogStore, receipts: Iterable[Receipt]) -> None:
@@ -239,6 +411,8 @@ def check_receipts(report: AuditReport, store: LogStore, receipts: Iterable[Rece
                 f"{promised}, but leaf {receipt.index} hashes to"
                 f" {leaf_hashes[receipt.index].hex()}{_holder(store, receipt.index)}; {now}",
             )
+        elif found is None and store.tombstone(receipt.index) is not None:
+            report.count("receipts of shredded records")  # the leaf kept, the id deleted
         elif found != receipt.index:
             report.add("receipt broken", where, f"{promised}, but {now}")
 

@@ -4,6 +4,8 @@ Durability: `append` writes everything a batch of records adds (records, salts, 
 new complete-subtree nodes, case links and the new size) in one LevelDB write batch with
 `sync=True`, and returns only after it; LevelDB applies a batch atomically, so after a crash
 the log has either all of a batch or none of it, and every acknowledged record is kept.
+`seal` likewise writes the seal leaf, its tree nodes, the case index's changes and the
+checkpoint in one synced batch.
 
 Failed writes: the store fails closed. LevelDB appends each batch to its write-ahead log; a
 write that fails part-way (a full disk, an I/O error) leaves a torn record there, yet the
@@ -21,21 +23,39 @@ salts are personal data, and LevelDB creates its files 0644 for as long as the l
 Reads: every complete subtree's hash is stored at append time, so the root at any size and
 any inclusion or consistency proof take O(log n) reads (see merkle.py), never a rehash.
 
+Leaves are of two kinds (docs/PROTOCOL.md §3): record leaves, and the seal leaf that `seal`
+appends as the last leaf of every checkpoint (seal_leaf.py). The seal leaf commits to the
+case index: an RFC 9162 tree over one entry (case, head, count) per case, in the order the
+cases first appear. The store keeps every version of that tree's complete-subtree nodes and
+entries, keyed by the checkpoint that wrote them, so a case's proof at any checkpoint takes
+O(log cases) reads, and a seal writes O(changed cases · log cases) nodes.
+
 Key layout (all integers 8-byte big-endian so that keys sort by number):
 
-    m:size                      log size
+    m:size                      log size (leaves of both kinds)
     m:checkpoints               number of checkpoints
+    m:cases                     number of cases (the case index's size after the next seal)
+    m:format                    store format ("evanchor-log/2")
     n:<level:1><index:8>        hash of complete subtree (level, index); level 0 = leaf hash
-    l:<index>                   leaf bytes (canonical envelope)
-    r:<index>                   record canonical bytes
-    s:<index>                   record salt (delete to crypto-shred)
-    i:<record id:32>            index of the record with that id
+    l:<index>                   leaf bytes (canonical envelope, or a seal leaf)
+    r:<index>                   record canonical bytes (deleted by `shred`)
+    s:<index>                   record salt (deleted by `shred`)
+    i:<record id:32>            index of the record with that id (deleted by `shred`)
+    t:<index>                   tombstone of a shredded record (JSON: shredded_at, reason)
     c:<len:2><case><index>      one key per leaf of a case (range scan = the case's leaves)
-    h:<len:2><case>             index of the case's latest leaf
+    h:<len:2><case>             the case's head leaf, record count and case number (3 x 8 bytes)
+    y:<len:2><case>             the case changed since the last seal (deleted by `seal`); the
+                                last prefix in key order on purpose: a reverse seek (the
+                                case-index reads) steps over every deleted key before it, and
+                                these markers are deleted by the thousand
+    e:<number:8><seq:8>         the case's index entry (JCS) as of checkpoint <seq>
+    q:<level:1><index:8><seq:8> case-index node (level, index) as of checkpoint <seq>
     k:<seq>                     checkpoint JSON
-    x:<name>                    node metadata (JSON)
+    x:<name>                    node metadata (JSON); x:log is the anchor target
     g:<index>                   agency signature (65 bytes) over the record's commitment
     a:<seq>                     anchoring state of checkpoint <seq> (JSON, see anchorer.py)
+    sn:<seq>                    checkpoint <seq> as a C2SP signed note (PROTOCOL.md §10)
+    cs:<seq><witness name>      a witness's cosignature/v1 line over checkpoint <seq>
     sn:<seq>                    checkpoint <seq> as a C2SP signed note (PROTOCOL.md §10)
     cs:<seq><witness name>      a witness's cosignature/v1 line over checkpoint <seq>
 """
@@ -65,14 +85,32 @@ from evanchor.anchor.protocol.checkpoint import Checkpoint, checkpoint_from_json
 from evanchor.anchor.protocol.commitment import record_id
 from evanchor.anchor.protocol.jsonin import MAX_SAFE_INTEGER
 from evanchor.anchor.protocol.leaf import LEAF_VERSION, LeafEnvelope, utc_timestamp
+from evanchor.anchor.protocol.seal_leaf import (
+    SEAL_KIND,
+    AnchorTarget,
+    CaseEntry,
+    SealLeaf,
+    anchor_target_from_json,
+    seal_leaf_from_json,
+)
 
 log = logging.getLogger(__name__)
 
 _U64 = struct.Struct(">Q")
+_CASE_STATE = struct.Struct(">QQQ")
+"""An `h:` value: the case's head leaf index, its record count, and its case number."""
 _SIZE = b"m:size"
 _CHECKPOINTS = b"m:checkpoints"
+_CASES = b"m:cases"
 _FORMAT = b"m:format"
-_FORMAT_VERSION = b"evanchor-log/1"
+_FORMAT_VERSION = b"evanchor-log/2"
+"""Version 2 adds the seal leaf and the case index; a version 1 log has neither and is
+refused rather than sealed in a mixed form."""
+_CHANGED = b"y:"
+"""Prefix of the cases changed since the last seal (see the key layout for why it is last)."""
+_TARGET_META = "log"
+_LAST_VERSION = 2**64 - 2
+"""A checkpoint number above any real one: "the latest version" of a case-index node."""
 _NODE_LEVEL = [b"n:" + bytes([level]) for level in range(64)]
 """Key prefix of the tree nodes at each level (a 64-bit index has at most 64 levels)."""
 
@@ -135,6 +173,39 @@ class RecordNotFound(StoreError):
     def __init__(self, what: str) -> None:
         super().__init__(f"no record {what} in this log")
         self.what = what
+
+
+class NotARecord(StoreError):
+    """The leaf at `index` is a checkpoint's seal leaf, not a record's."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__(
+            f"leaf {index} is a seal leaf (the last leaf of a checkpoint), not a record"
+        )
+        self.index = index
+
+
+class RecordShredded(StoreError):
+    """The record at `index` was shredded: its text, salt and id are gone, its leaf remains."""
+
+    def __init__(self, index: int, shredded_at: str) -> None:
+        super().__init__(
+            f"the record at index {index} was shredded at {shredded_at}: its text and salt are"
+            " deleted, only its leaf remains"
+        )
+        self.index = index
+        self.shredded_at = shredded_at
+
+
+class UnsignedRecordRefused(StoreError):
+    """A log bound to an anchor target keeps only records that carry an agency signature."""
+
+    def __init__(self, target: AnchorTarget) -> None:
+        super().__init__(
+            f"this log anchors to chain {target.chain_id} (contract {target.contract}) and"
+            " takes only records signed by their agency; nothing was written"
+        )
+        self.target = target
 
 
 OPEN_CHECK_LEAVES = 10_000
@@ -206,6 +277,25 @@ def _fold_frontier(frontier: Sequence[tuple[int, bytes]]) -> bytes:
 def _case_key(case: str) -> bytes:
     raw = case.encode()
     return struct.pack(">H", len(raw)) + raw
+
+
+def _map_key(level: int, index: int) -> bytes:
+    """Key prefix of case-index node (level, index); the checkpoint number follows."""
+    return b"q:" + bytes([level]) + _U64.pack(index)
+
+
+_SEAL_LEAF_START = b'{"anchored_to":'
+"""How every seal leaf's JCS bytes begin (its first key in RFC 8785 order); a record leaf
+begins with '{"accepted_at":'."""
+
+
+def _is_seal_leaf(leaf: bytes) -> bool:
+    if not leaf.startswith(_SEAL_LEAF_START):
+        return False
+    try:
+        return bool(json.loads(leaf).get("kind") == SEAL_KIND)
+    except ValueError:
+        return False
 
 
 # Characters RFC 8785 does not write as themselves (quote, backslash, controls) and lone
@@ -303,6 +393,34 @@ def receipt_from_json(obj: dict[str, Any]) -> Receipt:
 
 
 @dataclass(frozen=True)
+class Tombstone:
+    """What `shred` leaves where a record was: when, and why (e.g. a deletion request's
+    reference). It holds nothing of the record: not its text, salt or id."""
+
+    shredded_at: str
+    reason: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"reason": self.reason, "shredded_at": self.shredded_at}
+
+
+def tombstone_from_json(obj: dict[str, Any]) -> Tombstone:
+    return Tombstone(shredded_at=str(obj["shredded_at"]), reason=str(obj["reason"]))
+
+
+@dataclass(frozen=True)
+class CaseIndexProof:
+    """A case's entry in the case index of checkpoint `seq`, with its RFC 9162 inclusion
+    proof: entry `number` of the `cases` entries whose root the seal leaf holds."""
+
+    seq: int
+    entry: CaseEntry
+    number: int
+    cases: int
+    inclusion_proof: list[bytes]
+
+
+@dataclass(frozen=True)
 class StoredRecord:
     index: int
     record_id: bytes
@@ -370,6 +488,13 @@ class LogStore:
             raise StoreError(f"{self.path}: unsupported log format {stored_format!r}")
         self._size = self._read_u64(_SIZE)
         self._checkpoint_count = self._read_u64(_CHECKPOINTS)
+        self._case_count = self._read_u64(_CASES)
+        stored_target = self.meta(_TARGET_META)
+        self._target = (
+            None
+            if stored_target is None or stored_target.get("anchored_to") is None
+            else anchor_target_from_json(stored_target["anchored_to"])
+        )
         self._lock = threading.RLock()
         self._frontier: list[tuple[int, bytes]] = []
         self._frontier_complete = False
@@ -458,8 +583,8 @@ class LogStore:
           tree node over the newest leaves is the hash of its children;
         - each newest record's id points back at its index, and the last leaf (if it is a
           record's) is the head of its case;
-        - checkpoints end at the stored count, the latest covers no more than the log, and
-          its root is the root of the tree at its size.
+        - checkpoints end at the stored count, the latest covers no more than the log, its
+          root is the root of the tree at its size, and its last leaf is its seal leaf.
         """
         size = self._size
 
@@ -497,27 +622,45 @@ class LogStore:
                 if left is None or right is None or stored != merkle.node_hash(left, right):
                     fail(f"tree node ({level}, {index})", "the hash of its children", stored.hex())
             below = current
+        last_record = None
         for index, canonical in self._range(b"r:", low, size):
             found = self.index_of(record_id(canonical))
             if found != index:
                 fail(f"record {index}'s id", f"index {index}", found)
-        if size and self._db.get(b"r:" + _U64.pack(size - 1)) is not None:
-            case = json.loads(leaves[size - 1]).get("case")
+            last_record = index
+        if last_record is not None:
+            # The newest record in the window is the head of its case (a sealed log ends on
+            # a seal leaf, so this is the last record, not the last leaf).
+            case = json.loads(leaves[last_record]).get("case")
             raw_head = self._db.get(b"h:" + _case_key(case)) if isinstance(case, str) else None
-            head = None if raw_head is None else int(_U64.unpack(raw_head)[0])
-            if head != size - 1:
-                fail(f"head of case {case!r}", f"the last leaf {size - 1}", head)
-        count = self._checkpoint_count
+            head = (
+                int(_CASE_STATE.unpack(raw_head)[0])
+                if raw_head is not None and len(raw_head) == _CASE_STATE.size
+                else None
+            )
+            if head != last_record:
+                fail(f"head of case {case!r}", f"the last record's leaf {last_record}", head)
+        self._check_checkpoints_on_open(fail)
+
+    def _check_checkpoints_on_open(self, fail: Callable[[str, object, object], None]) -> None:
+        """The checkpoint part of `_check_on_open`: they end at the stored count; the latest
+        covers no more than the log, has the tree's root at its size, and ends with its seal
+        leaf."""
+        size, count = self._size, self._checkpoint_count
         last_seq = self._last_u64(b"k:")
         if last_seq != (count - 1 if count else None):
             fail(f"checkpoints end at the stored count {count}", f"seq {count - 1}", last_seq)
         latest = self.latest_checkpoint()
-        if latest is not None:
-            if latest.size > size:
-                fail(f"checkpoint {latest.seq} within the log", f"size <= {size}", latest.size)
-            root = merkle.root_from_nodes(self.node, latest.size)
-            if root != latest.root:
-                fail(f"checkpoint {latest.seq}'s root", latest.root.hex(), root.hex())
+        if latest is None:
+            return
+        if latest.size > size:
+            fail(f"checkpoint {latest.seq} within the log", f"size <= {size}", latest.size)
+        root = merkle.root_from_nodes(self.node, latest.size)
+        if root != latest.root:
+            fail(f"checkpoint {latest.seq}'s root", latest.root.hex(), root.hex())
+        last_leaf = self._db.get(b"l:" + _u64(latest.size - 1))
+        if last_leaf is None or not _is_seal_leaf(bytes(last_leaf)):
+            fail(f"checkpoint {latest.seq}'s last leaf", "its seal leaf", "another leaf")
 
     def _last_u64(self, prefix: bytes) -> int | None:
         """The largest 8-byte index stored under `prefix`, or None if there is none."""
@@ -541,7 +684,15 @@ class LogStore:
 
     @property
     def size(self) -> int:
+        """Leaves in the log: records and seal leaves."""
         return self._size
+
+    @property
+    def record_count(self) -> int:
+        """Record leaves in the log (shredded ones included): every leaf but the one seal
+        leaf of each checkpoint."""
+        with self._lock:
+            return self._size - self._checkpoint_count
 
     def node(self, level: int, index: int) -> bytes:
         """Hash of complete subtree (level, index). Requires it to lie within the log."""
@@ -584,8 +735,12 @@ class LogStore:
         """Append records in order, durably and atomically; return one receipt per record.
 
         A record whose id is already in the log (or earlier in the same call) is not appended
-        again: its receipt is the original one, marked `duplicate`.
+        again: its receipt is the original one, marked `duplicate`. A log bound to an anchor
+        target (`bind_anchor_target`) refuses the whole call if any record is unsigned: its
+        seal leaves commit to every record carrying its agency's signature.
         """
+        if self._target is not None and any(record.signature is None for record in records):
+            raise UnsignedRecordRefused(self._target)
         with self._lock:
             return self._append_locked(records, now)
 
@@ -595,9 +750,11 @@ class LogStore:
         accepted_at = utc_timestamp(now or datetime.now(UTC))
         receipts: list[Receipt] = []
         batch_ids: dict[bytes, Receipt] = {}
-        heads: dict[str, int] = {}
+        cases: dict[str, list[int]] = {}
+        """Case -> [head, count, case number] of every case this call appends to."""
         frontier = list(self._frontier)
         size = self._size
+        case_count = self._case_count
         case_keys = {case: _case_key(case) for case in {record.case for record in records}}
         stored_ids = self._get_in_key_order(b"i:" + record.record_id for record in records)
         stored_heads = self._get_in_key_order(b"h:" + key for key in case_keys.values())
@@ -610,10 +767,12 @@ class LogStore:
                     continue
                 index = size
                 case_key = case_keys[record.case]
-                prev = heads.get(record.case)
-                if prev is None:
-                    raw_head = stored_heads.get(b"h:" + case_key)
-                    prev = None if raw_head is None else int(_U64.unpack(raw_head)[0])
+                state = cases.get(record.case)
+                if state is None:
+                    state = cases[record.case] = self._case_state(
+                        stored_heads.get(b"h:" + case_key)
+                    )
+                prev = None if state[0] < 0 else state[0]
                 leaf = _leaf_bytes(record, prev, accepted_at)
                 leaf_hash = merkle.leaf_hash(leaf)
                 key = _U64.pack(index)
@@ -625,19 +784,35 @@ class LogStore:
                 put(b"i:" + record.record_id, key)
                 put(b"c:" + case_key + key, b"")
                 _put_leaf_nodes(put, frontier, index, leaf_hash)
-                heads[record.case] = index
+                state[0] = index
+                state[1] += 1
                 size += 1
                 receipt = Receipt(record.record_id, index, leaf_hash, accepted_at, duplicate=False)
                 batch_ids[record.record_id] = receipt
                 receipts.append(receipt)
-            # Each case's head once, at its last leaf of the batch: the batch is applied
-            # whole, so the intermediate heads would never be seen.
-            for case, head in heads.items():
-                put(b"h:" + case_keys[case], _U64.pack(head))
+            # Each case's state once, at its last leaf of the batch: the batch is applied
+            # whole, so the intermediate heads would never be seen. `y:` marks the case for
+            # the next seal's case index. New cases are numbered in the order their first
+            # record arrived (`cases` keeps insertion order).
+            for case, state in cases.items():
+                if state[2] < 0:
+                    state[2], case_count = case_count, case_count + 1
+                put(b"h:" + case_keys[case], _CASE_STATE.pack(*state))
+                put(_CHANGED + case_keys[case], b"")
             put(_SIZE, _U64.pack(size))
+            put(_CASES, _U64.pack(case_count))
         self._size = size
         self._frontier = frontier
+        self._case_count = case_count
         return receipts
+
+    @staticmethod
+    def _case_state(raw_state: bytes | None) -> list[int]:
+        """[head, count, case number] of a case as stored (`h:`); [-1, 0, -1] for a new
+        case (no head yet; its number is given when the batch is written)."""
+        if raw_state is None:
+            return [-1, 0, -1]
+        return list(_CASE_STATE.unpack(raw_state))
 
     def _duplicate(
         self, record_id: bytes, batch_ids: dict[bytes, Receipt], stored_ids: dict[bytes, bytes]
@@ -678,6 +853,11 @@ class LogStore:
         raw = self._db.get(b"i:" + record_id)
         return None if raw is None else int(_U64.unpack(raw)[0])
 
+    def record_id_count(self) -> int:
+        """How many record id entries (`i:`) the log holds: one per record not shredded.
+        O(records), for the audit."""
+        return sum(1 for _ in self._db.iterator(prefix=b"i:", include_value=False))
+
     def find_record_id(self, prefix_hex: str) -> bytes:
         """The full id of the one record whose hex id starts with `prefix_hex` (>= 8 chars)."""
         prefix_hex = prefix_hex.lower()
@@ -696,11 +876,19 @@ class LogStore:
         return bytes(matches[0])
 
     def record(self, index: int) -> StoredRecord:
+        """The record at leaf `index`. Raises NotARecord for a seal leaf, RecordShredded for
+        a shredded record, RecordNotFound beyond the log."""
         if not 0 <= index < self._size:
             raise RecordNotFound(f"at index {index}")
         key = _u64(index)
         canonical = self._db.get(b"r:" + key)
         leaf = self._db.get(b"l:" + key)
+        if canonical is None and leaf is not None:
+            tombstone = self.tombstone(index)
+            if tombstone is not None:
+                raise RecordShredded(index, tombstone.shredded_at)
+            if _is_seal_leaf(leaf):
+                raise NotARecord(index)
         if canonical is None or leaf is None:
             raise StoreError(f"record at index {index} is missing from the store")
         return StoredRecord(
@@ -712,6 +900,61 @@ class LogStore:
             leaf_hash=self.leaf_hash(index),
             signature=self._db.get(b"g:" + key),
         )
+
+    def is_record_leaf(self, index: int) -> bool:
+        """Whether leaf `index` is a record's (shredded or not) rather than a seal leaf.
+
+        Requires 0 <= index < size. Seal leaves sit at `checkpoint.size - 1` of every
+        checkpoint; code that walks the log's records skips them with this.
+        """
+        leaf = self._db.get(b"l:" + _u64(index))
+        if leaf is None:
+            raise StoreError(f"leaf {index} is missing from the store")
+        return not _is_seal_leaf(leaf)
+
+    def accepted_at(self, index: int) -> str:
+        """The node's acceptance time of the record at leaf `index` (from its leaf, so a
+        shredded record has one too). Raises NotARecord for a seal leaf."""
+        leaf = self._db.get(b"l:" + _u64(index))
+        if leaf is None:
+            raise RecordNotFound(f"at index {index}")
+        if _is_seal_leaf(leaf):
+            raise NotARecord(index)
+        return str(json.loads(leaf)["accepted_at"])
+
+    def tombstone(self, index: int) -> Tombstone | None:
+        """The tombstone `shred` left at leaf `index`, or None."""
+        raw = self._db.get(b"t:" + _u64(index))
+        return None if raw is None else tombstone_from_json(json.loads(raw))
+
+    def shred(self, index: int, *, reason: str, now: datetime | None = None) -> Tombstone:
+        """Crypto-shred the record at leaf `index`: delete its text, salt and id index, keep
+        its leaf (so every proof stays valid) and leave a tombstone saying when and why.
+
+        The tombstone is written in the same synced batch as the deletions, so the audit
+        sees either the whole record or a complete shredding. The deleted keys' range is
+        then compacted, so LevelDB rewrites the tables that still held the text (copies in
+        backups, and memory, are beyond its reach). Requires a record leaf not yet shredded.
+        """
+        with self._lock:
+            if not 0 <= index < self._size:
+                raise RecordNotFound(f"at index {index}")
+            stored = self.record(index)  # raises for a seal leaf or a shredded record
+            tombstone = Tombstone(
+                shredded_at=utc_timestamp(now or datetime.now(UTC)), reason=reason
+            )
+            key = _u64(index)
+            id_key = b"i:" + stored.record_id
+            with self._writing(), self._db.write_batch(transaction=True, sync=True) as batch:
+                batch.delete(b"r:" + key)
+                batch.delete(b"s:" + key)
+                if self._db.get(id_key) == key:
+                    batch.delete(id_key)
+                batch.put(b"t:" + key, json.dumps(tombstone.as_json(), sort_keys=True).encode())
+            with self._writing():
+                for deleted in (b"r:" + key, b"s:" + key, id_key):
+                    self._db.compact_range(start=deleted, stop=deleted + b"\x00")
+            return tombstone
 
     def raw_entry(
         self, index: int
@@ -789,22 +1032,158 @@ class LogStore:
         return size - sealed, accepted
 
     def seal(self, *, now: datetime | None = None) -> Checkpoint | None:
-        """Record a checkpoint of the current size and root; None if nothing is new."""
+        """Append the seal leaf and record a checkpoint of the new size and root; None if
+        nothing is new since the last checkpoint.
+
+        The seal leaf (seal_leaf.py) commits to this checkpoint's `seq`, `sealed_at`, the
+        log's anchor target and the case index updated with every case that changed since
+        the last seal; it is the checkpoint's last leaf, so the checkpoint's `size` counts
+        it. One synced batch: after a crash the seal is either whole or absent.
+        """
         with self._lock:
             latest = self.latest_checkpoint()
             if self._size == 0 or (latest is not None and latest.size == self._size):
                 return None
-            checkpoint = Checkpoint(
-                seq=self._checkpoint_count,
-                size=self._size,
-                root=_fold_frontier(self._frontier),
-                sealed_at=utc_timestamp(now or datetime.now(UTC)),
-            )
+            seq = self._checkpoint_count
+            sealed_at = utc_timestamp(now or datetime.now(UTC))
+            index = self._size
+            frontier = list(self._frontier)
             with self._writing(), self._db.write_batch(transaction=True, sync=True) as batch:
-                batch.put(b"k:" + _u64(checkpoint.seq), checkpoint.to_bytes())
-                batch.put(_CHECKPOINTS, _u64(checkpoint.seq + 1))
+                cases_root = self._seal_case_index(batch, seq)
+                leaf = SealLeaf(
+                    seq=seq,
+                    size=index + 1,
+                    sealed_at=sealed_at,
+                    cases=self._case_count,
+                    cases_root=cases_root,
+                    anchored_to=self._target,
+                    signed=self._target is not None,
+                ).to_bytes()
+                batch.put(b"l:" + _u64(index), leaf)
+                _put_leaf_nodes(batch.put, frontier, index, merkle.leaf_hash(leaf))
+                checkpoint = Checkpoint(
+                    seq=seq, size=index + 1, root=_fold_frontier(frontier), sealed_at=sealed_at
+                )
+                batch.put(b"k:" + _u64(seq), checkpoint.to_bytes())
+                batch.put(_CHECKPOINTS, _u64(seq + 1))
+                batch.put(_SIZE, _u64(index + 1))
+            self._size = index + 1
+            self._frontier = frontier
             self._checkpoint_count += 1
             return checkpoint
+
+    # -- the case index --------------------------------------------------------------------
+
+    def _seal_case_index(self, batch: Any, seq: int) -> bytes:
+        """Write the entries of every case changed since the last seal, and the case-index
+        nodes they change, as versions of checkpoint `seq`; return the index's new root.
+
+        Cost: O(changed cases · log cases) hashes and writes. A node (level, index) is
+        complete once its last leaf exists, ((index + 1) << level) <= cases; only complete
+        nodes are stored, as in the log's own tree, and the right edge is folded on reading.
+        """
+        cases = self._case_count
+        fresh: dict[tuple[int, int], bytes] = {}
+        changed: set[int] = set()
+        for key in self._db.iterator(prefix=_CHANGED, include_value=False):
+            case_key = bytes(key[2:])
+            raw_state = self._db.get(b"h:" + case_key)
+            if raw_state is None:
+                raise StoreError(f"case {case_key[2:].decode()!r} changed but has no head")
+            head, count, number = _CASE_STATE.unpack(raw_state)
+            entry = CaseEntry(case_key[2:].decode(), head, count).to_bytes()
+            batch.put(b"e:" + _u64(number) + _u64(seq), entry)
+            fresh[(0, number)] = merkle.leaf_hash(entry)
+            changed.add(number)
+            batch.delete(bytes(key))
+        level = 0
+        while changed:
+            for position in changed:
+                batch.put(_map_key(level, position) + _u64(seq), fresh[(level, position)])
+            parents = {p >> 1 for p in changed if ((p >> 1) + 1) << (level + 1) <= cases}
+            for parent in parents:
+                fresh[(level + 1, parent)] = merkle.node_hash(
+                    fresh.get((level, 2 * parent)) or self._map_node(level, 2 * parent),
+                    fresh.get((level, 2 * parent + 1)) or self._map_node(level, 2 * parent + 1),
+                )
+            level, changed = level + 1, parents
+
+        def read(node_level: int, node_index: int) -> bytes:
+            return fresh.get((node_level, node_index)) or self._map_node(node_level, node_index)
+
+        return merkle.root_from_nodes(read, cases)
+
+    def _map_node(self, level: int, index: int, seq: int = _LAST_VERSION) -> bytes:
+        """Case-index node (level, index) as of checkpoint `seq`: its latest version <= seq."""
+        prefix = _map_key(level, index)
+        for value in self._db.iterator(
+            start=prefix, stop=prefix + _u64(seq + 1), reverse=True, include_key=False
+        ):
+            return bytes(value)
+        raise StoreError(f"missing case-index node (level {level}, index {index}) at {seq}")
+
+    def seal_leaf(self, seq: int) -> SealLeaf:
+        """The seal leaf of checkpoint `seq` (its leaf `size - 1`)."""
+        checkpoint = self.checkpoint(seq)
+        raw = self._db.get(b"l:" + _u64(checkpoint.size - 1))
+        if raw is None or not _is_seal_leaf(raw):
+            raise StoreError(f"checkpoint {seq} has no seal leaf at {checkpoint.size - 1}")
+        return seal_leaf_from_json(json.loads(raw))
+
+    def case_index_proof(self, case: str, seq: int) -> CaseIndexProof | None:
+        """`case`'s entry in checkpoint `seq`'s case index with its inclusion proof; None if
+        the case has no record in that checkpoint. O(log cases) reads."""
+        seal = self.seal_leaf(seq)
+        raw_state = self._db.get(b"h:" + _case_key(case))
+        if raw_state is None:
+            return None
+        number = _CASE_STATE.unpack(raw_state)[2]
+        if number >= seal.cases:
+            return None
+        prefix = b"e:" + _u64(number)
+        entry = None
+        for value in self._db.iterator(
+            start=prefix, stop=prefix + _u64(seq + 1), reverse=True, include_key=False
+        ):
+            entry = json.loads(value)
+            break
+        if entry is None:
+            raise StoreError(f"case {case!r} has no case-index entry at checkpoint {seq}")
+        proof = merkle.inclusion_proof_from_nodes(
+            lambda level, index: self._map_node(level, index, seq), number, seal.cases
+        )
+        return CaseIndexProof(
+            seq=seq,
+            entry=CaseEntry(str(entry["case"]), int(entry["head"]), int(entry["count"])),
+            number=number,
+            cases=seal.cases,
+            inclusion_proof=proof,
+        )
+
+    # -- the log's anchor target -----------------------------------------------------------
+
+    @property
+    def anchor_target(self) -> AnchorTarget | None:
+        """Where this log anchors (its seal leaves commit to it), or None for a log-only log."""
+        return self._target
+
+    def bind_anchor_target(self, target: AnchorTarget) -> None:
+        """Record where this log anchors; every later seal leaf commits to it.
+
+        Binding is done once, before the first seal (`evanchor init` does it): checkpoints
+        sealed before would commit to no target. Binding the same target again is a no-op.
+        """
+        with self._lock:
+            if self._target == target:
+                return
+            if self._target is not None or self._checkpoint_count > 0:
+                bound = "no target" if self._target is None else f"chain {self._target.chain_id}"
+                raise StoreError(
+                    f"this log is already sealed with {bound}; it cannot be bound to"
+                    f" chain {target.chain_id}, contract {target.contract} now"
+                )
+            self.put_meta(_TARGET_META, {"anchored_to": target.as_json()})
+            self._target = target
 
     # -- anchoring state -------------------------------------------------------------------
 

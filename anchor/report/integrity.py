@@ -2,9 +2,9 @@
 checks the verification made.
 
 Completeness is said exactly as far as the bundle proves it: a proof bundle shows one record
-and the link its leaf carries; a case bundle shows its records linked from the case's first
-with none missing in between, but (bundle version 1) not that none follows the last one
-shown, which only a commitment to the case's head at the checkpoint can show.
+and the link its leaf carries; a case bundle (version 2) shows its records linked from the
+case's first, and, through the checkpoint's case index, that the last one shown is the
+case's last in that checkpoint, so none is missing at all up to it.
 """
 
 from __future__ import annotations
@@ -18,7 +18,10 @@ STEP_NAMES = {
     "commitment": ("承诺值", "Commitment"),
     "leaf": ("日志叶", "Leaf"),
     "inclusion": ("包含证明", "Inclusion"),
-    "case link": ("案件链接", "Case link"),
+    "seal": ("检查点封存叶", "Seal leaf"),
+    "case index": ("案件索引", "Case index"),
+    "case chain": ("案件链接", "Case chain"),
+    "completeness": ("完整性", "Completeness"),
     "anchor": ("区块链锚定", "Anchor"),
     "signature": ("提交方签名", "Signature"),
 }
@@ -41,7 +44,24 @@ STEP_CHECKS = {
         "由包含证明从叶哈希算出检查点的根（RFC 9162 默克尔树）",
         "the inclusion proof leads from the leaf hash to the checkpoint's root (RFC 9162)",
     ),
-    "case link": ("叶中的案件链接与证据包一致", "the leaf's case link is the bundle's"),
+    "seal": (
+        "检查点的最后一个叶是其封存叶，所载序号、大小与封存时间与检查点一致",
+        "the checkpoint's last leaf is its seal leaf, with the checkpoint's number, size and"
+        " sealing time",
+    ),
+    "case index": (
+        "案件在检查点案件索引中的条目（记录数与最后一条）包含在封存叶所载的根中",
+        "the case's entry in the checkpoint's case index (record count, last record) is under"
+        " the root the seal leaf holds",
+    ),
+    "case chain": (
+        "各条记录依次相连，第一条之前没有记录",
+        "the records link one to the next, the first to none",
+    ),
+    "completeness": (
+        "所示记录数与最后一条与案件索引一致",
+        "the records shown are as many as the case index says, ending at its last",
+    ),
     "anchor": (
         "检查点（树大小与根）存于锚定合约在该区块的状态中（区块头、账户证明、存储证明）",
         "the checkpoint (size and root) is in the anchor contract's state at the block (header,"
@@ -200,13 +220,14 @@ def checks_section(ctx: Context) -> Section:
         if step.status == "skipped":
             what = pick(ctx.lang, *SKIPPED.get(name, ("不适用", "not applicable")))
         elif name.startswith("record ") and name[7:].isdigit():
-            what = t("逐项核验（上列各步骤）并与前一条相连", "verified step by step and linked")
+            what = t("逐项核验（上列各步骤）", "verified step by step")
         else:
             what = pick(ctx.lang, *STEP_CHECKS.get(name, (step.detail, step.detail)))
         status = {
             "ok": t("通过", "passed"),
             "skipped": t("未做", "not done"),
             "failed": t("失败", "failed"),
+            "cannot verify": t("无法核验", "could not be made"),
         }[step.status]
         basis = Basis.VERIFIED if step.status == "ok" else Basis.NOT_PROVEN
         text = t(f"{status}：{what}", f"{status}: {what}")

@@ -184,9 +184,11 @@ def time_section(ctx: Context) -> Section:
             Statement(
                 ctx.who(positions, t("检查点封存时间", "Checkpoint sealed")),
                 t(
-                    f"{sealed_at}（节点时钟；证据包中没有任何数据约束此值，仅为节点的声明）",
-                    f"{sealed_at} (the node's clock; nothing in the bundle binds this value:"
-                    " the node's claim only)",
+                    f"{sealed_at}（节点时钟，运营方的声明；该值写入检查点的封存叶，受检查点的根保护，"
+                    "证据包不能改动它，但其真实性只有节点担保）",
+                    f"{sealed_at} (the node's clock, the operator's claim; it is committed in the"
+                    " checkpoint's seal leaf, so the bundle cannot change it, but only the node"
+                    " vouches that it is true)",
                 ),
                 Basis.CLAIM,
             )
@@ -215,7 +217,7 @@ def time_section(ctx: Context) -> Section:
 
 
 def _node_time(ctx: Context, value: Any) -> str:
-    """The node's `sealed_at` as the bundle gives it: nothing binds it, so it may be junk."""
+    """The node's `sealed_at` (committed in the seal leaf, in the node's one form)."""
     if isinstance(value, str):
         try:
             return dual_timestamp_text(value, ctx.lang)

@@ -40,6 +40,7 @@ from evanchor.anchor.report.statements import (
     Statement,
 )
 from evanchor.anchor.verify.bundle import Report, Step
+from evanchor.anchor.verify.report import Outcome, StepStatus
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,9 @@ def summarize(
 
 
 def _not_verified(report: Report, lang: Lang, number: str, name: str, digest: str) -> Summary:
-    failed = report.failed_step or Step("format", "failed", "no record was verified")
+    if report.outcome is Outcome.CANNOT_VERIFY:
+        return _cannot_verify(report, lang, number, name, digest)
+    failed = report.failed_step or Step("format", StepStatus.FAILED, "no record was verified")
     step = step_name(failed.name, lang)
     statements = (
         Statement(
@@ -164,11 +167,76 @@ def _not_verified(report: Report, lang: Lang, number: str, name: str, digest: st
     )
 
 
+def _cannot_verify(report: Report, lang: Lang, number: str, name: str, digest: str) -> Summary:
+    """A report the chain could not settle: said so, and nothing presented as evidence."""
+    step = next(s for s in report.steps if s.status is StepStatus.CANNOT_VERIFY)
+    words = step_name(step.name, lang)
+    statements = (
+        Statement(
+            pick(lang, "结论", "Outcome"),
+            pick(
+                lang,
+                f"无法核验（CANNOT VERIFY）：“{words}”步骤需要区块链作答，"
+                "而区块链无法访问、是另一条链或未能作答。"
+                "这不是对证据的否定，也不能视为已证明；请换一个可信的节点重新核验。",
+                f"CANNOT VERIFY: the {words.lower()} step needs the chain, and the chain could not"
+                " be reached, is another chain, or could not answer. This is no verdict on the"
+                " evidence, and nothing in it can be taken as proven; verify again against a"
+                " node you trust.",
+            ),
+            Basis.VERIFIED,
+        ),
+        Statement(
+            pick(lang, "原因（技术细节）", "Reason (technical)"), step.detail, Basis.VERIFIED
+        ),
+    )
+    return Summary(
+        lang=lang,
+        verified=False,
+        certificate_number=number,
+        bundle_name=name,
+        bundle_sha256=digest,
+        headline=pick(lang, "核验结论：无法核验（CANNOT VERIFY）", "Outcome: CANNOT VERIFY"),
+        sections=(Section("outcome", pick(lang, "一、核验结论", "1. Outcome"), statements),),
+        failed_step=step.name,
+        failure=step.detail,
+    )
+
+
+_LEVELS = {
+    "log-only": (
+        "仅日志（log-only）：检查点未与任何区块链核对，只说明证据包自身一致",
+        "log-only: the checkpoint was checked against no chain; the bundle is only shown"
+        " consistent in itself",
+    ),
+    "anchored": (
+        "已锚定（anchored）：检查点已与区块链核对",
+        "anchored: the checkpoint was checked against the chain",
+    ),
+    "anchored+signed": (
+        "已锚定并签名（anchored+signed）：另有提交方签名；签名密钥是否为登记机构未核对",
+        "anchored+signed: and signed by the submitter's key; whether that key was the"
+        " registered agency's was not checked",
+    ),
+    "anchored+signed+registered": (
+        "已锚定、签名并登记（anchored+signed+registered）：签名密钥在锚定区块时为该机构登记的密钥",
+        "anchored+signed+registered: the signing key was the agency's registered key at the"
+        " anchoring block",
+    ),
+}
+
+
 def _outcome(ctx: Context) -> Section:
     t = ctx.t
     count = len(ctx.proven)
     records = "1 record" if count == 1 else f"{count} records"
+    level = ctx.report.assurance.value
     statements = [
+        Statement(
+            t("保证级别", "Assurance level"),
+            pick(ctx.lang, *_LEVELS.get(level, (level, level))),
+            Basis.VERIFIED,
+        ),
         Statement(
             t("结论", "Outcome"),
             t(

@@ -2,7 +2,8 @@
 
 Offline, from the bundle's bytes alone (PROTOCOL.md §9.4 gives the steps):
 
-1. format      every member present and well-formed; `anchor` agrees with `log`.
+1. format      every member present and well-formed, no other (bundle_format.py);
+               `anchor` agrees with `log`.
 2. header      keccak256(header_rlp) is the block hash (and equals the trusted hash, if
                one is given); the header's number and timestamp are the anchor's.
 3. account     the account proof leads from the header's state root to the contract's
@@ -13,32 +14,41 @@ Offline, from the bundle's bytes alone (PROTOCOL.md §9.4 gives the steps):
 5. checkpoint  the two words decode to the bundle's (size, root), block number B and
                the block's timestamp.
 
-With a chain (`verify_anchor_with_rpc`), also: the chain id, the canonical hash of block B,
+With a chain (`check_anchor_with_rpc`), also: the chain id and genesis hash (another chain is
+CANNOT VERIFY, not a verdict), the canonical hash of block B,
 the anchoring transaction's receipt and log, and that the writer held WRITER_ROLE at B
 (`eth_call` at B). Without a trusted block hash or a chain, step 2 only shows the proofs fit
 the bundle's own header: the result says so.
 
-This module builds nothing and does not import the builder (`anchor_evidence.py`). The
+This module builds nothing and does not import the builder (`ethereum/evidence.py`). The
 Merkle-Patricia proof walk is written out below, strictly: every proof node must be on the
 path, in order.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import rlp
-from eth_utils.address import is_checksum_address, to_checksum_address
+from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from hexbytes import HexBytes
 
+from evanchor.anchor.protocol.bundle_format import (
+    AnchorSection,
+    AnchorTargetModel,
+    BundleMalformed,
+    CheckpointModel,
+    parse,
+)
 from evanchor.anchor.verify.errors import (
     AnchorEvidenceInvalid,
+    CannotVerify,
+    CannotVerifyCause,
     ChainDisagrees,
     EvidenceMalformed,
     HeaderMismatch,
@@ -54,26 +64,31 @@ if TYPE_CHECKING:
     from web3 import Web3
 
 WRITER_ROLE = keccak(b"WRITER_ROLE")
-_HEX = re.compile(r"(?:[0-9a-f]{2})*\Z")
-_MAX_PROOF_NODES = 64
-"""A path through a 256-bit-keyed trie has at most 64 nibbles, so at most 65 nodes; real
-proofs have under 12. Longer lists are refused before any hashing."""
 _HEADER_FIELDS = 16
 """A London header has 16 fields; later forks append fields, never remove any."""
 
 NOT_TIED = (
-    "checked against the bundle's own block hash; supply a trusted block hash or --rpc "
+    "checked against the bundle's own block hash only; supply a trusted block hash or --rpc "
     "to tie it to a chain"
 )
 
 
+def utc_seconds(seconds: int) -> str:
+    """Seconds since the epoch as RFC 3339 UTC; the number itself if no calendar holds it."""
+    try:
+        return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OverflowError, OSError, ValueError):
+        return f"{seconds} seconds after 1970-01-01T00:00:00Z"
+
+
 @dataclass(frozen=True)
 class AnchorFacts:
-    """What a verified anchor section establishes."""
+    """What a verified anchor section establishes, and against what (`tied_to`)."""
 
     chain_id: int
     contract: str
     writer: str
+    genesis_hash: bytes
     checkpoint_index: int
     size: int
     root: bytes
@@ -86,67 +101,47 @@ class AnchorFacts:
     """"bundle" (its own header only), "trusted block hash", or "rpc"."""
 
     @property
+    def tied(self) -> bool:
+        """Whether the block hash was checked against something outside the bundle."""
+        return self.tied_to != "bundle"
+
+    @property
     def anchored_at(self) -> str:
         """The anchoring block's timestamp, RFC 3339 UTC."""
-        moment = datetime.fromtimestamp(self.block_timestamp, UTC)
-        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return utc_seconds(self.block_timestamp)
 
     def describe(self) -> str:
+        """The step's detail: what the checks established, and how far that reaches."""
+        where = (
+            f"index {self.checkpoint_index} of writer {self.writer}'s checkpoints in contract"
+            f" {self.contract}, chain {self.chain_id}, block {self.block_number} (hash"
+            f" {self.block_hash.hex()}, time {self.anchored_at})"
+        )
+        if self.tied_to == "bundle":
+            return (
+                f"the header and the account and storage proofs agree with each other and hold"
+                f" the checkpoint (size {self.size}) as {where}; {NOT_TIED}"
+            )
         how = {
-            "bundle": NOT_TIED,
-            "trusted block hash": "block hash matches the trusted one",
-            "rpc": "block hash, receipt and writer role checked with the chain",
+            "trusted block hash": "the block hash is the trusted one",
+            "rpc": "the chain confirms the block, the transaction, its log and the writer's role",
         }[self.tied_to]
         return (
-            f"checkpoint (size {self.size}, root {self.root.hex()}) is index "
-            f"{self.checkpoint_index} of writer {self.writer}'s log in contract {self.contract}"
-            f" on chain {self.chain_id}, anchored in block {self.block_number} (hash "
-            f"{self.block_hash.hex()}) at {self.anchored_at}; {how}"
+            f"the checkpoint (size {self.size}, root {self.root.hex()}) is stored as {where}; {how}"
         )
 
 
 # -- reading the section -----------------------------------------------------------------
 
 
-def _member(section: dict[str, Any], name: str) -> Any:
-    if name not in section:
-        raise EvidenceMalformed(f"anchor.{name}", "a member", "nothing")
-    return section[name]
-
-
-def _uint(section: dict[str, Any], name: str) -> int:
-    value = _member(section, name)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise EvidenceMalformed(f"anchor.{name}", "a non-negative integer", value)
-    return value
-
-
-def _hex(value: Any, where: str, size: int | None = None) -> bytes:
-    if not isinstance(value, str) or not _HEX.match(value):
-        raise EvidenceMalformed(where, "lower-case hex without 0x", value)
-    raw = bytes.fromhex(value)
-    if size is not None and len(raw) != size:
-        raise EvidenceMalformed(where, f"{size} bytes", f"{len(raw)} bytes")
-    return raw
-
-
-def _address(value: Any, where: str) -> str:
-    if not isinstance(value, str) or not is_checksum_address(value):
-        raise EvidenceMalformed(where, "an EIP-55 checksummed address", value)
-    return str(value)
-
-
-def _nodes(value: Any, where: str) -> list[bytes]:
-    if not isinstance(value, list) or not 0 < len(value) <= _MAX_PROOF_NODES:
-        raise EvidenceMalformed(where, f"a list of 1 to {_MAX_PROOF_NODES} hex nodes", value)
-    return [_hex(node, f"{where}[{i}]") for i, node in enumerate(value)]
-
-
 @dataclass(frozen=True)
 class _Section:
+    """The anchor section with its hex decoded (the shape is AnchorSection's)."""
+
     chain_id: int
     contract: str
     writer: str
+    genesis_hash: bytes
     checkpoint_index: int
     tx_hash: bytes
     block_number: int
@@ -156,51 +151,66 @@ class _Section:
     header_rlp: bytes
     account_proof: list[bytes]
     storage: list[tuple[bytes, bytes, list[bytes]]]
+    size: int
+    root: bytes
 
 
-def _read_section(bundle: dict[str, Any]) -> _Section:
-    section = bundle.get("anchor")
-    log = bundle.get("log")
-    if not isinstance(section, dict):
-        raise EvidenceMalformed("anchor", "an object", section)
-    if not isinstance(log, dict):
-        raise EvidenceMalformed("log", "an object {chain_id, contract, writer}", log)
-    parsed = _Section(
-        chain_id=_uint(section, "chain_id"),
-        contract=_address(_member(section, "contract"), "anchor.contract"),
-        writer=_address(_member(section, "writer"), "anchor.writer"),
-        checkpoint_index=_uint(section, "checkpoint_index"),
-        tx_hash=_hex(_member(section, "tx_hash"), "anchor.tx_hash", 32),
-        block_number=_uint(section, "block_number"),
-        block_hash=_hex(_member(section, "block_hash"), "anchor.block_hash", 32),
-        log_index=_uint(section, "log_index"),
-        block_timestamp=_uint(section, "block_timestamp"),
-        header_rlp=_hex(_member(section, "header_rlp"), "anchor.header_rlp"),
-        account_proof=_nodes(_member(section, "account_proof"), "anchor.account_proof"),
-        storage=_read_storage(_member(section, "storage_proofs")),
-    )
+def read_anchor_section(
+    raw_anchor: Any, log: AnchorTargetModel | None, checkpoint: CheckpointModel
+) -> _Section:
+    """The `anchor` member, checked against the bundle format (check "anchor format"): every
+    member present, no other, hex lower case of its length, addresses EIP-55, integers in
+    range, exactly two storage proofs; and `log` present, with the same chain id, contract
+    and writer."""
+    try:
+        section = parse(AnchorSection, raw_anchor, at=("anchor",))
+    except BundleMalformed as error:
+        raise EvidenceMalformed(error.path, error.reason) from None
+    if log is None:
+        raise EvidenceMalformed("log", "expected the log's anchor target, found null")
     for key in ("chain_id", "contract", "writer"):
-        if log.get(key) != section[key]:
-            raise EvidenceMalformed(f"log.{key}", f"anchor.{key} ({section[key]!r})", log.get(key))
-    return parsed
-
-
-def _read_storage(value: Any) -> list[tuple[bytes, bytes, list[bytes]]]:
-    if not isinstance(value, list) or len(value) != 2:
-        raise EvidenceMalformed("anchor.storage_proofs", "two entries (words 0 and 1)", value)
-    entries = []
-    for i, entry in enumerate(value):
-        where = f"anchor.storage_proofs[{i}]"
-        if not isinstance(entry, dict) or set(entry) != {"slot", "value", "proof"}:
-            raise EvidenceMalformed(where, "an object {slot, value, proof}", entry)
-        entries.append(
-            (
-                _hex(entry["slot"], f"{where}.slot", 32),
-                _hex(entry["value"], f"{where}.value", 32),
-                _nodes(entry["proof"], f"{where}.proof"),
+        if getattr(log, key) != getattr(section, key):
+            raise EvidenceMalformed(
+                f"log.{key}",
+                f"expected anchor.{key} ({getattr(section, key)!r}), found {getattr(log, key)!r}",
             )
+    return _Section(
+        chain_id=section.chain_id,
+        contract=section.contract,
+        writer=section.writer,
+        genesis_hash=bytes.fromhex(log.genesis_hash),
+        checkpoint_index=section.checkpoint_index,
+        tx_hash=bytes.fromhex(section.tx_hash),
+        block_number=section.block_number,
+        block_hash=bytes.fromhex(section.block_hash),
+        log_index=section.log_index,
+        block_timestamp=section.block_timestamp,
+        header_rlp=bytes.fromhex(section.header_rlp),
+        account_proof=[bytes.fromhex(node) for node in section.account_proof],
+        storage=[
+            (bytes.fromhex(e.slot), bytes.fromhex(e.value), [bytes.fromhex(n) for n in e.proof])
+            for e in section.storage_proofs
+        ],
+        size=checkpoint.size,
+        root=bytes.fromhex(checkpoint.root),
+    )
+
+
+def _from_bundle(bundle: Any) -> _Section:
+    """The anchor section of a bundle given as parsed JSON (for callers without a typed
+    bundle): `log` and `checkpoint` are read with their models first."""
+    if not isinstance(bundle, dict):
+        raise EvidenceMalformed("(top level)", "expected a bundle object")
+    try:
+        log = (
+            None
+            if bundle.get("log") is None
+            else parse(AnchorTargetModel, bundle["log"], at=("log",))
         )
-    return entries
+        checkpoint = parse(CheckpointModel, bundle.get("checkpoint"), at=("checkpoint",))
+    except BundleMalformed as error:
+        raise EvidenceMalformed(error.path, error.reason) from None
+    return read_anchor_section(bundle.get("anchor"), log, checkpoint)
 
 
 # -- Merkle-Patricia proofs --------------------------------------------------------------
@@ -343,7 +353,7 @@ def _check_storage(section: _Section, storage_root: bytes) -> tuple[bytes, bytes
         expected_slots = checkpoint_slots(section.writer, section.checkpoint_index)
     except StorageLayoutError as error:
         raise EvidenceMalformed(
-            "anchor.checkpoint_index", "an index below 2^64", str(error)
+            "anchor.checkpoint_index", f"expected an index below 2^64 ({error})"
         ) from None
     words = []
     for i, (slot_int, (slot, claimed, proof)) in enumerate(
@@ -370,20 +380,14 @@ def _check_storage(section: _Section, storage_root: bytes) -> tuple[bytes, bytes
     return words[0], words[1]
 
 
-def _check_checkpoint(
-    bundle: dict[str, Any], section: _Section, words: tuple[bytes, bytes]
-) -> None:
+def _check_checkpoint(section: _Section, words: tuple[bytes, bytes]) -> None:
     try:
         stored = decode_checkpoint_slots(*words)
     except StorageLayoutError as error:
         raise StoredCheckpointMismatch("word 0", "a checkpoint", str(error)) from None
-    checkpoint = bundle.get("checkpoint")
-    if not isinstance(checkpoint, dict):
-        raise EvidenceMalformed("checkpoint", "an object", checkpoint)
-    size, root = checkpoint.get("size"), checkpoint.get("root")
     for name, expected, found in (
-        ("size", size, stored.size),
-        ("root", root, stored.root.hex()),
+        ("size", section.size, stored.size),
+        ("root", section.root.hex(), stored.root.hex()),
         ("block number", section.block_number, stored.block_number),
         ("timestamp", section.block_timestamp, stored.timestamp),
     ):
@@ -391,9 +395,7 @@ def _check_checkpoint(
             raise StoredCheckpointMismatch(name, expected, found)
 
 
-def verify_anchor_offline(
-    bundle: dict[str, Any], trusted_block_hash: bytes | None = None
-) -> AnchorFacts:
+def check_anchor_offline(section: _Section, trusted_block_hash: bytes | None = None) -> AnchorFacts:
     """Checks the anchor section against the bundle's checkpoint, all hashing, no network.
 
     With `trusted_block_hash` (block B's hash, from a source the verifier trusts, such as a
@@ -401,23 +403,27 @@ def verify_anchor_offline(
     one, the section is only shown to be consistent with its own header (`tied_to`
     "bundle"). Raises an `AnchorEvidenceInvalid` naming the failed check.
     """
-    section = _read_section(bundle)
     state_root = _check_header(section, trusted_block_hash)
     storage_root = _check_account(section, state_root)
     words = _check_storage(section, storage_root)
-    _check_checkpoint(bundle, section, words)
-    return _facts(bundle, section, "bundle" if trusted_block_hash is None else "trusted block hash")
+    _check_checkpoint(section, words)
+    return _facts(section, "bundle" if trusted_block_hash is None else "trusted block hash")
 
 
-def _facts(bundle: dict[str, Any], section: _Section, tied_to: str) -> AnchorFacts:
-    checkpoint = bundle["checkpoint"]
+def verify_anchor_offline(bundle: Any, trusted_block_hash: bytes | None = None) -> AnchorFacts:
+    """`check_anchor_offline` of a bundle given as parsed JSON."""
+    return check_anchor_offline(_from_bundle(bundle), trusted_block_hash)
+
+
+def _facts(section: _Section, tied_to: str) -> AnchorFacts:
     return AnchorFacts(
         chain_id=section.chain_id,
         contract=section.contract,
         writer=section.writer,
+        genesis_hash=section.genesis_hash,
         checkpoint_index=section.checkpoint_index,
-        size=int(checkpoint["size"]),
-        root=bytes.fromhex(checkpoint["root"]),
+        size=section.size,
+        root=section.root,
         block_number=section.block_number,
         block_hash=section.block_hash,
         block_timestamp=section.block_timestamp,
@@ -435,17 +441,33 @@ _AGENCY_CREDIT_CODE = keccak(b"agencyCreditCode(address)")[:4]
 
 
 def _rpc(what: str, call: Any) -> Any:
+    """One JSON-RPC read. A failure to get an answer is CannotVerify, never a verdict: the
+    endpoint was not reached (UNREACHABLE) or answered with an error (NO_ANSWER, e.g. no
+    state kept at an old block). A null answer (no such block or transaction) is an answer,
+    and comes back as None for the caller to judge."""
+    from web3.exceptions import BlockNotFound, TransactionNotFound  # noqa: PLC0415 - with a chain only
+
     try:
         return call()
+    except (BlockNotFound, TransactionNotFound):
+        return None
+    except OSError as error:  # requests' errors derive from it: refused, reset, timed out
+        raise CannotVerify(
+            CannotVerifyCause.UNREACHABLE, f"{what}: {' '.join(str(error).split())[:300]}"
+        ) from None
     except Exception as error:  # the verifier reports, it does not crash
-        raise ChainDisagrees(
-            what, "an answer", f"an error ({' '.join(str(error).split())})"
+        raise CannotVerify(
+            CannotVerifyCause.NO_ANSWER,
+            f"{what}: the endpoint answered with an error ({' '.join(str(error).split())[:300]})",
         ) from None
 
 
 def _eth_call(w3: Web3, contract: str, data: bytes, block: int, what: str) -> bytes:
     request: Any = {"to": contract, "data": "0x" + data.hex()}
-    return bytes(_rpc(what, lambda: w3.eth.call(request, block)))
+    answer = _rpc(what, lambda: w3.eth.call(request, block))
+    if answer is None:
+        raise CannotVerify(CannotVerifyCause.NO_ANSWER, f"{what}: no answer at block {block}")
+    return bytes(answer)
 
 
 def has_role_at(w3: Web3, contract: str, role: bytes, account: str, block: int) -> bool:
@@ -467,18 +489,54 @@ def agency_code_at(w3: Web3, contract: str, agency: str, block: int) -> str | No
     return answer[64 : 64 + length].decode("utf-8", errors="replace")
 
 
-def verify_anchor_with_rpc(bundle: dict[str, Any], w3: Web3) -> AnchorFacts:
-    """The offline checks against the chain's own hash of block B, then the chain id, the
-    anchoring receipt and its `CheckpointAnchored` log, and the writer's role at B."""
-    section = _read_section(bundle)
-    chain_id = int(_rpc("eth_chainId", lambda: w3.eth.chain_id))
-    if chain_id != section.chain_id:
-        raise ChainDisagrees("chain id", section.chain_id, chain_id)
+def check_same_chain(section: _Section, w3: Web3) -> None:
+    """The endpoint serves the bundle's chain, up to the anchoring block; CannotVerify
+    naming the difference otherwise ("a different chain: genesis X, bundle expects Y")."""
+    chain_id = _rpc("eth_chainId", lambda: w3.eth.chain_id)
+    if chain_id is None or int(chain_id) != section.chain_id:
+        raise CannotVerify(
+            CannotVerifyCause.DIFFERENT_CHAIN,
+            f"chain id {chain_id}, bundle expects {section.chain_id}",
+        )
+    genesis = _rpc("eth_getBlockByNumber(0)", lambda: w3.eth.get_block(0))
+    found = None if genesis is None else bytes(genesis["hash"])
+    if found != section.genesis_hash:
+        shown = "none" if found is None else found.hex()
+        raise CannotVerify(
+            CannotVerifyCause.DIFFERENT_CHAIN,
+            f"genesis {shown}, bundle expects {section.genesis_hash.hex()}",
+        )
+    head = int(_rpc("eth_blockNumber", lambda: w3.eth.block_number))
+    if head < section.block_number:
+        raise CannotVerify(
+            CannotVerifyCause.NOT_SYNCED,
+            f"the chain's head is block {head}, before the anchoring block"
+            f" {section.block_number}: it is not synced that far (or block"
+            f" {section.block_number} was never on it)",
+        )
+
+
+def check_anchor_with_rpc(section: _Section, w3: Web3) -> AnchorFacts:
+    """The same chain (`check_same_chain`), the offline checks against the chain's own hash
+    of block B, then the anchoring receipt and its `CheckpointAnchored` log, and the
+    writer's role at B. CannotVerify when the chain cannot answer; AnchorEvidenceInvalid
+    when its answer contradicts the bundle."""
+    check_same_chain(section, w3)
     block = _rpc("eth_getBlockByNumber", lambda: w3.eth.get_block(section.block_number))
+    if block is None:
+        raise CannotVerify(
+            CannotVerifyCause.NO_ANSWER, f"eth_getBlockByNumber: no block {section.block_number}"
+        )
     canonical = bytes(block["hash"])
-    offline = verify_anchor_offline(bundle, canonical)
+    offline = check_anchor_offline(section, canonical)
     tx_hash = HexBytes(section.tx_hash)
     receipt = _rpc("eth_getTransactionReceipt", lambda: w3.eth.get_transaction_receipt(tx_hash))
+    if receipt is None:
+        raise ChainDisagrees(
+            "eth_getTransactionReceipt",
+            f"transaction {section.tx_hash.hex()}",
+            "no such transaction",
+        )
     if (
         int(receipt["blockNumber"]) != section.block_number
         or bytes(receipt["blockHash"]) != canonical
@@ -507,13 +565,17 @@ def verify_anchor_with_rpc(bundle: dict[str, Any], w3: Web3) -> AnchorFacts:
             f"{section.log_index}",
             "no such log in the transaction",
         )
-    checkpoint = bundle["checkpoint"]
     data = bytes(found[0]["data"])
-    if data != int(checkpoint["size"]).to_bytes(32, "big") + bytes.fromhex(checkpoint["root"]):
+    if data != section.size.to_bytes(32, "big") + section.root:
         raise ChainDisagrees("log data", "the checkpoint's size and root", data.hex())
     if not has_role_at(w3, section.contract, WRITER_ROLE, section.writer, section.block_number):
         raise NotAuthorisedAt(
             "writer role",
             f"{section.writer} did not hold WRITER_ROLE at block {section.block_number}",
         )
-    return AnchorFacts(**{**offline.__dict__, "tied_to": "rpc"})
+    return replace(offline, tied_to="rpc")
+
+
+def verify_anchor_with_rpc(bundle: Any, w3: Web3) -> AnchorFacts:
+    """`check_anchor_with_rpc` of a bundle given as parsed JSON."""
+    return check_anchor_with_rpc(_from_bundle(bundle), w3)

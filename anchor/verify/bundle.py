@@ -1,13 +1,19 @@
-"""Checking a proof bundle offline, step by step (PROTOCOL.md §6).
+"""Checking a proof bundle, step by step (PROTOCOL.md §6).
 
 Every hash is recomputed from the bundle's own bytes. This module restates the commitment
 and leaf formulas instead of importing the code that built them, so a court's check does not
-depend on the builder being right. Each step reports what it checked; the first failure stops
-the walk and names the step, so a tampered byte fails at the step it breaks.
+depend on the builder being right; the bundle's grammar is the protocol's
+(`anchor/protocol/bundle_format.py`). Each step reports what it checked; the first failure
+stops the walk and names the step, so a tampered byte fails at the step it breaks. A chain
+check that cannot be made does not stop the walk: the offline checks of that step and the
+later steps still run, and the outcome is CANNOT VERIFY unless one of them fails.
+
+Steps: format, record, commitment, leaf, inclusion, seal, anchor, signature.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from hashlib import sha256
@@ -16,23 +22,61 @@ from typing import TYPE_CHECKING, Any
 import rfc8785
 
 from evanchor.anchor.errors import EvanchorError
-from evanchor.anchor.protocol.records import parse_record, record_agency, record_case_key
+from evanchor.anchor.protocol.bundle_format import (
+    BUNDLE_FORMAT,
+    BUNDLE_VERSION,
+    BundleMalformed,
+    CheckpointModel,
+    ProofBundle,
+    SealLeafModel,
+    SealProof,
+    SignatureSection,
+    parse,
+)
+from evanchor.anchor.protocol.records import (
+    AuctionRecord,
+    CollectionCheckpoint,
+    parse_record,
+    record_agency,
+    record_case_key,
+)
 from evanchor.anchor.protocol.signing import SignatureInvalid, SigningDomain, recover_signer
 from evanchor.anchor.verify.anchor_evidence import (
     AnchorFacts,
     agency_code_at,
-    verify_anchor_offline,
-    verify_anchor_with_rpc,
+    check_anchor_offline,
+    check_anchor_with_rpc,
+    read_anchor_section,
 )
-from evanchor.anchor.verify.errors import AnchorEvidenceInvalid
+from evanchor.anchor.verify.errors import AnchorEvidenceInvalid, CannotVerify
 from evanchor.anchor.verify.proofs import verify_inclusion
+from evanchor.anchor.verify.report import (
+    Assurance,
+    CaseFindings,
+    Outcome,
+    Proven,
+    Report,
+    Step,
+    StepStatus,
+    WitnessCosignature,
+)
 
 if TYPE_CHECKING:
     from web3 import Web3
 
-BUNDLE_FORMAT = "evanchor/proof-bundle"
-CASE_BUNDLE_FORMAT = "evanchor/case-bundle"
-SUPPORTED_VERSIONS = (1,)
+__all__ = [
+    "BUNDLE_FORMAT",
+    "BundleInvalid",
+    "CaseFindings",
+    "Proven",
+    "Report",
+    "Step",
+    "WitnessCosignature",
+    "check_seal",
+    "leaf_hash_of",
+    "verify_bundle",
+]
+
 _COMMITMENT_TAG = b"evanchor/v1/commitment\x00"
 _RECORD_ID_TAG = b"evanchor/v1/record-id\x00"
 
@@ -46,215 +90,97 @@ class BundleInvalid(EvanchorError):
         self.reason = reason
 
 
-@dataclass
-class Step:
-    name: str
-    status: str  # "ok", "failed", "skipped"
-    detail: str
+class _ChainUnanswered(EvanchorError):
+    """A step's chain part could not be made; `detail` says what the offline part showed."""
 
-    def as_json(self) -> dict[str, str]:
-        return {"step": self.name, "status": self.status, "detail": self.detail}
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
 
 
-@dataclass(frozen=True)
-class WitnessCosignature:
-    """An independent witness's cosignature of the bundle's checkpoint, once checked.
-
-    A witness (DESIGN decision 10, C2SP tlog-cosignature) signs that it saw the checkpoint no
-    later than `timestamp`; that time is vouched for by the witness, not by the node's
-    operator. Bundle version 1 carries no cosignatures, so no verification step produces
-    these yet: the witness step that checks them fills `Proven.witnesses`.
-    """
-
-    witness: str
-    """The witness's key name, as its signed note names it."""
-    timestamp: int
-    """Seconds since the epoch, as cosigned."""
-
-    def as_json(self) -> dict[str, Any]:
-        return {"witness": self.witness, "timestamp": self.timestamp}
+def leaf_hash_of(obj: dict[str, Any]) -> bytes:
+    """RFC 9162 leaf hash of a leaf object: SHA-256(0x00 || JCS(leaf))."""
+    return sha256(b"\x00" + rfc8785.dumps(obj)).digest()
 
 
-@dataclass(frozen=True)
-class Proven:
-    """What a verified proof bundle establishes about its record, for whoever presents it.
-
-    Built only after every step passed, from values the steps recomputed or checked. The
-    node's clock values (`accepted_at`, `sealed_at`) and `checkpoint_seq` are carried as the
-    bundle states them: the leaf hash binds `accepted_at` but only the node vouches for it,
-    and nothing binds `sealed_at` or `seq`. Whoever prints them must say so.
-    """
-
-    record: dict[str, Any]
-    """The committed record object, exactly as in the bundle."""
-    kind: str
-    agency: str
-    case: str
-    record_id: bytes
-    commitment: bytes
-    leaf_index: int
-    leaf_hash: bytes
-    prev: int | None
-    """The leaf index the leaf names as its case's previous record (None: the first)."""
-    accepted_at: str
-    checkpoint_size: int
-    checkpoint_root: bytes
-    checkpoint_seq: Any
-    sealed_at: Any
-    anchor: AnchorFacts | None
-    signer: str | None
-    agency_registered_at: int | None
-    """The block at which the chain's registry listed `signer` as `agency` (checked with a
-    chain only)."""
-    witnesses: tuple[WitnessCosignature, ...] = ()
-
-    def as_json(self) -> dict[str, Any]:
-        anchor = self.anchor
-        return {
-            "record": self.record,
-            "kind": self.kind,
-            "agency": self.agency,
-            "case": self.case,
-            "record_id": self.record_id.hex(),
-            "commitment": self.commitment.hex(),
-            "leaf_index": self.leaf_index,
-            "leaf_hash": self.leaf_hash.hex(),
-            "prev": self.prev,
-            "accepted_at": self.accepted_at,
-            "checkpoint": {"size": self.checkpoint_size, "root": self.checkpoint_root.hex()},
-            "anchor": None
-            if anchor is None
-            else {
-                "chain_id": anchor.chain_id,
-                "contract": anchor.contract,
-                "writer": anchor.writer,
-                "checkpoint_index": anchor.checkpoint_index,
-                "block_number": anchor.block_number,
-                "block_hash": anchor.block_hash.hex(),
-                "block_timestamp": anchor.block_timestamp,
-                "anchored_at": anchor.anchored_at,
-                "tx_hash": anchor.tx_hash.hex(),
-                "tied_to": anchor.tied_to,
-            },
-            "signer": self.signer,
-            "agency_registered_at": self.agency_registered_at,
-            "witnesses": [w.as_json() for w in self.witnesses],
-        }
-
-
-@dataclass(frozen=True)
-class CaseFindings:
-    """What a verified case bundle establishes about its case as a whole."""
-
-    case: str
-    checkpoint_size: int
-    head_proven: bool
-    """True only if the bundle proves the case's head at the checkpoint, so that no record
-    of the case can follow the last one shown (DESIGN decision 9). Bundle version 1 does not
-    commit to case heads: links show that nothing is missing between the first record and
-    the last one shown, never after it."""
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "case": self.case,
-            "checkpoint_size": self.checkpoint_size,
-            "head_proven": self.head_proven,
-        }
+AnchorCache = dict[str, tuple[AnchorFacts, CannotVerify | None]]
+"""Verified anchor sections by their JSON, for case bundles whose records share one."""
 
 
 @dataclass
-class Report:
-    steps: list[Step] = field(default_factory=list)
-    summary: str = ""
-    proven: tuple[Proven, ...] = ()
-    """Per record, what the bundle proves; empty unless every step passed."""
-    case: CaseFindings | None = None
-    """For a verified case bundle: what it proves about the case as a whole."""
+class Context:
+    """What the caller trusts, and what a case bundle's records share."""
 
-    @property
-    def ok(self) -> bool:
-        return all(step.status != "failed" for step in self.steps)
-
-    @property
-    def failed_step(self) -> Step | None:
-        return next((s for s in self.steps if s.status == "failed"), None)
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "valid": self.ok,
-            "steps": [s.as_json() for s in self.steps],
-            "summary": self.summary,
-            "proven": [p.as_json() for p in self.proven],
-            "case": None if self.case is None else self.case.as_json(),
-        }
-
-
-def _hex32(value: Any, what: str) -> bytes:
-    if not isinstance(value, str) or len(value) != 64:
-        raise BundleInvalid("format", f"{what}: expected 64 hex digits")
-    try:
-        return bytes.fromhex(value)
-    except ValueError:
-        raise BundleInvalid("format", f"{what}: not hex") from None
-
-
-def _int(value: Any, what: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise BundleInvalid("format", f"{what}: expected a non-negative integer, got {value!r}")
-    return value
-
-
-def _object(value: Any, what: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise BundleInvalid("format", f"{what}: expected an object")
-    return value
+    trusted_block_hash: bytes | None = None
+    w3: Web3 | None = None
+    anchors: AnchorCache = field(default_factory=dict)
 
 
 @dataclass
-class _Facts:
+class Facts:
     """What earlier steps established, for later steps and the summary."""
 
-    record: Any = None
+    raw: dict[str, Any]
+    bundle: ProofBundle | None = None
+    record: CollectionCheckpoint | AuctionRecord | None = None
     canonical: bytes = b""
     commitment: bytes = b""
     leaf_hash: bytes = b""
-    index: int = 0
-    checkpoint: dict[str, Any] = field(default_factory=dict)
-    # Chain checks (PROTOCOL.md §9.4): what the caller trusts, and what was established.
-    trusted_block_hash: bytes | None = None
-    w3: Web3 | None = None
+    seal: SealLeafModel | None = None
     anchor: AnchorFacts | None = None
+    anchor_unanswered: str | None = None
     signer: str | None = None
-    agency_checked_at: int | None = None
+    registered_at: int | None = None
+
+    @property
+    def parsed(self) -> ProofBundle:
+        assert self.bundle is not None, "the format step runs first"
+        return self.bundle
 
 
-def _step_format(bundle: dict[str, Any], facts: _Facts) -> str:
-    if bundle.get("format") != BUNDLE_FORMAT:
-        raise BundleInvalid("format", f"not a proof bundle (format {bundle.get('format')!r})")
-    if bundle.get("version") not in SUPPORTED_VERSIONS:
-        raise BundleInvalid("format", f"unsupported bundle version {bundle.get('version')!r}")
-    for key in ("record", "leaf", "checkpoint", "case_link"):
-        _object(bundle.get(key), key)
-    if not isinstance(bundle.get("inclusion_proof"), list):
-        raise BundleInvalid("format", "inclusion_proof: expected a list")
-    return f"proof bundle version {bundle['version']}"
+# -- the steps ---------------------------------------------------------------------------
 
 
-def _step_record(bundle: dict[str, Any], facts: _Facts) -> str:
+def _step_format(facts: Facts, _: Context) -> str:
+    raw = facts.raw
+    if raw.get("format") != BUNDLE_FORMAT:
+        raise BundleInvalid("format", f"not a proof bundle (format {raw.get('format')!r})")
+    if raw.get("version") != BUNDLE_VERSION or type(raw.get("version")) is not int:
+        raise BundleInvalid(
+            "format",
+            f"unsupported bundle version {raw.get('version')!r}: this verifier reads version"
+            f" {BUNDLE_VERSION} (version 1 bundles carry no seal leaf)",
+        )
+    for key in ("anchor", "signature"):
+        if key not in raw:
+            raise BundleInvalid("format", f"{key}: required member is missing")
+        if raw[key] is not None and not isinstance(raw[key], dict):
+            raise BundleInvalid("format", f"{key}: expected an object or null")
     try:
-        facts.record = parse_record(bundle["record"], where="record")
+        # `anchor` and `signature` are read by their own steps.
+        facts.bundle = parse(ProofBundle, {**raw, "anchor": None, "signature": None})
+    except BundleMalformed as error:
+        raise BundleInvalid("format", str(error)) from None
+    return f"proof bundle version {BUNDLE_VERSION}; every member present, none unknown"
+
+
+def _step_record(facts: Facts, _: Context) -> str:
+    record = facts.raw["record"]  # as given: the format step checked it is an object
+    try:
+        facts.record = parse_record(record, where="record")
     except EvanchorError as error:
         raise BundleInvalid("record", str(error)) from None
     try:
-        facts.canonical = rfc8785.dumps(bundle["record"])
+        facts.canonical = rfc8785.dumps(record)
     except rfc8785.CanonicalizationError as error:
         raise BundleInvalid("record", f"cannot canonicalize: {error}") from None
     return f"{facts.record.kind} valid; {len(facts.canonical)} canonical bytes"
 
 
-def _step_commitment(bundle: dict[str, Any], facts: _Facts) -> str:
-    salt = _hex32(bundle.get("salt"), "salt")
-    claimed = _hex32(bundle.get("commitment"), "commitment")
+def _step_commitment(facts: Facts, _: Context) -> str:
+    bundle = facts.parsed
+    salt = bytes.fromhex(bundle.salt)
+    claimed = bytes.fromhex(bundle.commitment)
     facts.commitment = sha256(_COMMITMENT_TAG + salt + facts.canonical).digest()
     if facts.commitment != claimed:
         raise BundleInvalid(
@@ -264,116 +190,195 @@ def _step_commitment(bundle: dict[str, Any], facts: _Facts) -> str:
     return f"SHA-256(tag || salt || record) = {claimed.hex()}"
 
 
-def _step_leaf(bundle: dict[str, Any], facts: _Facts) -> str:
-    leaf = bundle["leaf"]
+def _step_leaf(facts: Facts, _: Context) -> str:
+    bundle, record = facts.parsed, facts.record
+    assert record is not None
+    leaf = bundle.leaf
     expected = {
-        "v": 1,
         "commitment": facts.commitment.hex(),
-        "kind": facts.record.kind,
-        "agency": record_agency(facts.record),
-        "case": record_case_key(facts.record),
+        "kind": record.kind,
+        "agency": record_agency(record),
+        "case": record_case_key(record),
     }
     for key, want in expected.items():
-        if leaf.get(key) != want:
-            raise BundleInvalid("leaf", f"leaf.{key} is {leaf.get(key)!r}, expected {want!r}")
-    if set(leaf) != {*expected, "prev", "accepted_at"}:
-        raise BundleInvalid("leaf", f"unexpected leaf fields {sorted(set(leaf) - set(expected))}")
-    facts.index = _int(bundle.get("leaf_index"), "leaf_index")
-    prev = leaf["prev"]
-    if prev is not None and (_int(prev, "leaf.prev") >= facts.index):
-        raise BundleInvalid("leaf", f"leaf.prev {prev} is not before leaf index {facts.index}")
-    try:
-        leaf_bytes = rfc8785.dumps(leaf)
-    except rfc8785.CanonicalizationError as error:
-        raise BundleInvalid("leaf", f"cannot canonicalize: {error}") from None
-    facts.leaf_hash = sha256(b"\x00" + leaf_bytes).digest()
-    claimed = _hex32(bundle.get("leaf_hash"), "leaf_hash")
+        found = getattr(leaf, key)
+        if found != want:
+            raise BundleInvalid("leaf", f"leaf.{key} is {found!r}, the record gives {want!r}")
+    if leaf.prev is not None and leaf.prev >= bundle.leaf_index:
+        raise BundleInvalid(
+            "leaf", f"leaf.prev {leaf.prev} is not before leaf index {bundle.leaf_index}"
+        )
+    facts.leaf_hash = leaf_hash_of(facts.raw["leaf"])  # the bundle's own bytes, as given
+    claimed = bytes.fromhex(bundle.leaf_hash)
     if claimed != facts.leaf_hash:
         raise BundleInvalid(
             "leaf", f"leaf hashes to {facts.leaf_hash.hex()}, bundle says {claimed.hex()}"
         )
-    return f"leaf {facts.index} = {facts.leaf_hash.hex()}, accepted at {leaf['accepted_at']}"
+    follows = "the case's first" if leaf.prev is None else f"after leaf {leaf.prev} of its case"
+    return (
+        f"leaf {bundle.leaf_index} = {facts.leaf_hash.hex()} ({follows}); the node says it"
+        f" accepted the record at {leaf.accepted_at} by its own clock"
+    )
 
 
-def _step_inclusion(bundle: dict[str, Any], facts: _Facts) -> str:
-    checkpoint = bundle["checkpoint"]
-    size = _int(checkpoint.get("size"), "checkpoint.size")
-    root = _hex32(checkpoint.get("root"), "checkpoint.root")
-    proof = [_hex32(h, f"inclusion_proof[{i}]") for i, h in enumerate(bundle["inclusion_proof"])]
+def _step_inclusion(facts: Facts, _: Context) -> str:
+    bundle = facts.parsed
+    checkpoint = bundle.checkpoint
     try:
-        verify_inclusion(facts.leaf_hash, facts.index, size, proof, root)
+        verify_inclusion(
+            facts.leaf_hash,
+            bundle.leaf_index,
+            checkpoint.size,
+            [bytes.fromhex(h) for h in bundle.inclusion_proof],
+            bytes.fromhex(checkpoint.root),
+        )
     except EvanchorError as error:
         raise BundleInvalid("inclusion", str(error)) from None
-    facts.checkpoint = checkpoint
-    return f"leaf {facts.index} is in the tree of size {size} with root {root.hex()}"
+    return (
+        f"leaf {bundle.leaf_index} is in the tree of size {checkpoint.size} with root"
+        f" {checkpoint.root}"
+    )
 
 
-def _step_case_link(bundle: dict[str, Any], facts: _Facts) -> str:
-    link = bundle["case_link"]
-    leaf = bundle["leaf"]
-    if link.get("case") != leaf["case"] or link.get("prev") != leaf["prev"]:
-        raise BundleInvalid("case link", "case_link does not match the leaf's case and prev")
-    if leaf["prev"] is None:
-        if link.get("prev_leaf_hash") is not None:
-            raise BundleInvalid("case link", "prev_leaf_hash given for a case's first record")
-        return f"first record of case {leaf['case']}"
-    _hex32(link.get("prev_leaf_hash"), "case_link.prev_leaf_hash")
-    return f"follows leaf {leaf['prev']} of case {leaf['case']}"
+def check_seal(checkpoint: CheckpointModel, seal: SealProof, raw_leaf: Any) -> str:
+    """The seal leaf is the checkpoint's last leaf and says what the checkpoint says.
 
-
-def _step_anchor(bundle: dict[str, Any], facts: _Facts) -> str | None:
-    """The checkpoint is stored in the contract at block B (chain_verify.py)."""
-    if bundle.get("anchor") is None:
-        return None
+    `raw_leaf` is the seal leaf as the bundle gives it (parsed JSON, which `seal.leaf` was
+    validated from): its hash is taken from it, never from a re-rendering. Raises
+    BundleInvalid("seal", ...). Shared with case bundles.
+    """
+    leaf = seal.leaf
+    for name in ("seq", "size", "sealed_at"):
+        found, want = getattr(leaf, name), getattr(checkpoint, name)
+        if found != want:
+            raise BundleInvalid(
+                "seal", f"seal.leaf.{name} is {found!r}, checkpoint.{name} is {want!r}"
+            )
     try:
-        if facts.w3 is not None:
-            facts.anchor = verify_anchor_with_rpc(bundle, facts.w3)
-        else:
-            facts.anchor = verify_anchor_offline(bundle, facts.trusted_block_hash)
+        verify_inclusion(
+            leaf_hash_of(raw_leaf),
+            checkpoint.size - 1,
+            checkpoint.size,
+            [bytes.fromhex(h) for h in seal.inclusion_proof],
+            bytes.fromhex(checkpoint.root),
+        )
+    except EvanchorError as error:
+        raise BundleInvalid(
+            "seal", f"the seal leaf is not the checkpoint's last leaf: {error}"
+        ) from None
+    target = leaf.anchored_to
+    anchored = (
+        "anchoring nowhere"
+        if target is None
+        else f"anchoring on chain {target.chain_id} (genesis {target.genesis_hash}), contract"
+        f" {target.contract}, writer {target.writer}"
+    )
+    signed = "every record signed" if leaf.signed else "unsigned records"
+    return (
+        f"leaf {checkpoint.size - 1}, the checkpoint's last, is its seal leaf, in which the"
+        f" node commits to: {anchored}; {signed};"
+        f" {leaf.cases} case(s) in the case index; checkpoint number {leaf.seq}, sealed at"
+        f" {leaf.sealed_at} by its own clock"
+    )
+
+
+def _step_seal(facts: Facts, _: Context) -> str:
+    bundle = facts.parsed
+    detail = check_seal(bundle.checkpoint, bundle.seal, facts.raw["seal"]["leaf"])
+    facts.seal = seal = bundle.seal.leaf
+    if bundle.leaf_index == bundle.checkpoint.size - 1:
+        raise BundleInvalid("seal", f"leaf {bundle.leaf_index} is the seal leaf's place")
+    if bundle.log is not None and bundle.log != seal.anchored_to:
+        committed = "no target" if seal.anchored_to is None else seal.anchored_to.as_json()
+        raise BundleInvalid(
+            "seal", f"log is {bundle.log.as_json()}, but the checkpoint commits to {committed}"
+        )
+    if seal.anchored_to is None and facts.raw["anchor"] is not None:
+        raise BundleInvalid(
+            "seal",
+            "the checkpoint commits to a log that anchors nowhere, but the bundle carries"
+            " anchor evidence",
+        )
+    return detail
+
+
+def _anchor_facts(facts: Facts, context: Context) -> tuple[AnchorFacts, CannotVerify | None]:
+    """The anchor section checked (with the chain if given); CannotVerify alongside the
+    offline result when the chain could not answer."""
+    bundle = facts.parsed
+    section = read_anchor_section(facts.raw["anchor"], bundle.log, bundle.checkpoint)
+    if context.w3 is None:
+        return check_anchor_offline(section, context.trusted_block_hash), None
+    try:
+        return check_anchor_with_rpc(section, context.w3), None
+    except CannotVerify as unanswered:
+        return check_anchor_offline(section, context.trusted_block_hash), unanswered
+
+
+def _step_anchor(facts: Facts, context: Context) -> str | None:
+    """The checkpoint is stored in the contract at block B (anchor_evidence.py)."""
+    if facts.raw["anchor"] is None:
+        return None
+    key = json.dumps(
+        [facts.raw["anchor"], facts.raw.get("log"), facts.raw.get("checkpoint")], sort_keys=True
+    )
+    try:
+        if key not in context.anchors:
+            context.anchors[key] = _anchor_facts(facts, context)
+        facts.anchor, unanswered = context.anchors[key]
     except AnchorEvidenceInvalid as error:
         raise BundleInvalid("anchor", f"{error.check}: {error.reason}") from None
+    if unanswered is not None:
+        facts.anchor_unanswered = str(unanswered)
+        raise _ChainUnanswered(f"{unanswered}; offline, {facts.anchor.describe()}")
     return facts.anchor.describe()
 
 
-def _step_signature(bundle: dict[str, Any], facts: _Facts) -> str | None:
+def _step_signature(facts: Facts, context: Context) -> str | None:
     """EIP-712 recovery under the log's domain; with a chain, the signer's registration."""
-    section = bundle.get("signature")
-    if section is None:
+    raw = facts.raw["signature"]
+    if raw is None:
         return None
-    if not isinstance(section, dict) or set(section) != {"signature", "signer"}:
-        raise BundleInvalid("signature", "expected an object {signature, signer}")
-    raw, claimed = section["signature"], section["signer"]
-    if not isinstance(raw, str) or len(raw) != 130:
-        raise BundleInvalid("signature", "signature: expected 130 hex digits (65 bytes)")
     try:
-        signature = bytes.fromhex(raw)
-    except ValueError:
-        raise BundleInvalid("signature", "signature: not hex") from None
-    log = bundle.get("log")
-    if not isinstance(log, dict):
-        raise BundleInvalid("signature", "a signature needs the log's chain id and contract")
-    chain_id, contract = log.get("chain_id"), log.get("contract")
-    if not isinstance(chain_id, int) or not isinstance(contract, str) or len(contract) != 42:
-        raise BundleInvalid("signature", "log.chain_id or log.contract is malformed")
+        section = parse(SignatureSection, raw, at=("signature",))
+    except BundleMalformed as error:
+        raise BundleInvalid("signature", str(error)) from None
+    log = facts.parsed.log
+    if log is None:
+        raise BundleInvalid(
+            "signature", "a signature needs the log's chain id and contract; log is null"
+        )
     try:
-        domain = SigningDomain(chain_id, contract)
-        signer = recover_signer(domain.separator, facts.commitment, signature)
+        domain = SigningDomain(log.chain_id, log.contract)
+        signer = recover_signer(
+            domain.separator, facts.commitment, bytes.fromhex(section.signature)
+        )
     except (SignatureInvalid, ValueError) as error:
         raise BundleInvalid("signature", str(error)) from None
-    if signer != claimed:
+    if signer != section.signer:
         raise BundleInvalid(
-            "signature", f"the signature recovers to {signer}, the bundle names {claimed!r}"
+            "signature", f"the signature recovers to {signer}, the bundle names {section.signer}"
         )
     facts.signer = signer
+    assert facts.record is not None
     agency = record_agency(facts.record)
-    if facts.w3 is None or facts.anchor is None:
-        return (
-            f"signed by {signer} for chain {chain_id}, contract {contract}; whether {signer} "
-            "was registered as the record's agency needs --rpc"
+    signed = (
+        f"signed by {signer} under the log's domain (chain {log.chain_id}, contract {log.contract})"
+    )
+    anchor = facts.anchor
+    if context.w3 is None or anchor is None:
+        why = "--rpc" if anchor is not None else "an anchored bundle and --rpc"
+        return f"{signed}; whether {signer} was registered as agency {agency} needs {why}"
+    if facts.anchor_unanswered is not None:
+        raise _ChainUnanswered(
+            f"{signed}; whether it was registered as agency {agency} is unknown: the chain"
+            " could not answer"
         )
-    block = facts.anchor.block_number
+    block = anchor.block_number
     try:
-        registered = agency_code_at(facts.w3, facts.anchor.contract, signer, block)
+        registered = agency_code_at(context.w3, anchor.contract, signer, block)
+    except CannotVerify as error:
+        raise _ChainUnanswered(f"{signed}; its registration could not be read: {error}") from None
     except AnchorEvidenceInvalid as error:
         raise BundleInvalid("signature", f"{error.check}: {error.reason}") from None
     if registered != agency:
@@ -381,173 +386,201 @@ def _step_signature(bundle: dict[str, Any], facts: _Facts) -> str | None:
         raise BundleInvalid(
             "signature", f"signer {signer} was {found} at block {block}, not as {agency}"
         )
-    facts.agency_checked_at = block
-    return f"signed by {signer}, registered as agency {agency} at block {block}"
+    facts.registered_at = block
+    return f"{signed}, registered as agency {agency} at block {block}"
 
 
-_STEPS: list[tuple[str, Callable[[dict[str, Any], _Facts], str | None], str]] = [
-    ("format", _step_format, ""),
-    ("record", _step_record, ""),
-    ("commitment", _step_commitment, ""),
-    ("leaf", _step_leaf, ""),
-    ("inclusion", _step_inclusion, ""),
-    ("case link", _step_case_link, ""),
-    ("anchor", _step_anchor, "not anchored: no chain evidence in this bundle"),
-    ("signature", _step_signature, "no agency signature in this bundle"),
+_Check = Callable[[Facts, Context], str | None]
+_STEPS: list[tuple[str, _Check]] = [
+    ("format", _step_format),
+    ("record", _step_record),
+    ("commitment", _step_commitment),
+    ("leaf", _step_leaf),
+    ("inclusion", _step_inclusion),
+    ("seal", _step_seal),
+    ("anchor", _step_anchor),
+    ("signature", _step_signature),
 ]
+
+
+def _skipped(name: str, facts: Facts) -> tuple[str, str | None]:
+    """The detail of a skipped step, and the note it adds when the bundle is weaker than
+    its log says (the seal leaf commits to where the log anchors and to signed records)."""
+    seal = facts.seal
+    assert seal is not None
+    if name == "anchor":
+        target = seal.anchored_to
+        if target is None:
+            return "not anchored: the checkpoint commits to a log that anchors nowhere", None
+        note = (
+            f"The checkpoint commits to a log anchored on chain {target.chain_id} (contract"
+            f" {target.contract}), but this bundle carries no anchor evidence: its claim is"
+            " weaker than the log's. Ask the node for the anchored bundle."
+        )
+        return "no anchor evidence in this bundle", note
+    if seal.signed:
+        note = (
+            "Every record of this log carries its agency's signature (the checkpoint commits"
+            " to it), but this bundle carries none: its claim is weaker than the log's."
+        )
+        return "no agency signature in this bundle", note
+    return "no agency signature in this bundle (the log does not take signatures)", None
+
+
+def walk(raw: Any, context: Context) -> tuple[Report, Facts]:
+    """Every step of one proof bundle; never raises for any input."""
+    report = Report()
+    facts = Facts(raw=raw if isinstance(raw, dict) else {})
+    if not isinstance(raw, dict):
+        report.add("format", StepStatus.FAILED, "a bundle is a JSON object")
+        report.summary = "NOT VERIFIED: the format step failed: this is not a proof bundle."
+        return report, facts
+    for name, check in _STEPS:
+        try:
+            detail = check(facts, context)
+        except BundleInvalid as error:
+            report.add(error.step, StepStatus.FAILED, error.reason)
+            report.summary = f"NOT VERIFIED: the {error.step} step failed: {error.reason}"
+            return report, facts
+        except _ChainUnanswered as unanswered:
+            report.add(name, StepStatus.CANNOT_VERIFY, unanswered.detail)
+            continue
+        if detail is None:
+            skipped, note = _skipped(name, facts)
+            report.add(name, StepStatus.SKIPPED, skipped)
+            if note is not None:
+                report.notes.append(note)
+        else:
+            report.add(name, StepStatus.OK, detail)
+    report.assurance = assurance_of(facts)
+    report.summary = summary_of(report, facts)
+    if report.ok:
+        report.proven = (proven_of(facts, report.assurance),)
+    return report, facts
+
+
+def proven_of(facts: Facts, assurance: Assurance) -> Proven:
+    """What a walk that verified established. Requires no step to have failed."""
+    bundle, record = facts.parsed, facts.record
+    assert record is not None
+    return Proven(
+        record=facts.raw["record"],
+        kind=record.kind,
+        agency=record_agency(record),
+        case=record_case_key(record),
+        record_id=sha256(_RECORD_ID_TAG + facts.canonical).digest(),
+        commitment=facts.commitment,
+        leaf_index=bundle.leaf_index,
+        leaf_hash=facts.leaf_hash,
+        prev=bundle.leaf.prev,
+        accepted_at=bundle.leaf.accepted_at,
+        checkpoint_size=bundle.checkpoint.size,
+        checkpoint_root=bytes.fromhex(bundle.checkpoint.root),
+        checkpoint_seq=bundle.checkpoint.seq,
+        sealed_at=bundle.checkpoint.sealed_at,
+        anchor=facts.anchor,
+        signer=facts.signer,
+        agency_registered_at=facts.registered_at,
+        assurance=assurance,
+    )
+
+
+def assurance_of(facts: Facts) -> Assurance:
+    """The level the checks reached (the steps passed or were skipped; none failed)."""
+    anchor = facts.anchor
+    if anchor is None or not anchor.tied or facts.anchor_unanswered is not None:
+        return Assurance.LOG_ONLY
+    if facts.signer is None:
+        return Assurance.ANCHORED
+    if facts.registered_at is None:
+        return Assurance.SIGNED
+    return Assurance.REGISTERED
+
+
+def _tie_note(facts: Facts) -> str | None:
+    anchor = facts.anchor
+    if anchor is None or anchor.tied:
+        return None
+    return (
+        "The bundle carries anchor evidence, checked against its own block header only:"
+        " with --rpc, --chain-export or --block-hash it would be tied to the chain."
+    )
+
+
+def summary_of(report: Report, facts: Facts) -> str:
+    """The report's one statement, no fuller than its assurance level. Requires a walk in
+    which no step failed."""
+    bundle, record, seal = facts.parsed, facts.record, facts.seal
+    assert record is not None
+    assert seal is not None
+    level = report.assurance
+    what = (
+        f"this {record.kind} record (naming agency {record_agency(record)}, case"
+        f" {record_case_key(record)})"
+    )
+    checkpoint = f"checkpoint (size {bundle.checkpoint.size}, root {bundle.checkpoint.root})"
+    anchor = facts.anchor
+    if level is Assurance.LOG_ONLY or anchor is None:
+        text = (
+            f"Assurance {level}: {what[0].upper()}{what[1:]} is leaf {bundle.leaf_index} of"
+            f" {checkpoint}. Nothing in this report ties that checkpoint to a chain, so it"
+            " shows that the bundle is consistent, not when the record existed or who"
+            " submitted it: anyone holding the record could build such a bundle."
+        )
+    else:
+        how = (
+            "checked with the chain, where the writer held the writer role at that block"
+            if anchor.tied_to == "rpc"
+            else "the block's hash is the trusted one; only a writer-role holder can store a"
+            " checkpoint in that contract"
+        )
+        text = (
+            f"Assurance {level}: {what[0].upper()}{what[1:]} existed, unaltered, no later than"
+            f" {anchor.anchored_at}, the chain's time of block {anchor.block_number} of chain"
+            f" {anchor.chain_id} (genesis {anchor.genesis_hash.hex()}): it is leaf"
+            f" {bundle.leaf_index} of {checkpoint}, which writer {anchor.writer} stored as its"
+            f" checkpoint {anchor.checkpoint_index} in EvidenceAnchor contract"
+            f" {anchor.contract} in that block ({how})."
+        )
+        if facts.signer is not None:
+            text += f" Its commitment is signed by {facts.signer} under the log's domain."
+            agency = record_agency(record)
+            if facts.registered_at is not None:
+                text += (
+                    f" {facts.signer} was registered in that contract as agency {agency} at"
+                    f" block {facts.registered_at}."
+                )
+            else:
+                text += (
+                    f" Whether {facts.signer} was registered as agency {agency} was not checked."
+                )
+    text += (
+        f" The node numbers the checkpoint {seal.seq} and says it sealed it at {seal.sealed_at}"
+        " by its own clock (the node's claims, committed in the checkpoint)."
+    )
+    tie = _tie_note(facts)
+    if tie is not None:
+        report.notes.append(tie)
+    if facts.signer is not None and level.rank < Assurance.SIGNED.rank:
+        report.notes.append(
+            f"The commitment is signed by {facts.signer}; at this level that says nothing about"
+            " when, or whether the key was a registered agency's."
+        )
+    prefix = report.outcome.value
+    if report.outcome is Outcome.CANNOT_VERIFY:
+        step = next(s for s in report.steps if s.status is StepStatus.CANNOT_VERIFY)
+        reason = facts.anchor_unanswered or step.detail
+        prefix += f" (the {step.name} step needs the chain: {reason})"
+    return " ".join([f"{prefix}. {text}", *report.notes])
 
 
 def verify_bundle(
     bundle: Any, *, trusted_block_hash: bytes | None = None, w3: Web3 | None = None
 ) -> Report:
-    """Walk every step; stop at the first failure. Never raises for any input.
+    """Walk every step of a proof bundle; never raises for any input.
 
     The anchor step checks the chain evidence offline; `trusted_block_hash` (the hash of the
     anchoring block from a source the caller trusts) or `w3` (a chain to ask) tie it to a
     chain, and `w3` also checks the writer's and the agency's registration at that block.
     """
-    report = Report()
-    facts = _Facts(trusted_block_hash=trusted_block_hash, w3=w3)
-    if not isinstance(bundle, dict):
-        report.steps.append(Step("format", "failed", "a bundle is a JSON object"))
-        report.summary = "NOT VERIFIED: this is not a proof bundle."
-        return report
-    for name, check, skipped_detail in _STEPS:
-        try:
-            detail = check(bundle, facts)
-        except BundleInvalid as error:
-            report.steps.append(Step(error.step, "failed", error.reason))
-            report.summary = f"NOT VERIFIED: the {error.step} step failed: {error.reason}"
-            return report
-        except (KeyError, TypeError, ValueError, AttributeError) as error:
-            report.steps.append(Step(name, "failed", f"malformed bundle ({error!r})"))
-            report.summary = f"NOT VERIFIED: the {name} step failed on a malformed bundle"
-            return report
-        if detail is None:
-            report.steps.append(Step(name, "skipped", skipped_detail))
-        else:
-            report.steps.append(Step(name, "ok", detail))
-    report.proven = (_proven(bundle, facts),)
-    record = facts.record
-    report.summary = (
-        f"This {record.kind} record of agency {record_agency(record)} (case "
-        f"{record_case_key(record)}) existed, unaltered, as leaf {facts.index} of checkpoint "
-        f"{facts.checkpoint.get('seq')} (size {facts.checkpoint.get('size')}, sealed "
-        f"{facts.checkpoint.get('sealed_at')} by the node's clock)." + _anchored_summary(facts)
-    )
-    return report
-
-
-def _proven(bundle: dict[str, Any], facts: _Facts) -> Proven:
-    leaf = bundle["leaf"]
-    return Proven(
-        record=bundle["record"],
-        kind=facts.record.kind,
-        agency=record_agency(facts.record),
-        case=record_case_key(facts.record),
-        record_id=sha256(_RECORD_ID_TAG + facts.canonical).digest(),
-        commitment=facts.commitment,
-        leaf_index=facts.index,
-        leaf_hash=facts.leaf_hash,
-        prev=leaf["prev"],
-        accepted_at=leaf["accepted_at"],
-        checkpoint_size=facts.checkpoint["size"],
-        checkpoint_root=bytes.fromhex(facts.checkpoint["root"]),
-        checkpoint_seq=facts.checkpoint.get("seq"),
-        sealed_at=facts.checkpoint.get("sealed_at"),
-        anchor=facts.anchor,
-        signer=facts.signer,
-        agency_registered_at=facts.agency_checked_at,
-    )
-
-
-def _anchored_summary(facts: _Facts) -> str:
-    anchor = facts.anchor
-    if anchor is None:
-        return (
-            " It is not anchored on a chain in this bundle, so no time and no writer are"
-            " proven independently of the node."
-        )
-    text = (
-        f" The checkpoint was anchored in block {anchor.block_number} of chain"
-        f" {anchor.chain_id} at {anchor.anchored_at} by writer {anchor.writer}"
-    )
-    if anchor.tied_to == "rpc":
-        text += f", who held the writer role at block {anchor.block_number}"
-    elif anchor.tied_to == "bundle":
-        text += (
-            " (shown against the bundle's own block header only: supply a trusted block hash"
-            " or --rpc to tie it to the chain)"
-        )
-    text += "."
-    if facts.signer is not None:
-        text += f" The record is signed by {facts.signer}"
-        if facts.agency_checked_at is not None:
-            text += (
-                f", registered as agency {record_agency(facts.record)} at block"
-                f" {facts.agency_checked_at}"
-            )
-        text += "."
-    return text
-
-
-def verify_case_bundle(
-    bundle: Any, *, trusted_block_hash: bytes | None = None, w3: Web3 | None = None
-) -> Report:
-    """Check every record bundle of a case and that their links leave no gap.
-
-    Each record's `prev` must be the leaf index of the record before it, and the first
-    record's must be null; every record must be proven against the same checkpoint. Then the
-    case's history up to that checkpoint is complete: a dropped or reordered record breaks a
-    link that its successor's leaf, covered by the checkpoint's root, commits to.
-    `trusted_block_hash` and `w3` are passed to every record's `verify_bundle`.
-    """
-    report = Report()
-    if not isinstance(bundle, dict) or bundle.get("format") != CASE_BUNDLE_FORMAT:
-        report.steps.append(Step("format", "failed", "not a case bundle"))
-        report.summary = "NOT VERIFIED: this is not a case bundle."
-        return report
-    records = bundle.get("records")
-    checkpoint = bundle.get("checkpoint")
-    case = bundle.get("case")
-    if not isinstance(records, list) or not records or not isinstance(checkpoint, dict):
-        report.steps.append(Step("format", "failed", "records or checkpoint missing"))
-        report.summary = "NOT VERIFIED: malformed case bundle."
-        return report
-    report.steps.append(Step("format", "ok", f"case bundle of {len(records)} record(s)"))
-    previous_index: int | None = None
-    proven: list[Proven] = []
-    for position, entry in enumerate(records):
-        single = verify_bundle(entry, trusted_block_hash=trusted_block_hash, w3=w3)
-        name = f"record {position}"
-        if not single.ok:
-            failed = single.failed_step
-            detail = "invalid" if failed is None else f"{failed.name}: {failed.detail}"
-            report.steps.append(Step(name, "failed", detail))
-            report.summary = f"NOT VERIFIED: {name} of the case failed ({detail})"
-            return report
-        leaf = entry["leaf"]
-        problem = None
-        if leaf["case"] != case:
-            problem = f"belongs to case {leaf['case']!r}, not {case!r}"
-        elif entry["checkpoint"] != checkpoint:
-            problem = "is proven against another checkpoint than the case bundle's"
-        elif leaf["prev"] != previous_index:
-            want = "no previous record" if previous_index is None else f"leaf {previous_index}"
-            problem = f"links to {leaf['prev']!r}, expected {want}: the chain has a gap"
-        if problem is not None:
-            report.steps.append(Step(name, "failed", f"leaf {entry['leaf_index']} {problem}"))
-            report.summary = f"NOT VERIFIED: {name} {problem}"
-            return report
-        report.steps.append(Step(name, "ok", f"leaf {entry['leaf_index']} verified and linked"))
-        previous_index = entry["leaf_index"]
-        proven += single.proven
-    report.proven = tuple(proven)
-    report.case = CaseFindings(
-        case=proven[0].case, checkpoint_size=proven[0].checkpoint_size, head_proven=False
-    )
-    report.summary = (
-        f"Case {case}: all {len(records)} record(s) up to checkpoint {checkpoint.get('seq')} "
-        f"(size {checkpoint.get('size')}) are present, unaltered and in order; none is missing."
-    )
-    return report
+    return walk(bundle, Context(trusted_block_hash=trusted_block_hash, w3=w3))[0]

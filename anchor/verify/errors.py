@@ -2,13 +2,35 @@
 
 Each names the check that failed (the step of PROTOCOL.md §9.4) and carries what was expected
 and what was found. They are answers about the evidence, never about reaching a chain: a chain
-that cannot be reached is `evanchor.anchor.ethereum.errors.ChainUnavailable` or, for the
-verifier, a CANNOT VERIFY outcome.
+that cannot be reached, or that is another chain, is `CannotVerify`, the CANNOT VERIFY
+outcome, which says nothing about the evidence.
 """
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from evanchor.anchor.errors import EvanchorError
+
+
+class CannotVerifyCause(StrEnum):
+    """Why a chain check could not be made."""
+
+    UNREACHABLE = "chain unreachable"
+    DIFFERENT_CHAIN = "a different chain"
+    NOT_SYNCED = "chain not synced"
+    NO_ANSWER = "no answer"
+
+
+class CannotVerify(EvanchorError):
+    """A check needs the chain, and the chain did not answer it: not reached, another chain
+    (chain id or genesis), not synced to the anchoring block, or an error instead of an
+    answer (e.g. no state kept at that block). Not a verdict on the evidence."""
+
+    def __init__(self, cause: CannotVerifyCause, reason: str) -> None:
+        super().__init__(f"{cause}: {reason}")
+        self.cause = cause
+        self.reason = reason
 
 
 class AnchorEvidenceInvalid(EvanchorError):
@@ -21,10 +43,11 @@ class AnchorEvidenceInvalid(EvanchorError):
 
 
 class EvidenceMalformed(AnchorEvidenceInvalid):
-    """A member of the anchor section is missing or has the wrong shape."""
+    """A member of the anchor section (or the `log` it must agree with) is missing, unknown
+    or has the wrong shape; `member` is its JSON path."""
 
-    def __init__(self, member: str, expected: str, found: object) -> None:
-        super().__init__("anchor format", f"{member}: expected {expected}, found {found!r}")
+    def __init__(self, member: str, reason: str) -> None:
+        super().__init__("anchor format", f"{member}: {reason}")
         self.member = member
 
 

@@ -24,7 +24,8 @@ from evanchor.anchor.log.store import LogStoreFailed, RecordNotFound
 from evanchor.anchor.protocol.errors import InputError
 from evanchor.anchor.protocol.jsonin import parse_json_object
 from evanchor.anchor.report.page import verify_page_html
-from evanchor.anchor.verify.bundle import verify_bundle, verify_case_bundle
+from evanchor.anchor.verify.bundle import verify_bundle
+from evanchor.anchor.verify.case_bundle import verify_case_bundle
 from evanchor.node.daemon.access import (
     ANONYMOUS,
     OPERATOR,
@@ -233,7 +234,7 @@ async def get_bundle(request: web.Request) -> web.Response:
     _may_read_record(request, record_id)
     loop = asyncio.get_running_loop()
     bundle = await loop.run_in_executor(None, service.bundle, record_id)
-    return web.json_response(bundle)
+    return web.json_response(bundle.as_json())
 
 
 async def get_case_bundle(request: web.Request) -> web.Response:
@@ -253,10 +254,14 @@ async def get_case_bundle(request: web.Request) -> web.Response:
             raise NotTheCallers(f"case {case}", caller.agency)
     loop = asyncio.get_running_loop()
     bundle = await loop.run_in_executor(None, service.case_bundle, case)
-    return web.json_response(bundle)
+    return web.json_response(bundle.as_json())
 
 
 async def post_verify(request: web.Request) -> web.Response:
+    """The offline checks of a bundle: 200 with the report whatever its outcome (VERIFIED,
+    NOT VERIFIED, or CANNOT VERIFY), which is the report's `outcome`; 4xx only for a body
+    that is not JSON. The node asks no chain here: the report's assurance is at most what
+    the bundle shows on its own (see docs/PROTOCOL.md §6)."""
     body = await _json_body(request)
     if body.get("format") == "evanchor/case-bundle":
         report = verify_case_bundle(body)

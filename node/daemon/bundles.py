@@ -16,13 +16,10 @@ from typing import Any
 from evanchor.anchor.errors import EvanchorError
 from evanchor.anchor.ethereum import client as cc
 from evanchor.anchor.ethereum.anchor_state import Confirmed, confirmed_state
-from evanchor.anchor.ethereum.evidence import (
-    build_anchor_evidence,
-    earliest_anchored_checkpoint,
-    log_section,
-)
-from evanchor.anchor.log.bundle import BUNDLE_VERSION, CASE_BUNDLE_FORMAT, build_bundle
-from evanchor.anchor.log.store import LogStore, StoreError
+from evanchor.anchor.ethereum.evidence import build_anchor_evidence, earliest_anchored_checkpoint
+from evanchor.anchor.log.bundle import build_bundle, build_case_bundle
+from evanchor.anchor.log.store import LogStore
+from evanchor.anchor.protocol.bundle_format import CaseBundle, ProofBundle
 from evanchor.anchor.protocol.checkpoint import Checkpoint
 
 EvidenceSource = Callable[[Checkpoint, Confirmed], dict[str, Any]]
@@ -80,18 +77,14 @@ def _evidence(
 
 def anchored_bundle(
     store: LogStore, index: int, source: EvidenceSource | None = None
-) -> dict[str, Any]:
+) -> ProofBundle:
     """The bundle of leaf `index` against the earliest anchored checkpoint covering it."""
     found = earliest_anchored_checkpoint(store, index)
     if found is None:
         raise NotAnchoredYet(f"record at index {index}", "not anchored")
     checkpoint, state = found
     return build_bundle(
-        store,
-        index,
-        checkpoint=checkpoint,
-        anchor=_evidence(store, checkpoint, state, source),
-        log=log_section(state),
+        store, index, checkpoint=checkpoint, anchor=_evidence(store, checkpoint, state, source)
     )
 
 
@@ -105,23 +98,12 @@ def latest_anchored(store: LogStore) -> tuple[Checkpoint, Confirmed] | None:
 
 def anchored_case_bundle(
     store: LogStore, case: str, source: EvidenceSource | None = None
-) -> dict[str, Any]:
-    """Every record of `case` up to the latest anchored checkpoint, each proven against it."""
+) -> CaseBundle:
+    """Every record of `case` up to the latest anchored checkpoint, each proven against it,
+    with the case's entry in that checkpoint's case index."""
     found = latest_anchored(store)
     if found is None:
         raise NotAnchoredYet(f"case {case}", "not anchored")
     checkpoint, state = found
-    indices = [i for i in store.case_indices(case) if i < checkpoint.size]
-    if not indices:
-        raise StoreError(f"no anchored records for case {case!r}")
     evidence = _evidence(store, checkpoint, state, source)
-    log = log_section(state)
-    return {
-        "format": CASE_BUNDLE_FORMAT,
-        "version": BUNDLE_VERSION,
-        "case": case,
-        "checkpoint": checkpoint.as_json(),
-        "records": [
-            build_bundle(store, i, checkpoint=checkpoint, anchor=evidence, log=log) for i in indices
-        ],
-    }
+    return build_case_bundle(store, case, checkpoint=checkpoint, anchor=evidence)

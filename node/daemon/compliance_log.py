@@ -68,10 +68,13 @@ def logged_record(
     """Leaf `index` as the engine reads it, or why it is not counted."""
     leaf, canonical, salt, _ = store.raw_entry(index)
     where = f"leaf {index}"
+    tombstone = store.tombstone(index)
+    if tombstone is not None:
+        return NotCounted(where, f"shredded at {tombstone.shredded_at}: its text is deleted")
     if leaf is None or canonical is None:
         return NotCounted(where, "the record is missing from the store")
     if salt is None:
-        return NotCounted(where, "crypto-shredded: its salt is deleted, no bundle can prove it")
+        return NotCounted(where, "its salt is missing: no bundle can prove it (run the audit)")
     try:
         # check_record: the engine reads the record and never commits it, so the copy of
         # the submitted object that parse_record keeps for committing is not needed.
@@ -95,6 +98,8 @@ def records_from_log(store: LogStore) -> tuple[list[LoggedRecord], list[NotCount
     records: list[LoggedRecord] = []
     not_counted: list[NotCounted] = []
     for index in range(store.size):
+        if not store.is_record_leaf(index):
+            continue  # a checkpoint's seal leaf (docs/PROTOCOL.md §3)
         entry = logged_record(store, index, anchoring(index))
         if isinstance(entry, LoggedRecord):
             records.append(entry)

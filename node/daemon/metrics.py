@@ -11,7 +11,8 @@ never walks the log.
 - `evanchor_anchor_delay_seconds` (histogram): per anchored checkpoint, its first record's
   acceptance to the end of the anchoring block's second (the longest wait in it).
 - `evanchor_anchor_backlog_checkpoints` (gauge): sealed checkpoints not yet confirmed.
-- `evanchor_log_size_records` (gauge): leaves in the log.
+- `evanchor_log_size_records` (gauge): records in the log (its leaves less the one seal
+  leaf of each checkpoint).
 - `evanchor_unsealed_records` (gauge): records not yet in a checkpoint.
 - `evanchor_chain_errors_total{stage}` (counter): failed anchoring steps (`anchoring`) and
   agency-registry reads (`registry`).
@@ -88,14 +89,18 @@ class NodeMetrics:
             "Sealed checkpoints not yet confirmed on chain.",
             registry=r,
         )
-        self._size = Gauge("evanchor_log_size_records", "Leaves in the log.", registry=r)
+        self._size = Gauge(
+            "evanchor_log_size_records",
+            "Records in the log (leaves less the checkpoints' seal leaves).",
+            registry=r,
+        )
         self._unsealed = Gauge(
             "evanchor_unsealed_records", "Records not yet in a checkpoint.", registry=r
         )
 
     def follow_store(self, store: LogStore) -> None:
         """Read the log's size and unsealed count from `store` at every scrape (O(1))."""
-        self._size.set_function(lambda: float(store.size))
+        self._size.set_function(lambda: float(store.record_count))
         self._unsealed.set_function(lambda: float(store.unsealed()[0]))
 
     def follow_backlog(self, backlog: Callable[[], int]) -> None:

@@ -216,7 +216,7 @@ OPENAPI: dict[str, Any] = {
                 "parameters": [RECORD_ID],
                 "security": RECORD_READERS,
                 "responses": {
-                    "200": _json(OBJECT, "Proof bundle v1 (PROTOCOL.md §5)."),
+                    "200": _json(OBJECT, "Proof bundle v2 (PROTOCOL.md §5)."),
                     "401": UNAUTHORISED,
                     "404": _error("No such record (or, to an agency, not one of its own)."),
                     "409": _error("Not anchored yet."),
@@ -237,7 +237,7 @@ OPENAPI: dict[str, Any] = {
                 ],
                 "security": CASE_READERS,
                 "responses": {
-                    "200": _json(OBJECT, "Case bundle v1 (PROTOCOL.md §5)."),
+                    "200": _json(OBJECT, "Case bundle v2 (PROTOCOL.md §5)."),
                     "401": UNAUTHORISED,
                     "404": _error("To an agency: a case with records of other agencies."),
                     "409": _error("Not anchored yet."),
@@ -250,7 +250,13 @@ OPENAPI: dict[str, Any] = {
                 "security": PUBLIC,
                 "requestBody": {"required": True, "content": {"application/json": {}}},
                 "responses": {
-                    "200": _json(OBJECT, "The step-by-step report; `valid` says the verdict."),
+                    "200": _json(
+                        OBJECT,
+                        "The step-by-step report: `outcome` (VERIFIED, NOT VERIFIED, CANNOT"
+                        " VERIFY), `assurance` (log-only, anchored, anchored+signed,"
+                        " anchored+signed+registered; none when not verified), `steps`,"
+                        " `summary`, `notes`; `valid` is true only for VERIFIED.",
+                    ),
                     "400": _error("Not JSON."),
                     "415": NOT_JSON,
                 },

@@ -25,6 +25,7 @@ from eth_account.signers.local import LocalAccount
 from evanchor.anchor.ethereum import client as cc
 from evanchor.anchor.ethereum.errors import ChainUnavailable
 from evanchor.anchor.log.store import LogStore, restrict_umask
+from evanchor.anchor.protocol.seal_leaf import AnchorTarget
 from evanchor.node.chain.datadir import init_data_dir
 from evanchor.node.chain.genesis import DEFAULT_CHAIN_ID, DEFAULT_FUNDING, Genesis
 from evanchor.node.chain.keys import generate_key, write_keystore
@@ -75,11 +76,17 @@ def _password(staged: NodeHome, given: KeystorePassword | None) -> tuple[Keystor
     return KeystorePassword(secret, PasswordSource.GENERATED, where), True
 
 
-def _finish(home: NodeHome, staging: Path, config: NodeConfig, chain: ChainConfig) -> NodeConfig:
-    """Add the empty log and the configuration, then move the folder into place."""
+def _finish(
+    home: NodeHome, staging: Path, config: NodeConfig, chain: ChainConfig, genesis_hash: bytes
+) -> NodeConfig:
+    """Add the empty log, bound to its anchor target (every seal leaf commits to it), and
+    the configuration, then move the folder into place."""
     final = config.model_copy(update={"chain": chain})
     staged = NodeHome(staging)
-    LogStore(staged.log_path, create=True).close()
+    with LogStore(staged.log_path, create=True) as store:
+        store.bind_anchor_target(
+            AnchorTarget(chain.chain_id, chain.contract, chain.writer, genesis_hash)
+        )
     staged.operator_token()
     staged.write_config(final)
     staged.create_log_key(final)
@@ -87,6 +94,11 @@ def _finish(home: NodeHome, staging: Path, config: NodeConfig, chain: ChainConfi
         home.path.rmdir()  # empty, checked by _staging
     staging.rename(home.path)
     return final
+
+
+def _genesis_hash(w3_url: str) -> bytes:
+    """The hash of block 0 of the chain at `w3_url`: with the chain id, it names the chain."""
+    return cc.block_info(cc.web3_for(w3_url), 0).hash
 
 
 def _deploy(w3_url: str, account: LocalAccount, admin_delay: int) -> tuple[str, int]:
@@ -128,6 +140,7 @@ def provision_embedded(
         init_data_dir(staged.chain_path, genesis, sealer, password.secret)
         with embedded_rpc(staged.chain_path, password) as url:
             contract, block = _deploy(url, account, admin_delay)
+            genesis_hash = _genesis_hash(url)
         chain = ChainConfig(
             mode=ChainMode.EMBEDDED,
             rpc_url=f"http://127.0.0.1:{rpc_port}",
@@ -137,7 +150,8 @@ def provision_embedded(
             deploy_block=block,
             confirmations=confirmations,
         )
-        return Provisioned(_finish(home, staging, config, chain), account.address, generated)
+        final = _finish(home, staging, config, chain, genesis_hash)
+        return Provisioned(final, account.address, generated)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -191,7 +205,8 @@ def provision_external(
             deploy_block=block,
             confirmations=confirmations,
         )
-        return Provisioned(_finish(home, staging, config, chain), account.address, False)
+        final = _finish(home, staging, config, chain, _genesis_hash(rpc_url))
+        return Provisioned(final, account.address, False)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

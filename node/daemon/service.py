@@ -30,6 +30,7 @@ from evanchor.anchor.log.submission import (
     is_submission,
     parse_submission,
 )
+from evanchor.anchor.protocol.bundle_format import CaseBundle, ProofBundle
 from evanchor.anchor.protocol.checkpoint import Checkpoint
 from evanchor.anchor.protocol.errors import InputError
 from evanchor.anchor.protocol.note import NoteSigner
@@ -221,7 +222,7 @@ class NodeService:
             "anchor": anchor,
         }
 
-    def bundle(self, record_id: str) -> dict[str, Any]:
+    def bundle(self, record_id: str) -> ProofBundle:
         """The record's bundle: against its earliest anchored checkpoint (anchoring node), or
         its first sealed checkpoint (log-only node). May ask the chain once for the anchor
         evidence, so call it off the event loop."""
@@ -233,7 +234,7 @@ class NodeService:
             raise NotAnchoredYet(f"record {full.hex()}", "not sealed yet")
         return build_bundle(self.store, index, checkpoint=checkpoint)
 
-    def case_bundle(self, case: str) -> dict[str, Any]:
+    def case_bundle(self, case: str) -> CaseBundle:
         if self.config.chain is not None:
             return anchored_case_bundle(self.store, case, self._evidence)
         return build_case_bundle(self.store, case)
@@ -293,6 +294,7 @@ def node_status(store: LogStore, config: NodeConfig) -> dict[str, Any]:
         },
         "log": {
             "size": store.size,
+            "records": store.record_count,
             "root": store.root().hex(),
             "checkpoints": store.checkpoint_count,
             "latest_checkpoint": None if latest is None else latest.as_json(),
@@ -326,7 +328,7 @@ def anchor_delay_summary(store: LogStore) -> dict[str, float] | None:
             anchored = float(state.block_timestamp) + 1.0
             delays += [
                 anchored - _accepted_seconds(store, index)
-                for index in range(previous_size, checkpoint.size)
+                for index in range(previous_size, checkpoint.size - 1)  # the last is the seal
             ]
         previous_size = checkpoint.size
     if not delays:
@@ -345,7 +347,7 @@ def anchor_delay_summary(store: LogStore) -> dict[str, float] | None:
 
 
 def _accepted_seconds(store: LogStore, index: int) -> float:
-    stamp = store.record(index).envelope["accepted_at"]
+    stamp = store.accepted_at(index)
     return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
 

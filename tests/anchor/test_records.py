@@ -736,6 +736,14 @@ def test_json_schema(kind: Any, title: str) -> None:
             assert schema_errors(schema, obj) == []
 
 
+@pytest.mark.parametrize("kind", ["collection_checkpoint", "auction_record"])
+def test_the_schemas_in_the_protocol_document_are_the_codes(kind: Any) -> None:
+    """docs/schemas/*.schema.json, which docs/PROTOCOL.md §1 points to, are what the code
+    checks (regenerate them with `evanchor schema checkpoint|auction`)."""
+    committed = Path(__file__).resolve().parents[2] / "docs" / "schemas" / f"{kind}.schema.json"
+    assert json.loads(committed.read_text()) == record_json_schema(kind)
+
+
 def test_json_schema_states_event_requirements() -> None:
     schema = record_json_schema("auction_record")
     assert schema_errors(schema, auction(event="sold")) == ["hammer_price for sold"]

@@ -18,7 +18,10 @@ from samples import numbered_record, prepared
 
 
 def _leaves(store: LogStore) -> list[bytes]:
-    return [store.record(i).leaf for i in range(store.size)]
+    """Every leaf as stored, record leaves and seal leaves alike."""
+    leaves = [store.raw_entry(i)[0] for i in range(store.size)]
+    assert all(leaf is not None for leaf in leaves)
+    return [leaf for leaf in leaves if leaf is not None]
 
 
 def test_empty_store(store: LogStore) -> None:
@@ -113,14 +116,16 @@ def test_seal_records_checkpoints_only_when_something_is_new(store: LogStore) ->
     store.append([prepared(0), prepared(1)])
     first = store.seal()
     assert first is not None
-    assert (first.seq, first.size, first.root) == (0, 2, store.root())
+    # Two records and the seal leaf, which is the checkpoint's last leaf.
+    assert (first.seq, first.size, first.root) == (0, 3, store.root())
+    assert not store.is_record_leaf(2)
     assert store.seal() is None
     store.append([prepared(2)])
     assert store.unsealed()[0] == 1
     second = store.seal()
     assert second is not None
-    assert (second.seq, second.size) == (1, 3)
-    assert [c.size for c in store.checkpoints()] == [2, 3]
+    assert (second.seq, second.size) == (1, 5)
+    assert [c.size for c in store.checkpoints()] == [3, 5]
     assert store.unsealed() == (0, None)
 
 
@@ -182,7 +187,7 @@ def test_threads_sharing_a_store_see_consistent_roots(store: LogStore) -> None:
     for thread in threads:
         thread.join()
     assert not errors
-    assert store.size == 400
+    assert store.size == 400 + store.checkpoint_count  # one seal leaf per checkpoint
     leaves = _leaves(store)
     for size, root in roots:
         assert root == mth(leaves[:size])

@@ -45,8 +45,13 @@ def log(tmp_path: Path) -> Path:
 
 
 def _move_last_case_head(db: plyvel.DB) -> None:
-    case = json.loads(db.get(b"l:" + _u64(SIZE - 1)))["case"].encode()
-    db.put(b"h:" + struct.pack(">H", len(case)) + case, _u64(SIZE - 4))
+    # The log ends on a seal leaf; the last record is the leaf before it. Its case's state
+    # (head leaf, record count, entry number) is made to name an earlier head.
+    last = SIZE  # leaves: 25 records, seal leaf 25, records 26..40, seal leaf 41
+    case = json.loads(db.get(b"l:" + _u64(last)))["case"].encode()
+    key = b"h:" + struct.pack(">H", len(case)) + case
+    _, count, number = struct.unpack(">QQQ", db.get(key))
+    db.put(key, struct.pack(">QQQ", last - 3, count, number))
 
 
 def _forge_latest_root(db: plyvel.DB) -> None:

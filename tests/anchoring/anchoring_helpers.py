@@ -23,6 +23,7 @@ from evanchor.anchor.ethereum import client as cc
 from evanchor.anchor.log.ingest import prepare_record
 from evanchor.anchor.log.store import LogStore
 from evanchor.anchor.protocol.checkpoint import Checkpoint
+from evanchor.anchor.protocol.seal_leaf import AnchorTarget
 from evanchor.anchor.protocol.signing import SigningDomain, sign_commitment
 
 # The contract tests' harness starts anvil; its folder is on sys.path only when pytest has
@@ -30,7 +31,16 @@ from evanchor.anchor.protocol.signing import SigningDomain, sign_commitment
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "contracts"))
 from evm_harness import london_web3, running_anvil
 
-__all__ = ["Chain", "fund", "keys", "london_web3", "running_anvil", "set_up"]
+__all__ = [
+    "Chain",
+    "bind",
+    "fund",
+    "keys",
+    "london_web3",
+    "running_anvil",
+    "set_up",
+    "target_of",
+]
 
 ETHER = 10**18
 CODE = "91350100M000100Y43"
@@ -119,6 +129,23 @@ def seal_records(
     sealed = store.seal(now=now)
     assert sealed is not None
     return sealed
+
+
+def target_of(chain: Chain, writer: LocalAccount | None = None) -> AnchorTarget:
+    """Where a log anchored by `writer` (default: the chain's writer) on `chain` anchors."""
+    return AnchorTarget(
+        chain_id=cc.chain_id(chain.w3),
+        contract=chain.anchor.address,
+        writer=(writer or chain.writer).address,
+        genesis_hash=cc.block_info(chain.w3, 0).hash,
+    )
+
+
+def bind(store: LogStore, chain: Chain) -> LogStore:
+    """Bind `store` to the chain's writer's log, as `evanchor init` does: its seal leaves
+    then commit to the target, and it takes only signed records. Returns the store."""
+    store.bind_anchor_target(target_of(chain))
+    return store
 
 
 def domain_of(chain: Chain) -> SigningDomain:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import rlp
-from anchoring_helpers import Chain, domain_of, fund, seal_records, set_up
+from anchoring_helpers import Chain, bind, domain_of, fund, seal_records, set_up
 from eth_account import Account
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
@@ -32,10 +32,11 @@ from evanchor.anchor.ethereum.evidence import (
     earliest_anchored_checkpoint,
     header_fields,
 )
-from evanchor.anchor.log.bundle import build_bundle
+from evanchor.anchor.log.bundle import build_bundle, build_case_bundle
 from evanchor.anchor.log.store import LogStore, StoreError
 from evanchor.anchor.verify.anchor_evidence import verify_anchor_offline, verify_anchor_with_rpc
-from evanchor.anchor.verify.bundle import Report, verify_bundle, verify_case_bundle
+from evanchor.anchor.verify.bundle import Report, verify_bundle
+from evanchor.anchor.verify.case_bundle import verify_case_bundle
 from evanchor.anchor.verify.errors import AnchorEvidenceInvalid
 from evanchor.contracts.storage_layout import checkpoint_slots
 
@@ -55,7 +56,9 @@ def anchor_all(chain: Chain, store: LogStore) -> None:
 
 
 def anchored_log(chain: Chain, store: LogStore) -> Anchored:
-    """Three anchored checkpoints of records signed by the registered agency."""
+    """Three anchored checkpoints of records signed by the registered agency (3, 6 and 4
+    records, each checkpoint ending with its seal leaf: sizes 4, 11 and 16)."""
+    bind(store, chain)
     sizes = []
     for count in (3, 6, 4):
         sizes.append(
@@ -94,18 +97,22 @@ def failed(report: Report) -> tuple[str, str]:
 
 def test_the_anchor_section_holds_what_the_chain_says(shared: Anchored) -> None:
     c, store = shared.chain, shared.store
-    bundle = build_anchored_bundle(store, c.anchor, 4)
+    bundle = build_anchored_bundle(store, c.anchor, 4).as_json()
     section = bundle["anchor"]
     state = store.anchor_state(1)
     assert state is not None
     (event,) = cc.anchor_events(c.anchor, writer=c.writer.address, index=1)
     block = c.w3.eth.get_block(event.block_number)
-    assert {key: section[key] for key in ("chain_id", "contract", "writer")} == bundle["log"]
+    assert {key: section[key] for key in ("chain_id", "contract", "writer")} == {
+        key: bundle["log"][key] for key in ("chain_id", "contract", "writer")
+    }
     assert bundle["log"] == {
         "chain_id": c.w3.eth.chain_id,
         "contract": c.anchor.address,
+        "genesis_hash": bytes(c.w3.eth.get_block(0)["hash"]).hex(),
         "writer": c.writer.address,
     }
+    assert bundle["seal"]["leaf"]["anchored_to"] == bundle["log"]
     assert section["checkpoint_index"] == 1
     assert section["tx_hash"] == event.tx_hash.hex() == state["tx_hash"]
     assert section["block_number"] == event.block_number
@@ -140,7 +147,8 @@ def test_the_header_is_rebuilt_from_standard_fields(anvil: Chain) -> None:
 
 def test_the_earliest_anchored_checkpoint_is_chosen(anchored: Anchored) -> None:
     store = anchored.store
-    assert [earliest_anchored_checkpoint(store, i)[0].seq for i in (0, 2, 3, 8, 9, 12)] == [  # type: ignore[index]
+    # Leaves 0-2, 4-9, 11-14 are records; 3, 10 and 15 the seal leaves.
+    assert [earliest_anchored_checkpoint(store, i)[0].seq for i in (0, 2, 4, 9, 11, 14)] == [  # type: ignore[index]
         0,
         0,
         1,
@@ -148,25 +156,26 @@ def test_the_earliest_anchored_checkpoint_is_chosen(anchored: Anchored) -> None:
         2,
         2,
     ]
-    assert earliest_anchored_checkpoint(store, 13) is None
-    seal_records(store, 2)
+    assert earliest_anchored_checkpoint(store, 16) is None
+    seal_records(store, 2, signed_by=anchored.chain.agency, domain=domain_of(anchored.chain))
     with pytest.raises(StoreError, match="no anchored checkpoint"):
-        build_anchored_bundle(store, anchored.chain.anchor, 13)
+        build_anchored_bundle(store, anchored.chain.anchor, 16)
     assert store.anchor_state(3) is None
     assert confirmed_state(store, 3) is None  # so no evidence can be built for it
 
 
-def test_unsigned_records_and_unanchored_bundles_keep_null_sections(
-    anvil: Chain, store: LogStore
-) -> None:
+def test_an_unbound_log_has_plain_bundles_only(anvil: Chain, store: LogStore) -> None:
+    """A log never bound to a chain (its seal leaves commit to no target) keeps null
+    sections; anchored anyway, it has no anchored bundle: its seal leaves would contradict
+    the anchor. A bound log takes only signed records."""
     seal_records(store, 2)
-    plain = build_bundle(store, 0)
+    plain = build_bundle(store, 0).as_json()
     assert (plain["log"], plain["anchor"], plain["signature"]) == (None, None, None)
+    assert verify_bundle(plain).ok
+    assert steps(verify_bundle(plain))["signature"] == "skipped"
     anchor_all(anvil, store)
-    bundle = build_anchored_bundle(store, anvil.anchor, 1)
-    assert bundle["signature"] is None
-    assert verify_bundle(bundle).ok
-    assert steps(verify_bundle(bundle))["signature"] == "skipped"
+    with pytest.raises(StoreError, match="commit to no anchor target"):
+        build_anchored_bundle(store, anvil.anchor, 1)
 
 
 # Verifying
@@ -177,36 +186,43 @@ def test_a_bundle_verifies_offline_with_a_trusted_hash_and_with_the_chain(
 ) -> None:
     c = shared.chain
     for index in range(shared.sizes[-1]):
-        bundle = build_anchored_bundle(shared.store, c.anchor, index)
+        if not shared.store.is_record_leaf(index):
+            continue
+        bundle = build_anchored_bundle(shared.store, c.anchor, index).as_json()
         offline = verify_bundle(bundle)
         assert offline.ok, offline.as_json()
         assert all(status == "ok" for status in steps(offline).values())
     anchor_step = next(s for s in offline.steps if s.name == "anchor")
     assert anchor_step.detail.endswith(
-        "checked against the bundle's own block hash; supply a trusted block hash or --rpc "
-        "to tie it to a chain"
+        "checked against the bundle's own block hash only; supply a trusted block hash or"
+        " --rpc to tie it to a chain"
     )
+    assert offline.assurance == "log-only"  # nothing outside the bundle was asked
     assert "needs --rpc" in offline.steps[-1].detail
     trusted = verify_bundle(
         bundle, trusted_block_hash=bytes.fromhex(bundle["anchor"]["block_hash"])
     )
     assert trusted.ok
-    assert "matches the trusted one" in next(s for s in trusted.steps if s.name == "anchor").detail
+    assert (trusted.assurance, trusted.outcome) == ("anchored+signed", "VERIFIED")
+    assert (
+        "the block hash is the trusted one"
+        in next(s for s in trusted.steps if s.name == "anchor").detail
+    )
     online = verify_bundle(bundle, w3=c.w3)
     assert online.ok, online.as_json()
+    assert online.assurance == "anchored+signed+registered"
     assert online.steps[-1].detail == (
-        f"signed by {c.agency.address}, registered as agency 91350100M000100Y43 at block "
+        f"signed by {c.agency.address} under the log's domain (chain {c.w3.eth.chain_id},"
+        f" contract {c.anchor.address}), registered as agency 91350100M000100Y43 at block "
         f"{bundle['anchor']['block_number']}"
     )
-    assert f"who held the writer role at block {bundle['anchor']['block_number']}" in (
-        online.summary
-    )
+    assert "the writer held the writer role at that block" in online.summary
     facts = verify_anchor_with_rpc(bundle, c.w3)
     assert (facts.tied_to, facts.size, facts.checkpoint_index) == ("rpc", shared.sizes[-1], 2)
 
 
 def test_a_wrong_trusted_hash_fails_the_anchor_step(shared: Anchored) -> None:
-    bundle = build_anchored_bundle(shared.store, shared.chain.anchor, 0)
+    bundle = build_anchored_bundle(shared.store, shared.chain.anchor, 0).as_json()
     report = verify_bundle(bundle, trusted_block_hash=b"\x01" * 32)
     assert failed(report)[0] == "anchor"
     assert failed(report)[1].startswith("chain: block hash: bundle says")
@@ -217,7 +233,7 @@ def test_the_writer_role_and_registration_are_judged_at_the_anchoring_block(
 ) -> None:
     # Revoked after anchoring: what counts is block B.
     c = anchored.chain
-    bundle = build_anchored_bundle(anchored.store, c.anchor, 0)
+    bundle = build_anchored_bundle(anchored.store, c.anchor, 0).as_json()
     cc.revoke_writer(c.anchor, c.admin, c.writer.address, timeout=10)
     cc.revoke_agency(c.anchor, c.admin, c.agency.address, timeout=10)
     assert verify_bundle(bundle, w3=c.w3).ok
@@ -226,10 +242,11 @@ def test_the_writer_role_and_registration_are_judged_at_the_anchoring_block(
 def test_a_signer_not_registered_at_the_anchoring_block_fails(
     anvil: Chain, store: LogStore
 ) -> None:
+    bind(store, anvil)
     seal_records(store, 3, signed_by=anvil.agency, domain=domain_of(anvil))
     cc.revoke_agency(anvil.anchor, anvil.admin, anvil.agency.address, timeout=10)
     anchor_all(anvil, store)
-    bundle = build_anchored_bundle(store, anvil.anchor, 1)
+    bundle = build_anchored_bundle(store, anvil.anchor, 1).as_json()
     assert verify_bundle(bundle).ok  # offline the registration cannot be known
     name, detail = failed(verify_bundle(bundle, w3=anvil.w3))
     assert name == "signature"
@@ -242,9 +259,10 @@ def test_a_signer_not_registered_at_the_anchoring_block_fails(
 def test_a_signer_registered_for_another_agency_fails(anvil: Chain, store: LogStore) -> None:
     other = Account.create()
     cc.register_agency(anvil.anchor, anvil.admin, other.address, "91310115MA1K3TQ00E", timeout=10)
+    bind(store, anvil)
     seal_records(store, 2, signed_by=other, domain=domain_of(anvil))
     anchor_all(anvil, store)
-    bundle = build_anchored_bundle(store, anvil.anchor, 0)
+    bundle = build_anchored_bundle(store, anvil.anchor, 0).as_json()
     name, detail = failed(verify_bundle(bundle, w3=anvil.w3))
     assert (
         name,
@@ -330,15 +348,22 @@ TAMPERS: dict[str, tuple[list[Callable[[dict[str, Any]], None]], str, str]] = {
         "anchor",
         "storage proof",
     ),
+    # `log` is bound by the seal leaf (its `anchored_to`), so changing it with the anchor
+    # fails there, before any chain evidence is read.
     "writer": (
         [edit((k, "writer"), other_address) for k in ("anchor", "log")],
+        "seal",
+        "log is",
+    ),
+    "writer of the anchor alone": (
+        [edit(("anchor", "writer"), other_address)],
         "anchor",
-        "storage proof",
+        "anchor format",
     ),
     "contract": (
         [edit((k, "contract"), other_address) for k in ("anchor", "log")],
-        "anchor",
-        "account proof",
+        "seal",
+        "log is",
     ),
     "chain id of the anchor alone": (
         [edit(("anchor", "chain_id"), lambda n: n + 1)],
@@ -347,8 +372,19 @@ TAMPERS: dict[str, tuple[list[Callable[[dict[str, Any]], None]], str, str]] = {
     ),
     "chain id": (
         [edit((k, "chain_id"), lambda n: n + 1) for k in ("anchor", "log")],
-        "signature",
-        "",
+        "seal",
+        "log is",
+    ),
+    "genesis hash": ([edit(("log", "genesis_hash"), lambda h: flip(h, 0))], "seal", "log is"),
+    "unknown anchor member": (
+        [lambda b: b["anchor"].update(note="x")],
+        "anchor",
+        "anchor format: anchor.note: unknown member",
+    ),
+    "negative checkpoint index": (
+        [edit(("anchor", "checkpoint_index"), lambda _: -1)],
+        "anchor",
+        "anchor format: anchor.checkpoint_index: must be at least 0",
     ),
     "signature byte": ([edit(("signature", "signature"), lambda s: flip(s, 7))], "signature", ""),
     "signer": ([edit(("signature", "signer"), other_address)], "signature", ""),
@@ -364,7 +400,7 @@ TAMPERS: dict[str, tuple[list[Callable[[dict[str, Any]], None]], str, str]] = {
 
 @pytest.fixture
 def valid_bundle(shared: Anchored) -> dict[str, Any]:
-    bundle = build_anchored_bundle(shared.store, shared.chain.anchor, 5)
+    bundle = build_anchored_bundle(shared.store, shared.chain.anchor, 5).as_json()
     assert verify_bundle(bundle).ok
     return bundle
 
@@ -383,7 +419,6 @@ def test_each_tamper_fails_at_its_step_offline(valid_bundle: dict[str, Any], nam
 @pytest.mark.parametrize(
     ("member", "change", "check"),
     [
-        ("chain_id", lambda n: n + 1, "chain: chain id"),
         ("tx_hash", lambda h: flip(h, 0), "chain: eth_getTransactionReceipt"),
         ("log_index", lambda n: n + 1, "chain: log"),
     ],
@@ -393,10 +428,7 @@ def test_what_only_the_chain_can_tell_fails_with_rpc(
 ) -> None:
     bundle = copy.deepcopy(valid_bundle)
     bundle["anchor"][member] = change(bundle["anchor"][member])
-    if member == "chain_id":
-        bundle["log"][member] = bundle["anchor"][member]
-    else:
-        assert verify_bundle(bundle).ok  # offline, the transaction is not covered by proofs
+    assert verify_bundle(bundle).ok  # offline, the transaction is not covered by proofs
     step_name, detail = failed(verify_bundle(bundle, w3=shared.chain.w3))
     assert (step_name, detail.startswith(check)) == ("anchor", True), detail
 
@@ -440,11 +472,12 @@ def test_evidence_for_random_checkpoints_verifies(
         c = Chain(**{**anvil.__dict__, "writer": Account.create()})
         cc.grant_writer(c.anchor, c.admin, c.writer.address, timeout=10)
         fund(c.w3, [c.writer])
+        bind(store, c)
         for count in counts:
             seal_records(store, count, signed_by=c.agency, domain=domain_of(c))
         anchor_all(c, store)
-        index = pick.randrange(store.size)
-        bundle = build_anchored_bundle(store, c.anchor, index)
+        index = pick.choice([i for i in range(store.size) if store.is_record_leaf(i)])
+        bundle = build_anchored_bundle(store, c.anchor, index).as_json()
         assert verify_bundle(bundle).ok
         facts = verify_anchor_offline(bundle, bytes.fromhex(bundle["anchor"]["block_hash"]))
         assert facts.tied_to == "trusted block hash"
@@ -493,36 +526,25 @@ def test_any_change_to_the_chain_sections_gives_a_report_never_a_crash(
         assert isinstance(new, int | str)
     else:
         assert not report.ok
-        assert failed(report)[0] in ("anchor", "signature")
+        # `log` is read at the format step and bound by the seal leaf.
+        assert failed(report)[0] in ("format", "seal", "anchor", "signature")
 
 
 def test_a_case_bundle_of_anchored_records_is_checked_with_the_chain(shared: Anchored) -> None:
     c, store = shared.chain, shared.store
-    checkpoint, state = earliest_anchored_checkpoint(store, store.size - 1)  # type: ignore[misc]
-    case = "collection/C-1"
-    bundles = [
-        build_bundle(
-            store,
-            index,
-            checkpoint=checkpoint,
-            anchor=build_anchor_evidence(c.anchor, state),
-            log={
-                "chain_id": state.chain_id,
-                "contract": c.anchor.address,
-                "writer": state.writer,
-            },
-        )
-        for index in store.case_indices(case)
-        if index < checkpoint.size
-    ]
-    case_bundle = {
-        "format": "evanchor/case-bundle",
-        "version": 1,
-        "case": case,
-        "checkpoint": checkpoint.as_json(),
-        "records": bundles,
-    }
-    assert verify_case_bundle(case_bundle, w3=c.w3).ok
+    found = earliest_anchored_checkpoint(store, store.size - 2)
+    assert found is not None
+    checkpoint, state = found
+    case_bundle = build_case_bundle(
+        store,
+        "collection/C-1",
+        checkpoint=checkpoint,
+        anchor=build_anchor_evidence(c.anchor, state),
+    ).as_json()
+    report = verify_case_bundle(case_bundle, w3=c.w3)
+    assert report.ok, report.as_json()
+    assert report.assurance == "anchored+signed+registered"
+    assert "has exactly" in report.summary
     report = verify_case_bundle(case_bundle, trusted_block_hash=b"\x00" * 32)
     assert report.failed_step is not None
     assert report.failed_step.detail.startswith("anchor: chain: block hash")

@@ -123,7 +123,8 @@ def test_later_checkpoints_extend_the_log_with_consistency_proofs(
     assert prepared.kind is StepKind.PREPARED
     state = store.anchor_state(1)
     assert state is not None
-    assert (state["status"], state["proof_from"], state["size"]) == ("sending", 3, 8)
+    # Each checkpoint ends with its seal leaf: 3 + 1, then 5 + 1 more.
+    assert (state["status"], state["proof_from"], state["size"]) == ("sending", 4, 10)
     run(a)
     assert on_chain(tester) == local(store)
 
@@ -507,7 +508,7 @@ def test_anchor_delay_runs_from_the_first_record_to_the_block(
     for _ in range(6):  # the first two checkpoints only
         a.step()
     delays = anchor_delays(store)
-    assert [(d.seq, d.first_index) for d in delays] == [(0, 0), (1, 2)]
+    assert [(d.seq, d.first_index) for d in delays] == [(0, 0), (1, 3)]  # 2 records, 1 seal
     for delay, moment in zip(delays, accepted, strict=True):
         state = store.anchor_state(delay.seq)
         assert state is not None

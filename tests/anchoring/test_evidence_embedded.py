@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import rlp
-from anchoring_helpers import CODE, Chain, domain_of, seal_records
+from anchoring_helpers import CODE, Chain, bind, domain_of, seal_records
 from eth_account import Account
 
 from evanchor.anchor.ethereum import client as cc
@@ -64,6 +64,7 @@ def test_anchor_and_verify_on_the_embedded_chain(embedded: Chain, tmp_path: Path
     c = embedded
     retry = RetryPolicy(attempts=3, initial_delay=0.05)
     with LogStore(tmp_path / "log", create=True) as store:
+        bind(store, c)
         for count in (2, 5):
             seal_records(store, count, signed_by=c.agency, domain=domain_of(c))
         # A crash after the first transaction was signed and persisted, before broadcast.
@@ -74,12 +75,13 @@ def test_anchor_and_verify_on_the_embedded_chain(embedded: Chain, tmp_path: Path
         assert results[-1].kind is StepKind.IDLE
         assert [r.kind for r in results].count(StepKind.CONFIRMED) == 2
         assert cc.checkpoint_count(c.anchor, c.writer.address) == 2
-        for index in (0, 3, 6):
-            bundle = build_anchored_bundle(store, c.anchor, index)
+        for index in (0, 3, 7):  # leaves 2 and 8 are the checkpoints' seal leaves
+            bundle = build_anchored_bundle(store, c.anchor, index).as_json()
             offline = verify_bundle(bundle)
             assert offline.ok, offline.as_json()
             online = verify_bundle(bundle, w3=c.w3)
             assert online.ok, online.as_json()
+            assert online.assurance == "anchored+signed+registered"
             assert online.steps[-1].detail.endswith(
                 f"registered as agency {CODE} at block {bundle['anchor']['block_number']}"
             )

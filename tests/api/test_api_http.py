@@ -107,13 +107,13 @@ def test_submit_one_and_a_batch_then_read_status(store: LogStore) -> None:
         assert bundle.status == 409
         assert "not anchored yet" in (await bundle.json())["error"]["message"]
         checkpoints = await (await client.get("/v1/checkpoints")).json()
-        assert [c["size"] for c in checkpoints] == [6]
+        assert [c["size"] for c in checkpoints] == [7]  # six records and the seal leaf
         node_status = await (await client.get("/v1/status")).json()
-        assert node_status["log"]["size"] == 6
+        assert node_status["log"]["size"] == 7
         assert node_status["anchoring"]["pending_checkpoints"] == [0]
 
     run_api(store, scenario)
-    assert store.size == 6
+    assert store.size == 7
 
 
 def test_concurrent_requests_share_synced_writes(store: LogStore) -> None:

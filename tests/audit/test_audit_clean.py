@@ -24,8 +24,9 @@ def test_an_untouched_node_passes_with_the_chain_re_executed(built: Built) -> No
     assert report["ok"] is True
     assert report["discrepancies"] == []
     counts = report["counts"]
-    assert counts["leaves"] == counts["records checked"] == counts["signatures checked"] == third
-    assert counts["checkpoints"] == 3
+    assert counts["leaves"] == third
+    assert counts["records checked"] == counts["signatures checked"] == third - 3
+    assert counts["checkpoints"] == counts["seal leaves"] == 3
     assert counts["anchors on chain"] == 2
     assert counts["checkpoints anchored"] == 2
     assert counts["checkpoints pending"] == 1
@@ -36,7 +37,7 @@ def test_an_untouched_node_passes_with_the_chain_re_executed(built: Built) -> No
     assert chain["re_executed"] is True
     assert chain["replayed_to_block"] == chain["exported_to_block"] == report["head"]["number"]
     assert chain["replay_verdict"].startswith("every block re-executed")
-    assert (first, second) == (7, 16)
+    assert (first, second) == (8, 18)  # 7 records + seal leaf, then 9 + seal leaf
 
 
 def test_the_text_report_has_counts_and_a_verdict_line(built: Built) -> None:
@@ -79,5 +80,5 @@ def test_a_log_only_node_is_audited_without_a_chain(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["chain"] is None
-    assert report["counts"]["leaves"] == 7
+    assert report["counts"]["leaves"] == 8  # seven records and the seal leaf
     assert "signatures checked" not in report["counts"]

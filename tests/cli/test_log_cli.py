@@ -65,10 +65,18 @@ def test_submit_seal_prove_verify(home: Path, tmp_path: Path) -> None:
     assert str(bundle) in result.output
     result = run(home, "verify", str(bundle))
     assert result.exit_code == 0, result.output
-    assert "existed, unaltered" in result.output
+    # A log-only node's bundle is tied to no chain: the report says exactly that much (it
+    # used to say the record "existed, unaltered", which nothing in the bundle proves).
+    assert result.output.startswith("VERIFIED (assurance: log-only)\n")
+    assert "existed, unaltered" not in result.output
+    assert "anyone holding the record could build such a bundle" in result.output
 
     report = json.loads(run(home, "verify", str(bundle), "--json").output)
-    assert report["valid"] is True
+    assert (report["outcome"], report["assurance"], report["valid"]) == (
+        "VERIFIED",
+        "log-only",
+        True,
+    )
     assert [s["step"] for s in report["steps"]][:5] == [
         "format",
         "record",
@@ -180,7 +188,7 @@ def test_seal_policy_seals_after_enough_records(tmp_path: Path) -> None:
     assert json.loads(run(folder, "submit", str(path), "--json").output)["sealed"] is None
     path = _jsonl(tmp_path / "s.jsonl", [numbered_record(i) for i in range(2, 4)])
     sealed = json.loads(run(folder, "submit", str(path), "--json").output)["sealed"]
-    assert sealed["size"] == 4
+    assert sealed["size"] == 5  # four records and the seal leaf
 
 
 def test_seal_with_nothing_new(home: Path) -> None:
@@ -199,7 +207,13 @@ def test_case_prove_writes_a_verifiable_case_bundle(home: Path, tmp_path: Path) 
     assert result.exit_code == 0, result.output
     result = run(home, "verify", str(out))
     assert result.exit_code == 0, result.output
-    assert "none is missing" in result.output
+    assert "none of the case's records in that checkpoint is missing" in result.output
+    dropped = json.loads(out.read_text())
+    dropped["records"].pop()
+    out.write_text(json.dumps(dropped))
+    result = run(home, "verify", str(out))
+    assert result.exit_code == 1
+    assert "completeness: 6 record(s) shown, the case index commits to 7" in result.output
     assert run(home, "case", "prove", "collection/none", "-o", str(out)).exit_code == 1
 
 
@@ -234,3 +248,30 @@ def test_log_status_text_and_json(home: Path, tmp_path: Path) -> None:
     status = json.loads(run(home, "log", "status", "--json").output)
     assert status["unsealed"] == 3
     assert status["latest_checkpoint"] is None
+
+
+def test_shred_erases_a_record_and_keeps_its_case_provable(home: Path, tmp_path: Path) -> None:
+    receipts = json.loads(
+        run(home, "submit", str(SAMPLES / "sample_collection.jsonl"), "--json").output
+    )["receipts"]
+    run(home, "seal")
+    target = receipts[2]["record_id"]
+    assert run(home, "shred", target[:12], "--yes").exit_code == 2  # --reason is required
+    result = run(home, "shred", target[:12], "--reason", "deletion request DR-3", "--yes")
+    assert result.exit_code == 0, result.output
+    assert "shredded the record at leaf 2" in result.output
+    assert "no record" in run(home, "prove", target, "-o", str(tmp_path / "x.json")).output
+    again = run(home, "shred", receipts[3]["record_id"], "--reason", "DR-4")  # asks first
+    assert again.exit_code == 1
+    assert "Aborted" in again.output
+    with LogStore(home / "log") as store:
+        case = store.record(0).envelope["case"]
+    out = tmp_path / "case.json"
+    assert run(home, "case", "prove", case, "-o", str(out)).exit_code == 0
+    result = run(home, "verify", str(out))
+    assert result.exit_code == 0, result.output
+    assert "appear as leaves only (the node says they were shredded)" in result.output
+    audit = run(home, "audit")
+    assert audit.exit_code == 0, audit.output
+    assert "SHREDDED leaf 2 at " in audit.output
+    assert audit.output.rstrip().endswith("audit passed: no discrepancy")

@@ -43,7 +43,9 @@ def write_case_bundles(
             if case in skip:
                 continue
             path = folder / (case.replace("/", "_") + ".json")
-            path.write_text(json.dumps(build_case_bundle(store, case), ensure_ascii=False))
+            path.write_text(
+                json.dumps(build_case_bundle(store, case).as_json(), ensure_ascii=False)
+            )
             written.append(path)
     return written
 

@@ -4,12 +4,15 @@ from the log and from bundles alike; receipts show the flags a case's history ca
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from eth_account import Account
+from eth_utils.address import to_checksum_address
 
 from evanchor.anchor.compliance.bundles import read_bundles
 from evanchor.anchor.compliance.errors import BundlesFromSeveralLogs
@@ -22,12 +25,22 @@ from evanchor.anchor.compliance.report import (
     build_report,
 )
 from evanchor.anchor.compliance.rules import default_rule_set, default_rule_set_text, parse_rule_set
+from evanchor.anchor.log.bundle import build_bundle
 from evanchor.anchor.log.ingest import prepare_record
 from evanchor.anchor.log.store import LogStore
 from evanchor.anchor.protocol.records import occurred_at_datetime
+from evanchor.anchor.protocol.seal_leaf import AnchorTarget
+from evanchor.anchor.protocol.signing import SigningDomain, sign_commitment
+from evanchor.anchor.verify.bundle import verify_bundle
 from evanchor.node.daemon.compliance_log import records_from_log, submission_flags
 
-from compliance_helpers import build_log, flag_keys, without_evidence, write_case_bundles
+from compliance_helpers import (
+    NIGHT_CALL,
+    build_log,
+    flag_keys,
+    without_evidence,
+    write_case_bundles,
+)
 from month_data import (
     AGENCY,
     AUCTION_HOUSE,
@@ -254,11 +267,23 @@ def test_a_bundle_that_does_not_verify_is_not_counted(
 
 
 def test_bundles_of_two_logs_are_refused(month_log: Path, tmp_path: Path) -> None:
-    files = write_case_bundles(month_log, tmp_path / "all")
-    other = json.loads(files[0].read_text())
-    for entry in other["records"]:
-        entry["log"] = {"chain_id": 1, "contract": "0x" + "11" * 20, "writer": "0x" + "22" * 20}
-    files[0].write_text(json.dumps(other))
+    """A bundle of another log (bound to chain 1, its record signed there) beside the month
+    log's (a log-only node's): each verifies, together they are refused."""
+    write_case_bundles(month_log, tmp_path / "all")
+    key = Account.from_key(b"\x61" * 32)
+    target = AnchorTarget(
+        1, to_checksum_address("0x" + "11" * 20), to_checksum_address("0x" + "22" * 20), bytes(32)
+    )
+    separator = SigningDomain(target.chain_id, target.contract).separator
+    record = prepare_record(NIGHT_CALL)
+    signature = sign_commitment(bytes(key.key), separator, record.commitment)
+    with LogStore(tmp_path / "other-log", create=True) as store:
+        store.bind_anchor_target(target)
+        store.append([replace(record, signature=signature)])
+        store.seal()
+        other = build_bundle(store, 0).as_json()
+    assert verify_bundle(other).ok
+    (tmp_path / "all" / "zz-other-log.json").write_text(json.dumps(other))
     with pytest.raises(BundlesFromSeveralLogs) as raised:
         read_bundles([tmp_path / "all"])
     assert raised.value.expected is not None

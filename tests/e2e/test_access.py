@@ -65,7 +65,9 @@ def test_a_running_node_is_private_and_reads_for_authorised_callers(
         agency.password_file,
         "--json",
     )["receipts"]
-    wait_until(lambda: daemon.all_anchored(7), what="the case anchored", diagnose=daemon.log_tail)
+    wait_until(  # 7 records and the seal leaf
+        lambda: daemon.all_anchored(8), what="the case anchored", diagnose=daemon.log_tail
+    )
     assert exposed(home) == []
 
     record_id = receipts[3]["record_id"]

@@ -73,7 +73,7 @@ def test_anchored_bundles_verify_offline_and_against_the_chain(
     )
     assert response.status_code == 201, response.text
     receipts = response.json()["receipts"]
-    wait_until(lambda: daemon.all_anchored(7), what="checkpoint 0 anchored")
+    wait_until(lambda: daemon.all_anchored(8), what="checkpoint 0 anchored")  # 7 + seal leaf
     checkpoint = daemon.get("/v1/checkpoints")[0]
     record_id = receipts[3]["record_id"]
 
@@ -82,11 +82,17 @@ def test_anchored_bundles_verify_offline_and_against_the_chain(
     assert bundle["leaf_index"] == 3
     assert bundle["checkpoint"] == {k: checkpoint[k] for k in ("seq", "size", "root", "sealed_at")}
     chain = node.chain
-    assert bundle["log"] == {
+    assert {k: bundle["log"][k] for k in ("chain_id", "contract", "writer")} == {
         "chain_id": chain.chain_id,
         "contract": chain.contract,
         "writer": chain.writer,
     }
+    genesis = cc.block_info(cc.web3_for(chain.rpc_url), 0).hash.hex()
+    assert (
+        bundle["log"]["genesis_hash"]
+        == genesis
+        == bundle["seal"]["leaf"]["anchored_to"]["genesis_hash"]
+    )
     anchor = bundle["anchor"]
     assert anchor["tx_hash"] == checkpoint["anchor"]["tx_hash"]
     assert anchor["block_number"] == checkpoint["anchor"]["block_number"]
@@ -99,13 +105,14 @@ def test_anchored_bundles_verify_offline_and_against_the_chain(
     assert json.loads(path.read_text()) == bundle
 
     code, report = verify_cli(node, path)
-    assert (code, report["valid"]) == (0, True), report
+    assert (code, report["outcome"], report["assurance"]) == (0, "VERIFIED", "log-only"), report
     assert set(statuses(report).values()) == {"ok"}
-    assert "supply a trusted block hash or --rpc" in report["summary"]
+    assert "--block-hash it would be tied to the chain" in report["summary"]
     code, report = verify_cli(node, path, "--rpc", chain.rpc_url)
-    assert (code, report["valid"]) == (0, True), report
+    assert (code, report["outcome"]) == (0, "VERIFIED"), report
+    assert report["assurance"] == "anchored+signed+registered"
     assert set(statuses(report).values()) == {"ok"}
-    assert f"registered as agency {COLLECTION_AGENCY}" in report["summary"]
+    assert f"registered in that contract as agency {COLLECTION_AGENCY}" in report["summary"]
     assert "held the writer role" in report["summary"]
 
     # -- tampering, through POST /v1/verify and once through the command ----------------------
@@ -136,8 +143,14 @@ def test_anchored_bundles_verify_offline_and_against_the_chain(
     assert case_bundle == daemon.get(f"/v1/cases/{CASE}/bundle")
     assert [b["leaf_index"] for b in case_bundle["records"]] == list(range(7))
     report = daemon.post("/v1/verify", case_bundle).json()
-    assert report["valid"] is True, report
-    assert "none is missing" in report["summary"]
+    assert (report["outcome"], report["valid"]) == ("VERIFIED", True), report
+    assert "none of the case's records in that checkpoint is missing" in report["summary"]
+    tail = {**case_bundle, "records": case_bundle["records"][:-1]}
+    assert daemon.post("/v1/verify", tail).json()["steps"][-1] == {
+        "step": "completeness",
+        "status": "failed",
+        "detail": "6 record(s) shown, the case index commits to 7",
+    }
     dropped = {**case_bundle, "records": case_bundle["records"][:3] + case_bundle["records"][4:]}
     assert daemon.post("/v1/verify", dropped).json()["valid"] is False
 

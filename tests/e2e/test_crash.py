@@ -111,14 +111,14 @@ def test_checkpoint_sealed_before_a_kill_is_anchored_once_after_restart(
     collector = register_agency_directly(node, COLLECTION_AGENCY)
     records = read_jsonl(COLLECTION_FILE)
     receipts = submit(node, [collector.sign(node, r) for r in records])
-    wait_until(lambda: daemon.all_anchored(7), what="checkpoint 0 anchored")
+    wait_until(lambda: daemon.all_anchored(8), what="checkpoint 0 anchored")  # 7 + seal leaf
 
     pause.hold()
     held = submit(
         node, [collector.sign(node, variant(r, f"held-{i}")) for i, r in enumerate(records[:5])]
     )
     receipts += held
-    assert [r["index"] for r in held] == [7, 8, 9, 10, 11]
+    assert [r["index"] for r in held] == [8, 9, 10, 11, 12]
     wait_until(
         lambda: len(daemon.get("/v1/checkpoints")) == 2, what="checkpoint 1 sealed by policy"
     )
@@ -147,11 +147,11 @@ def test_checkpoint_sealed_before_a_kill_is_anchored_once_after_restart(
         response = daemon.post("/v1/records", late)
         assert response.status_code == 503, response.text
         assert "agency registry could not be read" in response.json()["error"]["message"]
-        assert daemon.get("/v1/status")["log"]["size"] == 12
+        assert daemon.get("/v1/status")["log"]["size"] == 14
 
     pause.release()
     receipts += submit(node, [late])
-    assert receipts[-1]["index"] == 12
+    assert receipts[-1]["index"] == 14
     wait_until(
         lambda: daemon.get("/v1/status")["anchoring"]["anchored_checkpoints"] == 2,
         what="checkpoint 1 anchored after the restart",

@@ -77,13 +77,14 @@ def test_agencies_submit_and_records_get_anchored(make_node: MakeNode, tmp_path:
     # -- the command line: each file is one request, so each seals one checkpoint --------
     receipts = submit_file(node, collector, COLLECTION_FILE)
     receipts += submit_file(node, auctioneer, AUCTION_FILE)
-    assert [r["index"] for r in receipts] == list(range(16))
+    # The first file's checkpoint ends with its seal leaf, leaf 7.
+    assert [r["index"] for r in receipts] == [*range(7), *range(8, 17)]
     assert not any(r["duplicate"] for r in receipts)
     wait_until(
-        lambda: daemon.all_anchored(16), what="16 records anchored", diagnose=daemon.log_tail
+        lambda: daemon.all_anchored(18), what="16 records anchored", diagnose=daemon.log_tail
     )
     checkpoints = daemon.get("/v1/checkpoints")
-    assert [c["size"] for c in checkpoints] == [7, 16]
+    assert [c["size"] for c in checkpoints] == [8, 18]  # each ends with its seal leaf
     anchor = node.contract()
     writer = node.chain.writer
     assert chain_checkpoints(anchor, writer) == [
@@ -111,7 +112,7 @@ def test_agencies_submit_and_records_get_anchored(make_node: MakeNode, tmp_path:
     response = daemon.post("/v1/records", first)
     assert response.status_code == 201, response.text
     receipt = response.json()["receipts"][0]
-    assert receipt["index"] == 16
+    assert receipt["index"] == 18
     record_id = receipt["record_id"]
     # One record is below the policy's 5: it stays accepted, not sealed.
     record = daemon.get(f"/v1/records/{record_id}")
@@ -130,7 +131,7 @@ def test_agencies_submit_and_records_get_anchored(make_node: MakeNode, tmp_path:
     ]
     response = daemon.post("/v1/records", {"submissions": batch})
     assert response.status_code == 201, response.text
-    assert [r["index"] for r in response.json()["receipts"]] == [17, 18, 19, 20]
+    assert [r["index"] for r in response.json()["receipts"]] == [19, 20, 21, 22]
 
     seen: list[str] = []
 
@@ -143,10 +144,10 @@ def test_agencies_submit_and_records_get_anchored(make_node: MakeNode, tmp_path:
     wait_until(anchored, what="the HTTP record anchored", diagnose=daemon.log_tail)
     assert seen == sorted(seen, key=STATUS_ORDER.index), seen
     record = daemon.get(f"/v1/records/{record_id}")
-    assert record["checkpoint"]["size"] == 21
+    assert record["checkpoint"]["size"] == 24
     assert record["anchor"]["status"] == "confirmed"
     on_chain = cc.checkpoint_at(anchor, writer, record["anchor"]["checkpoint_index"])
-    assert (on_chain.size, on_chain.root.hex()) == (21, record["checkpoint"]["root"])
+    assert (on_chain.size, on_chain.root.hex()) == (24, record["checkpoint"]["root"])
     assert on_chain.block_number == record["anchor"]["block_number"]
 
     # -- refusals: 4xx naming the field; a refused batch writes nothing -----------------
@@ -212,7 +213,8 @@ def test_agencies_submit_and_records_get_anchored(make_node: MakeNode, tmp_path:
 
     unknown = requests.get(f"{daemon.api_url}/v1/records/{'ab' * 32}", timeout=30)
     assert unknown.status_code == 404
-    assert daemon.get("/v1/status")["log"]["size"] == 21
+    assert daemon.get("/v1/status")["log"]["size"] == 24
+    assert daemon.get("/v1/status")["log"]["records"] == 21
 
     # -- operability: metrics, and one log line per seal and anchor ---------------------
     metrics = requests.get(f"{daemon.api_url}/metrics", timeout=30)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -91,7 +92,7 @@ def test_a_witness_down_then_back_and_one_killed_keeps_its_state(
 
     _submit(node, agency, "first")
     wait_until(
-        lambda: node.daemon.all_anchored(5),
+        lambda: node.daemon.all_anchored(6),
         what="checkpoint 0 anchored",
         diagnose=node.daemon.log_tail,
     )
@@ -119,31 +120,31 @@ def test_a_witness_down_then_back_and_one_killed_keeps_its_state(
         witness_keys=[parse_verifier_key(w.vkey) for w in (w1, w2, w3)],
         quorum=3,
         origin=anchored_log_origin(chain.chain_id, chain.contract, chain.writer),
-        size=5,
+        size=6,
         root=bytes.fromhex(checkpoint["root"]),
     )
     assert {c.witness for c in result.cosignatures} == {w1.name, w2.name, w3.name}
     assert result.witnessed_at == max(c.timestamp for c in result.cosignatures)
-    assert requests.get(f"{node.daemon.api_url}/v1/checkpoint/5", timeout=10).content == note
-    assert requests.get(f"{node.daemon.api_url}/v1/checkpoint/4", timeout=10).status_code == 404
+    assert requests.get(f"{node.daemon.api_url}/v1/checkpoint/6", timeout=10).content == note
+    assert requests.get(f"{node.daemon.api_url}/v1/checkpoint/5", timeout=10).status_code == 404
 
-    # kill -9 and restart: the witness still holds size 5 and serves it.
+    # kill -9 and restart: the witness still holds size 6 and serves it.
     w1.kill9()
-    assert w1.status()["logs"][0]["latest"]["size"] == 5
+    assert w1.status()["logs"][0]["latest"]["size"] == 6
     w1.start()
     origin = result.checkpoint.origin
     served = requests.get(f"{w1.url}/{origin_hash(origin).hex()}/checkpoint", timeout=10)
     assert served.status_code == 200
-    assert served.text.startswith(f"{origin}\n5\n")
+    assert served.text.startswith(f"{origin}\n6\n")
     stale = b"old 0\n\n" + note
     conflict = requests.post(f"{w1.url}/add-checkpoint", data=stale, timeout=10)
-    assert (conflict.status_code, conflict.text) == (409, "5\n")
+    assert (conflict.status_code, conflict.text) == (409, "6\n")
     assert conflict.headers["Content-Type"].startswith("text/x.tlog.size")
 
     _submit(node, agency, "second")
-    wait_until(lambda: node.daemon.all_anchored(10), what="checkpoint 1 anchored")
+    wait_until(lambda: node.daemon.all_anchored(12), what="checkpoint 1 anchored")
     wait_until(lambda: _cosigned_by(node, 1) == {w1.name, w2.name, w3.name}, what="all cosign 1")
-    assert w1.status()["logs"][0]["latest"]["size"] == 10
+    assert w1.status()["logs"][0]["latest"]["size"] == 12
 
 
 def test_a_witness_fed_a_forked_log_refuses_and_the_node_reports_it(
@@ -158,7 +159,9 @@ def test_a_witness_fed_a_forked_log_refuses_and_the_node_reports_it(
     wait_until(lambda: len(_cosigned_by(node, 0)) == 3, what="checkpoint 0 cosigned by all")
 
     # Whoever holds the log key (the operator, or a thief) shows w2 another log: a copy of
-    # the log at size 5 with other records after it, sealed and signed with the same key.
+    # the log at size 6 with other records after it, sealed and signed with the same key
+    # (the records carry placeholder signatures: the store of a bound log wants one, and
+    # no witness reads them).
     node.daemon.stop()
     fork_path = tmp_path / "fork-log"
     shutil.copytree(node.home.log_path, fork_path)
@@ -167,16 +170,21 @@ def test_a_witness_fed_a_forked_log_refuses_and_the_node_reports_it(
     assert signer is not None
     endpoint = next(w for w in node.config.witnessing.witnesses if w.name == w2.name)
     with LogStore(fork_path) as fork:
-        fork.append([prepare_record(variant(r, "fork")) for r in read_jsonl(COLLECTION_FILE)[:5]])
+        fork.append(
+            [
+                replace(prepare_record(variant(r, "fork")), signature=bytes(65))
+                for r in read_jsonl(COLLECTION_FILE)[:5]
+            ]
+        )
         seal_and_sign(fork, signer)
         client = WitnessClient(fork, endpoint, signer)
         while client.step() is StepKind.PROGRESS and fork.cosignatures(1) == {}:
             pass
-        assert w2.name in fork.cosignatures(1)  # w2 now holds the fork's size 10
+        assert w2.name in fork.cosignatures(1)  # w2 now holds the fork's size 12
         client.close()
 
     _submit(node, agency, "honest")
-    wait_until(lambda: node.daemon.all_anchored(10), what="checkpoint 1 anchored")
+    wait_until(lambda: node.daemon.all_anchored(12), what="checkpoint 1 anchored")
     wait_until(lambda: _witnessing(node)["refusals"], what="the node to report w2's refusal")
     refusal = _witnessing(node)["refusals"][0]
     assert refusal["witness"] == w2.name
@@ -193,4 +201,4 @@ def test_a_witness_fed_a_forked_log_refuses_and_the_node_reports_it(
     metrics = requests.get(f"{node.daemon.api_url}/metrics", timeout=10).text
     assert f'evanchor_witness_refusals_total{{kind="inconsistent",witness="{w2.name}"}}' in metrics
     assert w2.status()["logs"][0]["refused"] >= 1
-    assert w2.status()["logs"][0]["latest"]["size"] == 10  # still the fork: it never rolls back
+    assert w2.status()["logs"][0]["latest"]["size"] == 12  # still the fork: it never rolls back

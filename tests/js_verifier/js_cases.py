@@ -2,12 +2,12 @@
 """Bundles for the JavaScript verifier's agreement tests, and the named changes made to them.
 
 The bundles are real: records signed at capture by a registered agency, sealed into
-checkpoints, anchored through EvidenceAnchor by the anchorer on anvil and on the node's own
-Clique chain, then built by the same functions the node's API and `evanchor prove` use
-(`build_anchored_bundle`, `anchored_case_bundle`). The named changes are the ones the
-Python tests hold the Python verifier to (tests/vectors/bundles/tampered.json,
-tests/anchoring/test_anchor_evidence.py TAMPERS, tests/e2e/test_bundles.py), plus case-bundle
-changes and the loose-parsing cases of issue 9.
+checkpoints (each ending with its seal leaf), anchored through EvidenceAnchor by the anchorer
+on anvil and on the node's own Clique chain, then built by the same functions the node's API
+and `evanchor prove` use (`build_anchored_bundle`, `anchored_case_bundle`). The named changes
+are the ones the Python tests hold the Python verifier to (tests/vectors/bundles/*.json,
+tests/anchoring/test_anchor_evidence.py TAMPERS, tests/e2e/test_bundles.py), plus
+case-bundle changes (a dropped tail among them) and the loose-parsing cases of issue 9.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from anchoring_helpers import CODE, Chain, domain_of, seal_records, set_up
+from anchoring_helpers import CODE, Chain, bind, domain_of, seal_records, set_up
 from test_anchor_evidence import TAMPERS, flip
 
 from evanchor.anchor.ethereum.anchorer import Anchorer, RetryPolicy, StepKind
@@ -63,58 +63,41 @@ class Produced:
     chain: Chain
     rpc_url: str
     unanchored: list[Bundle]
-    bundles: list[Bundle]
+    bundles: dict[int, Bundle]
+    """The anchored bundle of every record leaf, by leaf index (3, 10 and 15 are the
+    checkpoints' seal leaves, and have none)."""
     case_bundles: list[Bundle]
 
 
 def produce(chain: Chain, rpc_url: str, tmp: Path) -> Produced:
-    """Three checkpoints of records over three cases, signed (all but the last checkpoint's)
-    by the registered agency, all anchored; bundles of every leaf and of every case."""
+    """Three checkpoints of 3, 6 and 4 records over three cases, signed by the registered
+    agency, all anchored; bundles of every record (before anchoring too) and of every case."""
     retry = RetryPolicy(attempts=3, initial_delay=0.0, max_delay=0.0)
     with LogStore(tmp / "log", create=True) as store:
-        seal_records(store, 3, signed_by=chain.agency, domain=domain_of(chain))
-        seal_records(store, 6, signed_by=chain.agency, domain=domain_of(chain))
-        seal_records(store, 4)  # not signed: the signature section is null
-        unanchored = [build_bundle(store, i) for i in (0, 5, 12)]
+        bind(store, chain)
+        for count in (3, 6, 4):
+            seal_records(store, count, signed_by=chain.agency, domain=domain_of(chain))
+        unanchored = [build_bundle(store, i).as_json() for i in (0, 5, 12)]
         anchorer = Anchorer(store, chain.anchor, chain.writer, retry=retry, poll_interval=0.01)
         assert anchorer.run_until_idle(time.monotonic() + 60)[-1].kind is StepKind.IDLE
-        bundles = [build_anchored_bundle(store, chain.anchor, i) for i in range(store.size)]
+        bundles = {
+            i: build_anchored_bundle(store, chain.anchor, i).as_json()
+            for i in range(store.size)
+            if store.is_record_leaf(i)
+        }
         source = chain_evidence(chain.anchor, store)
-        cases = [anchored_case_bundle(store, f"collection/C-{n}", source) for n in range(3)]
+        cases = [
+            anchored_case_bundle(store, f"collection/C-{n}", source).as_json() for n in range(3)
+        ]
     return Produced(chain, rpc_url, unanchored, bundles, cases)
 
 
 # -- named changes ------------------------------------------------------------------------
 
 
-def apply_pointer(bundle: Bundle, pointer: str, value: Any) -> Bundle:
-    """A tampered.json change (JSON pointer, new value or flip/truncate/append), as
-    tests/anchor/test_bundle.py applies it."""
-    changed = copy.deepcopy(bundle)
-    *parents, last = pointer.strip("/").split("/")
-    target: Any = changed
-    for part in parents:
-        target = target[int(part)] if isinstance(target, list) else target[part]
-    key: Any = int(last) if isinstance(target, list) else last
-    if value == "flip":
-        target[key] = flip(target[key], 0)
-    elif value == "truncate":
-        target[key] = target[key][:-1]
-    elif value == "append":
-        target[key] = [*target[key], "55" * 32]
-    else:
-        target[key] = value
-    return changed
-
-
-def vector_cases() -> list[tuple[str, Bundle]]:
-    """valid.json and each named change of tampered.json."""
-    valid = json.loads((VECTORS / "valid.json").read_text())
-    tampered = json.loads((VECTORS / "tampered.json").read_text())
-    return [("vector: valid", valid)] + [
-        (f"vector: {t['description']}", apply_pointer(valid, t["pointer"], t["value"]))
-        for t in tampered
-    ]
+def vectors() -> dict[str, dict[str, Any]]:
+    """Every named bundle vector (tests/vectors/bundles/*.json), by file name."""
+    return {p.stem: json.loads(p.read_text()) for p in sorted(VECTORS.glob("*.json"))}
 
 
 def changed(bundle: Bundle, *changes: Callable[[Bundle], Any]) -> Bundle:
@@ -182,7 +165,16 @@ def case_tampers(case_bundle: Bundle, other_checkpoint: Bundle) -> list[tuple[st
     """Dropped, reordered and foreign records of a case bundle of at least three records."""
     records = case_bundle["records"]
     assert len(records) >= 3
+    entry = case_bundle["case_index"]["entry"]
+    rewritten = changed(
+        case_bundle,
+        set_in(("records",), records[:-1]),
+        set_in(("case_index", "entry"), {**entry, "count": entry["count"] - 1}),
+        set_in(("case_index", "entry", "head"), records[-2]["leaf_index"]),
+    )
     return [
+        ("case: last record dropped", {**case_bundle, "records": records[:-1]}),
+        ("case: last record dropped, entry rewritten", rewritten),
         ("case: middle record dropped", {**case_bundle, "records": [records[0], *records[2:]]}),
         ("case: first record dropped", {**case_bundle, "records": records[1:]}),
         (
@@ -200,21 +192,21 @@ def case_tampers(case_bundle: Bundle, other_checkpoint: Bundle) -> list[tuple[st
         ),
         ("case: format", changed(case_bundle, set_in(("format",), "evanchor/proof-bundle"))),
         ("case: checkpoint root", changed(case_bundle, set_in(("checkpoint", "root"), "44" * 32))),
+        (
+            "case: entry count",
+            changed(case_bundle, set_in(("case_index", "entry", "count"), entry["count"] + 1)),
+        ),
+        ("case: unknown member", changed(case_bundle, set_in(("note",), 1))),
     ]
 
 
 def issue_9_cases(bundle: Bundle) -> list[tuple[str, Bundle]]:
-    """Loose parsing and unchecked members that the Python verifier of protocol v1 accepts
-    (issue 9, items 2, 3 and 5) and this verifier refuses, because PROTOCOL.md says hex is
-    lower case and names the members of each section. `bundle` is anchored."""
-    valid = json.loads((VECTORS / "valid.json").read_text())
-    # Leaf 3 follows leaf 2, its sibling: the proof's first element is leaf 2's hash.
-    assert (valid["leaf_index"], valid["case_link"]["prev"]) == (3, 2)
+    """Loose parsing, unbound members and downgrades that protocol v1's Python verifier
+    accepted (issue 9); `bundle` is anchored and signed. Both verifiers now refuse the first
+    ones, and give the downgraded ones a lower assurance level."""
     assert bundle["leaf_hash"] != bundle["leaf_hash"].upper()
     assert bundle["checkpoint"]["root"] != bundle["checkpoint"]["root"].upper()
-    forged_link = changed(valid, set_in(("case_link", "prev_leaf_hash"), "77" * 32))
     return [
-        ("issue 9: prev_leaf_hash of the sibling forged", forged_link),
         (
             "issue 9: upper-case leaf_hash",
             changed(bundle, set_in(("leaf_hash",), bundle["leaf_hash"].upper())),
@@ -227,8 +219,31 @@ def issue_9_cases(bundle: Bundle) -> list[tuple[str, Bundle]]:
         ("issue 9: unknown member in anchor", changed(bundle, set_in(("anchor", "note"), 1))),
         ("issue 9: checkpoint seq -1", changed(bundle, set_in(("checkpoint", "seq"), -1))),
         (
+            "issue 9: checkpoint seq changed",
+            changed(bundle, set_in(("checkpoint", "seq"), bundle["checkpoint"]["seq"] + 1)),
+        ),
+        (
             "issue 9: checkpoint sealed_at junk",
             changed(bundle, set_in(("checkpoint", "sealed_at"), "yesterday")),
         ),
+        (
+            "issue 9: checkpoint sealed_at changed",
+            changed(bundle, set_in(("checkpoint", "sealed_at"), "2020-01-01T00:00:00.000Z")),
+        ),
         ("issue 9: version true", changed(bundle, set_in(("version",), True))),
+        ("issue 9: leaf v true", changed(bundle, set_in(("leaf", "v"), True))),
+        (
+            "issue 9: a v1 case_link",
+            changed(bundle, set_in(("case_link",), {"case": "x", "prev": None})),
+        ),
+        ("issue 9: signature removed", changed(bundle, set_in(("signature",), None))),
+        (
+            "issue 9: anchor, log and signature removed",
+            changed(
+                bundle,
+                set_in(("anchor",), None),
+                set_in(("log",), None),
+                set_in(("signature",), None),
+            ),
+        ),
     ]

@@ -22,8 +22,9 @@ from evanchor.anchor.report.summary import Summary, summarize
 from evanchor.anchor.verify.bundle import Report, WitnessCosignature, verify_bundle
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "bundles"
-VALID_BYTES = (VECTORS / "valid.json").read_bytes()
-VALID = json.loads(VALID_BYTES)
+VALID = json.loads((VECTORS / "valid-log-only.json").read_text())["bundle"]
+VALID_BYTES = (json.dumps(VALID, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+"""The bundle of the vector, as `evanchor prove` writes a bundle file."""
 ISSUED = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
 
 

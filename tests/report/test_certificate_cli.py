@@ -17,8 +17,9 @@ from evanchor.anchor.protocol.commitment import canonical_bytes, record_id
 from evanchor.cli.main import cli
 from evanchor.node.daemon.home import NodeHome
 
-HAMMER_PRICE = 13
-"""The auction lot's `sold` record: leaf 13 (after the collection case's seven records)."""
+HAMMER_PRICE = 14
+"""The auction lot's `sold` record: leaf 14 (after the collection case's seven records and
+their checkpoint's seal leaf, leaf 7)."""
 
 
 def run(home: Path, *args: str | Path) -> Result:
@@ -151,7 +152,9 @@ def test_a_case_certificate(anchored_node: Any, tmp_path: Path) -> None:
         words
     )
     assert flat("they follow one another from the case's first record with none missing") in words
-    assert flat("Whether the case has further records after the last one shown") in words
+    # Version 2 commits to the case's head: that none follows the last one is proven.
+    assert flat("Every record of case collection/C-2026-000117 up to the checkpoint") in words
+    assert flat("Whether the case has further records after the last one shown") not in words
 
 
 def test_verify_prints_the_plain_summary(anchored_node: Any, tmp_path: Path) -> None:

@@ -7,13 +7,14 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import socket
 from datetime import UTC, datetime
 from hashlib import sha256
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from evanchor.anchor.ethereum.client import web3_for
 from evanchor.anchor.log.bundle import build_case_bundle
 from evanchor.anchor.log.store import LogStore
 from evanchor.anchor.protocol.commitment import canonical_bytes, record_id
@@ -21,19 +22,22 @@ from evanchor.anchor.report.language import Lang, dual_epoch, dual_timestamp_tex
 from evanchor.anchor.report.record_view import record_rows
 from evanchor.anchor.report.statements import Basis, ChainSource, ChainSourceKind
 from evanchor.anchor.report.summary import Summary, certificate_number, qr_payload, summarize
-from evanchor.anchor.verify.bundle import (
-    Report,
-    WitnessCosignature,
-    verify_bundle,
-    verify_case_bundle,
-)
+from evanchor.anchor.verify.bundle import Report, WitnessCosignature, verify_bundle
+from evanchor.anchor.verify.case_bundle import verify_case_bundle
 
 from samples import prepared
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "bundles"
-VALID_BYTES = (VECTORS / "valid.json").read_bytes()
-VALID = json.loads(VALID_BYTES)
-TAMPERED = json.loads((VECTORS / "tampered.json").read_text())
+VALID = json.loads((VECTORS / "valid-log-only.json").read_text())["bundle"]
+VALID_BYTES = (json.dumps(VALID, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+"""The bundle of the vector, as `evanchor prove` writes a bundle file."""
+TAMPERED = {
+    p.stem: json.loads(p.read_text())
+    for p in sorted(VECTORS.glob("*.json"))
+    if json.loads(p.read_text())["expected"]["outcome"] == "NOT VERIFIED"
+    and json.loads(p.read_text())["kind"] == "proof-bundle"
+}
+"""The named vectors that fail (docs/PROTOCOL.md §7)."""
 WITNESSED_AT = int(datetime(2026, 11, 29, 2, 20, tzinfo=UTC).timestamp())
 SECTIONS = [
     "outcome", "record", "submitter", "time", "integrity", "completeness", "chain", "checks",
@@ -131,27 +135,34 @@ def test_every_statement_rests_on_a_basis_and_claims_say_whose() -> None:
                     ), statement
 
 
-@pytest.mark.parametrize("case", TAMPERED, ids=lambda c: c["description"])
-def test_a_bundle_that_fails_shows_no_evidence(case: dict[str, Any]) -> None:
-    changed = copy.deepcopy(VALID)
-    *parents, last = case["pointer"].strip("/").split("/")
-    target: Any = changed
-    for part in parents:
-        target = target[int(part)] if isinstance(target, list) else target[part]
-    key: Any = int(last) if isinstance(target, list) else last
-    value = case["value"]
-    if value == "flip":  # the vector's named changes, as tests/anchor/test_bundle.py applies them
-        value = bytes([int(target[key][:2], 16) ^ 1]).hex() + target[key][2:]
-    elif value == "truncate":
-        value = target[key][:-1]
-    elif value == "append":
-        value = [*target[key], "55" * 32]
-    target[key] = value
-    summary = _summary(verify_bundle(changed))
+@pytest.mark.parametrize("name", sorted(TAMPERED))
+def test_a_bundle_that_fails_shows_no_evidence(name: str) -> None:
+    vector = TAMPERED[name]
+    trusted = vector["options"]["trusted_block_hash"]
+    report = verify_bundle(
+        vector["bundle"], trusted_block_hash=None if trusted is None else bytes.fromhex(trusted)
+    )
+    summary = _summary(report)
     assert not summary.verified
     assert [s.key for s in summary.sections] == ["outcome"]
     assert summary.headline == "核验结论：未通过核验（NOT VERIFIED）"
-    assert VALID["record"]["operator_id"] not in summary.as_text()
+    assert vector["bundle"]["record"]["operator_id"] not in summary.as_text()
+
+
+def test_a_chain_that_cannot_answer_is_said_so_and_shows_no_evidence() -> None:
+    vector = json.loads((VECTORS / "chain-unreachable.json").read_text())
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    report = verify_bundle(vector["bundle"], w3=web3_for(f"http://127.0.0.1:{port}", timeout=2))
+    for lang, headline in (
+        (Lang.ZH, "核验结论：无法核验（CANNOT VERIFY）"),
+        (Lang.EN, "Outcome: CANNOT VERIFY"),
+    ):
+        summary = _summary(report, lang)
+        assert (summary.verified, summary.headline) == (False, headline)
+        assert [s.key for s in summary.sections] == ["outcome"]
+        assert "NOT VERIFIED" not in summary.as_text()
 
 
 def test_a_changed_record_names_the_commitment_step() -> None:
@@ -194,26 +205,29 @@ def test_a_case_bundle_is_complete_between_its_first_and_last_record_only(
 ) -> None:
     store.append([prepared(i, case=f"K{i % 2}") for i in range(9)])
     store.seal()
-    bundle = build_case_bundle(store, "collection/K0")
+    bundle = build_case_bundle(store, "collection/K0").as_json()
     raw = json.dumps(bundle).encode()
     report = verify_case_bundle(bundle)
     assert report.case is not None
-    assert (report.case.case, report.case.head_proven) == ("collection/K0", False)
+    # Version 2: the checkpoint's case index commits to the case's head, so none can follow.
+    assert (report.case.case, report.case.head_proven) == ("collection/K0", True)
+    assert (report.case.count, report.case.head) == (5, 8)
     summary = _summary(report, Lang.ZH, raw)
     assert len(summary.section("record")) == 5
     assert summary.section("record")[4].title.startswith("二、存证内容（第 5 条，共 5 条）")
     completeness = _statements(summary, "completeness")
     assert completeness["已证明"][1] is Basis.VERIFIED
     assert "5 条记录" in completeness["已证明"][0]
-    assert completeness["未证明"][1] is Basis.NOT_PROVEN
+    assert completeness["直至检查点"][1] is Basis.VERIFIED
+    assert "未证明" not in completeness
     integrity = _statements(summary, "integrity")
     assert integrity["第 5 条 · 叶哈希（日志第 8 条）"][0] == bundle["records"][4]["leaf_hash"]
 
-    proven_head = dataclasses.replace(report.case, head_proven=True)
-    summary = _summary(dataclasses.replace(report, case=proven_head), Lang.EN, raw)
+    unproven_head = dataclasses.replace(report.case, head_proven=False)
+    summary = _summary(dataclasses.replace(report, case=unproven_head), Lang.EN, raw)
     completeness = _statements(summary, "completeness")
-    assert completeness["Up to the checkpoint"][1] is Basis.VERIFIED
-    assert "Not proven" not in completeness
+    assert completeness["Not proven"][1] is Basis.NOT_PROVEN
+    assert "Up to the checkpoint" not in completeness
 
 
 def test_a_chain_source_is_named() -> None:

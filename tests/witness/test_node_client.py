@@ -77,6 +77,8 @@ def _closed_port() -> int:
 
 
 def _store(path: Path, sizes: list[int]) -> LogStore:
+    """A log of records appended up to each of `sizes`, then sealed and signed (each seal
+    adds its seal leaf, so the checkpoint's size is one more)."""
     store = LogStore(path, create=True)
     for size in sizes:
         store.append([prepared(i) for i in range(store.size, size)])
@@ -101,7 +103,7 @@ def test_checkpoints_are_cosigned_in_order(
         assert [list(store.cosignatures(seq)) for seq in range(3)] == [
             ["court.example/witness"]
         ] * 3
-        assert client.state["size"] == 9
+        assert client.state["size"] == store.size == 10  # sizes 4, 7, 10 with seal leaves
         assert client.state["refusal"] is None
         client.close()
         again = WitnessClient(store, WitnessEndpoint(url=served.url, vkey=vkey), LOG)

@@ -28,7 +28,8 @@ def test_checkpoints_are_signed_once_in_order(tmp_path: Path) -> None:
         store.append([prepared(20)])
         checkpoint = seal_and_sign(store, LOG)
         assert checkpoint is not None
-        for seq, size in enumerate((3, 6, 10, 11)):
+        # Each checkpoint ends with its seal leaf (PROTOCOL.md §3): 3 + 1, 3 + 1, 4 + 1, 1 + 1.
+        for seq, size in enumerate((4, 8, 13, 15)):
             note = store.signed_checkpoint(seq)
             assert note is not None
             opened = open_note(note, [LOG.verifier])

@@ -1,7 +1,8 @@
 // Verification step 7, anchor (PROTOCOL.md §9.4): the bundle's checkpoint is stored in the
 // EvidenceAnchor contract at block B. Offline: block header, account proof, contract code,
-// storage proofs and the stored checkpoint, from the bundle alone; with a chain: its id, its
-// hash of block B, the receipt and log of the anchoring transaction, the writer's role at B.
+// storage proofs and the stored checkpoint, from the bundle alone; with a chain: that it is
+// the bundle's chain (id, genesis, synced to B: otherwise CANNOT VERIFY), its hash of block B,
+// the receipt and log of the anchoring transaction, the writer's role at B.
 // Every failure names its check, as §9.4 numbers them.
 
 import { addressBytes, fromHex, isChecksumAddress, isHex, keccak256, toBigInt, toHex, word } from './bytes.mjs';
@@ -27,9 +28,13 @@ export class AnchorCannotVerify extends Error {
   }
 }
 
-export const MAX_PROOF_NODES = 64; // §9.4 check 1: a trie path of 32 bytes has at most 64 nibbles
+export const MAX_PROOF_NODES = 64; // §9.2: a trie path of 32 bytes has at most 64 nibbles
+const MAX_NODE_BYTES = 1024; // §9.2: a trie node is at most 1,024 bytes
+const MAX_HEADER_BYTES = 8192; // §9.2: header_rlp is 1 to 8,192 bytes
+const MAX_SAFE = 2 ** 53 - 1;
 const ANCHOR_MEMBERS = ['chain_id', 'contract', 'writer', 'checkpoint_index', 'tx_hash', 'block_number', 'block_hash', 'log_index', 'block_timestamp', 'header_rlp', 'account_proof', 'storage_proofs'];
-const LOG_MEMBERS = ['chain_id', 'contract', 'writer'];
+const LOG_MEMBERS = ['chain_id', 'contract', 'genesis_hash', 'writer'];
+const IDENTITY = ['chain_id', 'contract', 'writer']; // what `log` and `anchor` share
 const STORAGE_MEMBERS = ['slot', 'value', 'proof'];
 
 const fail = (check, detail) => {
@@ -38,13 +43,13 @@ const fail = (check, detail) => {
 
 function exactMembers(object, members, where) {
   for (const name of members) if (!Object.hasOwn(object, name)) fail('anchor format', `${where}.${name} is missing`);
-  for (const name of Object.keys(object)) if (!members.includes(name)) fail('anchor format', `${where}.${name} is not a member of protocol version 1`);
+  for (const name of Object.keys(object)) if (!members.includes(name)) fail('anchor format', `${where}.${name}: unknown member (not part of the bundle format)`);
 }
 
 function nodes(value, where) {
   if (!Array.isArray(value) || value.length === 0 || value.length > MAX_PROOF_NODES) fail('anchor format', `${where}: expected a list of 1 to ${MAX_PROOF_NODES} hex nodes`);
   return value.map((node, i) => {
-    if (!isHex(node) || node.length === 0) fail('anchor format', `${where}[${i}]: expected lower-case hex`);
+    if (!isHex(node) || node.length === 0 || node.length > 2 * MAX_NODE_BYTES) fail('anchor format', `${where}[${i}]: expected 1 to ${MAX_NODE_BYTES} bytes of lower-case hex`);
     return fromHex(node);
   });
 }
@@ -55,17 +60,22 @@ function readSection(bundle) {
   if (!isObject(a)) fail('anchor format', 'anchor: expected an object');
   exactMembers(a, ANCHOR_MEMBERS, 'anchor');
   for (const name of ['chain_id', 'checkpoint_index', 'block_number', 'log_index', 'block_timestamp']) {
-    if (!isInteger(a[name]) || a[name] < 0) fail('anchor format', `anchor.${name}: expected a non-negative integer`);
+    const min = name === 'chain_id' ? 1 : 0;
+    if (!isInteger(a[name]) || a[name] < min || a[name] > MAX_SAFE) fail('anchor format', `anchor.${name}: expected an integer in [${min}, 2^53 − 1]`);
   }
   for (const name of ['contract', 'writer']) if (!isChecksumAddress(a[name])) fail('anchor format', `anchor.${name}: expected an EIP-55 checksummed address`);
   for (const name of ['tx_hash', 'block_hash']) if (!isHex(a[name], 32)) fail('anchor format', `anchor.${name}: expected 64 lower-case hex digits`);
-  if (!isHex(a.header_rlp) || a.header_rlp.length === 0) fail('anchor format', 'anchor.header_rlp: expected lower-case hex');
-  const log = bundle.log;
-  if (!isObject(log)) fail('anchor format', 'log: expected an object when the bundle is anchored');
-  exactMembers(log, LOG_MEMBERS, 'log');
-  for (const name of LOG_MEMBERS) if (log[name] !== a[name]) fail('anchor format', `log.${name} is ${JSON.stringify(log[name])}, anchor.${name} is ${JSON.stringify(a[name])}`);
+  if (!isHex(a.header_rlp) || a.header_rlp.length === 0 || a.header_rlp.length > 2 * MAX_HEADER_BYTES) fail('anchor format', `anchor.header_rlp: expected 1 to ${MAX_HEADER_BYTES} bytes of lower-case hex`);
   const storage = a.storage_proofs;
   if (!Array.isArray(storage) || storage.length !== 2) fail('anchor format', 'anchor.storage_proofs: expected exactly two entries (word 0 and word 1)');
+  storage.forEach((entry, i) => {
+    if (!isObject(entry)) fail('anchor format', `anchor.storage_proofs[${i}]: expected an object`);
+    exactMembers(entry, STORAGE_MEMBERS, `anchor.storage_proofs[${i}]`);
+  });
+  const log = bundle.log;
+  if (!isObject(log)) fail('anchor format', 'log: expected the log\'s anchor target, found null');
+  exactMembers(log, LOG_MEMBERS, 'log');
+  for (const name of IDENTITY) if (log[name] !== a[name]) fail('anchor format', `log.${name} is ${JSON.stringify(log[name])}, anchor.${name} is ${JSON.stringify(a[name])}`);
   return {
     ...a,
     header: fromHex(a.header_rlp),
@@ -202,7 +212,16 @@ export async function checkAnchorWithChain(bundle, rpc) {
   };
   const chainId = Number(BigInt(await ask('chain: chain id', 'eth_chainId', [])));
   if (chainId !== section.chain_id) {
-    throw new AnchorCannotVerify('chain: chain id', `${rpc.url} serves chain ${chainId}, the bundle is anchored on chain ${section.chain_id}: another chain`);
+    throw new AnchorCannotVerify('chain: chain id', `a different chain: chain id ${chainId}, bundle expects ${section.chain_id}`);
+  }
+  const genesis = await ask('chain: genesis', 'eth_getBlockByNumber', ['0x0', false]);
+  const genesisHash = genesis === null ? 'none' : String(genesis.hash).toLowerCase().replace(/^0x/, '');
+  if (genesisHash !== bundle.log.genesis_hash) {
+    throw new AnchorCannotVerify('chain: genesis', `a different chain: genesis ${genesisHash}, bundle expects ${bundle.log.genesis_hash}`);
+  }
+  const head = BigInt(await ask('chain: head', 'eth_blockNumber', []));
+  if (head < BigInt(section.block_number)) {
+    throw new AnchorCannotVerify('chain: head', `chain not synced: the chain's head is block ${head}, before the anchoring block ${section.block_number}`);
   }
   const block = await ask('chain: block hash', 'eth_getBlockByNumber', [quantity(section.block_number), false]);
   if (block === null) {

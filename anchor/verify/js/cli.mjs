@@ -3,7 +3,7 @@
 //
 //   node cli.mjs BUNDLE.json [MORE.json ...] [--rpc URL] [--block-hash HEX] [--json]
 //
-// Each file is a proof bundle or a case bundle (PROTOCOL.md §5). --json prints one JSON
+// Each file is a proof bundle or a case bundle, version 2 (PROTOCOL.md §5). --json prints one JSON
 // report per line, each with its "file"; otherwise the steps and the summary. Exit status:
 // 0 every file VERIFIED, 1 some file NOT VERIFIED, 3 none NOT VERIFIED but some CANNOT
 // VERIFY (a chain could not answer, or is another chain), 2 wrong usage.
@@ -54,6 +54,7 @@ for (const file of args.positionals) {
     process.stdout.write(`${JSON.stringify({ file, ...report })}\n`);
   } else {
     if (args.positionals.length > 1) process.stdout.write(`${file}\n`);
+    process.stdout.write(`${report.outcome} (assurance: ${report.assurance})\n`);
     for (const s of report.steps) process.stdout.write(`  [${MARK[s.status]}] ${s.step}: ${s.detail}\n`);
     process.stdout.write(`${report.summary}\n`);
   }

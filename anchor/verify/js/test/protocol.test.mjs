@@ -1,14 +1,14 @@
 // PROTOCOL.md §2–§3 known answers (tests/vectors/protocol/records.json) and the bundle vectors
-// of §7 (tests/vectors/bundles: valid.json, and each named change of tampered.json failing at
-// its step), read with the strict parser from their bytes.
+// of §7 (tests/vectors/bundles/*.json: each with its expected outcome, assurance level and
+// failing step), read with the strict parser from their bytes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { fromHex, sha256, toHex, utf8 } from '../bytes.mjs';
 import { canonicalize, parseStrictJson } from '../json.mjs';
 import { leafHash } from '../merkle.mjs';
 import { validateRecord } from '../records.mjs';
-import { verifyBundle } from '../verify.mjs';
+import { verifyBundle, verifyCaseBundle } from '../verify.mjs';
 
 const VECTORS = new URL('../../../../tests/vectors/', import.meta.url);
 const read = (path) => parseStrictJson(readFileSync(new URL(path, VECTORS)));
@@ -28,50 +28,31 @@ test('records.json: canonical bytes, commitment, record id, leaf bytes and hash'
   }
 });
 
-/** The change a tampered.json entry names, applied to a copy (as tests/anchor/test_bundle.py reads it). */
-export function applyTamper(bundle, pointer, value) {
-  const changed = structuredClone(bundle);
-  const parts = pointer.replace(/^\//, '').split('/');
-  const last = parts.pop();
-  let target = changed;
-  for (const part of parts) target = target[Array.isArray(target) ? Number(part) : part];
-  const key = Array.isArray(target) ? Number(last) : last;
-  if (value === 'flip') {
-    const raw = fromHex(target[key]);
-    raw[0] ^= 0x01;
-    target[key] = toHex(raw);
-  } else if (value === 'truncate') {
-    target[key] = target[key].slice(0, -1);
-  } else if (value === 'append') {
-    target[key] = [...target[key], '55'.repeat(32)];
-  } else {
-    target[key] = value;
-  }
-  return changed;
-}
-
-test('bundles/valid.json verifies; every tampered.json change fails at its step', async () => {
-  const valid = read('bundles/valid.json');
-  const good = await verifyBundle(valid);
-  assert.equal(good.outcome, 'VERIFIED', JSON.stringify(good.steps));
-  assert.deepEqual(good.steps.map((s) => s.status), [...Array(6).fill('ok'), 'skipped', 'skipped']);
-  const tampered = read('bundles/tampered.json');
-  assert.ok(tampered.length >= 20);
-  for (const t of tampered) {
-    const r = await verifyBundle(applyTamper(valid, t.pointer, t.value));
-    assert.equal(r.outcome, 'NOT VERIFIED', t.description);
-    assert.equal(r.steps.find((s) => s.status === 'failed').step, t.fails_at, t.description);
+test('every bundle vector gives its outcome, assurance level and failing step', async () => {
+  const dir = new URL('bundles/', VECTORS);
+  const names = readdirSync(dir).filter((n) => n.endsWith('.json')).sort();
+  assert.ok(names.length >= 40);
+  for (const name of names) {
+    const v = read(`bundles/${name}`);
+    const options = {};
+    if (v.options.trusted_block_hash !== null) options.trustedBlockHash = v.options.trusted_block_hash;
+    if (v.options.rpc === 'unreachable') options.rpc = 'http://127.0.0.1:9';
+    const r = v.kind === 'case-bundle' ? await verifyCaseBundle(v.bundle, options) : await verifyBundle(v.bundle, options);
+    assert.equal(r.outcome, v.expected.outcome, `${name}: ${JSON.stringify(r.steps)}`);
+    assert.equal(r.assurance, v.expected.assurance, name);
+    const status = v.expected.outcome === 'CANNOT VERIFY' ? 'cannot' : 'failed';
+    assert.equal(r.steps.find((s) => s.status === status)?.step ?? null, v.expected.failing_step, name);
   }
 });
 
 test('bundle text breaking the input rules of §1 fails at format, naming the member', async () => {
-  const text = readFileSync(new URL('bundles/valid.json', VECTORS), 'utf8');
+  const text = JSON.stringify(read('bundles/valid-log-only.json').bundle, null, 2);
   const cases = {
     'duplicate key': [text.replace('"leaf_index": 3', '"leaf_index": 3, "leaf_index": 3'), 'leaf_index: duplicate'],
     'byte order mark': [`\ufeff${text}`, 'byte order mark'],
     'lone surrogate': [text.replace('instalment', 'instalment\\ud800'), 'record.notes: string holds a lone surrogate'],
     'integer beyond 2^53': [text.replace('"minor_units": 500000', '"minor_units": 9007199254740992'), 'record.amount.minor_units: number'],
-    '3.0 is no integer': [text.replace('"leaf_index": 3', '"leaf_index": 3.0'), 'leaf_index: expected a non-negative integer'],
+    '3.0 is no integer': [text.replace('"leaf_index": 3', '"leaf_index": 3.0'), 'leaf_index: expected an integer in [0, 2^53 − 1]'],
     'nesting 33 deep': [text.replace(/}\s*$/, `, "x": ${'['.repeat(32)}${']'.repeat(32)}}`), 'nest deeper than 32'],
   };
   for (const [name, [changed, expected]] of Object.entries(cases)) {
