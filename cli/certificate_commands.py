@@ -10,8 +10,8 @@ import click
 from evanchor.anchor.report.certificate import render_certificate
 from evanchor.anchor.report.errors import CertificateRefused
 from evanchor.anchor.report.language import Lang
-from evanchor.cli.output import write_atomically
 from evanchor.anchor.verify.report import StepStatus
+from evanchor.cli.output import write_atomically
 from evanchor.cli.proof_commands import LANG_OPTION, chain_options, verify_file
 
 
