@@ -70,13 +70,14 @@ from evanchor.anchor.ethereum.errors import (
     LogDiverged,
     WriterNotAuthorised,
 )
+from evanchor.anchor.ethereum.progress import ANCHORING_CURSOR_META
 from evanchor.anchor.log.store import LogStore
 from evanchor.anchor.protocol.checkpoint import Checkpoint
 
 _T = TypeVar("_T")
 _P = ParamSpec("_P")
 
-TARGET_META = "anchoring"
+TARGET_META = ANCHORING_CURSOR_META
 """Store metadata binding the log to one (chain id, contract, writer), plus a cursor."""
 
 _PERMANENT_ERRORS = frozenset(

@@ -8,7 +8,6 @@ log-only node and an anchoring node share all of it.
 from __future__ import annotations
 
 import asyncio
-import bisect
 import json
 import logging
 from collections.abc import Callable
@@ -19,6 +18,8 @@ from evanchor.anchor.compliance.engine import Flag
 from evanchor.anchor.compliance.rules import RuleSet, default_rule_set
 from evanchor.anchor.errors import EvanchorError
 from evanchor.anchor.ethereum.anchor_state import confirmed_state, state_json
+from evanchor.anchor.ethereum.delay_histogram import delay_summary
+from evanchor.anchor.ethereum.progress import anchored_frontier, covering_checkpoint
 from evanchor.anchor.log.bundle import build_bundle, build_case_bundle
 from evanchor.anchor.log.ingest import prepare_record
 from evanchor.anchor.log.store import LogStore, PreparedRecord, Receipt, RecordNotFound
@@ -196,10 +197,8 @@ class NodeService:
         return {_leaf_agency(self.store, index) for index in self.store.case_indices(case)}
 
     def covering_checkpoint(self, index: int) -> Checkpoint | None:
-        """The first checkpoint that includes leaf `index`."""
-        checkpoints = self.store.checkpoints()
-        position = bisect.bisect_right([c.size for c in checkpoints], index)
-        return checkpoints[position] if position < len(checkpoints) else None
+        """The first checkpoint that includes leaf `index` (binary search: O(log n) reads)."""
+        return covering_checkpoint(self.store, index)
 
     def _anchor(self, checkpoint: Checkpoint) -> dict[str, Any] | None:
         state = confirmed_state(self.store, checkpoint.seq)
@@ -279,13 +278,17 @@ def last_anchoring_error(store: LogStore) -> dict[str, str] | None:
 
 def node_status(store: LogStore, config: NodeConfig) -> dict[str, Any]:
     """Log, chain and anchoring figures of a node, running or not; `health` says whether
-    its log store still acknowledges records (a failed write stops it until a restart)."""
+    its log store still acknowledges records (a failed write stops it until a restart).
+
+    O(1) reads in the log's size (issue 12): anchored and pending checkpoints come from the
+    anchorer's cursor (confirmed checkpoints are a prefix, `progress.anchored_frontier`),
+    the anchor delay from the persisted histogram (`delay_histogram`).
+    """
     failure = store.failure
     latest = store.latest_checkpoint()
     unsealed, oldest = store.unsealed()
-    checkpoints = store.checkpoints()
-    states = {c.seq: confirmed_state(store, c.seq) for c in checkpoints}
-    confirmed = [s for s in states.values() if s is not None]
+    count = store.checkpoint_count
+    frontier = anchored_frontier(store)
     return {
         "health": {
             "status": "ok" if failure is None else "failed",
@@ -294,15 +297,16 @@ def node_status(store: LogStore, config: NodeConfig) -> dict[str, Any]:
         "log": {
             "size": store.size,
             "root": store.root().hex(),
-            "checkpoints": store.checkpoint_count,
+            "checkpoints": count,
             "latest_checkpoint": None if latest is None else latest.as_json(),
             "unsealed": unsealed,
             "oldest_unsealed_at": None if oldest is None else oldest.isoformat(),
         },
         "chain": None if config.chain is None else config.chain.as_json(),
         "anchoring": {
-            "anchored_checkpoints": len(confirmed),
-            "pending_checkpoints": [seq for seq, s in states.items() if s is None],
+            "anchored_checkpoints": frontier,
+            "pending_count": count - frontier,
+            "pending_checkpoints": list(range(frontier, min(count, frontier + PENDING_LISTED))),
             "anchor_delay_seconds": anchor_delay_summary(store),
             "last_error": last_anchoring_error(store),
         },
@@ -310,43 +314,16 @@ def node_status(store: LogStore, config: NodeConfig) -> dict[str, Any]:
     }
 
 
-def anchor_delay_summary(store: LogStore) -> dict[str, float] | None:
-    """Acknowledged -> anchored, over every record of every anchored checkpoint.
-
-    A record's anchor delay runs from its acceptance time to the end of the second its
-    anchoring block is stamped with: block timestamps are whole seconds (the block was
-    sealed within [t, t + 1)), so t + 1 is the tightest bound the chain proves. Reads every
-    anchored leaf once: O(records) reads, fine for a status query.
-    """
-    delays: list[float] = []
-    previous_size = 0
-    for checkpoint in store.checkpoints():
-        state = confirmed_state(store, checkpoint.seq)
-        if state is not None:
-            anchored = float(state.block_timestamp) + 1.0
-            delays += [
-                anchored - _accepted_seconds(store, index)
-                for index in range(previous_size, checkpoint.size)
-            ]
-        previous_size = checkpoint.size
-    if not delays:
-        return None
-    delays.sort()
-
-    def percentile(fraction: float) -> float:
-        return delays[min(len(delays) - 1, int(fraction * len(delays)))]
-
-    return {
-        "count": len(delays),
-        "p50": percentile(0.5),
-        "p99": percentile(0.99),
-        "max": delays[-1],
-    }
+PENDING_LISTED = 100
+"""`pending_checkpoints` lists at most the first this many pending seq numbers;
+`pending_count` counts them all."""
 
 
-def _accepted_seconds(store: LogStore, index: int) -> float:
-    stamp = store.record(index).envelope["accepted_at"]
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+def anchor_delay_summary(store: LogStore) -> dict[str, Any] | None:
+    """Acknowledged -> anchored, over every record of every anchored checkpoint: count, min
+    and max exact, p50 and p99 bucket upper bounds (`delay_histogram`). O(1) reads in the
+    log's size."""
+    return delay_summary(store)
 
 
 def _leaf_agency(store: LogStore, index: int) -> str | None:
