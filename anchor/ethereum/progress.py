@@ -4,8 +4,9 @@ Request paths (status, record lookup, bundles) and the anchoring thread ask thes
 on every call; reading every checkpoint to answer them made each call grow with the log
 (issue 12). Two facts make them cheap:
 
-- checkpoint sizes strictly increase with `seq` (a seal happens only when the log grew), so
-  the checkpoint covering a leaf is found by binary search over `store.checkpoint(seq)`;
+- checkpoint sizes strictly increase with `seq` (a seal happens only when the log grew), and
+  a sealed checkpoint never changes, so the checkpoint covering a leaf is found by bisecting
+  the sizes, kept in memory per store and extended by the checkpoints sealed since;
 - anchoring is sequential: the anchorer works only on the first checkpoint not confirmed
   (`Anchorer.step`), so the confirmed checkpoints are a prefix 0 .. f-1 of the log. The
   anchorer persists a cursor into that prefix (store meta "anchoring", `next_seq`); it may
@@ -14,6 +15,10 @@ on every call; reading every checkpoint to answer them made each call grow with 
 """
 
 from __future__ import annotations
+
+import bisect
+import threading
+import weakref
 
 from evanchor.anchor.ethereum.anchor_state import Confirmed, confirmed_state
 from evanchor.anchor.log.store import LogStore
@@ -24,17 +29,46 @@ ANCHORING_CURSOR_META = "anchoring"
 has not seen confirmed); `anchorer.TARGET_META` names the same document."""
 
 
+class _Sizes:
+    """The sizes of a store's checkpoints, in seq order, read once each and kept.
+
+    Checkpoints are immutable once sealed, so the list only grows: each call reads the
+    checkpoints sealed since the last (none, normally) and bisects in memory. The first
+    call on a store reads every checkpoint once (a year of the seed's load is about 12,000
+    of them, 8 bytes each here); `NodeService` makes that call when it starts.
+    """
+
+    def __init__(self) -> None:
+        self.sizes: list[int] = []
+        self.lock = threading.Lock()
+
+    def current(self, store: LogStore) -> list[int]:
+        with self.lock:
+            while len(self.sizes) < store.checkpoint_count:
+                self.sizes.append(store.checkpoint(len(self.sizes)).size)
+            return self.sizes
+
+
+_SIZES: weakref.WeakKeyDictionary[LogStore, _Sizes] = weakref.WeakKeyDictionary()
+_SIZES_LOCK = threading.Lock()
+
+
+def checkpoint_sizes(store: LogStore) -> list[int]:
+    """Every checkpoint's size, in seq order (strictly increasing); do not modify it."""
+    with _SIZES_LOCK:
+        sizes = _SIZES.get(store)
+        if sizes is None:
+            sizes = _SIZES[store] = _Sizes()
+    return sizes.current(store)
+
+
 def covering_seq(store: LogStore, index: int) -> int | None:
     """The first checkpoint whose tree includes leaf `index` (size > index), or None if no
-    checkpoint does yet. O(log checkpoints) reads; requires sizes to increase with seq."""
-    low, high = 0, store.checkpoint_count
-    while low < high:
-        middle = (low + high) // 2
-        if store.checkpoint(middle).size > index:
-            high = middle
-        else:
-            low = middle + 1
-    return low if low < store.checkpoint_count else None
+    checkpoint does yet. A bisection of the kept sizes (`checkpoint_sizes`): no read once
+    they are current; requires sizes to increase with seq, as `LogStore.seal` makes them."""
+    sizes = checkpoint_sizes(store)
+    position = bisect.bisect_right(sizes, index)
+    return position if position < len(sizes) else None
 
 
 def covering_checkpoint(store: LogStore, index: int) -> Checkpoint | None:

@@ -19,7 +19,11 @@ from evanchor.anchor.compliance.rules import RuleSet, default_rule_set
 from evanchor.anchor.errors import EvanchorError
 from evanchor.anchor.ethereum.anchor_state import confirmed_state, state_json
 from evanchor.anchor.ethereum.delay_histogram import delay_summary
-from evanchor.anchor.ethereum.progress import anchored_frontier, covering_checkpoint
+from evanchor.anchor.ethereum.progress import (
+    anchored_frontier,
+    checkpoint_sizes,
+    covering_checkpoint,
+)
 from evanchor.anchor.log.bundle import build_bundle, build_case_bundle
 from evanchor.anchor.log.ingest import prepare_record
 from evanchor.anchor.log.store import LogStore, PreparedRecord, Receipt, RecordNotFound
@@ -109,6 +113,7 @@ class NodeService:
         self.started_at = datetime.now(UTC)
         self.metrics = NodeMetrics() if metrics is None else metrics
         self.metrics.follow_store(store)
+        checkpoint_sizes(store)  # read every checkpoint's size once, now, not on a request
 
     # -- submitting ------------------------------------------------------------------------
 
