@@ -12,8 +12,8 @@ What is timed at each size, `--repeat` rounds of `--queries` random queries each
 seeded leaf indices at both sizes, scaled to the size):
 
 - status: `node_status` (the whole `/v1/status` body except witnessing);
-- lookup (full id): `find_record_id` of a 64-hex record id, then `index_of`;
-- lookup (prefix): the same from a 16-hex prefix;
+- lookup (full id): `index_of` of a 64-hex record id (one keyed read, as the service does);
+- lookup (prefix): `find_record_id` of a 16-hex prefix (a prefix scan), then `index_of`;
 - covering checkpoint: `progress.covering_checkpoint` of a leaf;
 - earliest anchored: `progress.earliest_anchored` (what an anchored bundle starts from), for
   anchored leaves;
@@ -22,8 +22,10 @@ seeded leaf indices at both sizes, scaled to the size):
 - anchoring idle step: `anchored_frontier` + `update_histogram` with nothing new (what the
   anchoring thread does after every idle or confirmed step, besides the chain calls).
 
-Each round's figure is the mean latency over its queries; the table gives min, median and
-max over rounds, and the ratio of the median at the large size to the median at 10k.
+Each round's figure is the mean latency over its queries; the sizes are measured
+interleaved, round by round (after one warm-up round each), so the machine's load weighs on
+both alike. The table gives min, median and max over rounds, and the median over rounds of
+the per-round ratio large/small (its min-max in brackets).
 Target: every ratio at most 1.5x (growth no faster than log n would give 1.5x at most for
 the proof path: 20 against 13.3 levels).
 
@@ -121,8 +123,9 @@ class Operation:
 
 
 def _lookup_full(store: LogStore, index: int) -> object:
+    """As `NodeService._index` answers a full 64-hex id: one keyed read."""
     full = cheap_records(index, 1)[0].record_id
-    return store.index_of(store.find_record_id(full.hex()))
+    return store.index_of(full)
 
 
 def _lookup_prefix(store: LogStore, index: int) -> object:
@@ -149,21 +152,41 @@ OPERATIONS = (
 )
 
 
-def measure(path: Path, n: int, fractions: list[list[float]]) -> dict[str, list[float]]:
-    """Mean seconds per query of each operation, one figure per round."""
-    rounds: dict[str, list[float]] = {op.name: [] for op in OPERATIONS}
-    with LogStore(path) as store:
-        sealed = store.latest_checkpoint()
-        assert sealed is not None
-        assert sealed.size == n
-        frontier = anchored_frontier(store)
-        anchored = 0 if frontier == 0 else store.checkpoint(frontier - 1).size
-        for round_fractions in fractions:
+def _indices(store: LogStore, op: Operation, n: int, fractions: list[float]) -> list[int]:
+    frontier = anchored_frontier(store)
+    anchored = 0 if frontier == 0 else store.checkpoint(frontier - 1).size
+    top = anchored if op.anchored_only else n
+    return [min(top - 1, int(f * top)) for f in fractions]
+
+
+def measure(
+    paths: dict[int, Path], fractions: list[list[float]]
+) -> dict[str, dict[int, list[float]]]:
+    """Mean seconds per query of each operation at each size, one figure per round.
+
+    The sizes are measured interleaved (round r of every operation at every size, then round
+    r + 1), so a change in the machine's load mid-run weighs on both sizes alike; a first
+    round at each size warms the caches and is not counted.
+    """
+    rounds: dict[str, dict[int, list[float]]] = {
+        op.name: {n: [] for n in paths} for op in OPERATIONS
+    }
+    stores = {n: LogStore(path) for n, path in paths.items()}
+    try:
+        for n, store in stores.items():
+            sealed = store.latest_checkpoint()
+            assert sealed is not None
+            assert sealed.size == n
+        for number, round_fractions in enumerate([fractions[0], *fractions]):
             for op in OPERATIONS:
-                top = anchored if op.anchored_only else n
-                indices = [min(top - 1, int(f * top)) for f in round_fractions]
-                seconds, _ = timed(lambda o=op, q=indices: [o.run(store, i) for i in q])
-                rounds[op.name].append(seconds / len(indices))
+                for n, store in stores.items():
+                    indices = _indices(store, op, n, round_fractions)
+                    seconds, _ = timed(lambda o=op, s=store, q=indices: [o.run(s, i) for i in q])
+                    if number > 0:
+                        rounds[op.name][n].append(seconds / len(indices))
+    finally:
+        for store in stores.values():
+            store.close()
     return rounds
 
 
@@ -176,7 +199,7 @@ def main() -> int:
     parser.add_argument("--small", type=int, default=10_000)
     parser.add_argument("--large", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=7)
-    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--pending", type=int, default=1, help="checkpoints left unconfirmed")
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--keep", type=Path, help="build the stores here, or reuse them")
@@ -195,32 +218,34 @@ def main() -> int:
     else:
         folder = args.keep
         folder.mkdir(parents=True, exist_ok=True)
-    results: dict[int, dict[str, list[float]]] = {}
+    paths: dict[int, Path] = {}
     for n in (args.small, args.large):
-        path = folder / f"log-{n}"
+        path = paths[n] = folder / f"log-{n}"
         if not path.exists():
             phases = build(path, n, args.pending)
             shown = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in phases.items())
             print(f"built {n:,} records ({n // BATCH:,} checkpoints): {shown}")
         else:
             print(f"reusing {path} ({n:,} records)")
-        results[n] = measure(path, n, fractions)
+    results = measure(paths, fractions)
     print()
     print(
         f"mean ms per query, min - median - max over {args.repeat} rounds of"
-        f" {args.queries} queries; ratio = median at {args.large:,} / median at {args.small:,}"
+        f" {args.queries} queries (interleaved); ratio = median over rounds of large / small"
+        f" (min-max)"
     )
     rows, targets = [], []
     for op in OPERATIONS:
-        small, large = results[args.small][op.name], results[args.large][op.name]
-        ratio = statistics.median(large) / statistics.median(small)
+        small, large = results[op.name][args.small], results[op.name][args.large]
+        ratios = [b / a for a, b in zip(small, large, strict=True)]
+        ratio = statistics.median(ratios)
         rows.append(
             [
                 op.name,
                 " - ".join(_ms(x) for x in (min(small), statistics.median(small), max(small))),
                 " - ".join(_ms(x) for x in (min(large), statistics.median(large), max(large))),
                 f"{1 / statistics.median(large):,.0f}/s",
-                f"{ratio:.2f}x",
+                f"{ratio:.2f}x ({min(ratios):.2f}-{max(ratios):.2f})",
             ]
         )
         targets.append(

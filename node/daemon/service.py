@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -62,6 +63,9 @@ MAX_RECORDS_PER_REQUEST = 1000
 (`api.MAX_REQUEST_BYTES`, 16 MiB: a thousand typical 1-2 KiB submissions fit easily)."""
 
 
+FULL_RECORD_ID = re.compile(r"[0-9a-f]{64}")
+
+
 class BatchInvalid(EvanchorError):
     """One submission of a batch is invalid; nothing of the batch was written."""
 
@@ -80,6 +84,27 @@ class RegistryUnavailable(EvanchorError):
             f"cannot check the signer: the agency registry could not be read from the chain"
             f" ({reason}); nothing was written, try again later"
         )
+
+
+class NodeOverloaded(EvanchorError):
+    """The node sheds load: `what` is at `found`, above its configured `bound`; the client
+    is to retry after `retry_after` seconds (HTTP 429 with Retry-After)."""
+
+    def __init__(self, what: str, found: int, bound: int, retry_after: int) -> None:
+        super().__init__(
+            f"the node is overloaded: {what} is {found}, above {bound}; nothing was written,"
+            f" try again in {retry_after} s"
+        )
+        self.what = what
+        self.found = found
+        self.bound = bound
+        self.retry_after = retry_after
+
+
+BACKLOG_RETRY_SECONDS = 5
+"""Retry-After when anchoring is behind: about a few blocks' time for it to catch up."""
+QUEUE_RETRY_SECONDS = 1
+"""Retry-After when the group commit is behind: a few synced writes."""
 
 
 class NodeService:
@@ -117,6 +142,27 @@ class NodeService:
 
     # -- submitting ------------------------------------------------------------------------
 
+    def refuse_if_overloaded(self) -> None:
+        """Back-pressure: raise NodeOverloaded while more sealed checkpoints wait for
+        anchoring than `api.max_anchoring_backlog` (anchoring nodes: a log-only node anchors
+        nothing), or more records wait for the group commit than `api.max_queued_records`.
+        Shedding load here keeps the anchor delay bounded instead of acknowledging what the
+        node cannot anchor. O(1) reads (the anchored frontier)."""
+        queued, queue_bound = self.committer.queued_records, self.config.api.max_queued_records
+        if queued > queue_bound:
+            raise NodeOverloaded("the group-commit queue", queued, queue_bound, QUEUE_RETRY_SECONDS)
+        if self.config.chain is None:
+            return
+        backlog = self.store.checkpoint_count - anchored_frontier(self.store)
+        bound = self.config.api.max_anchoring_backlog
+        if backlog > bound:
+            raise NodeOverloaded(
+                "the anchoring backlog (sealed checkpoints not yet anchored)",
+                backlog,
+                bound,
+                BACKLOG_RETRY_SECONDS,
+            )
+
     def check(self, obj: Any) -> PreparedRecord:
         """Validate one submission (or, on a log-only node, one bare record)."""
         if not isinstance(obj, dict):
@@ -141,10 +187,12 @@ class NodeService:
         ago is honoured. If the chain cannot be read, `RegistryUnavailable` (HTTP 503).
         Once the log store has failed a write, `LogStoreFailed` (HTTP 503) at once: nothing
         more is acknowledged until the node is restarted (store.py, "Failed writes").
+        While the node is overloaded, `NodeOverloaded` (HTTP 429) before any check.
         """
         failure = self.store.failure
         if failure is not None:
             raise failure
+        self.refuse_if_overloaded()
         try:
             prepared = self._check_all(objects)
         except BatchInvalid as error:
@@ -179,6 +227,13 @@ class NodeService:
     # -- reading ---------------------------------------------------------------------------
 
     def _index(self, record_id: str) -> tuple[bytes, int]:
+        if FULL_RECORD_ID.fullmatch(record_id):
+            # one keyed read (the tables' Bloom filters answer it), not a prefix scan
+            full = bytes.fromhex(record_id)
+            index = self.store.index_of(full)
+            if index is None:
+                raise RecordNotFound(record_id)
+            return full, index
         full = self.store.find_record_id(record_id)
         index = self.store.index_of(full)
         if index is None:  # pragma: no cover - find_record_id found it
