@@ -179,13 +179,14 @@ def _print_status(home: NodeHome, info: dict[str, Any], health: dict[str, Any]) 
         f" ({log['size']} leaves with the checkpoints' seal leaves)"
     )
     click.echo(f"unsealed records: {log['unsealed']}")
-    pending = info["anchoring"]["pending_checkpoints"]
-    click.echo(f"checkpoints waiting to be anchored: {len(pending)}")
+    anchoring = info["anchoring"]
+    pending = anchoring.get("pending_count", len(anchoring["pending_checkpoints"]))
+    click.echo(f"checkpoints waiting to be anchored: {pending}")
     delay = info["anchoring"].get("anchor_delay_seconds")
     if delay:
         click.echo(
-            f"anchor delay (accepted -> anchored): p50 {delay['p50']:.1f} s,"
-            f" p99 {delay['p99']:.1f} s, max {delay['max']:.1f} s"
+            f"anchor delay (accepted -> anchored): p50 <= {delay['p50']:.1f} s,"
+            f" p99 <= {delay['p99']:.1f} s, max {delay['max']:.1f} s"
             f" over {int(delay['count'])} records"
         )
     held_up = info["anchoring"].get("last_error")

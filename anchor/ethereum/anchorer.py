@@ -70,13 +70,14 @@ from evanchor.anchor.ethereum.errors import (
     LogDiverged,
     WriterNotAuthorised,
 )
+from evanchor.anchor.ethereum.progress import ANCHORING_CURSOR_META
 from evanchor.anchor.log.store import LogStore
 from evanchor.anchor.protocol.checkpoint import Checkpoint
 
 _T = TypeVar("_T")
 _P = ParamSpec("_P")
 
-TARGET_META = "anchoring"
+TARGET_META = ANCHORING_CURSOR_META
 """Store metadata binding the log to one (chain id, contract, writer), plus a cursor."""
 
 _PERMANENT_ERRORS = frozenset(
@@ -646,7 +647,7 @@ def checkpoint_anchor_delay(store: LogStore, seq: int) -> float | None:
     if state is None:
         return None
     first = 0 if seq == 0 else store.checkpoint(seq - 1).size
-    accepted_at = store.record(first).envelope["accepted_at"]
+    accepted_at = store.accepted_at(first)
     accepted = datetime.fromisoformat(accepted_at.replace("Z", "+00:00")).timestamp()
     return state.block_timestamp + 1.0 - accepted
 

@@ -30,8 +30,9 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from evanchor.anchor.ethereum import client as cc
-from evanchor.anchor.ethereum.anchor_state import Confirmed, confirmed_state
+from evanchor.anchor.ethereum.anchor_state import Confirmed
 from evanchor.anchor.ethereum.errors import HeaderEncodingUnsupported
+from evanchor.anchor.ethereum.progress import earliest_anchored
 from evanchor.anchor.log.bundle import build_bundle
 from evanchor.anchor.log.store import LogStore, StoreError
 from evanchor.anchor.protocol.bundle_format import ProofBundle
@@ -188,14 +189,9 @@ def earliest_anchored_checkpoint(
     """The first confirmed checkpoint that covers leaf `index`, with its anchoring state.
 
     The earliest one gives a court the earliest time the record provably existed.
+    O(log n) reads (`progress.earliest_anchored`: confirmed checkpoints are a prefix).
     """
-    for checkpoint in store.checkpoints():
-        if checkpoint.size <= index:
-            continue
-        state = confirmed_state(store, checkpoint.seq)
-        if state is not None:
-            return checkpoint, state
-    return None
+    return earliest_anchored(store, index)
 
 
 def build_anchored_bundle(store: LogStore, anchor: cc.AnchorContract, index: int) -> ProofBundle:

@@ -45,6 +45,7 @@ from evanchor.node.daemon.openapi import OPENAPI
 from evanchor.node.daemon.service import (
     MAX_RECORDS_PER_REQUEST,
     BatchInvalid,
+    NodeOverloaded,
     NodeService,
     RegistryUnavailable,
 )
@@ -106,6 +107,10 @@ async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamRe
         return error_response(503, str(error))
     except LogStoreFailed as error:
         return error_response(503, str(error))
+    except NodeOverloaded as error:
+        response = error_response(429, str(error))
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
     except EvanchorError as error:
         return error_response(400, str(error), field=_field(error))
     except web.HTTPRequestEntityTooLarge:
@@ -181,6 +186,7 @@ async def post_records(request: web.Request) -> web.Response:
             "this node anchors nowhere and cannot check signatures: submitting needs the"
             " operator token (Authorization: Bearer)"
         )
+    service.refuse_if_overloaded()  # before reading the body: shedding load must be cheap
     body = await _json_body(request)
     if "submissions" in body:
         items = body["submissions"]

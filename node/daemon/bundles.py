@@ -17,6 +17,7 @@ from evanchor.anchor.errors import EvanchorError
 from evanchor.anchor.ethereum import client as cc
 from evanchor.anchor.ethereum.anchor_state import Confirmed, confirmed_state
 from evanchor.anchor.ethereum.evidence import build_anchor_evidence, earliest_anchored_checkpoint
+from evanchor.anchor.ethereum.progress import anchored_frontier, latest_anchored
 from evanchor.anchor.log.bundle import build_bundle, build_case_bundle
 from evanchor.anchor.log.store import LogStore
 from evanchor.anchor.protocol.bundle_format import CaseBundle, ProofBundle
@@ -40,16 +41,29 @@ def stored_evidence(store: LogStore, seq: int) -> dict[str, Any] | None:
     return store.meta(_evidence_key(seq))
 
 
+EVIDENCE_CURSOR_META = "evidence_cursor"
+"""Store metadata: `next_seq`, the first confirmed checkpoint whose evidence has not been
+collected, so that each call looks only at checkpoints confirmed since the last."""
+
+
 def collect_evidence(store: LogStore, anchor: cc.AnchorContract) -> int:
-    """Collect and keep the evidence of every confirmed checkpoint that has none yet."""
+    """Collect and keep the evidence of every confirmed checkpoint that has none yet.
+
+    Looks only at the checkpoints confirmed since the last call (a cursor in store meta,
+    advanced after each one kept), so an idle call costs O(1) reads, not one per checkpoint.
+    """
+    kept = store.meta(EVIDENCE_CURSOR_META)
+    seq = int(kept["next_seq"]) if kept is not None else 0
+    frontier = anchored_frontier(store)
     collected = 0
-    for checkpoint in store.checkpoints():
-        state = confirmed_state(store, checkpoint.seq)
-        if state is None:
-            continue
-        if stored_evidence(store, checkpoint.seq) is None:
-            store.put_meta(_evidence_key(checkpoint.seq), build_anchor_evidence(anchor, state))
+    while seq < frontier:
+        if stored_evidence(store, seq) is None:
+            state = confirmed_state(store, seq)
+            assert state is not None, f"checkpoint {seq} is below the anchored frontier"
+            store.put_meta(_evidence_key(seq), build_anchor_evidence(anchor, state))
             collected += 1
+        seq += 1
+        store.put_meta(EVIDENCE_CURSOR_META, {"next_seq": seq})
     return collected
 
 
@@ -86,14 +100,6 @@ def anchored_bundle(
     return build_bundle(
         store, index, checkpoint=checkpoint, anchor=_evidence(store, checkpoint, state, source)
     )
-
-
-def latest_anchored(store: LogStore) -> tuple[Checkpoint, Confirmed] | None:
-    for checkpoint in reversed(store.checkpoints()):
-        state = confirmed_state(store, checkpoint.seq)
-        if state is not None:
-            return checkpoint, state
-    return None
 
 
 def anchored_case_bundle(

@@ -25,6 +25,7 @@ from evanchor.anchor.ethereum.anchorer import (
     StepResult,
     checkpoint_anchor_delay,
 )
+from evanchor.anchor.ethereum.delay_histogram import update_histogram
 from evanchor.anchor.ethereum.registry import AgencyRegistry
 from evanchor.anchor.log.store import LogStore, LogStoreFailed
 from evanchor.anchor.protocol.signing import SigningDomain
@@ -149,7 +150,9 @@ class AnchoringThread(threading.Thread):
             try:
                 result = self._anchorer.step()
                 if result.kind in (StepKind.CONFIRMED, StepKind.IDLE):
+                    # both look only at checkpoints confirmed since their last call
                     collect_evidence(self._anchorer.store, self._anchorer.anchor)
+                    update_histogram(self._anchorer.store)
                 self._succeeded(result)
             except EvanchorError as error:
                 self._failed("anchoring", _one_line(error))

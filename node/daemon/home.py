@@ -128,6 +128,11 @@ class ApiConfig(_Section):
 
     host: str = "127.0.0.1"
     port: int = Field(default=DEFAULT_API_PORT, ge=1, le=65535)
+    max_anchoring_backlog: int = Field(default=20, ge=1)
+    """Back-pressure: POST /v1/records answers 429 while more sealed checkpoints than this
+    wait for anchoring (anchoring nodes only), so the anchor delay cannot grow unbounded."""
+    max_queued_records: int = Field(default=40_000, ge=1)
+    """Back-pressure: 429 while more validated records than this wait for the group commit."""
 
     @property
     def url(self) -> str:

@@ -189,6 +189,12 @@ OPENAPI: dict[str, Any] = {
                     "401": _error("A log-only node, and no operator token."),
                     "413": _error("Body larger than the limit; refused before parsing."),
                     "415": NOT_JSON,
+                    "429": _error(
+                        "Nothing was read or written: the node sheds load (more sealed"
+                        " checkpoints wait for anchoring than `api.max_anchoring_backlog`, or"
+                        " more records for the group commit than `api.max_queued_records`);"
+                        " try again after the `Retry-After` header's seconds."
+                    ),
                     "503": _error(
                         "Nothing was written: a signer the node does not know while the agency"
                         " registry cannot be read from the chain, or the node's log store"

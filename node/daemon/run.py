@@ -86,26 +86,48 @@ async def _batcher(
     Once the log store has failed a write it seals nothing more (a seal is a write): the
     store logs the failure once, and the node reports it until it is restarted.
     """
-    loop = asyncio.get_running_loop()
     while True:
         await asyncio.sleep(BATCHER_INTERVAL_SECONDS)
         if store.failure is not None:
             continue
         unsealed, oldest = store.unsealed()
         if config.seal_policy.due(unsealed, oldest, datetime.now(UTC)):
-            try:
-                checkpoint = await loop.run_in_executor(None, seal)
-            except LogStoreFailed:
-                continue
-            if checkpoint is not None:
-                metrics.checkpoints_sealed.inc()
-                log.info(
-                    "sealed checkpoint %d at size %d",
-                    checkpoint.seq,
-                    checkpoint.size,
-                    extra={"facts": {"event": "sealed", **checkpoint.as_json()}},
-                )
-                on_seal()
+            await _seal_once(metrics, seal, on_seal)
+
+
+async def _seal_once(
+    metrics: NodeMetrics, seal: Callable[[], Checkpoint | None], on_seal: Callable[[], None]
+) -> None:
+    """Seal (and sign) on a worker thread, count and log the checkpoint, wake the threads
+    that follow seals. A failed store seals nothing (it reports its failure itself)."""
+    try:
+        checkpoint = await asyncio.get_running_loop().run_in_executor(None, seal)
+    except LogStoreFailed:
+        return
+    if checkpoint is not None:
+        metrics.checkpoints_sealed.inc()
+        log.info(
+            "sealed checkpoint %d at size %d",
+            checkpoint.seq,
+            checkpoint.size,
+            extra={"facts": {"event": "sealed", **checkpoint.as_json()}},
+        )
+        on_seal()
+
+
+@dataclass
+class _FullSeal:
+    """The committer's seal of a full checkpoint: the same seal as the batcher's, wired
+    once the signer and the threads to wake exist (until then a full checkpoint waits for
+    the batcher)."""
+
+    metrics: NodeMetrics | None = None
+    seal: Callable[[], Checkpoint | None] | None = None
+    on_seal: Callable[[], None] | None = None
+
+    async def __call__(self) -> None:
+        if self.metrics is not None and self.seal is not None and self.on_seal is not None:
+            await _seal_once(self.metrics, self.seal, self.on_seal)
 
 
 def _open_embedded_chain(home: NodeHome, password: KeystorePassword | None) -> EmbeddedChain:
@@ -193,7 +215,10 @@ async def run_node(
     witnessing: Witnessing | None = None
     batcher: asyncio.Task[None] | None = None
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="evanchor-append")
-    committer = GroupCommitter(store, executor)
+    full_seal = _FullSeal()
+    committer = GroupCommitter(
+        store, executor, max_records=config.seal_policy.max_records, seal=full_seal
+    )
     try:
         chain, rpc_url = await _start_chain(home, config, password, rpc_port, runners)
 
@@ -214,6 +239,7 @@ async def run_node(
             for part in parts:
                 part.wake()
 
+        full_seal.metrics, full_seal.seal, full_seal.on_seal = service.metrics, seal, wake
         batcher = asyncio.create_task(
             _batcher(store, config, service.metrics, seal, wake), name="evanchor-batcher"
         )

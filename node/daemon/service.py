@@ -8,9 +8,9 @@ log-only node and an anchoring node share all of it.
 from __future__ import annotations
 
 import asyncio
-import bisect
 import json
 import logging
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +19,12 @@ from evanchor.anchor.compliance.engine import Flag
 from evanchor.anchor.compliance.rules import RuleSet, default_rule_set
 from evanchor.anchor.errors import EvanchorError
 from evanchor.anchor.ethereum.anchor_state import confirmed_state, state_json
+from evanchor.anchor.ethereum.delay_histogram import delay_summary
+from evanchor.anchor.ethereum.progress import (
+    anchored_frontier,
+    checkpoint_sizes,
+    covering_checkpoint,
+)
 from evanchor.anchor.log.bundle import build_bundle, build_case_bundle
 from evanchor.anchor.log.ingest import prepare_record
 from evanchor.anchor.log.store import LogStore, PreparedRecord, Receipt, RecordNotFound
@@ -58,6 +64,9 @@ MAX_RECORDS_PER_REQUEST = 1000
 (`api.MAX_REQUEST_BYTES`, 16 MiB: a thousand typical 1-2 KiB submissions fit easily)."""
 
 
+FULL_RECORD_ID = re.compile(r"[0-9a-f]{64}")
+
+
 class BatchInvalid(EvanchorError):
     """One submission of a batch is invalid; nothing of the batch was written."""
 
@@ -76,6 +85,27 @@ class RegistryUnavailable(EvanchorError):
             f"cannot check the signer: the agency registry could not be read from the chain"
             f" ({reason}); nothing was written, try again later"
         )
+
+
+class NodeOverloaded(EvanchorError):
+    """The node sheds load: `what` is at `found`, above its configured `bound`; the client
+    is to retry after `retry_after` seconds (HTTP 429 with Retry-After)."""
+
+    def __init__(self, what: str, found: int, bound: int, retry_after: int) -> None:
+        super().__init__(
+            f"the node is overloaded: {what} is {found}, above {bound}; nothing was written,"
+            f" try again in {retry_after} s"
+        )
+        self.what = what
+        self.found = found
+        self.bound = bound
+        self.retry_after = retry_after
+
+
+BACKLOG_RETRY_SECONDS = 5
+"""Retry-After when anchoring is behind: about a few blocks' time for it to catch up."""
+QUEUE_RETRY_SECONDS = 1
+"""Retry-After when the group commit is behind: a few synced writes."""
 
 
 class NodeService:
@@ -109,8 +139,30 @@ class NodeService:
         self.started_at = datetime.now(UTC)
         self.metrics = NodeMetrics() if metrics is None else metrics
         self.metrics.follow_store(store)
+        checkpoint_sizes(store)  # read every checkpoint's size once, now, not on a request
 
     # -- submitting ------------------------------------------------------------------------
+
+    def refuse_if_overloaded(self) -> None:
+        """Back-pressure: raise NodeOverloaded while more sealed checkpoints wait for
+        anchoring than `api.max_anchoring_backlog` (anchoring nodes: a log-only node anchors
+        nothing), or more records wait for the group commit than `api.max_queued_records`.
+        Shedding load here keeps the anchor delay bounded instead of acknowledging what the
+        node cannot anchor. O(1) reads (the anchored frontier)."""
+        queued, queue_bound = self.committer.queued_records, self.config.api.max_queued_records
+        if queued > queue_bound:
+            raise NodeOverloaded("the group-commit queue", queued, queue_bound, QUEUE_RETRY_SECONDS)
+        if self.config.chain is None:
+            return
+        backlog = self.store.checkpoint_count - anchored_frontier(self.store)
+        bound = self.config.api.max_anchoring_backlog
+        if backlog > bound:
+            raise NodeOverloaded(
+                "the anchoring backlog (sealed checkpoints not yet anchored)",
+                backlog,
+                bound,
+                BACKLOG_RETRY_SECONDS,
+            )
 
     def check(self, obj: Any) -> PreparedRecord:
         """Validate one submission (or, on a log-only node, one bare record)."""
@@ -136,10 +188,12 @@ class NodeService:
         ago is honoured. If the chain cannot be read, `RegistryUnavailable` (HTTP 503).
         Once the log store has failed a write, `LogStoreFailed` (HTTP 503) at once: nothing
         more is acknowledged until the node is restarted (store.py, "Failed writes").
+        While the node is overloaded, `NodeOverloaded` (HTTP 429) before any check.
         """
         failure = self.store.failure
         if failure is not None:
             raise failure
+        self.refuse_if_overloaded()
         try:
             prepared = self._check_all(objects)
         except BatchInvalid as error:
@@ -174,6 +228,13 @@ class NodeService:
     # -- reading ---------------------------------------------------------------------------
 
     def _index(self, record_id: str) -> tuple[bytes, int]:
+        if FULL_RECORD_ID.fullmatch(record_id):
+            # one keyed read (the tables' Bloom filters answer it), not a prefix scan
+            full = bytes.fromhex(record_id)
+            index = self.store.index_of(full)
+            if index is None:
+                raise RecordNotFound(record_id)
+            return full, index
         full = self.store.find_record_id(record_id)
         index = self.store.index_of(full)
         if index is None:  # pragma: no cover - find_record_id found it
@@ -197,10 +258,8 @@ class NodeService:
         return {_leaf_agency(self.store, index) for index in self.store.case_indices(case)}
 
     def covering_checkpoint(self, index: int) -> Checkpoint | None:
-        """The first checkpoint that includes leaf `index`."""
-        checkpoints = self.store.checkpoints()
-        position = bisect.bisect_right([c.size for c in checkpoints], index)
-        return checkpoints[position] if position < len(checkpoints) else None
+        """The first checkpoint that includes leaf `index` (binary search: O(log n) reads)."""
+        return covering_checkpoint(self.store, index)
 
     def _anchor(self, checkpoint: Checkpoint) -> dict[str, Any] | None:
         state = confirmed_state(self.store, checkpoint.seq)
@@ -280,13 +339,17 @@ def last_anchoring_error(store: LogStore) -> dict[str, str] | None:
 
 def node_status(store: LogStore, config: NodeConfig) -> dict[str, Any]:
     """Log, chain and anchoring figures of a node, running or not; `health` says whether
-    its log store still acknowledges records (a failed write stops it until a restart)."""
+    its log store still acknowledges records (a failed write stops it until a restart).
+
+    O(1) reads in the log's size (issue 12): anchored and pending checkpoints come from the
+    anchorer's cursor (confirmed checkpoints are a prefix, `progress.anchored_frontier`),
+    the anchor delay from the persisted histogram (`delay_histogram`).
+    """
     failure = store.failure
     latest = store.latest_checkpoint()
     unsealed, oldest = store.unsealed()
-    checkpoints = store.checkpoints()
-    states = {c.seq: confirmed_state(store, c.seq) for c in checkpoints}
-    confirmed = [s for s in states.values() if s is not None]
+    count = store.checkpoint_count
+    frontier = anchored_frontier(store)
     return {
         "health": {
             "status": "ok" if failure is None else "failed",
@@ -296,15 +359,16 @@ def node_status(store: LogStore, config: NodeConfig) -> dict[str, Any]:
             "size": store.size,
             "records": store.record_count,
             "root": store.root().hex(),
-            "checkpoints": store.checkpoint_count,
+            "checkpoints": count,
             "latest_checkpoint": None if latest is None else latest.as_json(),
             "unsealed": unsealed,
             "oldest_unsealed_at": None if oldest is None else oldest.isoformat(),
         },
         "chain": None if config.chain is None else config.chain.as_json(),
         "anchoring": {
-            "anchored_checkpoints": len(confirmed),
-            "pending_checkpoints": [seq for seq, s in states.items() if s is None],
+            "anchored_checkpoints": frontier,
+            "pending_count": count - frontier,
+            "pending_checkpoints": list(range(frontier, min(count, frontier + PENDING_LISTED))),
             "anchor_delay_seconds": anchor_delay_summary(store),
             "last_error": last_anchoring_error(store),
         },
@@ -312,43 +376,16 @@ def node_status(store: LogStore, config: NodeConfig) -> dict[str, Any]:
     }
 
 
-def anchor_delay_summary(store: LogStore) -> dict[str, float] | None:
-    """Acknowledged -> anchored, over every record of every anchored checkpoint.
-
-    A record's anchor delay runs from its acceptance time to the end of the second its
-    anchoring block is stamped with: block timestamps are whole seconds (the block was
-    sealed within [t, t + 1)), so t + 1 is the tightest bound the chain proves. Reads every
-    anchored leaf once: O(records) reads, fine for a status query.
-    """
-    delays: list[float] = []
-    previous_size = 0
-    for checkpoint in store.checkpoints():
-        state = confirmed_state(store, checkpoint.seq)
-        if state is not None:
-            anchored = float(state.block_timestamp) + 1.0
-            delays += [
-                anchored - _accepted_seconds(store, index)
-                for index in range(previous_size, checkpoint.size - 1)  # the last is the seal
-            ]
-        previous_size = checkpoint.size
-    if not delays:
-        return None
-    delays.sort()
-
-    def percentile(fraction: float) -> float:
-        return delays[min(len(delays) - 1, int(fraction * len(delays)))]
-
-    return {
-        "count": len(delays),
-        "p50": percentile(0.5),
-        "p99": percentile(0.99),
-        "max": delays[-1],
-    }
+PENDING_LISTED = 100
+"""`pending_checkpoints` lists at most the first this many pending seq numbers;
+`pending_count` counts them all."""
 
 
-def _accepted_seconds(store: LogStore, index: int) -> float:
-    stamp = store.accepted_at(index)
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+def anchor_delay_summary(store: LogStore) -> dict[str, Any] | None:
+    """Acknowledged -> anchored, over every record of every anchored checkpoint: count, min
+    and max exact, p50 and p99 bucket upper bounds (`delay_histogram`). O(1) reads in the
+    log's size."""
+    return delay_summary(store)
 
 
 def _leaf_agency(store: LogStore, index: int) -> str | None:

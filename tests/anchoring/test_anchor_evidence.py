@@ -39,6 +39,7 @@ from evanchor.anchor.verify.bundle import Report, verify_bundle
 from evanchor.anchor.verify.case_bundle import verify_case_bundle
 from evanchor.anchor.verify.errors import AnchorEvidenceInvalid
 from evanchor.contracts.storage_layout import checkpoint_slots
+from evanchor.node.daemon.bundles import EVIDENCE_CURSOR_META, collect_evidence, stored_evidence
 
 FAST = RetryPolicy(attempts=3, initial_delay=0.0, max_delay=0.0)
 
@@ -548,3 +549,22 @@ def test_a_case_bundle_of_anchored_records_is_checked_with_the_chain(shared: Anc
     report = verify_case_bundle(case_bundle, trusted_block_hash=b"\x00" * 32)
     assert report.failed_step is not None
     assert report.failed_step.detail.startswith("anchor: chain: block hash")
+
+
+def test_evidence_is_collected_once_per_newly_confirmed_checkpoint(anchored: Anchored) -> None:
+    """The evidence cursor: a call after the last collects nothing and reads no old
+    checkpoint; a newly confirmed checkpoint is collected by the next call, and only it."""
+    store, chain = anchored.store, anchored.chain
+    assert collect_evidence(store, chain.anchor) == 3
+    assert store.meta(EVIDENCE_CURSOR_META) == {"next_seq": 3}
+    assert collect_evidence(store, chain.anchor) == 0
+    seal_records(store, 2, signed_by=chain.agency, domain=domain_of(chain))
+    assert collect_evidence(store, chain.anchor) == 0  # sealed, not confirmed yet
+    anchor_all(chain, store)
+    assert collect_evidence(store, chain.anchor) == 1
+    assert store.meta(EVIDENCE_CURSOR_META) == {"next_seq": 4}
+    assert [stored_evidence(store, seq) is not None for seq in range(4)] == [True] * 4
+    assert stored_evidence(store, 3) == build_anchor_evidence(
+        chain.anchor,
+        confirmed_state(store, 3),  # type: ignore[arg-type]
+    )

@@ -180,7 +180,8 @@ def poll(predicate: Callable[[], bool], *, limit: float) -> bool:
 
 class Submitter(threading.Thread):
     """Posts signed records in small batches, as fast as the node answers, until stopped or
-    the node goes away; keeps every receipt the node returned."""
+    the node goes away; keeps every receipt the node returned. Told to slow down (429), it
+    waits the Retry-After seconds, as a client should."""
 
     def __init__(self, node: Node, agency: Agency, tag: str, rng: random.Random) -> None:
         super().__init__(daemon=True)
@@ -203,6 +204,10 @@ class Submitter(threading.Thread):
                 response = self.node.daemon.post("/v1/records", {"submissions": batch})
             except requests.RequestException:
                 return
+            if response.status_code == 429:  # back-pressure: anchoring is behind; as told
+                self.count -= len(batch)  # nothing was written: the same records again
+                self.stopping.wait(float(response.headers["Retry-After"]))
+                continue
             if response.status_code != 201:
                 raise AssertionError(f"refused: {response.status_code} {response.text}")
             self.receipts += response.json()["receipts"]
