@@ -84,11 +84,11 @@ def test_an_anchoring_backlog_above_the_bound_gets_429_and_nothing_is_written(
                 assert refused.status == 429
                 assert refused.headers["Retry-After"] == str(BACKLOG_RETRY_SECONDS)
                 assert "anchoring backlog" in (await refused.json())["error"]["message"]
-                assert store.size == 3
+                assert store.record_count == 3
                 confirm(store, 0)  # backlog 2: at the bound, not above it
                 accepted = await c.post("/v1/records", json=signed(0))
                 assert accepted.status == 201
-                assert store.size == 4
+                assert store.record_count == 4
             await committer.stop()
 
     with LogStore(tmp_path / "log", create=True) as store:
@@ -138,8 +138,9 @@ def test_a_deep_group_commit_queue_gets_overloaded_until_it_drains(tmp_path: Pat
 
 
 def checkpoint_sizes(store: LogStore) -> list[int]:
+    """Records per checkpoint (each checkpoint's last leaf is its seal leaf, not a record)."""
     sizes = [c.size for c in store.checkpoints()]
-    return [b - a for a, b in zip([0, *sizes], sizes, strict=False)]
+    return [b - a - 1 for a, b in zip([0, *sizes], sizes, strict=False)]
 
 
 @pytest.mark.parametrize(
@@ -177,7 +178,7 @@ def test_no_checkpoint_grows_past_max_records_under_load(
 
     with LogStore(tmp_path / "log", create=True) as store:
         asyncio.run(main(store))
-        assert store.size == sum(requests)
+        assert store.record_count == sum(requests)
         assert checkpoint_sizes(store) == expected
 
 

@@ -86,7 +86,7 @@ def reference_delays(store: LogStore) -> list[float]:
         state = confirmed_state(store, checkpoint.seq)
         if state is not None:
             anchored = float(state.block_timestamp) + 1.0
-            for index in range(previous, checkpoint.size):
+            for index in range(previous, checkpoint.size - 1):  # the last leaf is the seal
                 stamp = store.record(index).envelope["accepted_at"]
                 accepted = datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
                 delays.append(anchored - accepted)
