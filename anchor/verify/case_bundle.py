@@ -278,13 +278,15 @@ def _summary(report: Report, frame: CaseBundle, members: list[_Member]) -> str:
     text = (
         f"Assurance {level}: case {frame.case} has exactly {entry.count} record(s) up to"
         f" {checkpoint}, shown here in order, the last at leaf {entry.head} ({basis}): none"
-        " of the case's records in that checkpoint is missing, added or out of order."
+        " of the records the node committed to for the case there is missing, added or out"
+        " of order."
     )
     if shredded:
         text += f" {shredded} of them appear as leaves only (the node says they were shredded)."
     text += (
-        " Not shown: records of the case after that checkpoint, and whether the node built"
-        " the case index honestly (the audit recomputes it from the log)."
+        " Not shown: records of the case after that checkpoint, and that the node counted"
+        " every record it had accepted for the case when it sealed (the audit recomputes"
+        " the case index from the log)."
         f" The node numbers the checkpoint {frame.seal.leaf.seq} and says it sealed it at"
         f" {frame.seal.leaf.sealed_at} by its own clock (its claims, committed in the"
         " checkpoint)."

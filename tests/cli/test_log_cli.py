@@ -207,7 +207,9 @@ def test_case_prove_writes_a_verifiable_case_bundle(home: Path, tmp_path: Path) 
     assert result.exit_code == 0, result.output
     result = run(home, "verify", str(out))
     assert result.exit_code == 0, result.output
-    assert "none of the case's records in that checkpoint is missing" in result.output
+    assert (
+        "none of the records the node committed to for the case there is missing" in result.output
+    )
     dropped = json.loads(out.read_text())
     dropped["records"].pop()
     out.write_text(json.dumps(dropped))

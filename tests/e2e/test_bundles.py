@@ -144,7 +144,10 @@ def test_anchored_bundles_verify_offline_and_against_the_chain(
     assert [b["leaf_index"] for b in case_bundle["records"]] == list(range(7))
     report = daemon.post("/v1/verify", case_bundle).json()
     assert (report["outcome"], report["valid"]) == ("VERIFIED", True), report
-    assert "none of the case's records in that checkpoint is missing" in report["summary"]
+    assert (
+        "none of the records the node committed to for the case there is missing"
+        in report["summary"]
+    )
     tail = {**case_bundle, "records": case_bundle["records"][:-1]}
     assert daemon.post("/v1/verify", tail).json()["steps"][-1] == {
         "step": "completeness",

@@ -553,7 +553,7 @@ export async function verifyCaseBundle(input, options = {}) {
       assurance = levels.length === 0 ? 'log-only' : levels.reduce((low, l) => (ASSURANCE.indexOf(l) < ASSURANCE.indexOf(low) ? l : low));
       const { count, head } = cb.case_index.entry;
       const basis = ASSURANCE.indexOf(assurance) >= ASSURANCE.indexOf('anchored') ? 'as the anchored case index of that checkpoint commits' : "as the case index of that checkpoint says; nothing here ties the checkpoint to a chain, so anyone could have built this bundle";
-      summary = `${outcome}. Assurance ${assurance}: case ${cb.case} has exactly ${count} record(s) up to checkpoint (size ${cb.checkpoint.size}, root ${cb.checkpoint.root}), shown here in order, the last at leaf ${head} (${basis}): none of the case's records in that checkpoint is missing, added or out of order. Not shown: records after that checkpoint, and whether the node built the case index honestly (the audit recomputes it).`;
+      summary = `${outcome}. Assurance ${assurance}: case ${cb.case} has exactly ${count} record(s) up to checkpoint (size ${cb.checkpoint.size}, root ${cb.checkpoint.root}), shown here in order, the last at leaf ${head} (${basis}): none of the records the node committed to for the case there is missing, added or out of order. Not shown: records of the case after that checkpoint, and that the node counted every record it had accepted for the case when it sealed (the audit recomputes the case index from the log).`;
       const n = members_.filter((m) => m.shredded).length;
       if (n) summary += ` ${n} of them appear as leaves only (the node says they were shredded).`;
       summary = [summary, ...notes].join(' ');
