@@ -230,11 +230,13 @@ def test_a_trusted_block_hash_and_offline_only(served: Served, tmp_path: Path) -
     assert "仅离线核验" in checked["text"]
     block = {st["label"]: st for st in statements(offline, "time")}["最迟存在时间"]
     assert block["basis"] == "not proven"
-    # Offline, the key's registration is not checked; on protocol v2 a signature is not even
-    # counted below the "signed" assurance level, so the page says either.
+    # Offline the level is log-only (docs/PROTOCOL.md §6.3): the verifier proves no signer
+    # below anchored+signed, so the page names none and says nothing of its registration.
+    level = {st["label"]: st for st in statements(offline, "outcome")}["保证级别"]
+    assert "log-only" in level["text"]
     submitter = {st["label"]: st for st in statements(offline, "submitter")}
-    registration = submitter.get("密钥登记") or submitter["签名密钥"]
-    assert registration["basis"] == "not proven"
+    assert submitter["签名密钥"]["basis"] == "not proven"
+    assert "密钥登记" not in submitter
     wrong = shown["wrong hash"]
     assert wrong["outcome"] == "NOT VERIFIED"
     assert first_failed(wrong["steps"]) == "anchor"

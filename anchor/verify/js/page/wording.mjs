@@ -376,11 +376,16 @@ function completenessSection(ctx) {
     // Whether no record follows the last one shown is proven only if the verifier checked it.
     const complete = ctx.report.steps.some((s) => s.step === 'completeness' && s.status === 'ok');
     const size = cb.checkpoint.size;
-    statements.push(
-      complete
-        ? statement(t('直至检查点', 'Up to the checkpoint'), t(`直至检查点（树大小 ${size}）为止，案件 ${cb.case} 的全部记录都在其中。`, `Every record of case ${cb.case} up to the checkpoint (size ${size}) is here.`), BASIS.VERIFIED)
-        : statement(t('未证明', 'Not proven'), t(`最后一条之后、检查点（树大小 ${size}）之前，本案是否还有其他记录：本证据包的格式不包含案件在检查点时的最新记录，不能证明。`, `Whether the case has further records after the last one shown, up to the checkpoint (size ${size}): this bundle format does not commit to the case's latest record at the checkpoint, so it cannot show it.`), BASIS.NOT_PROVEN),
-    );
+    if (complete) {
+      // docs/PROTOCOL.md §6.5: complete as the checkpoint's case index commits; whether the
+      // node counted every record it had accepted when it sealed is the audit's to show.
+      statements.push(
+        statement(t('直至检查点', 'Up to the checkpoint'), t(`节点在检查点（树大小 ${size}）的案件索引中为案件 ${cb.case} 承诺了 ${count} 条记录：它们全部在此，次序相同，没有缺失、增加或重排。`, `In the checkpoint's (size ${size}) case index the node committed to ${count} record(s) of case ${cb.case}: they are all here, in that order, none missing, added or reordered.`), BASIS.VERIFIED),
+        statement(t('封存时是否如实计入', 'Counted honestly at sealing'), t('节点封存该检查点时是否计入了它为本案接收的每一条记录：本证据包不能证明；evanchor audit 从日志重新计算每个检查点的案件索引。检查点之后的记录不在本证据包中。', 'Whether the node, when it sealed that checkpoint, counted every record it had accepted for the case: not shown by this bundle; evanchor audit recomputes every checkpoint\'s case index from the log. Records after the checkpoint are not in this bundle.'), BASIS.NOT_PROVEN),
+      );
+    } else {
+      statements.push(statement(t('未证明', 'Not proven'), t(`最后一条之后、检查点（树大小 ${size}）之前，本案是否还有其他记录：本证据包的格式不包含案件在检查点时的最新记录，不能证明。`, `Whether the case has further records after the last one shown, up to the checkpoint (size ${size}): this bundle format does not commit to the case's latest record at the checkpoint, so it cannot show it.`), BASIS.NOT_PROVEN));
+    }
   }
   return section(ctx, 'completeness', t('案件记录是否完整', "Is the case's history complete"), statements);
 }

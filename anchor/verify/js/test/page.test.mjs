@@ -91,6 +91,7 @@ test("a case's tail is complete only if the verifier's completeness step passed"
   const v2 = { ...v1, steps: ok(['format', 'seal', 'case index', 'record 0', 'record 1', 'case chain', 'completeness']) };
   const complete = said(view(v2, 'zh-CN', caseBundle, records), 'completeness');
   assert.equal(complete['直至检查点'].basis, 'verified');
+  assert.equal(complete['封存时是否如实计入'].basis, 'not proven'); // PROTOCOL.md §6.5: the audit's to show
   const titles = view(v2, 'en', caseBundle, records).sections.map((s) => s.title);
   assert.deepEqual(titles.filter((t) => t.includes('What the record says')), ['2. What the record says (record 1 of 2): Debt-collection record: payment', '2. What the record says (record 2 of 2): Debt-collection record: payment']);
   assert.equal(titles.at(-1), '9. How anyone can check it');
