@@ -45,7 +45,8 @@ from e2e_helpers import (
 from evanchor.anchor.ethereum import client as cc
 from evanchor.anchor.log.store import LogStore
 
-ROUNDS = 4
+ROUNDS = int(os.environ.get("EVANCHOR_CRASH_ROUNDS", "4"))
+"""Kill rounds per chain; the harness run for the closing note sets EVANCHOR_CRASH_ROUNDS."""
 BATCH_MAX = 3
 
 
@@ -258,3 +259,9 @@ def test_random_kills_while_anchoring_lose_nothing_and_anchor_once(
     count = check_anchored_exactly_once(node, receipts)
     assert count >= 2 * ROUNDS
     assert len({r["index"] for r in receipts}) == len(receipts)
+    # The ledger, for a harness run (`pytest -s`): every receipt was found at its index
+    # after every kill and after the last restart, each checkpoint anchored once.
+    print(
+        f"\nkill -9 harness (seed {seed}): {ROUNDS} kills, {len(receipts)} acknowledged, "
+        f"0 lost, 0 indices given twice, {count} checkpoints anchored exactly once"
+    )
