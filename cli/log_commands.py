@@ -231,7 +231,7 @@ def _post_signed(
 ) -> tuple[list[Receipt], Feedback]:
     """Send checked submissions to the running node at `url`, a request per full batch;
     the node's receipts list their compliance flags."""
-    from evanchor.node.daemon.service import MAX_RECORDS_PER_REQUEST  # noqa: PLC0415 - see imports
+    from evanchor.node.daemon.submissions import MAX_RECORDS_PER_REQUEST  # noqa: PLC0415 - see imports
 
     receipts: list[Receipt] = []
     flags: dict[int, list[dict[str, Any]]] = {}

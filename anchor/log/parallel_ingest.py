@@ -227,8 +227,9 @@ PARENT_POLL_SECONDS = 0.5
 """How often a worker without PR_SET_PDEATHSIG looks for its parent."""
 
 
-def _worker_start(owner: int) -> None:
-    """In each worker, first: die with the parent, and let go of the caller's terminal.
+def _worker_start(owner: int, niceness: int = 0) -> None:
+    """In each worker, first: die with the parent, let go of the caller's terminal, and
+    lower its own priority by `niceness` (nice(2); 0 leaves it).
 
     `owner` is the pid of the process that made the pool. The worker's parent is that
     process (fork) or its fork server, which exits when the owner does; either way the
@@ -246,6 +247,8 @@ def _worker_start(owner: int) -> None:
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
     os.close(devnull)
+    if niceness:
+        os.nice(niceness)
 
 
 def _ask_for_death_signal() -> bool:
@@ -280,8 +283,9 @@ def _exists(pid: int) -> bool:
     return True
 
 
-def start_pool(workers: int) -> ProcessPoolExecutor:
-    """A pool of `workers` processes, started now, that die with this one (`_worker_start`).
+def start_pool(workers: int, *, niceness: int = 0) -> ProcessPoolExecutor:
+    """A pool of `workers` processes, started now, that die with this one (`_worker_start`)
+    and run `niceness` below it (the node's checking workers yield to the node).
 
     Forked while this process has one thread (cheap: the workers inherit the imported
     modules), before anything such as a progress bar's monitor starts another; otherwise
@@ -298,7 +302,7 @@ def start_pool(workers: int) -> ProcessPoolExecutor:
         max_workers=workers,
         mp_context=context,
         initializer=_worker_start,
-        initargs=(os.getpid(),),
+        initargs=(os.getpid(), niceness),
     )
     for started in [pool.submit(os.getpid) for _ in range(workers)]:
         started.result()

@@ -43,17 +43,15 @@ from evanchor.node.daemon.bundles import NotAnchoredYet
 from evanchor.node.daemon.metrics import CONTENT_TYPE
 from evanchor.node.daemon.openapi import OPENAPI
 from evanchor.node.daemon.service import (
-    MAX_RECORDS_PER_REQUEST,
     BatchInvalid,
     NodeOverloaded,
     NodeService,
     RegistryUnavailable,
 )
+from evanchor.node.daemon.submissions import MAX_REQUEST_BYTES
 
 log = logging.getLogger(__name__)
 
-MAX_REQUEST_BYTES = 16 * 1024 * 1024
-"""Largest request body. A full batch of typical records (1-2 KiB each) is well below it."""
 
 SERVICE = web.AppKey("evanchor_service", NodeService)
 OPERATOR_TOKEN = web.AppKey("evanchor_operator_token", str)
@@ -126,13 +124,19 @@ async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamRe
         return error_response(500, "internal error; see the node's log")
 
 
-async def _json_body(request: web.Request) -> dict[str, Any]:
+async def _raw_json_body(request: web.Request) -> bytes:
+    """The body of a JSON POST, unparsed: 415 unless it says it is JSON, 413 past
+    `MAX_REQUEST_BYTES` (checked on the declared length before reading, and while reading)."""
     if request.content_type != "application/json":
         raise ContentTypeRefused(request.headers.get("Content-Type", ""))
     declared = request.content_length
     if declared is not None and declared > MAX_REQUEST_BYTES:
         raise web.HTTPRequestEntityTooLarge(max_size=MAX_REQUEST_BYTES, actual_size=declared)
-    raw = await request.read()
+    return await request.read()
+
+
+async def _json_body(request: web.Request) -> dict[str, Any]:
+    raw = await _raw_json_body(request)
     return parse_json_object(raw, source="request body", limit=MAX_REQUEST_BYTES)
 
 
@@ -187,21 +191,9 @@ async def post_records(request: web.Request) -> web.Response:
             " operator token (Authorization: Bearer)"
         )
     service.refuse_if_overloaded()  # before reading the body: shedding load must be cheap
-    body = await _json_body(request)
-    if "submissions" in body:
-        items = body["submissions"]
-        if set(body) != {"submissions"} or not isinstance(items, list):
-            return error_response(400, 'expected {"submissions": [...]}', field="submissions")
-        if len(items) > MAX_RECORDS_PER_REQUEST:
-            return error_response(
-                400,
-                f"{len(items)} submissions; at most {MAX_RECORDS_PER_REQUEST} per request",
-                field="submissions",
-            )
-    else:
-        items = [body]
+    raw = await _raw_json_body(request)
     lang = _lang(request)
-    receipts = await service.submit(items)
+    receipts = await service.submit_body(raw)  # parsed and checked in worker processes
     status = 201 if any(not r.duplicate for r in receipts) else 200
     compliance: dict[str, Any] = {"rule_set": rule_set_ref(service.rules)}
     flags: dict[int, Any] = {}

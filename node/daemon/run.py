@@ -1,11 +1,17 @@
 """`evanchor node start`: one process with the chain, the log, the batcher, the anchorer and
-the HTTP API.
+the HTTP API, and worker processes that check submissions.
 
-Threads and loops: the event loop runs the HTTP API and, in embedded mode, the chain's
-JSON-RPC endpoint and sealer (all chain access stays on the loop, as `EmbeddedChain`
-requires). Log appends run on a worker thread (group commit). The anchorer runs on its own
-thread with a blocking web3 client that reaches the chain through JSON-RPC like any other
-client — in embedded mode, the loop's own endpoint — so both chain modes share one path.
+Threads, loops and processes (issue 12: anchoring keeps its pace whatever the API load):
+- the daemon's event loop runs the HTTP API, the batcher and the group committer;
+- in embedded mode the chain's JSON-RPC endpoint and sealer run on a thread with a loop of
+  their own (`chain_thread.py`; all chain access stays on that thread, as `EmbeddedChain`
+  requires), so requests to the API never hold a block or an anchoring call back;
+- submissions are parsed, validated and their signers recovered in a pool of worker
+  processes (`submissions.py`), niced below the daemon so that under CPU pressure checking
+  slows first (and the node answers 429) while the chain and the log keep their pace;
+- log appends run on one worker thread (group commit), in acknowledgement order;
+- the anchorer runs on its own thread with a blocking web3 client that reaches the chain
+  through JSON-RPC like any other client, so both chain modes share one path.
 """
 
 from __future__ import annotations
@@ -20,21 +26,23 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from evanchor.anchor.log.parallel_ingest import default_workers
 from evanchor.anchor.log.store import LogStore, LogStoreFailed
 from evanchor.anchor.protocol.checkpoint import Checkpoint
 from evanchor.anchor.protocol.note import NoteSigner
-from evanchor.node.chain.rpc_http import create_rpc_app
 from evanchor.node.daemon.api import create_api_app
+from evanchor.node.daemon.chain_thread import ChainThread
 from evanchor.node.daemon.committer import GroupCommitter
 from evanchor.node.daemon.home import ChainMode, NodeConfig, NodeHome
 from evanchor.node.daemon.metrics import NodeMetrics
 from evanchor.node.daemon.passwords import KeystorePassword
 from evanchor.node.daemon.service import NodeService
+from evanchor.node.daemon.submissions import SubmissionChecker
 from evanchor.node.daemon.witnessing import Witnessing, seal_and_sign, sign_pending
 
 if TYPE_CHECKING:
@@ -159,23 +167,26 @@ def _stop_event(given: asyncio.Event | None) -> asyncio.Event:
     return stop
 
 
-async def _start_chain(
+def _start_chain(
     home: NodeHome,
     config: NodeConfig,
     password: KeystorePassword | None,
     rpc_port: int | None,
-    runners: list[web.AppRunner],
-) -> tuple[Any, str | None]:
-    """The embedded chain (None in external mode or without a chain) and the chain's
-    JSON-RPC URL: in embedded mode served here, on the loop."""
+) -> tuple[ChainThread | None, str | None]:
+    """The embedded chain's thread (None in external mode or without a chain) and the
+    chain's JSON-RPC URL: in embedded mode served on that thread's own loop."""
     if config.chain is None:
         return None, None
     if config.chain.mode is not ChainMode.EMBEDDED:
         return None, config.chain.rpc_url
-    chain = _open_embedded_chain(home, password)
     host, port = _host_port(config.chain.rpc_url)
     port = port if rpc_port is None else rpc_port
-    return chain, await _serve(create_rpc_app(chain), host, port, runners)
+    chain = ChainThread(functools.partial(_open_embedded_chain, home, password), host, port)
+    try:
+        return chain, chain.start()
+    except BaseException:
+        chain.stop()
+        raise
 
 
 async def _start_witnessing(
@@ -208,6 +219,39 @@ async def run_node(
 ) -> None:
     """Run the node until `stop` is set (or SIGINT/SIGTERM when no event is given)."""
     config = home.config()
+    # The checking workers first, while this process may still have one thread (then they
+    # are forked: cheap), before the log's database and the chain open theirs.
+    checker = SubmissionChecker(default_workers())
+    try:
+        await _run_node(
+            home,
+            config,
+            checker,
+            password=password,
+            make_service=make_service,
+            make_anchorer=make_anchorer,
+            api_port=api_port,
+            rpc_port=rpc_port,
+            stop=stop,
+            on_ready=on_ready,
+        )
+    finally:
+        checker.close()
+
+
+async def _run_node(
+    home: NodeHome,
+    config: NodeConfig,
+    checker: SubmissionChecker,
+    *,
+    password: KeystorePassword | None,
+    make_service: ServiceFactory,
+    make_anchorer: AnchorerFactory | None,
+    api_port: int | None,
+    rpc_port: int | None,
+    stop: asyncio.Event | None,
+    on_ready: Callable[[Addresses], None] | None,
+) -> None:
     store = home.open_log()
     chain = None
     runners: list[web.AppRunner] = []
@@ -220,10 +264,13 @@ async def run_node(
         store, executor, max_records=config.seal_policy.max_records, seal=full_seal
     )
     try:
-        chain, rpc_url = await _start_chain(home, config, password, rpc_port, runners)
+        chain, rpc_url = await asyncio.get_running_loop().run_in_executor(
+            None, _start_chain, home, config, password, rpc_port
+        )
 
         committer.start()
         service = make_service(store, config, committer, rpc_url)
+        service.use_checker(checker)
         port = config.api.port if api_port is None else api_port
         app = create_api_app(service, operator_token=home.operator_token())
         api_url = await _serve(app, config.api.host, port, runners)
@@ -269,7 +316,7 @@ async def run_node(
         executor.shutdown(wait=True)
         store.close()
         if chain is not None:
-            chain.close()
+            await asyncio.get_running_loop().run_in_executor(None, chain.stop)
 
 
 class NodeThread:

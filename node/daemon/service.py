@@ -32,6 +32,7 @@ from evanchor.anchor.log.submission import (
     AgencyLookup,
     AgencyNotRegistered,
     SubmissionInvalid,
+    authorised,
     check_submission,
     is_submission,
     parse_submission,
@@ -51,6 +52,11 @@ from evanchor.node.daemon.committer import GroupCommitter
 from evanchor.node.daemon.compliance_log import submission_flags
 from evanchor.node.daemon.home import NodeConfig
 from evanchor.node.daemon.metrics import NodeMetrics
+from evanchor.node.daemon.submissions import (
+    MAX_CHECKING_BYTES,
+    CheckedBody,
+    SubmissionChecker,
+)
 from evanchor.node.daemon.witnessing import seq_of_size, witnessing_status
 
 log = logging.getLogger(__name__)
@@ -58,10 +64,6 @@ log = logging.getLogger(__name__)
 ANCHORING_ERROR_META = "anchoring_error"
 """Store metadata: the anchoring thread's last error ({"stage", "error", "at"}), kept across
 restarts so that `node status` of a stopped node still says why anchoring was held up."""
-
-MAX_RECORDS_PER_REQUEST = 1000
-"""A batch request holds at most this many submissions; its body is also capped in bytes
-(`api.MAX_REQUEST_BYTES`, 16 MiB: a thousand typical 1-2 KiB submissions fit easily)."""
 
 
 FULL_RECORD_ID = re.compile(r"[0-9a-f]{64}")
@@ -139,7 +141,14 @@ class NodeService:
         self.started_at = datetime.now(UTC)
         self.metrics = NodeMetrics() if metrics is None else metrics
         self.metrics.follow_store(store)
+        self.checker = SubmissionChecker(0)
+        """Where request bodies are checked: the loop's thread pool until the daemon gives
+        its worker processes (`use_checker`)."""
         checkpoint_sizes(store)  # read every checkpoint's size once, now, not on a request
+
+    def use_checker(self, checker: SubmissionChecker) -> None:
+        """Check request bodies with `checker` (the daemon's worker processes) from now on."""
+        self.checker = checker
 
     # -- submitting ------------------------------------------------------------------------
 
@@ -152,6 +161,11 @@ class NodeService:
         queued, queue_bound = self.committer.queued_records, self.config.api.max_queued_records
         if queued > queue_bound:
             raise NodeOverloaded("the group-commit queue", queued, queue_bound, QUEUE_RETRY_SECONDS)
+        checking = self.checker.checking_bytes
+        if checking > MAX_CHECKING_BYTES:
+            raise NodeOverloaded(
+                "the bytes waiting to be checked", checking, MAX_CHECKING_BYTES, QUEUE_RETRY_SECONDS
+            )
         if self.config.chain is None:
             return
         backlog = self.store.checkpoint_count - anchored_frontier(self.store)
@@ -199,12 +213,58 @@ class NodeService:
         except BatchInvalid as error:
             if not isinstance(error.error, AgencyNotRegistered) or self._refresh_agencies is None:
                 raise
-            try:
-                await asyncio.get_running_loop().run_in_executor(None, self._refresh_agencies)
-            except Exception as failure:  # any failure to read the chain: web3, requests, ours
-                reason = str(failure).splitlines()[0] if str(failure) else type(failure).__name__
-                raise RegistryUnavailable(reason[:200]) from failure
+            await self._refresh_registry()
             prepared = self._check_all(objects)
+        return await self._append(prepared)
+
+    async def submit_body(self, raw: bytes) -> list[Receipt]:
+        """`submit` of a request body as received: one submission or `{"submissions":
+        [...]}`. Parsing, validation and signature recovery run in the checker's worker
+        processes (`submissions.py`); the registry lookup and the append stay here. The
+        same outcome as `submit` of the parsed items, the same first fault included."""
+        failure = self.store.failure
+        if failure is not None:
+            raise failure
+        self.refuse_if_overloaded()
+        checked = await self.checker.check(self._separator, raw)
+        try:
+            prepared = self._authorise_all(checked)
+        except BatchInvalid as error:
+            if not isinstance(error.error, AgencyNotRegistered) or self._refresh_agencies is None:
+                raise
+            await self._refresh_registry()
+            prepared = self._authorise_all(checked)
+        return await self._append(prepared)
+
+    def _authorise_all(self, checked: CheckedBody) -> list[PreparedRecord]:
+        """The checked items authorised in order; the first fault, an item's refusal or the
+        worker's, raised as the in-process check raises it."""
+        prepared: list[PreparedRecord] = []
+        for item, entry in enumerate(checked.items):
+            if entry.signer is None:
+                prepared.append(entry.record)
+                continue
+            assert self._agency_of is not None
+            try:
+                prepared.append(authorised(entry.record, entry.signer, self._agency_of))
+            except InputError as error:
+                raise BatchInvalid(item, error) from None
+        if checked.fault is not None:
+            if checked.fault_item is None:
+                raise checked.fault
+            raise BatchInvalid(checked.fault_item, checked.fault)
+        return prepared
+
+    async def _refresh_registry(self) -> None:
+        """Read the agency registry from the chain again, on a worker thread."""
+        assert self._refresh_agencies is not None
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, self._refresh_agencies)
+        except Exception as failure:  # any failure to read the chain: web3, requests, ours
+            reason = str(failure).splitlines()[0] if str(failure) else type(failure).__name__
+            raise RegistryUnavailable(reason[:200]) from failure
+
+    async def _append(self, prepared: list[PreparedRecord]) -> list[Receipt]:
         receipts = await self.committer.append(prepared)
         fresh = sum(1 for receipt in receipts if not receipt.duplicate)
         self.metrics.records_accepted.inc(fresh)
