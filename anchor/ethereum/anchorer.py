@@ -34,8 +34,22 @@ same nonce, signed again with fees raised by a quarter (nodes require at least +
 one transaction per nonce can be mined, so replacing never anchors twice. A transaction the
 node forgot (dropped from its pool) is broadcast again, byte for byte.
 
-Anchoring is sequential: checkpoint `seq + 1` is signed only after `seq` has its
-confirmations. RPC failures (`ChainUnavailable`) are retried within a step with exponential
+Pipelining (issue 12): checkpoints may be sealed faster than one transaction per block
+confirms. Once the first unconfirmed checkpoint's transaction is broadcast ("sent"), each
+step also sends ahead the checkpoints sealed after it, up to `max_in_flight` transactions
+in all: checkpoint `s + 1` signed with the nonce after `s`'s and the consistency proof from
+`s`'s size, so that when the transactions are mined in nonce order each extends the one
+before it on chain, and a block holds many. Every sealed checkpoint still gets its own
+transaction and is anchored with its own (size, root), in `seq` order (the contract refuses
+anything else): pipelining changes when a transaction is sent, not what it says. What is
+settled stays sequential: only the first unconfirmed checkpoint is ever settled, replaced,
+or started again; a transaction sent ahead is followed by the same rules once its turn
+comes. If the one before it fails, a transaction sent ahead fails too (its proof starts
+from a size the chain does not hold) and, at its turn, is signed again from what the chain
+holds. Sending ahead is an optimisation only: a step that cannot send ahead (an RPC error,
+a broadcast refused) leaves the checkpoint for its turn.
+
+RPC failures (`ChainUnavailable`) are retried within a step with exponential
 backoff, a bounded number of times; then the step raises, and the caller's loop tries again
 later. A checkpoint the chain refuses is never skipped.
 """
@@ -164,7 +178,9 @@ class Anchorer:
 
     `confirmations` >= 1: blocks (the anchoring one included) before a checkpoint counts as
     anchored. `replace_after`: seconds a broadcast transaction may stay pending before it is
-    replaced with higher fees (None: never). `clock` and `sleep` are `time.time` and
+    replaced with higher fees (None: never). `max_in_flight` >= 1: transactions broadcast
+    and not yet settled at once, the first unconfirmed checkpoint's included (1: strictly
+    one at a time). `clock` and `sleep` are `time.time` and
     `time.sleep` unless a test gives others.
     """
 
@@ -175,6 +191,7 @@ class Anchorer:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     replace_after: float | None = 180.0
     poll_interval: float = 0.5
+    max_in_flight: int = 32
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
     _chain_id: int | None = field(default=None, init=False, repr=False)
@@ -183,6 +200,8 @@ class Anchorer:
     def __post_init__(self) -> None:
         if self.confirmations < 1:
             raise ValueError("confirmations must be at least 1")
+        if self.max_in_flight < 1:
+            raise ValueError("max_in_flight must be at least 1")
 
     @property
     def writer(self) -> str:
@@ -206,6 +225,13 @@ class Anchorer:
         seq = self._next_unconfirmed()
         if seq is None:
             return StepResult(StepKind.IDLE, detail="every sealed checkpoint is anchored")
+        result = self._step_first(seq)
+        if result.kind is not StepKind.CONFIRMED and self.max_in_flight > 1:
+            self._send_ahead(seq)
+        return result
+
+    def _step_first(self, seq: int) -> StepResult:
+        """The step of the sequential anchorer, on the first unconfirmed checkpoint."""
         checkpoint = self.store.checkpoint(seq)
         state = self._state(seq)
         found = self._find_on_chain(checkpoint)
@@ -219,6 +245,70 @@ class Anchorer:
         if state.status is AnchorStatus.SENDING:
             return self._broadcast(checkpoint, state)
         return self._follow(checkpoint, state)
+
+    def _send_ahead(self, first: int) -> None:
+        """Broadcast transactions for the checkpoints after `first` while the one before
+        each is broadcast and may still be mined, up to `max_in_flight` in all.
+
+        Each is signed with the nonce after its predecessor's and the consistency proof from
+        its predecessor's size, persisted as "sending" before it is broadcast (as every
+        transaction is), then "sent". A checkpoint with any other state, one sent ahead of an
+        earlier attempt (its nonce does not follow), or one whose broadcast fails, ends the
+        run: it is handled at its turn by `step`. No preflight: the call
+        only succeeds once the transactions before it are mined, which is the point.
+        """
+        previous = self._state(first)
+        end = min(self.store.checkpoint_count, first + self.max_in_flight)
+        for seq in range(first + 1, end):
+            if not (
+                isinstance(previous, InFlight)
+                and previous.status is AnchorStatus.SENT
+                and previous.may_still_be_mined
+            ):
+                return
+            state = self._state(seq)
+            if isinstance(state, InFlight) and state.nonce != previous.nonce + 1:
+                return  # sent ahead of an earlier attempt: not in this run of nonces
+            try:
+                if state is None:
+                    state = self._prepare_after(self.store.checkpoint(seq), previous)
+                if isinstance(state, InFlight) and state.status is AnchorStatus.SENDING:
+                    state = self._broadcast_ahead(state)
+            except (ChainUnavailable, BroadcastRefused):
+                return  # left for its turn, which retries and decides
+            previous = state
+
+    def _prepare_after(self, checkpoint: Checkpoint, previous: InFlight) -> InFlight:
+        """Signs and persists ("sending") the anchoring of `checkpoint` to follow the
+        transaction `previous` on chain: its nonce + 1, the proof from its size, its fees."""
+        proof = self.store.consistency_proof(previous.size, checkpoint.size)
+        signed = cc.prepare_anchor(
+            self.anchor,
+            self.signer,
+            checkpoint.size,
+            checkpoint.root,
+            proof,
+            chain=self.target()["chain_id"],
+            nonce=previous.nonce + 1,
+            fees=cc.fees_from_json(previous.fees),
+        )
+        self._persist_sending(checkpoint, signed, previous.size, None)
+        state = self._state(checkpoint.seq)
+        assert isinstance(state, InFlight)
+        return state
+
+    def _broadcast_ahead(self, state: InFlight) -> InFlight:
+        """Broadcasts a transaction sent ahead and records it as "sent". A refusal from a
+        node that already knows it counts as sent; any other propagates (`BroadcastRefused`)."""
+        w3 = self.anchor.w3
+        try:
+            cc.broadcast(w3, state.raw_tx)
+        except BroadcastRefused:
+            if not cc.transaction_known(w3, state.tx_hash):
+                raise
+        sent = state.model_copy(update={"status": AnchorStatus.SENT, "sent_at": self.clock()})
+        self._put(sent)
+        return sent
 
     def _state(self, seq: int) -> InFlight | Confirmed | Refused | None:
         raw = self.store.anchor_state(seq)

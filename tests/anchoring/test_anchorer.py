@@ -42,8 +42,11 @@ FAST = RetryPolicy(attempts=3, initial_delay=0.0, max_delay=0.0)
 
 
 def anchorer(chain: Chain, store: LogStore, **options: Any) -> Anchorer:
+    """One transaction at a time unless a test asks for more (the daemon sends ahead:
+    the pipelining tests below)."""
     options.setdefault("retry", FAST)
     options.setdefault("poll_interval", 0.01)
+    options.setdefault("max_in_flight", 1)
     return Anchorer(store, chain.anchor, chain.writer, **options)
 
 
@@ -151,6 +154,8 @@ def test_confirmations_are_waited_for(tester: Chain, store: LogStore) -> None:
 def test_options_are_checked() -> None:
     with pytest.raises(ValueError, match="confirmations"):
         Anchorer(None, None, None, confirmations=0)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="max_in_flight"):
+        Anchorer(None, None, None, max_in_flight=0)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="attempts"):
         RetryPolicy(attempts=0)
     assert RetryPolicy(attempts=5, initial_delay=1, multiplier=3, max_delay=5).delays() == [
@@ -159,6 +164,46 @@ def test_options_are_checked() -> None:
         5,
         5,
     ]
+
+
+# Pipelining: several transactions in flight with consecutive nonces
+
+
+def test_checkpoints_are_sent_ahead_with_consecutive_nonces_up_to_the_bound(
+    tester: Chain, store: LogStore
+) -> None:
+    for count in range(1, 8):
+        seal_records(store, count)
+    a = anchorer(tester, store, max_in_flight=4)
+    assert kinds([a.step(), a.step()]) == [StepKind.PREPARED, StepKind.SENT]
+    states = [store.anchor_state(seq) for seq in range(7)]
+    sizes = [c.size for c in store.checkpoints()]
+    # The first and three sent ahead, each with the next nonce and the proof from the size
+    # of the one before it; the rest wait for room.
+    assert [s["status"] if s else None for s in states] == ["sent"] * 4 + [None] * 3
+    assert [s["nonce"] for s in states[:4] if s] == [0, 1, 2, 3]
+    assert [s["proof_from"] for s in states[:4] if s] == [0, *sizes[:3]]
+    assert run(a)[-1] is StepKind.IDLE
+    assert on_chain(tester) == local(store)
+    # One transaction per checkpoint: none was sent twice.
+    assert cc.account_nonce(tester.w3, tester.writer.address) == 7
+    assert [e.index for e in cc.anchor_events(tester.anchor, writer=tester.writer.address)] == list(
+        range(7)
+    )
+
+
+def test_a_restart_with_transactions_sent_ahead_anchors_each_once(
+    tester: Chain, store: LogStore
+) -> None:
+    for count in (2, 3, 4):
+        seal_records(store, count)
+    a = anchorer(tester, store, max_in_flight=8)
+    a.step()
+    a.step()  # the first sent, the other two sent ahead
+    restarted = anchorer(tester, store, max_in_flight=8)
+    assert run(restarted).count(StepKind.CONFIRMED) == 3
+    assert on_chain(tester) == local(store)
+    assert cc.account_nonce(tester.w3, tester.writer.address) == 3
 
 
 # Crashes and restarts

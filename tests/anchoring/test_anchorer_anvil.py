@@ -141,7 +141,7 @@ def test_confirmations_are_counted_block_by_block(
     chain, url = manual
     seal_records(store, 2)
     seal_records(store, 2)
-    a = Anchorer(store, chain.anchor, chain.writer, retry=FAST, confirmations=3)
+    a = Anchorer(store, chain.anchor, chain.writer, retry=FAST, confirmations=3, max_in_flight=1)
     a.step()
     a.step()
     mine(url)
@@ -150,5 +150,26 @@ def test_confirmations_are_counted_block_by_block(
     assert a.step().detail.endswith("2/3 confirmations")
     mine(url)
     assert a.step().kind is StepKind.CONFIRMED
-    # The next checkpoint is signed only now.
+    # One at a time: the next checkpoint is signed only now.
     assert a.step().kind is StepKind.PREPARED
+
+
+def test_checkpoints_sent_ahead_are_anchored_in_one_block(
+    manual: tuple[Chain, str], store: LogStore
+) -> None:
+    """Sealed faster than blocks confirm: the first transaction and those sent ahead of it
+    wait in the pool together, with consecutive nonces, and one block anchors them all,
+    each extending the one before it."""
+    chain, url = manual
+    for count in (2, 3, 1, 4, 2):
+        seal_records(store, count)
+    a = Anchorer(store, chain.anchor, chain.writer, retry=FAST, max_in_flight=8)
+    assert [a.step().kind, a.step().kind] == [StepKind.PREPARED, StepKind.SENT]
+    states = [store.anchor_state(seq) for seq in range(5)]
+    assert all(state is not None and state["status"] == "sent" for state in states)
+    mine(url)
+    results = [a.step() for _ in range(6)]
+    assert [r.kind for r in results] == [StepKind.CONFIRMED] * 5 + [StepKind.IDLE]
+    events = cc.anchor_events(chain.anchor, writer=chain.writer.address)
+    assert len({event.block_number for event in events}) == 1
+    assert [(e.size, e.root) for e in events] == [(c.size, c.root) for c in store.checkpoints()]

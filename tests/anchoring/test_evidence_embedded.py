@@ -8,6 +8,7 @@ fields and checked against the block hash, and eth_getProof comes from the node.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 from collections.abc import Iterator
@@ -85,3 +86,38 @@ def test_anchor_and_verify_on_the_embedded_chain(embedded: Chain, tmp_path: Path
             assert online.steps[-1].detail.endswith(
                 f"registered as agency {CODE} at block {bundle['anchor']['block_number']}"
             )
+
+
+def test_checkpoints_sent_ahead_on_the_embedded_chain_all_verify(
+    embedded: Chain, tmp_path: Path
+) -> None:
+    """Pipelined anchoring on the node's own chain: every sealed checkpoint is anchored with
+    its own (size, root), and a bundle of a record of each verifies offline."""
+    # A contract of its own: the module's chain already holds the other test's log.
+    deployment = cc.deploy_anchor(embedded.w3, embedded.admin, timeout=30)
+    anchor = cc.attach(embedded.w3, deployment.address)
+    cc.grant_writer(anchor, embedded.admin, embedded.writer.address, timeout=30)
+    cc.register_agency(anchor, embedded.admin, embedded.agency.address, CODE, timeout=30)
+    c = dataclasses.replace(embedded, anchor=anchor, deployed_at=deployment.block_number)
+    retry = RetryPolicy(attempts=3, initial_delay=0.05)
+    with LogStore(tmp_path / "log", create=True) as store:
+        bind(store, c)
+        for count in (1, 2, 3, 1, 2, 3, 1, 2):
+            seal_records(store, count, signed_by=c.agency, domain=domain_of(c))
+        a = Anchorer(store, c.anchor, c.writer, retry=retry, poll_interval=0.05, max_in_flight=16)
+        assert [a.step().kind, a.step().kind] == [StepKind.PREPARED, StepKind.SENT]
+        assert all(
+            (store.anchor_state(seq) or {}).get("status") in ("sent", "confirmed")
+            for seq in range(store.checkpoint_count)
+        )
+        results = a.run_until_idle(time.monotonic() + 60)
+        assert results[-1].kind is StepKind.IDLE
+        assert cc.checkpoint_count(c.anchor, c.writer.address) == store.checkpoint_count
+        for checkpoint in store.checkpoints():
+            stored = cc.checkpoint_at(c.anchor, c.writer.address, checkpoint.seq)
+            assert (stored.size, stored.root) == (checkpoint.size, checkpoint.root)
+            index = 0 if checkpoint.seq == 0 else store.checkpoint(checkpoint.seq - 1).size
+            bundle = build_anchored_bundle(store, c.anchor, index).as_json()
+            assert bundle["anchor"]["checkpoint_index"] == checkpoint.seq
+            report = verify_bundle(bundle)
+            assert report.ok, report.as_json()
