@@ -87,6 +87,7 @@ from evanchor.anchor.ethereum.errors import (
 from evanchor.anchor.ethereum.progress import ANCHORING_CURSOR_META
 from evanchor.anchor.log.store import LogStore
 from evanchor.anchor.protocol.checkpoint import Checkpoint
+from evanchor.contracts.storage_layout import StoredCheckpoint
 
 _T = TypeVar("_T")
 _P = ParamSpec("_P")
@@ -384,8 +385,7 @@ class Anchorer:
             lambda: cc.is_anchored(anchor, writer, checkpoint.size, checkpoint.root)
         ):
             return None
-        index = self._index_on_chain(checkpoint.size)
-        stored = self._retried(lambda: cc.checkpoint_at(anchor, writer, index))
+        index, stored = self._index_on_chain(checkpoint.size)
         events = self._retried(
             lambda: cc.anchor_events(
                 anchor,
@@ -397,9 +397,10 @@ class Anchorer:
         )
         return _OnChain(index, events[0] if events else None)
 
-    def _index_on_chain(self, size: int) -> int:
-        """The index of the writer's anchored checkpoint of `size` (sizes strictly increase,
-        so a binary search over `checkpointAt` finds it; the usual case is the last one)."""
+    def _index_on_chain(self, size: int) -> tuple[int, StoredCheckpoint]:
+        """The index of the writer's anchored checkpoint of `size` and what the chain stores
+        there (sizes strictly increase, so a binary search over `checkpointAt` finds it; the
+        usual case is the last one, found with one read)."""
         anchor, writer = self.anchor, self.writer
         count = self._retried(lambda: cc.checkpoint_count(anchor, writer))
         low, high = 0, count
@@ -407,7 +408,7 @@ class Anchorer:
         while low < high:
             at = self._retried(cc.checkpoint_at, anchor, writer, guess)
             if at.size == size:
-                return guess
+                return guess, at
             if at.size < size:
                 low = guess + 1
             else:

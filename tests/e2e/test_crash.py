@@ -5,11 +5,12 @@
     held up honestly: on the embedded chain the contract's admin revokes the node's writer
     role (the anchorer's preflight is refused); on anvil the chain goes away (the relay
     between node and anvil is switched off, so every JSON-RPC connection is refused).
-(ii) Many small checkpoints (`--seal-every 3`) while records keep arriving over HTTP, the
-    node killed at random moments (every other round, just after a checkpoint in flight
-    was seen), several rounds; after a final restart every sealed
-    checkpoint is on chain exactly once with its own (size, root), and every receipt the
-    node gave before a kill is in the log at its index.
+(ii) Many small checkpoints (`--seal-every 3`) while records keep arriving over HTTP from
+    several concurrent submitters (so checking in the worker processes, group commits and
+    anchoring transactions sent ahead are all in flight), the node killed at random moments
+    (every other round, just after a checkpoint in flight was seen), several rounds; after a
+    final restart every sealed checkpoint is on chain exactly once with its own (size,
+    root), and every receipt the node gave before a kill is in the log at its index.
 
 Both run on the embedded chain and on anvil. After each kill the test opens the log itself
 (the dead node holds no lock) and checks the receipts so far.
@@ -48,6 +49,7 @@ from evanchor.anchor.log.store import LogStore
 ROUNDS = int(os.environ.get("EVANCHOR_CRASH_ROUNDS", "4"))
 """Kill rounds per chain; the harness run for the closing note sets EVANCHOR_CRASH_ROUNDS."""
 BATCH_MAX = 3
+SUBMITTERS = 3
 
 
 @pytest.fixture(params=CHAINS)
@@ -228,8 +230,12 @@ def test_random_kills_while_anchoring_lose_nothing_and_anchor_once(
     for round_number in range(ROUNDS):
         if round_number:
             daemon.start()
-        submitter = Submitter(node, collector, f"r{round_number}", rng)
-        submitter.start()
+        submitters = [
+            Submitter(node, collector, f"r{round_number}s{k}", random.Random(rng.random()))
+            for k in range(SUBMITTERS)
+        ]
+        for submitter in submitters:
+            submitter.start()
         before = len(daemon.get("/v1/checkpoints"))
         # Let a few checkpoints be sealed (and anchoring start), then kill at a random moment.
         wait_until(
@@ -244,10 +250,12 @@ def test_random_kills_while_anchoring_lose_nothing_and_anchor_once(
         else:
             threading.Event().wait(rng.uniform(0.0, 0.6))
         daemon.kill9()
-        submitter.stopping.set()
-        submitter.join(60)
-        assert not submitter.is_alive()
-        receipts += submitter.receipts
+        for submitter in submitters:
+            submitter.stopping.set()
+        for submitter in submitters:
+            submitter.join(60)
+            assert not submitter.is_alive()
+            receipts += submitter.receipts
         at_kill.append(check_receipts_in_log(node, receipts))
 
     daemon.start()
