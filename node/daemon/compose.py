@@ -42,6 +42,10 @@ log = logging.getLogger(__name__)
 
 IDLE_WAIT_SECONDS = 1.0
 """How long the anchoring thread sleeps when nothing is to do (a seal wakes it at once)."""
+REGISTRY_REFRESH_SECONDS = 1.0
+"""How often, at most, the anchoring thread reads the agency registry's new events: under
+load it steps many times a second, and one refresh a second is what the service promises
+(a request meeting an unknown signer refreshes at once anyway)."""
 ERROR_BACKOFF_SECONDS = 2.0
 """How long it waits after a failed step before trying again (the chain may be restarting)."""
 
@@ -83,6 +87,7 @@ class AnchoringThread(threading.Thread):
         self._metrics.follow_backlog(anchorer.backlog)
         self._wake = threading.Event()
         self._stopping = threading.Event()
+        self._registry_read_at: float | None = None
         self.last_error: str | None = None
 
     def _failed(self, stage: str, error: str) -> None:
@@ -131,6 +136,15 @@ class AnchoringThread(threading.Thread):
         self._wake.wait(ERROR_BACKOFF_SECONDS)
         self._wake.clear()
 
+    def _refresh_registry(self) -> None:
+        """Refresh the agency registry unless it was read less than a second ago."""
+        now = time.monotonic()
+        if self._registry_read_at is None or now - self._registry_read_at >= (
+            REGISTRY_REFRESH_SECONDS
+        ):
+            self._registry.refresh()
+            self._registry_read_at = now
+
     def run(self) -> None:
         while not self._stopping.is_set():
             if self._anchorer.store.failure is not None:
@@ -139,7 +153,7 @@ class AnchoringThread(threading.Thread):
                 self._backoff()
                 continue
             try:
-                self._registry.refresh()
+                self._refresh_registry()
             except Exception as error:  # the registry reads through web3: any error it raises
                 # The chain is unreachable (or answers nonsense): one line per attempt, not a
                 # traceback every ERROR_BACKOFF_SECONDS for as long as the outage lasts.
