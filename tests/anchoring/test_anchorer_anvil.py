@@ -9,6 +9,7 @@ replacement with higher fees, and confirmations counted block by block.
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -172,4 +173,49 @@ def test_checkpoints_sent_ahead_are_anchored_in_one_block(
     assert [r.kind for r in results] == [StepKind.CONFIRMED] * 5 + [StepKind.IDLE]
     events = cc.anchor_events(chain.anchor, writer=chain.writer.address)
     assert len({event.block_number for event in events}) == 1
+    assert [(e.size, e.root) for e in events] == [(c.size, c.root) for c in store.checkpoints()]
+
+
+def test_when_the_first_fails_those_sent_ahead_fail_too_and_are_anchored_again(
+    manual: tuple[Chain, str], store: LogStore
+) -> None:
+    """The writer role is revoked in the block that holds the first transaction and those
+    sent ahead of it (the admin's transaction ahead of them, with a higher tip): all fail.
+    Once the role is back, each is signed again in turn from what the chain holds, and every
+    checkpoint ends up anchored once, in order."""
+    chain, url = manual
+    for count in (2, 3, 4):
+        seal_records(store, count)
+    a = Anchorer(store, chain.anchor, chain.writer, retry=FAST, max_in_flight=8)
+    assert [a.step().kind, a.step().kind] == [StepKind.PREPARED, StepKind.SENT]
+    sent = [store.anchor_state(seq) for seq in range(3)]
+    assert all(state is not None and state["status"] == "sent" for state in sent)
+    fees = cc.suggest_fees(chain.w3).bumped(400)
+    revoke = cc.sign_transaction(
+        chain.admin,
+        chain=cc.chain_id(chain.w3),
+        to=chain.anchor.address,
+        data=bytes.fromhex(
+            chain.anchor.contract.encode_abi(
+                "revokeRole", args=[cc.WRITER_ROLE, chain.writer.address]
+            )[2:]
+        ),
+        nonce=cc.account_nonce(chain.w3, chain.admin.address, "pending"),
+        gas=200_000,
+        fees=fees,
+    )
+    cc.broadcast(chain.w3, revoke.raw)
+    mine(url)
+    assert cc.checkpoint_count(chain.anchor, chain.writer.address) == 0
+    for state in sent:
+        assert state is not None
+        receipt = cc.get_receipt(chain.w3, bytes.fromhex(state["tx_hash"]))
+        assert receipt is not None
+        assert receipt.status == 0
+    control(url, "evm_setAutomine", True)
+    cc.grant_writer(chain.anchor, chain.admin, chain.writer.address, timeout=30)
+    results = a.run_until_idle(time.monotonic() + 60)
+    assert results[-1].kind is StepKind.IDLE
+    assert [r.kind for r in results].count(StepKind.REVERTED) == 3
+    events = cc.anchor_events(chain.anchor, writer=chain.writer.address)
     assert [(e.size, e.root) for e in events] == [(c.size, c.root) for c in store.checkpoints()]
