@@ -82,6 +82,7 @@ from evanchor.anchor.ethereum.errors import (
     CheckpointRefused,
     ContractReverted,
     LogDiverged,
+    RpcError,
     WriterNotAuthorised,
 )
 from evanchor.anchor.ethereum.progress import ANCHORING_CURSOR_META
@@ -275,7 +276,7 @@ class Anchorer:
                     state = self._prepare_after(self.store.checkpoint(seq), previous)
                 if isinstance(state, InFlight) and state.status is AnchorStatus.SENDING:
                     state = self._broadcast_ahead(state)
-            except (ChainUnavailable, BroadcastRefused):
+            except (ChainUnavailable, RpcError):
                 return  # left for its turn, which retries and decides
             previous = state
 
