@@ -46,9 +46,16 @@ from evanchor.anchor.protocol.records import RecordKind, record_json_schema
 from evanchor.anchor.protocol.signing import SigningDomain
 from evanchor.cli import cosigning_commands
 from evanchor.cli.output import echo_json
-from evanchor.node.daemon.client import NodeRefused, get_json, node_answers, post_submissions
+from evanchor.cli.progress import Progress, progress_option, wanted
+from evanchor.node.daemon.client import NodeRefused, NodeUnreachable, get_json, node_answers
 from evanchor.node.daemon.compliance_log import node_rule_set, submission_flags
 from evanchor.node.daemon.home import NodeHome
+from evanchor.node.daemon.upload_client import (
+    CommitOutcomeUnknown,
+    LineTooLarge,
+    encode_lines,
+    submit_staged,
+)
 from evanchor.node.daemon.witnessing import seal_and_sign
 
 # The chain side (web3, eth-account, py-evm) is imported where a signed submission needs it:
@@ -103,6 +110,7 @@ def _read_inputs(
     job: LineJob | None = None,
     *,
     verb: str = "submit",
+    positions: list[int] | None = None,
 ) -> tuple[list[_T], list[InputError]]:
     """Every input object of `path` through `prepare`, and every fault with its location.
 
@@ -110,9 +118,10 @@ def _read_inputs(
     (`prepare_line(job, obj)` is `prepare(obj)`): a large `.jsonl` file is then read on
     every core, with the same results in the same order. A file that yields no object at
     all (a `.json` empty array) is refused, naming `verb`; `_refuse_without_records` has
-    refused empty and blank files before.
+    refused empty and blank files before. `positions`, if given, gets the position (line,
+    or item of a `.json` array) of each good result; the file is then read on one core.
     """
-    good, bad = _read_all(path, prepare, job)
+    good, bad = _read_all(path, prepare, None if positions is not None else job, positions)
     if not good and not bad:
         raise click.ClickException(
             f"{path.name}: no records to {verb}: the file holds an empty array"
@@ -121,7 +130,10 @@ def _read_inputs(
 
 
 def _read_all(
-    path: Path, prepare: Callable[[dict[str, Any]], _T], job: LineJob | None
+    path: Path,
+    prepare: Callable[[dict[str, Any]], _T],
+    job: LineJob | None,
+    positions: list[int] | None = None,
 ) -> tuple[list[_T], list[InputError]]:
     good: list[_T] = []
     bad: list[InputError] = []
@@ -154,6 +166,8 @@ def _read_all(
                     continue
                 try:
                     good.append(prepare(item))
+                    if positions is not None:
+                        positions.append(position)
                 except InputError as error:
                     if path.suffix.lower() == ".jsonl":
                         bad.append(error.located(source=path.name, line=position))
@@ -227,29 +241,68 @@ def _signer(
 
 
 def _post_signed(
-    url: str, submissions: list[dict[str, Any]], lang: Lang
+    url: str,
+    positioned: list[tuple[int, dict[str, Any]]],
+    file: Path,
+    lang: Lang,
+    progress: bool | None,
 ) -> tuple[list[Receipt], Feedback]:
-    """Send checked submissions to the running node at `url`, a request per full batch;
-    the node's receipts list their compliance flags."""
-    from evanchor.node.daemon.submissions import MAX_RECORDS_PER_REQUEST  # noqa: PLC0415 - see imports
+    """Send checked submissions (with their positions in `file`) to the running node at
+    `url` as one staged upload: chunks cut by bytes, each checked by the node on arrival,
+    then one commit that appends them all or none (node/daemon/uploads.py). The node's
+    receipts list their compliance flags."""
+    unit = "item" if file.suffix.lower() == ".json" else "line"
+    show = wanted(progress)
+    sending = Progress("sending", len(positioned), enabled=show)
+    committing: list[Progress] = []
 
+    def on_commit() -> None:
+        sending.finish()
+        committing.append(Progress("committing", None, enabled=show))
+
+    try:
+        answer = submit_staged(
+            url,
+            encode_lines(positioned),
+            lang=lang,
+            on_chunk=sending.advance,
+            on_commit=on_commit,
+        )
+    except NodeRefused as error:
+        sending.abandon()
+        if error.line is not None and error.reason is not None:
+            raise click.ClickException(
+                f"{file.name} {unit} {error.line}: {error.reason}; nothing was written"
+            ) from None
+        raise click.ClickException(f"the node refused: {error}; nothing was written") from None
+    except (NodeUnreachable, CommitOutcomeUnknown) as error:
+        sending.abandon()
+        raise click.ClickException(str(error)) from None
+    except LineTooLarge as error:
+        raise click.ClickException(f"{file.name} {unit} {error.line}: {error}") from None
+    for shown in committing:
+        shown.advance(len(answer.receipts))
+        shown.finish()
     receipts: list[Receipt] = []
     flags: dict[int, list[dict[str, Any]]] = {}
-    rule_set: dict[str, str] | None = None
-    for start in range(0, len(submissions), MAX_RECORDS_PER_REQUEST):
-        batch = submissions[start : start + MAX_RECORDS_PER_REQUEST]
-        try:
-            answered, compliance = post_submissions(url, batch, lang=lang)
-        except NodeRefused as error:
-            written = "" if start == 0 else f"; the first {start} records were appended"
-            raise click.ClickException(f"the node refused: {error}{written}") from None
-        for item in answered:
-            receipt = receipt_from_json(item)
-            receipts.append(receipt)
-            flags[receipt.index] = list(item.get("flags") or [])
-        if compliance is not None:
-            rule_set = compliance.get("rule_set")
-    return receipts, Feedback(rule_set, flags)
+    for item in answer.receipts:
+        receipt = receipt_from_json(item)
+        receipts.append(receipt)
+        flags[receipt.index] = list(item.get("flags") or [])
+    compliance = answer.compliance or {}
+    note = compliance.get("note")
+    return receipts, Feedback(
+        compliance.get("rule_set"), flags, note if isinstance(note, str) else None
+    )
+
+
+def _read_positioned(
+    file: Path, prepare: Callable[[dict[str, Any]], dict[str, Any]]
+) -> tuple[list[tuple[int, dict[str, Any]]], list[InputError]]:
+    """`_read_inputs`, each submission with its position in `file`."""
+    positions: list[int] = []
+    submissions, bad = _read_inputs(file, prepare, positions=positions)
+    return list(zip(positions, submissions, strict=True)), bad
 
 
 def _append_signed(
@@ -290,15 +343,16 @@ def _submit_remote(
     key_password_file: Path | None,
     as_json: bool,
     lang: Lang,
+    progress: bool | None,
 ) -> None:
     """Sign for the chain and contract the node at `node_url` anchors to, and send there."""
     chain = get_json(node_url, "/v1/status").get("chain")
     if chain is None:
         raise click.UsageError(f"the node at {node_url} is log-only: it takes no signatures")
     separator = SigningDomain(int(chain["chain_id"]), str(chain["contract"])).separator
-    submissions, bad = _read_inputs(file, _signer(key_file, key_password_file, separator))
+    positioned, bad = _read_positioned(file, _signer(key_file, key_password_file, separator))
     _report_bad(bad, file, skip_invalid)
-    receipts, feedback = _post_signed(node_url, submissions, lang)
+    receipts, feedback = _post_signed(node_url, positioned, file, lang, progress)
     _print_receipts(receipts, len(bad), None, None, as_json, feedback)
 
 
@@ -325,6 +379,7 @@ def _submit_remote(
     show_default=True,
     help="Language of the compliance flags' reasons.",
 )
+@progress_option
 @click.pass_obj
 def submit(
     home: NodeHome,
@@ -336,13 +391,15 @@ def submit(
     node_url: str | None,
     as_json: bool,
     lang: Lang,
+    progress: bool | None,
 ) -> None:
     """Validate, sign and submit the records of FILE (.json or .jsonl).
 
     A node that anchors takes only signed records: lines may be signed envelopes
     {record, salt, signature}, or bare records that --key signs here. They go to the
-    running node's API, or are appended directly when no node runs. All or nothing by
-    default: if any record is invalid, every bad line is reported and nothing is written.
+    running node's API (as one staged upload, whatever the file's size), or are appended
+    directly when no node runs. All or nothing by default: if any record is invalid,
+    every bad line is reported and nothing is written.
     Resubmitting a record already in the log returns its first receipt. An agency without a
     node folder gives --node URL: the signing domain is then read from that node. Receipts
     list the compliance flags each record raises (it is accepted all the same).
@@ -357,6 +414,7 @@ def submit(
             key_password_file=key_password_file,
             as_json=as_json,
             lang=lang,
+            progress=progress,
         )
         return
     config = home.config()
@@ -372,9 +430,9 @@ def submit(
     url = node_url or config.api.url
     if node_url is not None or node_answers(url):
         # The node checks every submission itself; here they are only read and signed.
-        submissions, bad = _read_inputs(file, _signer(key_file, key_password_file, separator))
+        positioned, bad = _read_positioned(file, _signer(key_file, key_password_file, separator))
         _report_bad(bad, file, skip_invalid)
-        receipts, feedback = _post_signed(url, submissions, lang)
+        receipts, feedback = _post_signed(url, positioned, file, lang, progress)
         _print_receipts(receipts, len(bad), None, None, as_json, feedback)
         return
     job = LineJob(signed=True, domain_separator=separator)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import requests
@@ -13,13 +14,25 @@ PROBE_TIMEOUT_SECONDS = 1.0
 
 
 class NodeRefused(EvanchorError):
-    """The node answered a request with an error; the message is the node's own line."""
+    """The node answered a request with an error; the message is the node's own line.
+    A refused chunk of a staged upload also names the file's `line` and the `reason`
+    without its location."""
 
-    def __init__(self, status: int, message: str, item: int | None, field: str | None) -> None:
+    def __init__(  # noqa: PLR0917 - the error's facts, as the node sends them
+        self,
+        status: int,
+        message: str,
+        item: int | None,
+        field: str | None,
+        line: int | None = None,
+        reason: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.item = item
         self.field = field
+        self.line = line
+        self.reason = reason
 
 
 class NodeUnreachable(EvanchorError):
@@ -36,6 +49,12 @@ def node_answers(api_url: str) -> bool:
     return response.status_code in (200, 503)
 
 
+def json_bytes(value: Any) -> bytes:
+    """`value` as compact UTF-8 JSON: Chinese text as itself, not as `\\uXXXX` escapes
+    (six bytes a character instead of three, which counts against the request limit)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
 def auth_headers(token: str | None) -> dict[str, str]:
     """The operator's `Authorization` header (node/daemon/access.py), if a token is given."""
     return {} if token is None else {"Authorization": f"Bearer {token}"}
@@ -46,6 +65,8 @@ def _request(method: str, url: str, **kwargs: Any) -> Any:
         response = requests.request(method, url, timeout=SUBMIT_TIMEOUT_SECONDS, **kwargs)
     except requests.RequestException as error:
         raise NodeUnreachable(f"{url}: {error}") from None
+    if response.status_code == 204:
+        return None
     try:
         body = response.json()
     except ValueError:
@@ -57,6 +78,8 @@ def _request(method: str, url: str, **kwargs: Any) -> Any:
             str(fault.get("message", response.reason)),
             fault.get("item"),
             fault.get("field"),
+            fault.get("line"),
+            fault.get("reason"),
         )
     return body
 
@@ -74,9 +97,9 @@ def post_submissions(
     body = _request(
         "POST",
         f"{api_url}/v1/records",
-        json={"submissions": submissions},
+        data=json_bytes({"submissions": submissions}),
         params={"lang": lang},
-        headers=auth_headers(token),
+        headers={**auth_headers(token), "Content-Type": "application/json"},
     )
     receipts: list[dict[str, Any]] = body["receipts"]
     compliance = body.get("compliance")

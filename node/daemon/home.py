@@ -133,6 +133,13 @@ class ApiConfig(_Section):
     wait for anchoring (anchoring nodes only), so the anchor delay cannot grow unbounded."""
     max_queued_records: int = Field(default=40_000, ge=1)
     """Back-pressure: 429 while more validated records than this wait for the group commit."""
+    max_upload_bytes: int = Field(default=256 * 1024 * 1024, ge=1)
+    """Most chunk bytes one staged upload may hold (node/daemon/staging.py): its commit
+    holds every record in memory, some 400,000 typical records at the default."""
+    max_staging_bytes: int = Field(default=1024 * 1024 * 1024, ge=1)
+    """Most bytes all open uploads may stage together in `<home>/staging`."""
+    upload_expiry_seconds: float = Field(default=900.0, gt=0)
+    """An upload idle this long is deleted (nothing of it is in the log)."""
 
     @property
     def url(self) -> str:
@@ -264,6 +271,11 @@ class NodeHome:
     @property
     def log_path(self) -> Path:
         return self.path / "log"
+
+    @property
+    def staging_path(self) -> Path:
+        """Staged uploads waiting for their commit (node/daemon/staging.py)."""
+        return self.path / "staging"
 
     @property
     def keys_path(self) -> Path:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from evanchor.node.daemon.upload_models import upload_paths
+
 _ERROR = {
     "type": "object",
     "required": ["error"],
@@ -378,3 +380,5 @@ OPENAPI: dict[str, Any] = {
         },
     },
 }
+
+OPENAPI["paths"].update(upload_paths())

@@ -42,7 +42,9 @@ from evanchor.node.daemon.home import ChainMode, NodeConfig, NodeHome
 from evanchor.node.daemon.metrics import NodeMetrics
 from evanchor.node.daemon.passwords import KeystorePassword
 from evanchor.node.daemon.service import NodeService
+from evanchor.node.daemon.staging import UploadStaging, staging_limits
 from evanchor.node.daemon.submissions import SubmissionChecker
+from evanchor.node.daemon.uploads import add_upload_routes
 from evanchor.node.daemon.witnessing import Witnessing, seal_and_sign, sign_pending
 
 if TYPE_CHECKING:
@@ -273,6 +275,7 @@ async def _run_node(
         service.use_checker(checker)
         port = config.api.port if api_port is None else api_port
         app = create_api_app(service, operator_token=home.operator_token())
+        add_upload_routes(app, UploadStaging(home.staging_path, staging_limits(config.api)))
         api_url = await _serve(app, config.api.host, port, runners)
 
         if make_anchorer is not None and rpc_url is not None:

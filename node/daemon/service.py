@@ -226,14 +226,27 @@ class NodeService:
         if failure is not None:
             raise failure
         self.refuse_if_overloaded()
+        return await self._append(await self.check_body(raw))
+
+    async def check_body(self, raw: bytes) -> list[PreparedRecord]:
+        """The checks of `submit_body`, appending nothing: `raw` parsed, validated and its
+        signers recovered in the checker's worker processes, then authorised here (the
+        registry refreshed once for an unknown signer); the first fault a `BatchInvalid`
+        naming its item (or the body's own `InputError`). The staged uploads (uploads.py)
+        check their chunks with it as they arrive."""
         checked = await self.checker.check(self._separator, raw)
         try:
-            prepared = self._authorise_all(checked)
+            return self._authorise_all(checked)
         except BatchInvalid as error:
             if not isinstance(error.error, AgencyNotRegistered) or self._refresh_agencies is None:
                 raise
             await self._refresh_registry()
-            prepared = self._authorise_all(checked)
+            return self._authorise_all(checked)
+
+    async def append_checked(self, prepared: list[PreparedRecord]) -> list[Receipt]:
+        """Append records `check_body` accepted, as one unit: one synced LevelDB batch (the
+        group committer never splits a unit), so after a crash the log holds all of them or
+        none."""
         return await self._append(prepared)
 
     def _authorise_all(self, checked: CheckedBody) -> list[PreparedRecord]:
