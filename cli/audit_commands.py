@@ -40,6 +40,7 @@ from evanchor.anchor.log.audit import (
 )
 from evanchor.anchor.log.store import LogStore, StoreBusy
 from evanchor.cli.output import echo_json
+from evanchor.cli.progress import progress_option, track
 from evanchor.node.chain.datadir import DataDir, open_chain
 from evanchor.node.chain.embedded import EmbeddedChain, expected_genesis_hash
 from evanchor.node.chain.errors import (
@@ -89,7 +90,7 @@ class ChainSource:
         return f"stopped: {self.mismatch}"
 
 
-def _export(chain_dir: Path, export_file: Path) -> int:
+def _export(chain_dir: Path, export_file: Path, progress: bool | None) -> int:
     """Export the node's chain database; returns its head block number."""
     try:
         source = open_chain(chain_dir)
@@ -101,15 +102,19 @@ def _export(chain_dir: Path, export_file: Path) -> int:
             " `chain run`), or audit against an endpoint with --rpc URL"
         ) from None
     try:
-        with export_file.open("wb") as out:
-            export_blocks(source, out)
+        blocks = int(source.head.block_number) + 1
+        with (
+            export_file.open("wb") as out,
+            track("exporting the chain", blocks, progress=progress, unit="blocks") as shown,
+        ):
+            export_blocks(source, out, progress=shown.advance)
         return int(source.head.block_number)
     finally:
         source.close()
 
 
 @contextlib.contextmanager
-def _replayed_chain(chain_dir: Path) -> Iterator[ChainSource]:
+def _replayed_chain(chain_dir: Path, progress: bool | None) -> Iterator[ChainSource]:
     """Export the chain in `chain_dir`, replay it from its genesis file into a fresh
     temporary database, and serve what was replayed; the folder is removed afterwards."""
     genesis = read_genesis(DataDir(chain_dir).genesis_file)
@@ -120,15 +125,21 @@ def _replayed_chain(chain_dir: Path) -> Iterator[ChainSource]:
         mismatch: ReplayMismatch | ExportFormatError | GenesisMismatch | None = None
         exported_to = None
         try:
-            exported_to = _export(chain_dir, export_file)
+            exported_to = _export(chain_dir, export_file, progress)
         except GenesisMismatch as error:
             mismatch = error  # the database was not built from this genesis file
         target = EmbeddedChain(genesis, LevelDB(scratch / "chaindata", sync=False))
         try:
             if mismatch is None:
+                blocks = None if exported_to is None else exported_to + 1
                 try:
-                    with export_file.open("rb") as source:
-                        replay(source, target)
+                    with (
+                        export_file.open("rb") as source,
+                        track(
+                            "replaying the chain", blocks, progress=progress, unit="blocks"
+                        ) as shown,
+                    ):
+                        replay(source, target, progress=shown.advance)
                 except (ReplayMismatch, ExportFormatError) as error:
                     mismatch = error
             with serving(target, seal=False) as url:
@@ -147,9 +158,11 @@ def _replayed_chain(chain_dir: Path) -> Iterator[ChainSource]:
 
 
 @contextlib.contextmanager
-def _chain_source(home: NodeHome, chain: ChainConfig, rpc_url: str | None) -> Iterator[ChainSource]:
+def _chain_source(
+    home: NodeHome, chain: ChainConfig, rpc_url: str | None, progress: bool | None
+) -> Iterator[ChainSource]:
     if rpc_url is None and chain.mode == "embedded":
-        with _replayed_chain(home.chain_path) as source:
+        with _replayed_chain(home.chain_path, progress) as source:
             yield source
         return
     url = rpc_url or chain.rpc_url
@@ -245,9 +258,14 @@ def _print(
     " of them): each must still name its record's leaf. May be given more than once.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@progress_option
 @click.pass_obj
 def audit(
-    home: NodeHome, rpc_url: str | None, receipt_files: tuple[Path, ...], as_json: bool
+    home: NodeHome,
+    rpc_url: str | None,
+    receipt_files: tuple[Path, ...],
+    as_json: bool,
+    progress: bool | None,
 ) -> None:
     """Re-execute the chain and recompute the log; print every discrepancy (exit 1 if any).
 
@@ -266,7 +284,7 @@ def audit(
             report = audit_log(store)
         else:
             identity = LogIdentity(chain.chain_id, chain.contract, chain.writer, chain.deploy_block)
-            with _chain_source(home, chain, rpc_url) as source:
+            with _chain_source(home, chain, rpc_url, progress) as source:
                 report, view = audit_against_chain(cc.web3_for(source.url), identity, store)
                 head = view.head
             replayed = _replay_discrepancy(source)

@@ -21,6 +21,7 @@ from eth_utils.address import is_hex_address, to_canonical_address, to_checksum_
 
 from evanchor.anchor.errors import EvanchorError
 from evanchor.cli.options import hoist_option
+from evanchor.cli.progress import progress_option, track
 from evanchor.node.chain.clique import Proposal
 from evanchor.node.chain.datadir import (
     DataDir,
@@ -259,13 +260,20 @@ chain.add_command(run, name="serve")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--first", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--last", type=click.IntRange(min=0), default=None, help="Default: the head.")
+@progress_option
 @click.pass_context
-def export_command(ctx: click.Context, file: Path, first: int, last: int | None) -> None:
+def export_command(
+    ctx: click.Context, file: Path, first: int, last: int | None, progress: bool | None
+) -> None:
     """Write blocks as concatenated RLP (as `geth export`). The node must be stopped."""
     opened = open_chain(_data_dir(ctx))
     try:
-        with file.open("wb") as out:
-            count = export_blocks(opened, out, first, last)
+        end = opened.head.block_number if last is None else last
+        with (
+            file.open("wb") as out,
+            track("exporting", max(0, end - first + 1), progress=progress, unit="blocks") as shown,
+        ):
+            count = export_blocks(opened, out, first, last, progress=shown.advance)
     finally:
         opened.close()
     click.echo(f"exported {count} block(s) to {file}")
@@ -284,9 +292,14 @@ def export_command(ctx: click.Context, file: Path, first: int, last: int | None)
     type=click.Path(file_okay=False, path_type=Path),
     help="Keep the replayed database here (must not exist); default: a temporary one.",
 )
+@progress_option
 @click.pass_context
 def replay_command(
-    ctx: click.Context, file: Path, genesis_file: Path | None, into: Path | None
+    ctx: click.Context,
+    file: Path,
+    genesis_file: Path | None,
+    into: Path | None,
+    progress: bool | None,
 ) -> None:
     """Re-execute an export from genesis, checking every seal, root and sender."""
     genesis = read_genesis(genesis_file or DataDir(_data_dir(ctx)).genesis_file)
@@ -301,8 +314,11 @@ def replay_command(
         # A kept database (--into) is written durably; a temporary one needs no fsync.
         target = EmbeddedChain(genesis, LevelDB(target_dir / "chaindata", sync=into is not None))
         try:
-            with file.open("rb") as source:
-                report = replay(source, target)
+            with (
+                file.open("rb") as source,
+                track("replaying the chain", None, progress=progress, unit="blocks") as shown,
+            ):
+                report = replay(source, target, progress=shown.advance)
         finally:
             target.close()
     finally:

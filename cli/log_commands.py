@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,7 +12,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from tqdm import tqdm
 
 from evanchor.anchor.compliance.feedback import FEEDBACK_MAX_RECORDS, flags_json, rule_set_ref
 from evanchor.anchor.compliance.rules import LANGUAGES, Lang
@@ -46,7 +44,7 @@ from evanchor.anchor.protocol.records import RecordKind, record_json_schema
 from evanchor.anchor.protocol.signing import SigningDomain
 from evanchor.cli import cosigning_commands
 from evanchor.cli.output import echo_json
-from evanchor.cli.progress import Progress, progress_option, wanted
+from evanchor.cli.progress import Progress, progress_option, track, wanted
 from evanchor.node.daemon.client import NodeRefused, NodeUnreachable, get_json, node_answers
 from evanchor.node.daemon.compliance_log import node_rule_set, submission_flags
 from evanchor.node.daemon.home import NodeHome
@@ -65,7 +63,8 @@ APPEND_BATCH = 10_000
 """Records per synced write batch: large enough that fsync is not the bottleneck, small
 enough that a crash loses at most one unacknowledged batch and memory stays bounded."""
 PROGRESS_MIN_BYTES = 4 * 1024 * 1024
-"""Files at least this large get a progress bar (on a terminal)."""
+"""Files at least this large show their reading's progress on a terminal (with
+`--progress`, any file does)."""
 PARALLEL_MIN_BYTES = 2 * 1024 * 1024
 """`.jsonl` files at least this large (~5,000 records) are read on every core, by worker
 processes (parallel_ingest.py); for smaller ones starting the workers costs more than they
@@ -111,6 +110,7 @@ def _read_inputs(
     *,
     verb: str = "submit",
     positions: list[int] | None = None,
+    progress: bool | None = None,
 ) -> tuple[list[_T], list[InputError]]:
     """Every input object of `path` through `prepare`, and every fault with its location.
 
@@ -121,7 +121,9 @@ def _read_inputs(
     refused empty and blank files before. `positions`, if given, gets the position (line,
     or item of a `.json` array) of each good result; the file is then read on one core.
     """
-    good, bad = _read_all(path, prepare, None if positions is not None else job, positions)
+    good, bad = _read_all(
+        path, prepare, None if positions is not None else job, positions, progress
+    )
     if not good and not bad:
         raise click.ClickException(
             f"{path.name}: no records to {verb}: the file holds an empty array"
@@ -134,11 +136,12 @@ def _read_all(
     prepare: Callable[[dict[str, Any]], _T],
     job: LineJob | None,
     positions: list[int] | None = None,
+    progress: bool | None = None,
 ) -> tuple[list[_T], list[InputError]]:
     good: list[_T] = []
     bad: list[InputError] = []
     size = path.stat().st_size
-    show = size >= PROGRESS_MIN_BYTES and sys.stderr.isatty()
+    show = wanted(progress) and (progress or size >= PROGRESS_MIN_BYTES)
     try:
         workers = default_workers()
     except ValueError as error:
@@ -155,12 +158,11 @@ def _read_all(
             pool = start_pool(workers) if parallel else None
             if pool is not None:
                 stack.callback(pool.shutdown, wait=True, cancel_futures=True)
-            bar = stack.enter_context(
-                tqdm(total=size, unit="B", unit_scale=True, disable=not show, file=sys.stderr)
-            )
+            bar = Progress("reading", size, unit="bytes", enabled=bool(show))
+            stack.callback(bar.finish)
             if pool is not None and job is not None:
-                return prepare_jsonl(path, job, pool, workers=workers, progress=bar.update)
-            for position, item in read_json_or_jsonl(path, progress=bar.update):
+                return prepare_jsonl(path, job, pool, workers=workers, progress=bar.advance)
+            for position, item in read_json_or_jsonl(path, progress=bar.advance):
                 if isinstance(item, InputError):
                     bad.append(item)
                     continue
@@ -197,15 +199,17 @@ def _maybe_seal(home: NodeHome, store: LogStore) -> dict[str, Any] | None:
 
 
 def _append_local(
-    home: NodeHome, records: list[PreparedRecord], lang: Lang
+    home: NodeHome, records: list[PreparedRecord], lang: Lang, progress: bool | None
 ) -> tuple[list[Receipt], Any, Feedback]:
     """Append, seal if the policy says so, and compute the receipts' compliance flags from
     the log (the rule set read before anything is written: a bad one writes nothing)."""
     rules = node_rule_set(home.path)
     with home.open_log() as store:
         receipts: list[Receipt] = []
-        for start in range(0, len(records), APPEND_BATCH):
-            receipts += store.append(records[start : start + APPEND_BATCH])
+        with track("appending", len(records), progress=progress) as shown:
+            for start in range(0, len(records), APPEND_BATCH):
+                receipts += store.append(records[start : start + APPEND_BATCH])
+                shown.advance(len(receipts) - shown.done)
         sealed = (_maybe_seal(home, store), store.size)
         if len(receipts) > FEEDBACK_MAX_RECORDS:
             note = (
@@ -297,16 +301,16 @@ def _post_signed(
 
 
 def _read_positioned(
-    file: Path, prepare: Callable[[dict[str, Any]], dict[str, Any]]
+    file: Path, prepare: Callable[[dict[str, Any]], dict[str, Any]], progress: bool | None
 ) -> tuple[list[tuple[int, dict[str, Any]]], list[InputError]]:
     """`_read_inputs`, each submission with its position in `file`."""
     positions: list[int] = []
-    submissions, bad = _read_inputs(file, prepare, positions=positions)
+    submissions, bad = _read_inputs(file, prepare, positions=positions, progress=progress)
     return list(zip(positions, submissions, strict=True)), bad
 
 
 def _append_signed(
-    home: NodeHome, lines: list[SignedLine], lang: Lang
+    home: NodeHome, lines: list[SignedLine], lang: Lang, progress: bool | None
 ) -> tuple[list[Receipt], Any, Feedback]:
     """With no node running: authorise every signer against the agency registry on the
     chain, then append locally. The first refusal stops everything (nothing is written)."""
@@ -331,7 +335,7 @@ def _append_signed(
             records.append(authorised(line.record, line.signer, agency_of))
         except InputError as error:
             raise click.ClickException(f"record {position}: {error}") from None
-    return _append_local(home, records, lang)
+    return _append_local(home, records, lang, progress)
 
 
 def _submit_remote(
@@ -350,7 +354,9 @@ def _submit_remote(
     if chain is None:
         raise click.UsageError(f"the node at {node_url} is log-only: it takes no signatures")
     separator = SigningDomain(int(chain["chain_id"]), str(chain["contract"])).separator
-    positioned, bad = _read_positioned(file, _signer(key_file, key_password_file, separator))
+    positioned, bad = _read_positioned(
+        file, _signer(key_file, key_password_file, separator), progress
+    )
     _report_bad(bad, file, skip_invalid)
     receipts, feedback = _post_signed(node_url, positioned, file, lang, progress)
     _print_receipts(receipts, len(bad), None, None, as_json, feedback)
@@ -421,30 +427,34 @@ def submit(
     if config.chain is None:
         if key_file is not None:
             raise click.UsageError("this node is log-only: it takes unsigned records")
-        records, bad = _read_inputs(file, prepare_record, LineJob())
+        records, bad = _read_inputs(file, prepare_record, LineJob(), progress=progress)
         _report_bad(bad, file, skip_invalid)
-        receipts, (sealed, size), feedback = _append_local(home, records, lang)
+        receipts, (sealed, size), feedback = _append_local(home, records, lang, progress)
         _print_receipts(receipts, len(bad), sealed, size, as_json, feedback)
         return
     separator = SigningDomain(config.chain.chain_id, config.chain.contract).separator
     url = node_url or config.api.url
     if node_url is not None or node_answers(url):
         # The node checks every submission itself; here they are only read and signed.
-        positioned, bad = _read_positioned(file, _signer(key_file, key_password_file, separator))
+        positioned, bad = _read_positioned(
+            file, _signer(key_file, key_password_file, separator), progress
+        )
         _report_bad(bad, file, skip_invalid)
         receipts, feedback = _post_signed(url, positioned, file, lang, progress)
         _print_receipts(receipts, len(bad), None, None, as_json, feedback)
         return
     job = LineJob(signed=True, domain_separator=separator)
     if key_file is None:
-        lines, bad = _read_inputs(file, functools.partial(prepare_signed_line, separator), job)
+        lines, bad = _read_inputs(
+            file, functools.partial(prepare_signed_line, separator), job, progress=progress
+        )
     else:
         sign_if_bare = _signer(key_file, key_password_file, separator)
         lines, bad = _read_inputs(
-            file, lambda obj: prepare_signed_line(separator, sign_if_bare(obj))
+            file, lambda obj: prepare_signed_line(separator, sign_if_bare(obj)), progress=progress
         )
     _report_bad(bad, file, skip_invalid)
-    receipts, (sealed, size), feedback = _append_signed(home, lines, lang)
+    receipts, (sealed, size), feedback = _append_signed(home, lines, lang, progress)
     _print_receipts(receipts, len(bad), sealed, size, as_json, feedback)
 
 
@@ -533,8 +543,16 @@ def _print_flags(receipts: list[Receipt], feedback: Feedback) -> None:
     required=True,
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@progress_option
 @click.pass_obj
-def sign(home: NodeHome, file: Path, key_file: Path, key_password_file: Path, output: Path) -> None:
+def sign(  # noqa: PLR0917 - click passes the options
+    home: NodeHome,
+    file: Path,
+    key_file: Path,
+    key_password_file: Path,
+    output: Path,
+    progress: bool | None,
+) -> None:
     """Sign the records of FILE for this node's chain into a JSONL of signed envelopes."""
     _refuse_without_records(file, "sign")
     chain = home.config().chain
@@ -542,7 +560,7 @@ def sign(home: NodeHome, file: Path, key_file: Path, key_password_file: Path, ou
         raise click.UsageError("this node is log-only: there is no signing domain")
     separator = SigningDomain(chain.chain_id, chain.contract).separator
     submissions, bad = _read_inputs(
-        file, _signer(key_file, key_password_file, separator), verb="sign"
+        file, _signer(key_file, key_password_file, separator), verb="sign", progress=progress
     )
     _report_bad(bad, file, skip_invalid=False)
     with output.open("w", encoding="utf-8") as handle:

@@ -49,6 +49,13 @@ def wanted(progress: bool | None, stream: IO[str] | None = None) -> bool:
     return bool(isatty is not None and isatty())
 
 
+def _amount(value: float, unit: str) -> str:
+    """A count in words: bytes as MB (10^6), anything else as an integer with commas."""
+    if unit == "bytes":
+        return f"{value / 1e6:,.1f} MB"
+    return f"{value:,.0f}"
+
+
 def _duration(seconds: float) -> str:
     if seconds < 60:
         return f"{seconds:.0f} s" if seconds >= 10 else f"{seconds:.1f} s"
@@ -111,10 +118,7 @@ class Progress:
         self._finished = True
         elapsed = max(self._clock() - self._started, 1e-9)
         rate = self.done / elapsed
-        line = (
-            f"{self.label}: {self.done:,} {self.unit} in {_duration(elapsed)},"
-            f" {rate:,.0f} {self.unit}/s"
-        )
+        line = f"{self.label}: {self._of(self.done)} in {_duration(elapsed)}, {self._of(rate)}/s"
         self._write(("\r" + line + "\x1b[K") if self._terminal else line, end="\n")
 
     def abandon(self) -> None:
@@ -128,15 +132,20 @@ class Progress:
         elapsed = self._clock() - self._started
         rate = self.done / elapsed if elapsed > 0 else 0.0
         if self.total is None:
-            text = f"{self.label}: {self.done:,} {self.unit}"
+            text = f"{self.label}: {self._of(self.done)}"
         else:
             percent = 100 * self.done // self.total if self.total else 100
-            text = f"{self.label}: {self.done:,}/{self.total:,} {self.unit} ({percent}%)"
+            done = _amount(self.done, self.unit).removesuffix(" MB")
+            text = f"{self.label}: {done}/{self._of(self.total)} ({percent}%)"
         if self.done and elapsed > 0:
-            text += f", {rate:,.0f} {self.unit}/s"
+            text += f", {self._of(rate)}/s"
             if self.total is not None and rate > 0 and self.done < self.total:
                 text += f", about {_duration((self.total - self.done) / rate)} left"
         return text
+
+    def _of(self, value: float) -> str:
+        amount = _amount(value, self.unit)
+        return amount if self.unit == "bytes" else f"{amount} {self.unit}"
 
     def _write(self, text: str, *, end: str) -> None:
         self._stream.write(text + end)

@@ -15,7 +15,7 @@ used, bloom, receipt root, state root and block hash.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -28,13 +28,24 @@ SHORT_LIST = 0xC0
 LONG_LIST = 0xF7
 
 
+Progress = Callable[[int], None]
+"""Told how many more blocks were exported or replayed (a progress display's `advance`)."""
+
+
 def export_blocks(
-    chain: EmbeddedChain, out: BinaryIO, first: int = 0, last: int | None = None
+    chain: EmbeddedChain,
+    out: BinaryIO,
+    first: int = 0,
+    last: int | None = None,
+    *,
+    progress: Progress | None = None,
 ) -> int:
     """Write blocks `first`..`last` (default: the head) to `out`; return how many."""
     last = chain.head.block_number if last is None else last
     for number in range(first, last + 1):
         out.write(chain.block_rlp(chain.header_by_number(number)))
+        if progress is not None:
+            progress(1)
     return max(0, last - first + 1)
 
 
@@ -74,7 +85,9 @@ class ReplayReport:
     head_hash: bytes
 
 
-def replay(source: BinaryIO, target: EmbeddedChain) -> ReplayReport:
+def replay(
+    source: BinaryIO, target: EmbeddedChain, *, progress: Progress | None = None
+) -> ReplayReport:
     """Re-execute the export in `source` on `target`, a chain at its genesis block.
 
     Requires: `target` was built from the genesis the export claims (its block 0 is
@@ -106,6 +119,8 @@ def replay(source: BinaryIO, target: EmbeddedChain) -> ReplayReport:
                     rejected.block_number, rejected.field, rejected.expected, rejected.found
                 ) from None
         expected_number += 1
+        if progress is not None:
+            progress(1)
     if expected_number == 0:
         raise ExportFormatError(0, "empty export: no blocks")
     head = target.head
