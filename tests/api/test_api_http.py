@@ -21,6 +21,8 @@ from evanchor.node.daemon.api import MAX_REQUEST_BYTES, create_api_app
 from evanchor.node.daemon.committer import GroupCommitter
 from evanchor.node.daemon.home import ChainConfig, ChainMode, NodeConfig
 from evanchor.node.daemon.service import NodeService
+from evanchor.node.daemon.staging import StagingLimits, UploadStaging
+from evanchor.node.daemon.uploads import add_upload_routes
 
 from samples import numbered_record
 
@@ -37,6 +39,9 @@ DOMAIN = SigningDomain(CHAIN.chain_id, CHAIN.contract)
 AGENCY = numbered_record(0)["agency"]
 TOKEN = "operator-token-for-the-api-tests-0123456789"
 OPERATOR = {"Authorization": f"Bearer {TOKEN}"}
+STAGING_LIMITS = StagingLimits(
+    max_upload_bytes=1 << 20, max_staging_bytes=1 << 22, expiry_seconds=60
+)
 
 Scenario = Callable[[TestClient[Any, Any], NodeService], Awaitable[None]]
 
@@ -70,6 +75,7 @@ def run_api(
                 agency_of=registry.get if signed else None,
             )
             app = create_api_app(service, operator_token=TOKEN)
+            add_upload_routes(app, UploadStaging(store.path.parent / "staging", STAGING_LIMITS))
             async with TestClient(TestServer(app)) as client:
                 await scenario(client, service)
             await committer.stop()
