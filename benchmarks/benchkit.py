@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 import platform
+import statistics
+import subprocess
+import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -59,3 +63,27 @@ def report_targets(results: Sequence[tuple[bool, str]]) -> bool:
     for passed, text in results:
         print(f"{'PASS' if passed else 'FAIL'}: {text}")
     return all(passed for passed, _ in results)
+
+
+@contextmanager
+def core_loaded() -> Iterator[int]:
+    """Another process keeps one core busy (a Python busy loop) until the block ends; yields
+    its pid. For figures "with another process loading a core"."""
+    process = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        yield process.pid
+    finally:
+        process.kill()
+        process.wait()
+
+
+def spread(values: Sequence[float]) -> str:
+    """min-median-max of `values`, as `12,300-12,800-13,100`."""
+    ordered = sorted(values)
+    return "-".join(f"{v:,.0f}" for v in (ordered[0], statistics.median(ordered), ordered[-1]))
+
+
+def spread_ratio(values: Sequence[float]) -> str:
+    """min-median-max of ratios, as `0.81-0.86-0.90`."""
+    ordered = sorted(values)
+    return "-".join(f"{v:.2f}" for v in (ordered[0], statistics.median(ordered), ordered[-1]))

@@ -95,7 +95,7 @@ _RECEIPTS = {
 
 
 def upload_paths() -> dict[str, Any]:
-    """The OpenAPI path items of the staged upload (docs/API.md, "Staged uploads")."""
+    """The OpenAPI path items of the staged upload (docs/UPLOADS.md)."""
     return {
         "/v1/uploads": {
             "post": {
