@@ -13,7 +13,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from evanchor.anchor.log.store import LogStore
 from evanchor.anchor.log.submission import sign_record
@@ -31,7 +34,7 @@ from evanchor.node.daemon.staging import (
     decode_chunk,
     encode_chunk,
 )
-from evanchor.node.daemon.upload_client import plan_chunks
+from evanchor.node.daemon.upload_client import LineTooLarge, plan_chunks
 from evanchor.node.daemon.upload_models import CHUNK_CONTENT_TYPE
 from evanchor.node.daemon.uploads import add_upload_routes
 
@@ -203,6 +206,9 @@ def test_line_numbers_follow_first_line_and_count_blank_lines(tmp_path: Path) ->
     split = list(plan_chunks([(1, b"1" * 10), (2, b"2" * 10), (5, b"3" * 10)], max_bytes=23))
     assert [(c.first_line, c.records) for c in split] == [(1, 2), (5, 1)]
     assert all(len(c.body) <= 23 for c in split)
+    with pytest.raises(LineTooLarge) as refused:
+        list(plan_chunks([(1, b"1"), (7, b"7" * 23)], max_bytes=23))
+    assert (refused.value.line, refused.value.size, refused.value.limit) == (7, 23, 23)
 
     async def scenario(client: Client, _: UploadStaging) -> None:
         upload_id = await create(client)
@@ -349,3 +355,30 @@ def test_the_openapi_describes_the_upload_endpoints() -> None:
     assert {"get", "delete"} <= set(paths["/v1/uploads/{upload_id}"])
     created = paths["/v1/uploads"]["post"]["responses"]["201"]["content"]["application/json"]
     assert "max_chunk_bytes" in created["schema"]["properties"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 3), st.binary(min_size=1, max_size=40).map(lambda b: b.hex())),
+        min_size=1,
+        max_size=40,
+    ),
+    st.integers(82, 400),
+)
+def test_planned_chunks_keep_every_line_at_its_number_within_the_byte_limit(
+    steps: list[tuple[int, str]], max_bytes: int
+) -> None:
+    """Against a plain reference: numbering each chunk's body lines from its `first_line`
+    gives back exactly the (line, bytes) pairs sent, in order; no body passes `max_bytes`."""
+    lines, number = [], 0
+    for gap, text in steps:
+        number += gap
+        lines.append((number, text.encode()))
+    got = []
+    for chunk in plan_chunks(lines, max_bytes):
+        assert len(chunk.body) <= max_bytes
+        assert chunk.body.endswith(b"\n")
+        numbered = enumerate(chunk.body[:-1].split(b"\n"), start=chunk.first_line)
+        got += [(n, content) for n, content in numbered if content]
+    assert got == lines
