@@ -281,11 +281,17 @@ def audit(
     head: cc.BlockInfo | None = None
     with _open_log(home) as store:
         if chain is None:
-            report = audit_log(store)
+            with track("checking the log", store.size, progress=progress, unit="leaves") as shown:
+                report = audit_log(store, progress=shown.reached)
         else:
             identity = LogIdentity(chain.chain_id, chain.contract, chain.writer, chain.deploy_block)
-            with _chain_source(home, chain, rpc_url, progress) as source:
-                report, view = audit_against_chain(cc.web3_for(source.url), identity, store)
+            with (
+                _chain_source(home, chain, rpc_url, progress) as source,
+                track("checking the log", store.size, progress=progress, unit="leaves") as shown,
+            ):
+                report, view = audit_against_chain(
+                    cc.web3_for(source.url), identity, store, progress=shown.reached
+                )
                 head = view.head
             replayed = _replay_discrepancy(source)
             if replayed is not None:

@@ -111,6 +111,10 @@ class Progress:
         else:
             self._write(self._line(), end="\n")
 
+    def reached(self, done: int, _total: int | None = None) -> None:
+        """`advance` to `done` in all: the form of a callback told `(done, total)`."""
+        self.advance(done - self.done)
+
     def finish(self) -> None:
         if self._finished or not self.enabled:
             self._finished = True

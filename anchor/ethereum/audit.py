@@ -48,7 +48,7 @@ from evanchor.anchor.errors import EvanchorError
 from evanchor.anchor.ethereum import client as cc
 from evanchor.anchor.ethereum.anchor_state import AnchorStatus
 from evanchor.anchor.ethereum.errors import ChainUnavailable, RpcError
-from evanchor.anchor.log.audit import AuditReport, SignatureProblem, audit_log
+from evanchor.anchor.log.audit import AuditProgress, AuditReport, SignatureProblem, audit_log
 from evanchor.anchor.log.store import LogStore
 from evanchor.anchor.protocol.seal_leaf import AnchorTarget
 from evanchor.anchor.protocol.signing import SignatureInvalid, SigningDomain, recover_signer
@@ -521,24 +521,29 @@ def _check_target(report: AuditReport, target: AnchorTarget | None, identity: Lo
 
 
 def audit_against_chain(
-    w3: Web3, identity: LogIdentity, store: LogStore
+    w3: Web3,
+    identity: LogIdentity,
+    store: LogStore,
+    *,
+    progress: AuditProgress | None = None,
 ) -> tuple[AuditReport, ChainView]:
     """The whole audit of a log that anchors on `w3`'s chain: the log recomputed, with every
     agency signature checked against the registry, then every anchor held against it.
 
     If the endpoint is not the log's chain, or the contract is not EvidenceAnchor, that is
     the one chain-side discrepancy: the log is still audited on its own, without signatures.
+    `progress(leaves_done, leaves)` follows the log check (`audit_log`).
     """
     view = read_chain(w3, identity)
     target = store.anchor_target
     problem = _identity_problem(view, identity, target)
     if problem is not None:
-        report = audit_log(store)
+        report = audit_log(store, progress=progress)
         report.add(*problem)
         return report, view
     anchor = cc.contract_at(w3, identity.contract)
     check = AgencySignatureCheck(anchor, view, store, identity.deploy_block)
-    report = audit_log(store, signature_check=check)
+    report = audit_log(store, signature_check=check, progress=progress)
     _check_target(report, target, identity)
     check_chain(report, store, view, identity)
     report.count("registry lookups", check.registry_calls)

@@ -318,11 +318,17 @@ def _parsed_leaf(report: AuditReport, index: int, raw_leaf: bytes) -> dict[str, 
     return leaf
 
 
+AuditProgress = Callable[[int, int], None]
+"""Told `(leaves_done, leaves)` as the log check walks the log (a progress display)."""
+PROGRESS_EVERY_LEAVES = 4096
+
+
 def audit_log(
     store: LogStore,
     *,
     signature_check: SignatureCheck | None = None,
     receipts: Iterable[Receipt] = (),
+    progress: AuditProgress | None = None,
 ) -> AuditReport:
     """Recompute the whole log from its leaves and records; report every discrepancy,
     including every one of `receipts` that the log no longer honours (`check_receipts`).
@@ -330,7 +336,8 @@ def audit_log(
     Record leaves: the record, its salt, commitment, id and case link, or a complete
     shredding (tombstone, no text, no salt). Seal leaves, at every checkpoint's last index:
     seq, size, time, anchor target and the case index, recomputed. Then the tree and the
-    checkpoints' roots. Memory: one hash per leaf and per case.
+    checkpoints' roots. Memory: one hash per leaf and per case. `progress`, if given, is
+    told the leaves walked every `PROGRESS_EVERY_LEAVES` leaves and at the end.
     """
     report = AuditReport()
     size = store.size
@@ -338,6 +345,8 @@ def audit_log(
     walk = _Walk(store, report, signature_check)
     seals = {c.size - 1: (position, c) for position, c in enumerate(store.checkpoints())}
     for index in range(size):
+        if progress is not None and index % PROGRESS_EVERY_LEAVES == 0:
+            progress(index, size)
         entry = store.raw_entry(index)
         raw_leaf = entry[0]
         if raw_leaf is None:
@@ -360,6 +369,8 @@ def audit_log(
             report.add("leaf altered", f"leaf {index}", "a seal leaf where no checkpoint ends")
         else:
             walk.record_leaf(index, leaf, entry)
+    if progress is not None:
+        progress(size, size)
     _check_id_index(store, report, walk.present_records)
     report.count("leaves", size)
     report.count("cases", len(walk.cases.numbers))

@@ -364,6 +364,7 @@ async def commit_upload(request: web.Request) -> web.Response:
     upload_id = request.match_info["upload_id"]
     lang = _lang(request)
     loop = asyncio.get_running_loop()
+    uploads.staging.get(upload_id)  # an unknown id takes no lock (nor any memory)
     async with uploads.lock(upload_id):
         upload = uploads.staging.get(upload_id)
         if upload.committing:

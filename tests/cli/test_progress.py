@@ -152,6 +152,8 @@ def test_submit_to_a_node_and_audit_show_progress_only_when_asked(
     lines = audited.stderr.splitlines()
     assert any(line.startswith("exporting the chain: 0/") for line in lines), lines
     assert any(line.startswith("replaying the chain: ") and " in " in line for line in lines)
+    assert any(line.startswith("checking the log: 0/") for line in lines), lines
+    assert any(line.startswith("checking the log: ") and " leaves in " in line for line in lines)
     assert "audit passed" in audited.stdout
     assert "replaying" not in audited.stdout
     quiet_audit = run(built.home, "audit")
