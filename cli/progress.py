@@ -94,7 +94,10 @@ class Progress:
         self._started = clock()
         self._shown_at: float | None = None
         self._finished = False
-        if enabled and not self._terminal:
+        if enabled and self._terminal:  # at once, so a long silent step is not a blank
+            self._shown_at = self._started
+            self._write("\r" + self._line() + "\x1b[K", end="")
+        elif enabled:
             self._write(self._line(), end="\n")
 
     def advance(self, count: int = 1) -> None:

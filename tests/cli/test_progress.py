@@ -68,7 +68,9 @@ def test_on_a_terminal_one_line_redrawn_in_place() -> None:
     shown.finish()
     text = stream.getvalue()
     assert text.count("\n") == 1
-    assert text.startswith("\rreading: 1.0/4.0 MB (25%), 1.0 MB/s, about 3.0 s left\x1b[K")
+    assert text.startswith(
+        "\rreading: 0.0/4.0 MB (0%)\x1b[K\rreading: 1.0/4.0 MB (25%), 1.0 MB/s, about 3.0 s left"
+    )
     assert text.endswith("\rreading: 4.0 MB in 2.0 s, 2.0 MB/s\x1b[K\n")
 
 
