@@ -255,6 +255,8 @@ def _post_signed(
     `url` as one staged upload: chunks cut by bytes, each checked by the node on arrival,
     then one commit that appends them all or none (node/daemon/uploads.py). The node's
     receipts list their compliance flags."""
+    if not positioned:  # --skip-invalid, and every record was invalid: nothing to send
+        return [], Feedback(None, {})
     unit = "item" if file.suffix.lower() == ".json" else "line"
     show = wanted(progress)
     sending = Progress("sending", len(positioned), enabled=show)
