@@ -51,6 +51,7 @@ from evanchor.node.daemon.home import NodeHome
 from evanchor.node.daemon.upload_client import (
     CommitOutcomeUnknown,
     LineTooLarge,
+    UploadTooLarge,
     encode_lines,
     submit_staged,
 )
@@ -281,7 +282,7 @@ def _post_signed(
                 f"{file.name} {unit} {error.line}: {error.reason}; nothing was written"
             ) from None
         raise click.ClickException(f"the node refused: {error}; nothing was written") from None
-    except (NodeUnreachable, CommitOutcomeUnknown) as error:
+    except (NodeUnreachable, CommitOutcomeUnknown, UploadTooLarge) as error:
         sending.abandon()
         raise click.ClickException(str(error)) from None
     except LineTooLarge as error:

@@ -51,6 +51,20 @@ class LineTooLarge(EvanchorError):
         self.limit = limit
 
 
+class UploadTooLarge(EvanchorError):
+    """The file's submissions are more bytes than the node takes in one upload; nothing was
+    sent (the node's `api.max_upload_bytes`)."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(
+            f"the file's submissions are {size} bytes as UTF-8 JSON, more than the {limit}"
+            " bytes the node takes in one upload (its api.max_upload_bytes); nothing was sent:"
+            " split the file, each part is then all or nothing"
+        )
+        self.size = size
+        self.limit = limit
+
+
 @dataclass(frozen=True)
 class PlannedChunk:
     first_line: int
@@ -110,7 +124,11 @@ def submit_staged(
     created = _request("POST", f"{api_url}/v1/uploads", headers=headers)
     upload = f"{api_url}/v1/uploads/{created['upload_id']}"
     try:
-        for seq, chunk in enumerate(plan_chunks(lines, int(created["max_chunk_bytes"]))):
+        chunks = list(plan_chunks(lines, int(created["max_chunk_bytes"])))
+        size, limit = sum(len(c.body) for c in chunks), int(created["max_upload_bytes"])
+        if size > limit:
+            raise UploadTooLarge(size, limit)
+        for seq, chunk in enumerate(chunks):
             _request(
                 "PUT",
                 f"{upload}/chunks/{seq}",
@@ -120,7 +138,7 @@ def submit_staged(
             )
             if on_chunk is not None:
                 on_chunk(chunk.records)
-    except (NodeRefused, NodeUnreachable, LineTooLarge):
+    except (NodeRefused, NodeUnreachable, LineTooLarge, UploadTooLarge):
         with contextlib.suppress(NodeRefused, NodeUnreachable):
             _request("DELETE", upload, headers=headers)
         raise

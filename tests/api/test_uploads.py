@@ -34,7 +34,12 @@ from evanchor.node.daemon.staging import (
     decode_chunk,
     encode_chunk,
 )
-from evanchor.node.daemon.upload_client import LineTooLarge, plan_chunks
+from evanchor.node.daemon.upload_client import (
+    LineTooLarge,
+    UploadTooLarge,
+    plan_chunks,
+    submit_staged,
+)
 from evanchor.node.daemon.upload_models import CHUNK_CONTENT_TYPE
 from evanchor.node.daemon.uploads import add_upload_routes
 
@@ -382,3 +387,21 @@ def test_planned_chunks_keep_every_line_at_its_number_within_the_byte_limit(
         numbered = enumerate(chunk.body[:-1].split(b"\n"), start=chunk.first_line)
         got += [(n, content) for n, content in numbered if content]
     assert got == lines
+
+
+def test_the_client_refuses_a_file_over_the_upload_limit_before_sending(tmp_path: Path) -> None:
+    small = StagingLimits(max_upload_bytes=4000, max_staging_bytes=1 << 20, expiry_seconds=60)
+    lines = [(n, line(n).rstrip(b"\n")) for n in range(1, 11)]
+
+    async def scenario(client: Client, staging: UploadStaging) -> None:
+        url = str(client.make_url("")).rstrip("/")
+        loop = asyncio.get_running_loop()
+        with pytest.raises(UploadTooLarge) as refused:
+            await loop.run_in_executor(None, lambda: submit_staged(url, lines))
+        assert refused.value.limit == 4000
+        assert staging.open_uploads == 0  # abandoned at once
+        answer = await loop.run_in_executor(None, lambda: submit_staged(url, lines[:5]))
+        assert [r["index"] for r in answer.receipts] == [0, 1, 2, 3, 4]
+
+    with run_uploads(tmp_path, scenario, limits=small) as store:
+        assert store.size == 5
