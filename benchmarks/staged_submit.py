@@ -20,7 +20,7 @@ committing; reading, appending). The whole runs twice: quiet-ish, then with anot
 keeping one core busy (`benchkit.core_loaded`). Figures are min-median-max over `--repeat`
 runs; the ratio is staged over offline records/s, per repeat pair.
 
-    python benchmarks/staged_submit.py            # K = 100,000; about 10-15 minutes
+    python benchmarks/staged_submit.py            # K = 100,000; 50 minutes on a busy 2-core machine
     python benchmarks/staged_submit.py --quick    # K = 3,000, 2 repeats; about 2 minutes
 """
 
@@ -55,7 +55,9 @@ from benchkit import core_loaded, machine_facts, print_table, spread, spread_rat
 from ingest import agencies
 
 APPENDED = re.compile(r"appended (\d+) record\(s\), (\d+) already in the log")
-PHASE = re.compile(r"^(\w+): ([\d,]+) (?:records|MB) in ([\d.]+) (s|min)")
+PHASE = re.compile(
+    r"^(\w+): [\d.,]+ (?:records|MB) in (?:(?P<h>\d+) h )?(?:(?P<m>\d+) min )?(?P<s>[\d.]+)? ?s?,"
+)
 
 
 @dataclass(frozen=True)
@@ -72,8 +74,9 @@ def phases_of(stderr: str) -> dict[str, float]:
     found: dict[str, float] = {}
     for line in stderr.splitlines():
         match = PHASE.match(line.strip("\r\x1b[K"))
-        if match and match.group(4) == "s":
-            found[match.group(1)] = float(match.group(3))
+        if match:
+            hours, minutes, seconds = (match.group(name) or "0" for name in ("h", "m", "s"))
+            found[match.group(1)] = 3600 * int(hours) + 60 * int(minutes) + float(seconds)
     return found
 
 
