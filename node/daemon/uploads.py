@@ -11,9 +11,10 @@
 Each chunk is checked when it arrives, by the same checks as `POST /v1/records`
 (`NodeService.check_body`: JSON, schema, signature, registered agency, in the daemon's
 checking worker processes), and a fault refuses the chunk naming the line of the client's
-file. Checked records wait in the staging (staging.py), outside the log. The commit appends all of them through
-the group committer as one unit: one synced LevelDB batch, so the log holds the whole upload
-or none of it, through kill -9. An abandoned, expired or failed upload leaves nothing.
+file. Checked records wait in the staging (staging.py), outside the log. The commit appends
+all of them through the group committer as one unit: one synced LevelDB batch, so the log
+holds the whole upload or none of it, through kill -9. An abandoned, expired or failed upload
+leaves nothing.
 
 `add_upload_routes` adds these routes to the API app (`api.create_api_app`); errors not
 peculiar to uploads (bad input, overload, a failed store) answer through the API's own error
