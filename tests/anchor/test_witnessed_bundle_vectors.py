@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from evanchor.anchor.protocol.bundle_format import ProofBundle, parse
 from evanchor.anchor.protocol.note import parse_verifier_key
 from evanchor.anchor.verify.bundle import verify_bundle
 from evanchor.anchor.verify.case_bundle import verify_case_bundle
@@ -22,7 +23,8 @@ from evanchor.anchor.verify.report import Report, StepStatus
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors"
 CASES = {
-    p.stem: json.loads(p.read_text()) for p in sorted((VECTORS / "witnessed-bundles").glob("*.json"))
+    p.stem: json.loads(p.read_text())
+    for p in sorted((VECTORS / "witnessed-bundles").glob("*.json"))
 }
 
 
@@ -56,7 +58,8 @@ def test_the_vectors_cover_the_named_cases() -> None:
         "log-only-valid-witnessed",
     } <= set(CASES)
     valid = CASES["valid-witnessed"]["bundle"]["checkpoint_note"]
-    assert valid.count("\n\n\u2014 ") == 1 and valid.count("\u2014 ") == 3  # log + 2 witnesses
+    assert valid.count("\n\n\u2014 ") == 1
+    assert valid.count("\u2014 ") == 3  # the log and two witnesses
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -86,7 +89,8 @@ def test_vector(name: str) -> None:
         assert "witnessing was not checked" in step.detail
     elif not witnessing.checked:
         assert "not checked" in step.detail
-        assert "witnessed by" not in step.detail and "witnessed by" not in report.summary
+        assert "witnessed by" not in step.detail
+        assert "witnessed by" not in report.summary
         assert "witnessing was not checked" in report.summary
     else:
         assert step.status is StepStatus.OK
@@ -110,8 +114,6 @@ def test_a_failure_names_the_witness_at_fault() -> None:
 def test_the_note_is_kept_byte_for_byte_in_the_bundle_json() -> None:
     """The member is the note's exact text: parsing the bundle and dumping it again keeps
     every byte (a cosignature over a re-rendered text would not verify)."""
-    from evanchor.anchor.protocol.bundle_format import ProofBundle, parse
-
     raw = CASES["valid-witnessed"]["bundle"]
     assert parse(ProofBundle, raw).as_json() == raw
     without = CASES["no-note"]["bundle"]
@@ -138,7 +140,8 @@ def test_witness_trust_refuses_unusable_keys_and_policies() -> None:
 def test_vector_files_are_reproduced_by_the_generator() -> None:
     path = VECTORS / "generate_witnessed_bundles.py"
     spec = importlib.util.spec_from_file_location("generate_witnessed_bundles", path)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     produced = module.all_vectors()
