@@ -41,9 +41,9 @@ def test_verify_names_the_witnesses_and_their_times_in_chinese(tmp_path: Path) -
         " court1.example/witness at 2026-11-29T02:17:40Z; policy 2 of 2 met" in out
     )
     for line in (
-        "  见证人联署\uff1acourt2.example/witness",
+        "  见证人联署：court2.example/witness",
         "      于 2026-11-29 10:17:10 北京时间（UTC 2026-11-29 02:17:10）联署该检查点",
-        "  最迟存在时间（独立见证）\uff1a2026-11-29 10:17:40 北京时间（UTC 2026-11-29 02:17:40）",
+        "  最迟存在时间（独立见证）：2026-11-29 10:17:40 北京时间（UTC 2026-11-29 02:17:40）",
         "这一时间由见证人担保，不依赖节点运营方。 [已核验]",
         "对运营方而言，这一时间只是运营方自己的声明",
         "不证明记录所述事实属实",
