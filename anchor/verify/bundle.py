@@ -49,7 +49,7 @@ from evanchor.anchor.verify.anchor_evidence import (
     read_anchor_section,
 )
 from evanchor.anchor.verify.checkpoint_note import STEP as NOTE_STEP
-from evanchor.anchor.verify.checkpoint_note import WitnessTrust, check_checkpoint_note
+from evanchor.anchor.verify.checkpoint_note import WitnessTrust, check_checkpoint_note, ordinal
 from evanchor.anchor.verify.errors import (
     AnchorEvidenceInvalid,
     CannotVerify,
@@ -595,7 +595,7 @@ def witness_sentence(witnessing: Witnessing, *, anchored: bool) -> str:
         f"{block} The checkpoint was witnessed {shown}, each cosignature checked against the"
         f" witness's key. With a policy of {k} of {n} trusted witnesses, the record existed,"
         f" unaltered, no later than {WitnessCosignature.utc_of(witnessing.witnessed_at)}"
-        f" (the {k}-th earliest cosignature), vouched for by the witnesses, not the operator:"
+        f" (the {ordinal(k)} earliest cosignature), vouched for by the witnesses, not the operator:"
         f" it holds if any one of those {k} is honest. A cosignature shows that the witness saw"
         " this checkpoint consistent with the earlier ones it had cosigned at that time; it"
         " does not show that the records are true."

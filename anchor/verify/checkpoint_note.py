@@ -246,7 +246,7 @@ def check_checkpoint_note(
     witnessed_at = cosigned[k - 1][1]
     shown = ", ".join(f"by {c.witness} at {c.utc}" for c in cosignatures)
     detail = (
-        f"{signed}; witnessed {shown}; policy {k} of {n} met: the {_ordinal(k)} earliest"
+        f"{signed}; witnessed {shown}; policy {k} of {n} met: the {ordinal(k)} earliest"
         f" cosignature, {WitnessCosignature.utc_of(witnessed_at)}, is the witnessed time"
     )
     if ignored:
@@ -261,6 +261,6 @@ def check_checkpoint_note(
     )
 
 
-def _ordinal(k: int) -> str:
+def ordinal(k: int) -> str:
     suffix = "th" if 10 <= k % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(k % 10, "th")
     return f"{k}{suffix}"
