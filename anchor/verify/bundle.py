@@ -615,7 +615,14 @@ def summary_of(report: Report, facts: Facts) -> str:
     )
     checkpoint = f"checkpoint (size {bundle.checkpoint.size}, root {bundle.checkpoint.root})"
     anchor = facts.anchor
-    if level is Assurance.LOG_ONLY or anchor is None:
+    if (level is Assurance.LOG_ONLY or anchor is None) and facts.witnessing.checked:
+        text = (
+            f"Assurance {level}: {what[0].upper()}{what[1:]} is leaf {bundle.leaf_index} of"
+            f" {checkpoint}. Nothing in this report ties that checkpoint to a chain: when it"
+            " existed rests on the witnesses' cosignatures below, and who submitted the record"
+            " is not shown by the chain."
+        )
+    elif level is Assurance.LOG_ONLY or anchor is None:
         text = (
             f"Assurance {level}: {what[0].upper()}{what[1:]} is leaf {bundle.leaf_index} of"
             f" {checkpoint}. Nothing in this report ties that checkpoint to a chain, so it"
