@@ -276,17 +276,23 @@ def _keys(texts: tuple[str, ...], option: str) -> list[VerifierKey]:
     return keys
 
 
+def _is_node_folder(home: NodeHome) -> bool:
+    """Whether `home` holds a node's configuration (verify needs no node folder otherwise)."""
+    return home.config_path.exists() or home.legacy_config_path.exists()
+
+
 def trust_of(
     log_keys: tuple[str, ...], witness_keys: tuple[str, ...], policy: int | None
 ) -> WitnessTrust:
     """The verifier's trust from the command line; keys and policy not given there come from
-    the node folder's configuration when --home (or EVANCHOR_HOME) names one: its log key,
-    the witnesses of `[witnessing]` and their quorum."""
+    the node folder's configuration when --home (or EVANCHOR_HOME) names one that exists:
+    its log key, the witnesses of `[witnessing]` and their quorum."""
     logs, witnesses = _keys(log_keys, "--log-key"), _keys(witness_keys, "--witness-key")
     context = click.get_current_context()
     root = context.find_root()
     home = root.obj if isinstance(root.obj, NodeHome) else None
-    if home is not None and root.get_parameter_source("home") is not ParameterSource.DEFAULT:
+    given = root.get_parameter_source("home") is not ParameterSource.DEFAULT
+    if home is not None and given and _is_node_folder(home):
         if not logs:
             signer = home.log_signer()
             logs = [] if signer is None else [signer.verifier]

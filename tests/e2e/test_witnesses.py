@@ -149,6 +149,10 @@ def test_a_witness_down_then_back_and_one_killed_keeps_its_state(
     for witness in (w1, w2, w3):
         assert f"Witness cosignature: {witness.name}" in all_three.stdout
     assert "Existed no later than (witnessed)" in all_three.stdout
+    # With --home and no keys, the node folder's log key, witnesses and quorum are used.
+    from_home = node.cli.run("verify", bundle, ok=False)
+    assert from_home.returncode == 0, from_home.stdout
+    assert "policy 3 of 3 met" in from_home.stdout
 
     # What a court checks: the served note, against the keys and the policy.
     note = requests.get(f"{node.daemon.api_url}/v1/checkpoint", timeout=10).content
