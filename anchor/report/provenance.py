@@ -22,6 +22,7 @@ from evanchor.anchor.report.statements import (
     tied,
 )
 from evanchor.anchor.verify.anchor_evidence import AnchorFacts
+from evanchor.anchor.verify.checkpoint_note import ordinal
 from evanchor.anchor.verify.report import Witnessing
 
 
@@ -323,10 +324,10 @@ def _witnesses(ctx: Context, positions: list[int], witnessing: Witnessing) -> li
                 f"只要这 {k} 个见证人中有一个诚实，包含该记录的检查点（从而该记录）不晚于此时已存在"
                 "且此后未被改动。这一时间由见证人担保，不依赖节点运营方。",
                 f"{when}\nThe policy asks for {k} of {n} trusted witnesses; this is the"
-                f" {k}-th earliest cosignature: if any one of those {k} witnesses is honest, the"
-                " checkpoint holding the record (and so the record) existed, unaltered, no later"
-                " than then. This time is vouched for by the witnesses, not by the node's"
-                " operator.",
+                f" {ordinal(k)} earliest cosignature: if any one of those {k} witnesses is"
+                " honest, the checkpoint holding the record (and so the record) existed,"
+                " unaltered, no later than then. This time is vouched for by the witnesses, not"
+                " by the node's operator.",
             ),
             Basis.VERIFIED,
         ),
