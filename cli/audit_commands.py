@@ -38,6 +38,7 @@ from evanchor.anchor.log.audit import (
     check_receipts,
     read_receipts,
 )
+from evanchor.anchor.log.cosignature_audit import check_cosignatures
 from evanchor.anchor.log.store import LogStore, StoreBusy
 from evanchor.cli.output import echo_json
 from evanchor.cli.progress import progress_option, track
@@ -272,8 +273,9 @@ def audit(
     Checks every record's commitment, leaf, id and case link, the Merkle tree and every
     checkpoint; every anchored checkpoint against the log (root, consistency, the writer's
     role, the contract's storage, the node's anchor receipts); and every agency signature
-    against the registry at the block that anchored it; with --receipts, every receipt
-    against the leaf it names. The node must be stopped.
+    against the registry at the block that anchored it; every kept signed checkpoint and
+    witness cosignature against the log's key and the configured witnesses' keys; with
+    --receipts, every receipt against the leaf it names. The node must be stopped.
     """
     receipts = [receipt for path in receipt_files for receipt in read_receipts(path)]
     chain = home.config().chain
@@ -297,6 +299,14 @@ def audit(
             if replayed is not None:
                 report.discrepancies.insert(0, replayed)
         check_receipts(report, store, receipts)
+        signer = home.log_signer()
+        check_cosignatures(
+            report,
+            store,
+            log_key=None if signer is None else signer.verifier,
+            origin=None if signer is None else signer.name,
+            witness_keys=[endpoint.key for endpoint in home.config().witnessing.witnesses],
+        )
     if as_json:
         echo_json(
             {

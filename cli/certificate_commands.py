@@ -12,7 +12,13 @@ from evanchor.anchor.report.errors import CertificateRefused
 from evanchor.anchor.report.language import Lang
 from evanchor.anchor.verify.report import StepStatus
 from evanchor.cli.output import write_atomically
-from evanchor.cli.proof_commands import LANG_OPTION, chain_options, verify_file
+from evanchor.cli.proof_commands import (
+    LANG_OPTION,
+    chain_options,
+    trust_of,
+    verify_file,
+    witness_options,
+)
 
 
 @click.command()
@@ -25,6 +31,7 @@ from evanchor.cli.proof_commands import LANG_OPTION, chain_options, verify_file
     help="Where to write the certificate (PDF).",
 )
 @chain_options
+@witness_options
 @LANG_OPTION
 @click.option(
     "--verify-url",
@@ -39,6 +46,9 @@ def certificate(
     chain_export: Path | None,
     genesis: Path | None,
     block_hash: str | None,
+    log_keys: tuple[str, ...],
+    witness_keys: tuple[str, ...],
+    witness_policy: int | None,
     lang: str,
     verify_url: str | None,
 ) -> None:
@@ -47,7 +57,9 @@ def certificate(
     The bundle is verified first, exactly as `evanchor verify` does with the same options;
     a bundle that does not verify gets no certificate (no file is written). Chinese by
     default, --lang en for English. Check the anchor against a chain (--rpc, --chain-export,
-    --block-hash) for a certificate that can say the block is on that chain.
+    --block-hash) for a certificate that can say the block is on that chain, and give the
+    log's and the witnesses' keys (--log-key, --witness-key) for one that names who
+    witnessed the checkpoint and when.
     """
     done = verify_file(
         bundle_file,
@@ -55,6 +67,7 @@ def certificate(
         chain_export=chain_export,
         genesis=genesis,
         block_hash=block_hash,
+        trust=trust_of(log_keys, witness_keys, witness_policy),
     )
     if not done.report.ok:
         # The failed step, or (CANNOT VERIFY) the first one the chain could not settle.

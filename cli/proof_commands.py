@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from hashlib import sha256
@@ -11,17 +12,21 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from click.core import ParameterSource
 
 from evanchor.anchor.ethereum import client as cc
 from evanchor.anchor.log.bundle import CASE_BUNDLE_FORMAT, build_bundle, build_case_bundle
 from evanchor.anchor.log.store import LogStore, StoreBusy
 from evanchor.anchor.protocol.bundle_format import CaseBundle, ProofBundle
+from evanchor.anchor.protocol.errors import NoteKeyInvalid
 from evanchor.anchor.protocol.jsonin import parse_json_object
+from evanchor.anchor.protocol.note import VerifierKey, parse_verifier_key
 from evanchor.anchor.report.language import Lang
 from evanchor.anchor.report.statements import ChainSource, ChainSourceKind
 from evanchor.anchor.report.summary import Summary, summarize
 from evanchor.anchor.verify.bundle import verify_bundle
 from evanchor.anchor.verify.case_bundle import verify_case_bundle
+from evanchor.anchor.verify.checkpoint_note import WitnessTrust, WitnessTrustInvalid, witness_trust
 from evanchor.anchor.verify.report import Report, StepStatus
 from evanchor.cli.output import echo_json
 from evanchor.node.chain.embedded import EmbeddedChain
@@ -229,6 +234,79 @@ def chain_options(command: F) -> F:
     return command
 
 
+def witness_options(command: F) -> F:
+    """--log-key, --witness-key, --witness-policy: what the checkpoint note is checked with."""
+    for option in reversed(
+        (
+            click.option(
+                "--log-key",
+                "log_keys",
+                metavar="VKEY",
+                multiple=True,
+                help="The log's note verifier key (`evanchor log key` prints it); checks the"
+                " log's signature of the bundle's checkpoint.",
+            ),
+            click.option(
+                "--witness-key",
+                "witness_keys",
+                metavar="VKEY",
+                multiple=True,
+                help="A witness's cosignature verifier key you trust (repeat for each);"
+                " needs --log-key.",
+            ),
+            click.option(
+                "--witness-policy",
+                type=click.IntRange(min=1),
+                metavar="K",
+                help="How many of the trusted witnesses must have cosigned (default: all).",
+            ),
+        )
+    ):
+        command = option(command)
+    return command
+
+
+def _keys(texts: tuple[str, ...], option: str) -> list[VerifierKey]:
+    keys = []
+    for text in texts:
+        try:
+            keys.append(parse_verifier_key(text.strip()))
+        except NoteKeyInvalid as error:
+            raise click.BadParameter(str(error), param_hint=option) from None
+    return keys
+
+
+def _is_node_folder(home: NodeHome) -> bool:
+    """Whether `home` holds a node's configuration (verify needs no node folder otherwise)."""
+    return home.config_path.exists() or home.legacy_config_path.exists()
+
+
+def trust_of(
+    log_keys: tuple[str, ...], witness_keys: tuple[str, ...], policy: int | None
+) -> WitnessTrust:
+    """The verifier's trust from the command line; keys and policy not given there come from
+    the node folder's configuration when --home (or EVANCHOR_HOME) names one that exists:
+    its log key, the witnesses of `[witnessing]` and their quorum."""
+    logs, witnesses = _keys(log_keys, "--log-key"), _keys(witness_keys, "--witness-key")
+    context = click.get_current_context()
+    root = context.find_root()
+    home = root.obj if isinstance(root.obj, NodeHome) else None
+    given = root.get_parameter_source("home") is not ParameterSource.DEFAULT
+    if home is not None and given and _is_node_folder(home):
+        if not logs:
+            signer = home.log_signer()
+            logs = [] if signer is None else [signer.verifier]
+        if not witnesses:
+            configured = home.config().witnessing
+            witnesses = [endpoint.key for endpoint in configured.witnesses]
+            if policy is None and configured.quorum > 0:
+                policy = configured.quorum
+    try:
+        return witness_trust(logs, witnesses, policy, now=int(time.time()))
+    except WitnessTrustInvalid as error:
+        raise click.BadParameter(error.reason, param_hint=error.what) from None
+
+
 LANG_OPTION = click.option(
     "--lang",
     type=click.Choice([lang.value for lang in Lang]),
@@ -245,8 +323,10 @@ def verify_file(
     chain_export: Path | None,
     genesis: Path | None,
     block_hash: str | None,
+    trust: WitnessTrust | None = None,
 ) -> Verification:
-    """Read and check a proof bundle or case bundle, against the chain the options name."""
+    """Read and check a proof bundle or case bundle, against the chain the options name, and
+    its checkpoint note with `trust` (`trust_of`)."""
     if sum(x is not None for x in (rpc_url, chain_export, block_hash)) > 1:
         raise click.UsageError("give at most one of --rpc, --chain-export, --block-hash")
     if chain_export is not None and genesis is None:
@@ -271,13 +351,14 @@ def verify_file(
             url = stack.enter_context(_replayed_chain(chain_export, genesis))
             source = ChainSource(ChainSourceKind.CHAIN_EXPORT, chain_export.name)
         w3 = None if url is None else cc.web3_for(url)
-        report = check(bundle, trusted_block_hash=trusted, w3=w3)
+        report = check(bundle, trusted_block_hash=trusted, w3=w3, trust=trust)
     return Verification(raw, report, source)
 
 
 @click.command()
 @click.argument("bundle_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @chain_options
+@witness_options
 @LANG_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def verify(
@@ -287,6 +368,9 @@ def verify(
     chain_export: Path | None,
     genesis: Path | None,
     block_hash: str | None,
+    log_keys: tuple[str, ...],
+    witness_keys: tuple[str, ...],
+    witness_policy: int | None,
     lang: str,
     as_json: bool,
 ) -> None:
@@ -297,9 +381,12 @@ def verify(
     registration at that block. Prints the outcome and the assurance level reached, the
     steps, then a plain-language summary (Chinese by default, --lang en for English): what
     the record says, who submitted it, when it existed and who vouches for that time, its
-    digests, and how anyone can check it. Exit status 0: VERIFIED; 1: NOT VERIFIED (the
-    evidence is wrong, the failing step is named); 3: CANNOT VERIFY (the chain was not
-    reached, is another chain, or could not answer).
+    digests, and how anyone can check it. With --log-key and --witness-key (or, with
+    --home, the node's own keys and witnesses) the bundle's signed checkpoint is checked:
+    who witnessed it and when, against the witness policy (--witness-policy K, default all).
+    Exit status 0: VERIFIED; 1: NOT VERIFIED (the evidence is wrong or the witness policy is
+    unmet, the failing step is named); 3: CANNOT VERIFY (the chain was not reached, is
+    another chain, or could not answer).
     """
     done = verify_file(
         bundle_file,
@@ -307,6 +394,7 @@ def verify(
         chain_export=chain_export,
         genesis=genesis,
         block_hash=block_hash,
+        trust=trust_of(log_keys, witness_keys, witness_policy),
     )
     summary = done.summary(Lang(lang), bundle_file.name)
     if as_json:

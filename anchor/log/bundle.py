@@ -14,6 +14,8 @@ A bundle is self-contained, versioned JSON, built here as the typed models of
     log                    the log's anchor target once anchored, else null
     anchor                 the anchoring transaction and its chain evidence, else null
     signature              the agency's signature over the commitment, else null
+    checkpoint_note        the checkpoint's signed note with every cosignature kept, once
+                           the node signed it (absent otherwise)
 
 A case bundle adds the case's entry in the seal leaf's case index, with its proof, to the
 bundles of every record of the case up to the checkpoint; a shredded record appears as its
@@ -44,8 +46,15 @@ from evanchor.anchor.protocol.bundle_format import (
     parse,
 )
 from evanchor.anchor.protocol.checkpoint import Checkpoint
+from evanchor.anchor.protocol.errors import NoteError
+from evanchor.anchor.protocol.note import parse_note
 from evanchor.anchor.protocol.seal_leaf import AnchorTarget
 from evanchor.anchor.protocol.signing import SigningDomain, recover_signer
+from evanchor.anchor.protocol.tlog_checkpoint import (
+    LOG_ONLY_PREFIX,
+    anchored_log_origin,
+    parse_checkpoint_body,
+)
 
 __all__ = [
     "BUNDLE_FORMAT",
@@ -122,20 +131,57 @@ def _anchor_and_log(
     return section, _target_model(target)
 
 
+def checkpoint_note(store: LogStore, checkpoint: Checkpoint) -> str | None:
+    """The signed note of `checkpoint` with every cosignature kept for it (§5.4), or None
+    while the node has not signed it.
+
+    A note whose origin is not the one the checkpoint's seal leaf commits to (a log bound to
+    a chain after it signed with its log-only origin) is left out: a verifier would refuse
+    it, and a bundle without a note says its witnessing was not checked. A note of another
+    size or root than the checkpoint's means the store is corrupt: StoreError.
+    """
+    raw = store.cosigned_checkpoint(checkpoint.seq)
+    if raw is None:
+        return None
+    try:
+        body = parse_checkpoint_body(parse_note(raw).text)
+    except NoteError as error:
+        raise StoreError(
+            f"the signed note of checkpoint {checkpoint.seq} is corrupt: {error}"
+        ) from None
+    if (body.size, body.root) != (checkpoint.size, checkpoint.root):
+        raise StoreError(
+            f"the signed note of checkpoint {checkpoint.seq} is of size {body.size}, root"
+            f" {body.root.hex()}; the checkpoint is of size {checkpoint.size}, root"
+            f" {checkpoint.root.hex()} (run `evanchor audit`)"
+        )
+    target = store.seal_leaf(checkpoint.seq).anchored_to
+    if target is not None and body.origin != anchored_log_origin(
+        target.chain_id, target.contract, target.writer
+    ):
+        return None
+    if target is None and not body.origin.startswith(LOG_ONLY_PREFIX):
+        return None
+    return raw.decode()
+
+
 def build_bundle(
     store: LogStore,
     index: int,
     *,
     checkpoint: Checkpoint | None = None,
     anchor: dict[str, Any] | None = None,
+    with_note: bool = True,
 ) -> ProofBundle:
     """The v2 bundle of the record at `index`, proven against `checkpoint` (default: latest).
 
     `anchor` is the anchor evidence of that checkpoint (`evidence.build_anchor_evidence`).
     A log bound to an anchor target gives the bundle its `log`, and then a record stored
     with its agency signature gets the `signature` member (without `anchor`, the bundle
-    verifies at level log-only and says it is not the anchored one). Raises RecordShredded
-    for a shredded record and NotARecord for a seal leaf.
+    verifies at level log-only and says it is not the anchored one). The checkpoint's signed
+    note comes with it once signed (`checkpoint_note`); a case bundle's records carry none
+    (`with_note` False). Raises RecordShredded for a shredded record and NotARecord for a
+    seal leaf.
     """
     chosen = _checkpoint_covering(store, index, checkpoint)
     stored = store.record(index)
@@ -158,6 +204,7 @@ def build_bundle(
         log=log,
         anchor=section,
         signature=_signature_section(stored.signature, envelope["commitment"], log),
+        checkpoint_note=checkpoint_note(store, chosen) if with_note else None,
     )
 
 
@@ -218,7 +265,7 @@ def build_case_bundle(
     records: list[ProofBundle | ShreddedRecord] = [
         _shredded_record(store, i, chosen)
         if store.tombstone(i) is not None
-        else build_bundle(store, i, checkpoint=chosen, anchor=anchor)
+        else build_bundle(store, i, checkpoint=chosen, anchor=anchor, with_note=False)
         for i in indices
     ]
     return CaseBundle(
@@ -237,4 +284,5 @@ def build_case_bundle(
             at=("case_index",),
         ),
         records=records,
+        checkpoint_note=checkpoint_note(store, chosen),
     )

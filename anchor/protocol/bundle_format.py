@@ -46,6 +46,13 @@ MAX_TRIE_NODE_BYTES = 1024
 MAX_HEADER_BYTES = 8192
 """A block header is ~600 bytes; the cap leaves room for any fork's added fields."""
 
+MAX_NOTE_CHARS = 32768
+"""A checkpoint note is ~200 characters a signature line; at most 100 lines (§10.2)."""
+
+NOTE_MEMBER: Final = "checkpoint_note"
+"""The optional member of a proof or case bundle that carries the checkpoint's signed note
+with its cosignatures (§5.4); absent and null mean the same."""
+
 _LOWER_HEX = re.compile(r"(?:[0-9a-f]{2})*")
 _NODE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
 _CASE_KEY = re.compile(r"(?:collection|auction)/.+", re.DOTALL)
@@ -133,12 +140,25 @@ Two = Annotated[int, Field(ge=2, le=2)]
 TriePath = Annotated[list[TrieNode], Field(min_length=1, max_length=MAX_TRIE_NODES)]
 
 
+NoteText = Annotated[str, Field(min_length=1, max_length=MAX_NOTE_CHARS)]
+"""A C2SP signed note as text; its syntax is the checkpoint note step's (verify/bundle.py),
+so that a malformed note fails there, naming the line at fault."""
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
     def as_json(self) -> dict[str, Any]:
         dumped: dict[str, Any] = self.model_dump(mode="json")
         return dumped
+
+
+def _without_absent_note(dumped: dict[str, Any]) -> dict[str, Any]:
+    """`dumped` without a null `checkpoint_note`: absent and null mean the same (§5.4), and
+    a bundle without a note keeps the bytes it had before the member existed."""
+    if dumped.get(NOTE_MEMBER, "") is None:
+        del dumped[NOTE_MEMBER]
+    return dumped
 
 
 class RecordLeafModel(_Strict):
@@ -240,6 +260,11 @@ class ProofBundle(_Strict):
     log: AnchorTargetModel | None
     anchor: AnchorSection | None
     signature: SignatureSection | None
+    checkpoint_note: NoteText | None = None
+    """The checkpoint's signed note with every cosignature kept (§5.4); optional."""
+
+    def as_json(self) -> dict[str, Any]:
+        return _without_absent_note(super().as_json())
 
 
 class ShreddedRecord(_Strict):
@@ -283,6 +308,13 @@ class CaseBundle(_Strict):
     seal: SealProof
     case_index: CaseIndexProofModel
     records: list[ProofBundle | ShreddedRecord]
+    checkpoint_note: NoteText | None = None
+    """As a proof bundle's, for the case bundle's checkpoint; its records carry none."""
+
+    def as_json(self) -> dict[str, Any]:
+        dumped = _without_absent_note(super().as_json())
+        dumped["records"] = [_without_absent_note(record) for record in dumped["records"]]
+        return dumped
 
 
 _Model = TypeVar("_Model", bound=BaseModel)

@@ -26,6 +26,7 @@ from evanchor.anchor.protocol.errors import CheckpointBodyMalformed
 
 ROOT_SIZE = 32
 ORIGIN_PREFIX = "evanchor"
+LOG_ONLY_PREFIX = f"{ORIGIN_PREFIX}/log-only/"
 
 
 @dataclass(frozen=True)
@@ -95,4 +96,4 @@ def anchored_log_origin(chain_id: int, contract: str, writer: str) -> str:
 
 def log_only_origin(public_key: bytes) -> str:
     """The origin of a log that anchors nowhere: named by its key, since it has no chain."""
-    return f"{ORIGIN_PREFIX}/log-only/{hashlib.sha256(public_key).hexdigest()[:32]}"
+    return f"{LOG_ONLY_PREFIX}{hashlib.sha256(public_key).hexdigest()[:32]}"

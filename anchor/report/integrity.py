@@ -24,6 +24,7 @@ STEP_NAMES = {
     "completeness": ("完整性", "Completeness"),
     "anchor": ("区块链锚定", "Anchor"),
     "signature": ("提交方签名", "Signature"),
+    "checkpoint note": ("检查点签名与见证", "Checkpoint signature and witnesses"),
 }
 STEP_CHECKS = {
     "format": ("证据包的格式与版本可识别，各项齐全", "the bundle's format and version are known"),
@@ -75,6 +76,10 @@ STEP_CHECKS = {
 SKIPPED = {
     "anchor": ("证据包中没有区块链锚定证据", "the bundle has no chain evidence"),
     "signature": ("证据包中没有提交方签名", "the bundle has no submitter's signature"),
+    "checkpoint note": (
+        "证据包未附带检查点的签名说明（signed note）：检查点的见证情况未核验",
+        "the bundle carries no signed checkpoint note: the checkpoint's witnessing was not checked",
+    ),
 }
 
 
@@ -212,6 +217,38 @@ def _tail(ctx: Context, case: str, size: int, head_proven: bool) -> Statement:
 # -- the checks made -----------------------------------------------------------------------
 
 
+def _note_check(ctx: Context) -> str:
+    """What the checkpoint note step checked: never worded as witnessed unless it was."""
+    t = ctx.t
+    witnessing = ctx.report.witnessing
+    bound = t(
+        "检查点签名说明所载的日志来源、树大小与根与证据包的检查点一致",
+        "the signed checkpoint note names this log, and the checkpoint's size and root",
+    )
+    if witnessing.log_key is None:
+        return bound + t(
+            "；未提供日志公钥与见证人公钥，签名与见证情况未核验",
+            "; no log key or witness keys were given: its signatures and witnessing were not"
+            " checked",
+        )
+    signed = bound + t(
+        f"；日志签名已用日志公钥 {witnessing.log_key} 核验",
+        f"; the log's signature verified with key {witnessing.log_key}",
+    )
+    if not witnessing.checked:
+        return signed + t(
+            "；未提供见证人公钥，见证情况未核验",
+            "; no witness keys were given: its witnessing was not checked",
+        )
+    k, n = witnessing.policy, len(witnessing.trusted)
+    return signed + t(
+        f"；{len(witnessing.cosignatures)} 个受信任见证人的联署已用其公钥核验，"
+        f"满足 {k}/{n} 见证策略",
+        f"; {len(witnessing.cosignatures)} trusted witnesses' cosignatures verified with their"
+        f" keys, meeting the policy of {k} of {n}",
+    )
+
+
 def checks_section(ctx: Context) -> Section:
     t = ctx.t
     statements = []
@@ -221,6 +258,8 @@ def checks_section(ctx: Context) -> Section:
             what = pick(ctx.lang, *SKIPPED.get(name, ("不适用", "not applicable")))
         elif name.startswith("record ") and name[7:].isdigit():
             what = t("逐项核验（上列各步骤）", "verified step by step")
+        elif name == "checkpoint note":
+            what = _note_check(ctx)
         else:
             what = pick(ctx.lang, *STEP_CHECKS.get(name, (step.detail, step.detail)))
         status = {

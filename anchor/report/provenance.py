@@ -22,7 +22,8 @@ from evanchor.anchor.report.statements import (
     tied,
 )
 from evanchor.anchor.verify.anchor_evidence import AnchorFacts
-from evanchor.anchor.verify.bundle import WitnessCosignature
+from evanchor.anchor.verify.checkpoint_note import ordinal
+from evanchor.anchor.verify.report import Witnessing
 
 
 def checked_against(ctx: Context, positions: list[int], anchor: AnchorFacts | None) -> Statement:
@@ -176,10 +177,10 @@ def time_section(ctx: Context) -> Section:
     t = ctx.t
     statements: list[Statement] = []
     # A case bundle's records share one checkpoint (verified), hence one sealed_at.
-    for positions, (anchor, witnesses) in ctx.groups(lambda p: (p.anchor, p.witnesses)):
+    for positions, (anchor, witnessing) in ctx.groups(lambda p: (p.anchor, p.witnessing)):
         sealed_at = _node_time(ctx, ctx.proven[positions[0]].sealed_at)
+        statements += _witnesses(ctx, positions, witnessing)
         statements += _block_time(ctx, positions, anchor)
-        statements += _witnesses(ctx, positions, witnesses)
         statements.append(
             Statement(
                 ctx.who(positions, t("检查点封存时间", "Checkpoint sealed")),
@@ -272,37 +273,77 @@ def _block_time(ctx: Context, positions: list[int], anchor: AnchorFacts | None) 
     ]
 
 
-def _witnesses(
-    ctx: Context, positions: list[int], witnesses: tuple[WitnessCosignature, ...]
-) -> list[Statement]:
+def _witnesses(ctx: Context, positions: list[int], witnessing: Witnessing) -> list[Statement]:
+    """Who witnessed the checkpoint and when, as far as the verification checked it; the
+    witnessed time (the k-th earliest cosignature) is the one time that holds against the
+    operator. Never worded as witnessed unless the trusted witnesses' cosignatures were
+    checked and met the policy."""
     t = ctx.t
     label = ctx.who(positions, t("独立见证", "Independent witness"))
-    if not witnesses:
-        return [
-            Statement(
-                label,
-                t(
-                    "无独立见证人联署（no independent witness）：除区块时间外，没有第三方担保的"
-                    "时间。",
-                    "No independent witness: apart from the block's time, no third party vouches"
-                    " for any time.",
-                ),
-                Basis.NOT_PROVEN,
+    if not witnessing.checked:
+        if not witnessing.note_present:
+            text = t(
+                "未核验：证据包未附带检查点的签名说明（signed note），没有可核验的见证人联署。"
+                "除区块时间外，没有第三方担保的时间。",
+                "Not checked: the bundle carries no signed checkpoint note, so there is no"
+                " witness cosignature to check. Apart from the block's time, no third party"
+                " vouches for any time.",
             )
-        ]
-    return [
+        else:
+            text = t(
+                "未核验：证据包附带检查点的签名说明，但核验时未提供见证人公钥（--witness-key），"
+                "因此不能认为该检查点已有独立见证。",
+                "Not checked: the bundle carries the signed checkpoint note, but no witness keys"
+                " were given (--witness-key), so the checkpoint is not shown to be witnessed.",
+            )
+        return [Statement(label, text, Basis.NOT_PROVEN)]
+    assert witnessing.witnessed_at is not None
+    statements = [
         Statement(
-            label,
+            ctx.who(positions, t("见证人联署", "Witness cosignature")),
             t(
-                f"由见证人 {w.witness} 于 {dual_epoch(w.timestamp, ctx.lang)}联署："
-                "见证人担保该检查点不晚于此时已存在。",
-                f"Witnessed by {w.witness} at {dual_epoch(w.timestamp, ctx.lang)}: the witness"
-                " vouches that the checkpoint existed no later than then.",
+                f"{w.witness}\n于 {dual_epoch(w.timestamp, ctx.lang)}联署该检查点（已用该见证人的"
+                f"公钥 {w.key} 核验）：见证人担保，不晚于此时它已看到这一检查点，且与它此前联署过"
+                "的该日志各检查点一致。",
+                f"{w.witness}\nCosigned the checkpoint at {dual_epoch(w.timestamp, ctx.lang)}"
+                f" (checked with the witness's key {w.key}): the witness vouches that by then it"
+                " had seen this checkpoint, consistent with every earlier checkpoint of the log"
+                " it had cosigned.",
             ),
             Basis.VERIFIED,
         )
-        for w in witnesses
+        for w in witnessing.cosignatures
     ]
+    k, n = witnessing.policy, len(witnessing.trusted)
+    when = dual_epoch(witnessing.witnessed_at, ctx.lang)
+    statements += [
+        Statement(
+            ctx.who(positions, t("最迟存在时间（独立见证）", "Existed no later than (witnessed)")),
+            t(
+                f"{when}\n见证策略为 {n} 个受信任见证人中至少 {k} 个联署，取第 {k} 早的联署时间："
+                f"只要这 {k} 个见证人中有一个诚实，包含该记录的检查点（从而该记录）不晚于此时已存在"
+                "且此后未被改动。这一时间由见证人担保，不依赖节点运营方。",
+                f"{when}\nThe policy asks for {k} of {n} trusted witnesses; this is the"
+                f" {ordinal(k)} earliest cosignature: if any one of those {k} witnesses is"
+                " honest, the checkpoint holding the record (and so the record) existed,"
+                " unaltered, no later than then. This time is vouched for by the witnesses, not"
+                " by the node's operator.",
+            ),
+            Basis.VERIFIED,
+        ),
+        Statement(
+            ctx.who(positions, t("联署不证明什么", "What a cosignature does not prove")),
+            t(
+                "联署只证明见证人在其时间看到了这一检查点、且与其先前所见一致；不证明记录所述"
+                "事实属实，也不证明记录在节点所称的接收时间提交。",
+                "A cosignature proves only that the witness saw this checkpoint at its time,"
+                " consistent with what it had seen before; not that the records' facts are true,"
+                " nor that a record was submitted when the node says it accepted it.",
+            ),
+            Basis.NOT_PROVEN,
+        ),
+    ]
+    return statements
 
 
 # -- chain and contract --------------------------------------------------------------------

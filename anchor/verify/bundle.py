@@ -8,7 +8,7 @@ stops the walk and names the step, so a tampered byte fails at the step it break
 check that cannot be made does not stop the walk: the offline checks of that step and the
 later steps still run, and the outcome is CANNOT VERIFY unless one of them fails.
 
-Steps: format, record, commitment, leaf, inclusion, seal, anchor, signature.
+Steps: format, record, commitment, leaf, inclusion, seal, anchor, signature, checkpoint note.
 """
 
 from __future__ import annotations
@@ -48,7 +48,13 @@ from evanchor.anchor.verify.anchor_evidence import (
     check_anchor_with_rpc,
     read_anchor_section,
 )
-from evanchor.anchor.verify.errors import AnchorEvidenceInvalid, CannotVerify
+from evanchor.anchor.verify.checkpoint_note import STEP as NOTE_STEP
+from evanchor.anchor.verify.checkpoint_note import WitnessTrust, check_checkpoint_note, ordinal
+from evanchor.anchor.verify.errors import (
+    AnchorEvidenceInvalid,
+    CannotVerify,
+    WitnessEvidenceInvalid,
+)
 from evanchor.anchor.verify.proofs import verify_inclusion
 from evanchor.anchor.verify.report import (
     Assurance,
@@ -59,6 +65,7 @@ from evanchor.anchor.verify.report import (
     Step,
     StepStatus,
     WitnessCosignature,
+    Witnessing,
 )
 
 if TYPE_CHECKING:
@@ -66,12 +73,17 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BUNDLE_FORMAT",
+    "NOTE_SKIPPED",
+    "NOTE_STEP",
     "BundleInvalid",
     "CaseFindings",
     "Proven",
     "Report",
     "Step",
     "WitnessCosignature",
+    "WitnessTrust",
+    "Witnessing",
+    "check_note_step",
     "check_seal",
     "leaf_hash_of",
     "verify_bundle",
@@ -114,6 +126,10 @@ class Context:
     trusted_block_hash: bytes | None = None
     w3: Web3 | None = None
     anchors: AnchorCache = field(default_factory=dict)
+    trust: WitnessTrust = field(default_factory=WitnessTrust)
+    """The log's and the witnesses' keys and the witness policy (checkpoint note step)."""
+    note_step: bool = True
+    """False for a case bundle's records: the case bundle carries the note and checks it."""
 
 
 @dataclass
@@ -131,6 +147,7 @@ class Facts:
     anchor_unanswered: str | None = None
     signer: str | None = None
     registered_at: int | None = None
+    witnessing: Witnessing = field(default_factory=Witnessing)
 
     @property
     def parsed(self) -> ProofBundle:
@@ -390,6 +407,43 @@ def _step_signature(facts: Facts, context: Context) -> str | None:
     return f"{signed}, registered as agency {agency} at block {block}"
 
 
+def check_note_step(
+    note: str | None,
+    checkpoint: CheckpointModel,
+    seal: SealLeafModel,
+    trust: WitnessTrust,
+) -> tuple[str | None, Witnessing]:
+    """The checkpoint note step (PROTOCOL.md §10.8) for a bundle's note, checkpoint and seal
+    leaf: its detail (None: skipped, the bundle has no note) and what it established. Raises
+    BundleInvalid("checkpoint note", "<check>: <detail>"). Shared with case bundles.
+
+    With witness keys, a bundle without a note cannot meet the policy: that is a failure.
+    """
+    if note is None:
+        if trust.witness_keys:
+            n = len(trust.witness_keys)
+            raise BundleInvalid(
+                NOTE_STEP,
+                f"witness policy: {trust.quorum} of {n} trusted witnesses required; the bundle"
+                " carries no checkpoint note (no log signature, no cosignature)",
+            )
+        return None, Witnessing()
+    try:
+        return check_checkpoint_note(note, checkpoint, seal.anchored_to, trust)
+    except WitnessEvidenceInvalid as error:
+        raise BundleInvalid(NOTE_STEP, f"{error.check}: {error.reason}") from None
+
+
+def _step_checkpoint_note(facts: Facts, context: Context) -> str | None:
+    """The bundle's signed checkpoint, bound to it, and its witnesses (checkpoint_note.py)."""
+    assert facts.seal is not None
+    bundle = facts.parsed
+    detail, facts.witnessing = check_note_step(
+        bundle.checkpoint_note, bundle.checkpoint, facts.seal, context.trust
+    )
+    return detail
+
+
 _Check = Callable[[Facts, Context], str | None]
 _STEPS: list[tuple[str, _Check]] = [
     ("format", _step_format),
@@ -400,7 +454,10 @@ _STEPS: list[tuple[str, _Check]] = [
     ("seal", _step_seal),
     ("anchor", _step_anchor),
     ("signature", _step_signature),
+    (NOTE_STEP, _step_checkpoint_note),
 ]
+
+NOTE_SKIPPED = "the bundle carries no signed checkpoint note: its witnessing was not checked"
 
 
 def _skipped(name: str, facts: Facts) -> tuple[str, str | None]:
@@ -408,6 +465,8 @@ def _skipped(name: str, facts: Facts) -> tuple[str, str | None]:
     its log says (the seal leaf commits to where the log anchors and to signed records)."""
     seal = facts.seal
     assert seal is not None
+    if name == NOTE_STEP:
+        return NOTE_SKIPPED, None
     if name == "anchor":
         target = seal.anchored_to
         if target is None:
@@ -436,6 +495,8 @@ def walk(raw: Any, context: Context) -> tuple[Report, Facts]:
         report.summary = "NOT VERIFIED: the format step failed: this is not a proof bundle."
         return report, facts
     for name, check in _STEPS:
+        if name == NOTE_STEP and not context.note_step:
+            continue
         try:
             detail = check(facts, context)
         except BundleInvalid as error:
@@ -453,6 +514,7 @@ def walk(raw: Any, context: Context) -> tuple[Report, Facts]:
         else:
             report.add(name, StepStatus.OK, detail)
     report.assurance = assurance_of(facts)
+    report.witnessing = facts.witnessing
     report.summary = summary_of(report, facts)
     if report.ok:
         report.proven = (proven_of(facts, report.assurance),)
@@ -482,6 +544,8 @@ def proven_of(facts: Facts, assurance: Assurance) -> Proven:
         signer=facts.signer,
         agency_registered_at=facts.registered_at,
         assurance=assurance,
+        witnesses=facts.witnessing.cosignatures,
+        witnessing=facts.witnessing,
     )
 
 
@@ -507,6 +571,37 @@ def _tie_note(facts: Facts) -> str | None:
     )
 
 
+def witness_sentence(witnessing: Witnessing, *, anchored: bool) -> str:
+    """Who vouches for which time, as far as the checkpoint note step established it; never
+    worded as witnessed unless the trusted witnesses' cosignatures met the policy."""
+    block = (
+        " The block's time is vouched for by the chain's sealers: against the operator it"
+        " counts only as far as they are independent of it (where the operator seals alone,"
+        " as on the embedded chain, it is the operator's claim)."
+        if anchored
+        else ""
+    )
+    if not witnessing.checked:
+        why = (
+            "the bundle carries no signed checkpoint note"
+            if not witnessing.note_present
+            else "no witness keys were given (--log-key, --witness-key)"
+        )
+        return f"{block} The checkpoint's witnessing was not checked: {why}."
+    assert witnessing.witnessed_at is not None
+    shown = ", ".join(f"by {c.witness} at {c.utc}" for c in witnessing.cosignatures)
+    k, n = witnessing.policy, len(witnessing.trusted)
+    return (
+        f"{block} The checkpoint was witnessed {shown}, each cosignature checked against the"
+        f" witness's key. With a policy of {k} of {n} trusted witnesses, the record existed,"
+        f" unaltered, no later than {WitnessCosignature.utc_of(witnessing.witnessed_at)}"
+        f" (the {ordinal(k)} earliest cosignature), vouched for by the witnesses, not the operator:"
+        f" it holds if any one of those {k} is honest. A cosignature shows that the witness saw"
+        " this checkpoint consistent with the earlier ones it had cosigned at that time; it"
+        " does not show that the records are true."
+    )
+
+
 def summary_of(report: Report, facts: Facts) -> str:
     """The report's one statement, no fuller than its assurance level. Requires a walk in
     which no step failed."""
@@ -520,7 +615,14 @@ def summary_of(report: Report, facts: Facts) -> str:
     )
     checkpoint = f"checkpoint (size {bundle.checkpoint.size}, root {bundle.checkpoint.root})"
     anchor = facts.anchor
-    if level is Assurance.LOG_ONLY or anchor is None:
+    if (level is Assurance.LOG_ONLY or anchor is None) and facts.witnessing.checked:
+        text = (
+            f"Assurance {level}: {what[0].upper()}{what[1:]} is leaf {bundle.leaf_index} of"
+            f" {checkpoint}. Nothing in this report ties that checkpoint to a chain: when it"
+            " existed rests on the witnesses' cosignatures below, and who submitted the record"
+            " is not shown by the chain."
+        )
+    elif level is Assurance.LOG_ONLY or anchor is None:
         text = (
             f"Assurance {level}: {what[0].upper()}{what[1:]} is leaf {bundle.leaf_index} of"
             f" {checkpoint}. Nothing in this report ties that checkpoint to a chain, so it"
@@ -558,6 +660,7 @@ def summary_of(report: Report, facts: Facts) -> str:
         f" The node numbers the checkpoint {seal.seq} and says it sealed it at {seal.sealed_at}"
         " by its own clock (the node's claims, committed in the checkpoint)."
     )
+    text += witness_sentence(facts.witnessing, anchored=anchor is not None)
     tie = _tie_note(facts)
     if tie is not None:
         report.notes.append(tie)
@@ -575,12 +678,19 @@ def summary_of(report: Report, facts: Facts) -> str:
 
 
 def verify_bundle(
-    bundle: Any, *, trusted_block_hash: bytes | None = None, w3: Web3 | None = None
+    bundle: Any,
+    *,
+    trusted_block_hash: bytes | None = None,
+    w3: Web3 | None = None,
+    trust: WitnessTrust | None = None,
 ) -> Report:
     """Walk every step of a proof bundle; never raises for any input.
 
     The anchor step checks the chain evidence offline; `trusted_block_hash` (the hash of the
     anchoring block from a source the caller trusts) or `w3` (a chain to ask) tie it to a
     chain, and `w3` also checks the writer's and the agency's registration at that block.
+    `trust` (checkpoint_note.witness_trust) holds the log's and witnesses' keys and the
+    policy the checkpoint note step checks the bundle's signed checkpoint with.
     """
-    return walk(bundle, Context(trusted_block_hash=trusted_block_hash, w3=w3))[0]
+    context = Context(trusted_block_hash=trusted_block_hash, w3=w3, trust=trust or WitnessTrust())
+    return walk(bundle, context)[0]

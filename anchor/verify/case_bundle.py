@@ -12,6 +12,8 @@ Steps (PROTOCOL.md §6.2):
     case chain    every record is the case's; the first links to nothing (`prev` null),
                   each next to the one before (`prev` = its leaf index)
     completeness  there are `count` records and the last is leaf `head`
+    checkpoint note  the case bundle's signed checkpoint, bound to its checkpoint, and its
+                  witnesses against the verifier's policy (as for a proof bundle)
 
 The case index is committed by the checkpoint's root, so dropping the last records, or any
 other, reordering them or inserting one fails here: the chain or the count no longer fits.
@@ -21,6 +23,7 @@ is the audit's check (`evanchor audit` recomputes every case index from the log)
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +31,7 @@ from evanchor.anchor.errors import EvanchorError
 from evanchor.anchor.protocol.bundle_format import (
     BUNDLE_VERSION,
     CASE_BUNDLE_FORMAT,
+    NOTE_MEMBER,
     SHREDDED_RECORD_FORMAT,
     BundleMalformed,
     CaseBundle,
@@ -35,13 +39,19 @@ from evanchor.anchor.protocol.bundle_format import (
     parse,
 )
 from evanchor.anchor.verify.bundle import (
+    NOTE_SKIPPED,
+    NOTE_STEP,
     BundleInvalid,
     Context,
     Facts,
+    Witnessing,
+    WitnessTrust,
+    check_note_step,
     check_seal,
     leaf_hash_of,
     proven_of,
     walk,
+    witness_sentence,
 )
 from evanchor.anchor.verify.proofs import verify_inclusion
 from evanchor.anchor.verify.report import Assurance, CaseFindings, Outcome, Report, StepStatus
@@ -79,6 +89,12 @@ def _frame(raw: Any) -> CaseBundle:
     for position, entry in enumerate(records):
         if not isinstance(entry, dict):
             raise BundleInvalid("format", f"records[{position}]: expected an object")
+        if entry.get(NOTE_MEMBER) is not None:
+            raise BundleInvalid(
+                "format",
+                f"records[{position}].{NOTE_MEMBER}: a case bundle carries the checkpoint"
+                " note once, at its top level",
+            )
     try:
         return parse(CaseBundle, {**raw, "records": []})
     except BundleMalformed as error:
@@ -189,13 +205,20 @@ def _completeness(members: list[_Member], frame: CaseBundle) -> str:
 
 
 def verify_case_bundle(
-    bundle: Any, *, trusted_block_hash: bytes | None = None, w3: Web3 | None = None
+    bundle: Any,
+    *,
+    trusted_block_hash: bytes | None = None,
+    w3: Web3 | None = None,
+    trust: WitnessTrust | None = None,
 ) -> Report:
     """Check every record of a case bundle and that none of the case's records in its
-    checkpoint is missing; never raises for any input. `trusted_block_hash` and `w3` are as
-    for `verify_bundle`; the records' shared anchor section is checked once."""
+    checkpoint is missing; never raises for any input. `trusted_block_hash`, `w3` and
+    `trust` are as for `verify_bundle`; the records' shared anchor section is checked once,
+    the checkpoint note once for the case bundle."""
     report = Report()
-    context = Context(trusted_block_hash=trusted_block_hash, w3=w3)
+    trust = trust or WitnessTrust()
+    context = Context(trusted_block_hash=trusted_block_hash, w3=w3, trust=trust, note_step=False)
+    witnessing = Witnessing()
     members: list[_Member] = []
     notes: list[str] = []
     try:
@@ -229,17 +252,31 @@ def verify_case_bundle(
             report.add(step, status, detail)
         report.add("case chain", StepStatus.OK, _chain(members, frame.case))
         report.add("completeness", StepStatus.OK, _completeness(members, frame))
+        note, witnessing = check_note_step(
+            frame.checkpoint_note, frame.checkpoint, frame.seal.leaf, trust
+        )
+        if note is None:
+            report.add(NOTE_STEP, StepStatus.SKIPPED, NOTE_SKIPPED)
+        else:
+            report.add(NOTE_STEP, StepStatus.OK, note)
     except BundleInvalid as error:
         report.add(error.step, StepStatus.FAILED, error.reason)
         report.summary = f"NOT VERIFIED: the {error.step} step failed: {error.reason}"
         return report
     report.assurance = _level(members)
     report.notes = notes
+    report.witnessing = witnessing
     report.summary = _summary(report, frame, members)
     if report.ok:
         entry = frame.case_index.entry
         report.proven = tuple(
-            proven_of(m.facts, m.assurance) for m in members if m.facts is not None
+            dataclasses.replace(
+                proven_of(m.facts, m.assurance),
+                witnesses=witnessing.cosignatures,
+                witnessing=witnessing,
+            )
+            for m in members
+            if m.facts is not None
         )
         report.case = CaseFindings(
             case=frame.case,
@@ -291,6 +328,7 @@ def _summary(report: Report, frame: CaseBundle, members: list[_Member]) -> str:
         f" {frame.seal.leaf.sealed_at} by its own clock (its claims, committed in the"
         " checkpoint)."
     )
+    text += witness_sentence(report.witnessing, anchored=level.rank >= Assurance.ANCHORED.rank)
     prefix = report.outcome.value
     if report.outcome is Outcome.CANNOT_VERIFY:
         prefix += " (a record's chain checks could not be made: see its step)"

@@ -33,6 +33,7 @@ whether its records are signed).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -82,19 +83,65 @@ class Step:
 class WitnessCosignature:
     """An independent witness's cosignature of the bundle's checkpoint, once checked.
 
-    A witness (DESIGN decision 10, C2SP tlog-cosignature) signs that it saw the checkpoint no
-    later than `timestamp`; that time is vouched for by the witness, not by the node's
-    operator. Bundle version 2 carries no cosignatures, so no verification step produces
-    these yet: the witness step that checks them fills `Proven.witnesses`.
+    A witness (DESIGN decision 10, C2SP tlog-cosignature) signs that it saw the checkpoint,
+    consistent with every earlier one of the log it had cosigned, no later than `timestamp`;
+    that time is vouched for by the witness, not by the node's operator. Filled by the
+    checkpoint note step (verify/checkpoint_note.py) when the verifier trusts the witness.
     """
 
     witness: str
     """The witness's key name, as its signed note names it."""
     timestamp: int
     """Seconds since the epoch, as cosigned."""
+    key: str = ""
+    """`name+key ID` of the trusted key that verified it."""
+
+    @staticmethod
+    def utc_of(timestamp: int) -> str:
+        return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    @property
+    def utc(self) -> str:
+        return self.utc_of(self.timestamp)
 
     def as_json(self) -> dict[str, Any]:
-        return {"witness": self.witness, "timestamp": self.timestamp}
+        return {"witness": self.witness, "key": self.key, "timestamp": self.timestamp}
+
+
+@dataclass(frozen=True)
+class Witnessing:
+    """What the checkpoint note step established (PROTOCOL.md §10.8).
+
+    `note_present` False: the bundle carries no note. `log_key` None: the note is bound to
+    the checkpoint but its signatures were not checked (no log key given). `policy` 0: no
+    witness keys were given, so the checkpoint's witnessing was not checked, which must never
+    be worded as if it had been. Otherwise the trusted witnesses' valid cosignatures, earliest
+    first, met the policy, and `witnessed_at` is the k-th earliest timestamp.
+    """
+
+    note_present: bool = False
+    log_key: str | None = None
+    policy: int = 0
+    trusted: tuple[str, ...] = ()
+    """The names of the witness keys the verifier trusted."""
+    cosignatures: tuple[WitnessCosignature, ...] = ()
+    witnessed_at: int | None = None
+
+    @property
+    def checked(self) -> bool:
+        """Whether the checkpoint's witnessing was checked (and, since the step passed, met)."""
+        return self.policy > 0 and self.witnessed_at is not None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "checked": self.checked,
+            "note": self.note_present,
+            "log_key": self.log_key,
+            "policy": self.policy,
+            "trusted": list(self.trusted),
+            "cosignatures": [c.as_json() for c in self.cosignatures],
+            "witnessed_at": self.witnessed_at,
+        }
 
 
 @dataclass(frozen=True)
@@ -132,6 +179,9 @@ class Proven:
     chain only)."""
     assurance: Assurance = Assurance.LOG_ONLY
     witnesses: tuple[WitnessCosignature, ...] = ()
+    """The trusted witnesses' cosignatures of the checkpoint, earliest first (checked)."""
+    witnessing: Witnessing = field(default_factory=Witnessing)
+    """What the checkpoint note step established; by default: no note, nothing checked."""
 
     def as_json(self) -> dict[str, Any]:
         anchor = self.anchor
@@ -171,6 +221,7 @@ class Proven:
             "agency_registered_at": self.agency_registered_at,
             "assurance": self.assurance.value,
             "witnesses": [w.as_json() for w in self.witnesses],
+            "witnessing": self.witnessing.as_json(),
         }
 
 
@@ -215,6 +266,8 @@ class Report:
     """Per record shown in full, what the bundle proves; empty unless VERIFIED."""
     case: CaseFindings | None = None
     """For a verified case bundle: what it proves about the case as a whole."""
+    witnessing: Witnessing = field(default_factory=Witnessing)
+    """What the checkpoint note step established (PROTOCOL.md §10.8)."""
 
     @property
     def outcome(self) -> Outcome:
@@ -247,4 +300,5 @@ class Report:
             "notes": list(self.notes),
             "proven": [p.as_json() for p in self.proven],
             "case": None if self.case is None else self.case.as_json(),
+            "witnessing": self.witnessing.as_json(),
         }

@@ -3,12 +3,15 @@
 One witness down (sealing and anchoring go on, the policy is unmet until it is back), a
 witness killed with -9 keeps its state, one witness fed a fork of the log refuses it with
 422 and the node reports the split view; the cosigned checkpoint the node serves verifies
-against the log key and the witness keys.
+against the log key and the witness keys; a proof bundle carries the cosignatures kept, and
+`evanchor verify` with the witnesses' keys passes a policy it meets and fails one it does
+not, naming the missing witness.
 """
 
 from __future__ import annotations
 
 import shutil
+import subprocess
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -37,6 +40,8 @@ from evanchor.anchor.witness.state import origin_hash
 from evanchor.node.daemon.witnessing import StepKind, WitnessClient, seal_and_sign
 
 pytestmark = pytest.mark.slow
+COSIGNED_ZH = "见证人联署\uff1a"
+"""The label of a witness's cosignature in the Chinese summary, and its colon."""
 
 
 @pytest.fixture
@@ -63,12 +68,24 @@ def _node_with_witnesses(
     return node, witnesses
 
 
-def _submit(node: Node, agency: Any, tag: str) -> None:
+def _submit(node: Node, agency: Any, tag: str) -> list[str]:
+    """Five records; their record ids."""
     records = [variant(r, tag) for r in read_jsonl(COLLECTION_FILE)[:5]]
     response = node.daemon.post(
         "/v1/records", {"submissions": [agency.sign(node, r) for r in records]}
     )
     assert response.status_code == 201, response.text
+    return [receipt["record_id"] for receipt in response.json()["receipts"]]
+
+
+def _prove_and_verify(
+    node: Node, record_id: str, path: Path, witnesses: list[WitnessDaemon], *options: str
+) -> subprocess.CompletedProcess[str]:
+    """`evanchor prove` then `evanchor verify` with the log's key and the witnesses' keys."""
+    node.cli.run("prove", record_id, "-o", path)
+    keys = [item for w in witnesses for item in ("--witness-key", w.vkey)]
+    log_key = node.cli.run("log", "key").stdout.strip()
+    return node.cli.run("verify", path, "--log-key", log_key, *keys, *options, ok=False)
 
 
 def _witnessing(node: Node) -> dict[str, Any]:
@@ -90,13 +107,30 @@ def test_a_witness_down_then_back_and_one_killed_keeps_its_state(
     node.daemon.start()
     agency = register_agency_directly(node, COLLECTION_AGENCY)
 
-    _submit(node, agency, "first")
+    record_ids = _submit(node, agency, "first")
     wait_until(
         lambda: node.daemon.all_anchored(6),
         what="checkpoint 0 anchored",
         diagnose=node.daemon.log_tail,
     )
     wait_until(lambda: _cosigned_by(node, 0) == {w1.name, w2.name}, what="two cosignatures")
+
+    # A bundle proven now carries two cosignatures: a policy of 3 is unmet (exit 1, the
+    # missing witness named), a policy of 2 is met and names both witnesses with their times.
+    bundle = tmp_path / "two-cosignatures.json"
+    unmet = _prove_and_verify(node, record_ids[0], bundle, [w1, w2, w3])
+    assert unmet.returncode == 1, unmet.stdout
+    (failed,) = [line for line in unmet.stdout.splitlines() if line.startswith("  [FAIL]")]
+    assert failed.startswith(
+        "  [FAIL] checkpoint note: witness policy: 3 of 3 trusted witnesses required, cosigned by"
+    ), failed
+    assert failed.endswith(f"; no cosignature from {w3.name}"), failed
+    met = _prove_and_verify(node, record_ids[0], bundle, [w1, w2, w3], "--witness-policy", "2")
+    assert met.returncode == 0, met.stdout
+    assert "policy 2 of 3 met" in met.stdout
+    for witness in (w1, w2):
+        assert f"{COSIGNED_ZH}{witness.name}" in met.stdout
+    assert f"{COSIGNED_ZH}{w3.name}" not in met.stdout
     witnessing = _witnessing(node)
     assert witnessing["policy_met"] is False
     down = next(w for w in witnessing["witnesses"] if w["name"] == w3.name)
@@ -109,6 +143,16 @@ def test_a_witness_down_then_back_and_one_killed_keeps_its_state(
     w3.start()
     wait_until(lambda: _witnessing(node)["policy_met"], what="the third witness to catch up")
     assert _witnessing(node)["witnesses"][2]["unreachable_since"] is None
+    all_three = _prove_and_verify(node, record_ids[0], bundle, [w1, w2, w3], "--lang", "en")
+    assert all_three.returncode == 0, all_three.stdout
+    assert "policy 3 of 3 met" in all_three.stdout
+    for witness in (w1, w2, w3):
+        assert f"Witness cosignature: {witness.name}" in all_three.stdout
+    assert "Existed no later than (witnessed)" in all_three.stdout
+    # With --home and no keys, the node folder's log key, witnesses and quorum are used.
+    from_home = node.cli.run("verify", bundle, ok=False)
+    assert from_home.returncode == 0, from_home.stdout
+    assert "policy 3 of 3 met" in from_home.stdout
 
     # What a court checks: the served note, against the keys and the policy.
     note = requests.get(f"{node.daemon.api_url}/v1/checkpoint", timeout=10).content

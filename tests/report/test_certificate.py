@@ -5,7 +5,6 @@ bundle's SHA-256; the same input gives the same bytes; no certificate for a fail
 from __future__ import annotations
 
 import copy
-import dataclasses
 import json
 from datetime import UTC, datetime
 from hashlib import sha256
@@ -14,12 +13,14 @@ from pathlib import Path
 import pytest
 from pdf_tools import flat, fonts, pages_as_png, pdf_text, qr_codes
 
+from evanchor.anchor.protocol.note import parse_verifier_key
 from evanchor.anchor.report import fonts as font_files
 from evanchor.anchor.report.certificate import render_certificate
 from evanchor.anchor.report.errors import CertificateRefused, FontMissing
-from evanchor.anchor.report.language import Lang
+from evanchor.anchor.report.language import Lang, pick
 from evanchor.anchor.report.summary import Summary, summarize
-from evanchor.anchor.verify.bundle import Report, WitnessCosignature, verify_bundle
+from evanchor.anchor.verify.bundle import Report, verify_bundle
+from evanchor.anchor.verify.checkpoint_note import witness_trust
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "bundles"
 VALID = json.loads((VECTORS / "valid-log-only.json").read_text())["bundle"]
@@ -56,7 +57,7 @@ def test_the_chinese_certificate_reads_back(tmp_path: Path) -> None:
         "op-0042",
     ):
         assert needle in text, needle
-    assert flat("无独立见证人联署（no independent witness）") in flat(text)
+    assert flat("未核验：证据包未附带检查点的签名说明（signed note）") in flat(text)
     assert flat("出具时间：2026-12-01 11:00:00 北京时间（UTC 2026-12-01 03:00:00）") in flat(text)
     digests = (
         sha256(VALID_BYTES).hexdigest(),
@@ -83,7 +84,7 @@ def test_the_english_certificate_reads_back(tmp_path: Path) -> None:
         VALID["leaf_hash"],
     ):
         assert needle in text, needle
-    assert flat("No independent witness") in flat(text)
+    assert flat("Not checked: the bundle carries no signed checkpoint note") in flat(text)
     assert "人民币" not in text
 
 
@@ -120,16 +121,55 @@ def test_the_same_summary_gives_the_same_bytes() -> None:
     assert render_certificate(summary, issued_at=datetime(2027, 1, 1, tzinfo=UTC)) != first
 
 
-def test_a_witness_section_appears_when_the_bundle_has_cosignatures(tmp_path: Path) -> None:
-    report = verify_bundle(VALID)
-    witnessed = dataclasses.replace(
-        report.proven[0],
-        witnesses=(WitnessCosignature("court.example/witness", int(ISSUED.timestamp())),),
+WITNESSED = json.loads((VECTORS.parent / "witnessed-bundles" / "valid-witnessed.json").read_text())
+
+
+def test_the_witnesses_and_the_witnessed_time_are_on_the_certificate(tmp_path: Path) -> None:
+    """A bundle verified with the log's and both witnesses' keys: the certificate names each
+    witness with its time, the witnessed time, and what a cosignature does not prove."""
+    keys = WITNESSED["keys"]
+    trust = witness_trust(
+        [parse_verifier_key(k) for k in keys["log"]],
+        [parse_verifier_key(k) for k in keys["witnesses"]],
+        now=WITNESSED["now"],
     )
-    report = dataclasses.replace(report, proven=(witnessed,))
-    text = flat(pdf_text(_write(tmp_path, _summary(report, Lang.EN))))
-    assert flat("Witnessed by court.example/witness at 2026-12-01 11:00:00 Beijing time") in text
-    assert flat("No independent witness") not in text
+    report = verify_bundle(
+        WITNESSED["bundle"],
+        trusted_block_hash=bytes.fromhex(WITNESSED["options"]["trusted_block_hash"]),
+        trust=trust,
+    )
+    assert report.ok, report.steps
+    for lang, needles in (
+        (
+            Lang.ZH,
+            (
+                "见证人联署",
+                "court1.example/witness",
+                "于 2026-11-29 10:17:40 北京时间（UTC 2026-11-29 02:17:40）联署该检查点",
+                "court2.example/witness",
+                "最迟存在时间（独立见证）",
+                "这一时间由见证人担保，不依赖节点运营方",
+                "联署不证明什么",
+                "不证明记录所述事实属实",
+            ),
+        ),
+        (
+            Lang.EN,
+            (
+                "Witness cosignature",
+                "court1.example/witness",
+                "Cosigned the checkpoint at 2026-11-29 10:17:40 Beijing time",
+                "Existed no later than (witnessed)",
+                "vouched for by the witnesses, not by the node's operator",
+                "not that the records' facts are true",
+            ),
+        ),
+    ):
+        pdf = _write(tmp_path, _summary(report, lang), f"witnessed-{lang.value}.pdf")
+        text = flat(pdf_text(pdf))
+        for needle in needles:
+            assert flat(needle) in text, needle
+        assert flat(pick(lang, "未核验：证据包", "Not checked: the bundle")) not in text
 
 
 def test_no_certificate_for_a_bundle_that_fails() -> None:

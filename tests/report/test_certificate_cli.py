@@ -82,7 +82,8 @@ def test_a_certificate_checked_against_the_chain(anchored_node: Any, tmp_path: P
         f"在第 {block} 号区块（锚定时），锚定合约的机构登记簿将该密钥登记为统一社会信用代码"
         " 91350100M000100Y43 的机构",
         "对运营方而言，这一时间只是运营方自己的声明",
-        "无独立见证人联署（no independent witness）",
+        "独立见证",
+        "未核验：证据包",
     ):
         assert flat(sentence) in words, sentence
     assert all(embedded for _, embedded in fonts(pdf))

@@ -18,12 +18,14 @@ from evanchor.anchor.ethereum.client import web3_for
 from evanchor.anchor.log.bundle import build_case_bundle
 from evanchor.anchor.log.store import LogStore
 from evanchor.anchor.protocol.commitment import canonical_bytes, record_id
-from evanchor.anchor.report.language import Lang, dual_epoch, dual_timestamp_text, money
+from evanchor.anchor.protocol.note import parse_verifier_key
+from evanchor.anchor.report.language import Lang, dual_epoch, dual_timestamp_text, money, pick
 from evanchor.anchor.report.record_view import record_rows
 from evanchor.anchor.report.statements import Basis, ChainSource, ChainSourceKind
 from evanchor.anchor.report.summary import Summary, certificate_number, qr_payload, summarize
-from evanchor.anchor.verify.bundle import Report, WitnessCosignature, verify_bundle
+from evanchor.anchor.verify.bundle import Report, verify_bundle
 from evanchor.anchor.verify.case_bundle import verify_case_bundle
+from evanchor.anchor.verify.checkpoint_note import witness_trust
 
 from samples import prepared
 
@@ -90,7 +92,8 @@ def test_a_log_only_bundle_in_chinese() -> None:
     assert submitter["签名密钥"][1] is Basis.NOT_PROVEN
     time = _statements(summary, "time")
     assert time["独立见证"] == (
-        "无独立见证人联署（no independent witness）：除区块时间外，没有第三方担保的时间。",
+        "未核验：证据包未附带检查点的签名说明（signed note），没有可核验的见证人联署。"
+        "除区块时间外，没有第三方担保的时间。",
         Basis.NOT_PROVEN,
     )
     assert time["节点接收时间"][1] is Basis.CLAIM
@@ -114,7 +117,7 @@ def test_the_same_bundle_in_english() -> None:
     assert record["Event"][0] == "promise to pay"
     assert record["Channel"][0] == "phone"
     time = _statements(summary, "time")
-    assert time["Independent witness"][0].startswith("No independent witness")
+    assert time["Independent witness"][0].startswith("Not checked: the bundle carries no")
     assert "Beijing time (UTC 2026-11-29 02:15:30.125)" in time["Accepted by the node"][0]
     text = summary.as_text()
     assert "[not proven]" in text
@@ -173,31 +176,94 @@ def test_a_changed_record_names_the_commitment_step() -> None:
     assert outcome.statements[0].text.startswith("NOT VERIFIED: the commitment step failed")
 
 
-def test_a_witness_cosignature_is_shown_as_the_witness_s_time() -> None:
-    report = verify_bundle(VALID)
-    witnessed = dataclasses.replace(
-        report.proven[0],
-        witnesses=(WitnessCosignature("court.example/witness", WITNESSED_AT),),
+WITNESSED = json.loads((VECTORS.parent / "witnessed-bundles" / "valid-witnessed.json").read_text())
+"""An anchored bundle whose note carries the log's signature and two cosignatures."""
+
+
+def _witnessed_report(*, witness_keys: bool = True, log_key: bool = True) -> Report:
+    keys = WITNESSED["keys"]
+    trust = witness_trust(
+        [parse_verifier_key(k) for k in keys["log"]] if log_key else [],
+        [parse_verifier_key(k) for k in keys["witnesses"]] if witness_keys else [],
+        now=WITNESSED["now"],
     )
-    report = dataclasses.replace(report, proven=(witnessed,))
-    for lang, label, text in (
+    trusted = bytes.fromhex(WITNESSED["options"]["trusted_block_hash"])
+    return verify_bundle(WITNESSED["bundle"], trusted_block_hash=trusted, trust=trust)
+
+
+def test_the_witnesses_and_the_witnessed_time_are_shown_as_the_witnesses_vouch() -> None:
+    report = _witnessed_report()
+    assert report.ok, report.steps
+    for lang, cosigned, witnessed in (
         (
             Lang.ZH,
-            "独立见证",
-            "由见证人 court.example/witness 于 2026-11-29 10:20:00 北京时间"
-            "（UTC 2026-11-29 02:20:00）联署：见证人担保该检查点不晚于此时已存在。",
+            [
+                "court2.example/witness\n于 2026-11-29 10:17:10 北京时间（UTC 2026-11-29 02:17:10）"
+                "联署该检查点（已用该见证人的公钥 court2.example/witness+",
+                "court1.example/witness\n于 2026-11-29 10:17:40 北京时间（UTC 2026-11-29 02:17:40）"
+                "联署该检查点（已用该见证人的公钥 court1.example/witness+",
+            ],
+            (
+                "最迟存在时间（独立见证）",
+                "2026-11-29 10:17:40 北京时间（UTC 2026-11-29 02:17:40）\n见证策略为 2 个受信任"
+                "见证人中至少 2 个联署，取第 2 早的联署时间",
+            ),
         ),
         (
             Lang.EN,
-            "Independent witness",
-            "Witnessed by court.example/witness at 2026-11-29 10:20:00 Beijing time"
-            " (UTC 2026-11-29 02:20:00): the witness vouches",
+            [
+                "court2.example/witness\nCosigned the checkpoint at 2026-11-29 10:17:10 Beijing"
+                " time (UTC 2026-11-29 02:17:10)",
+                "court1.example/witness\nCosigned the checkpoint at 2026-11-29 10:17:40 Beijing"
+                " time (UTC 2026-11-29 02:17:40)",
+            ],
+            (
+                "Existed no later than (witnessed)",
+                "2026-11-29 10:17:40 Beijing time (UTC 2026-11-29 02:17:40)\nThe policy asks for"
+                " 2 of 2 trusted witnesses",
+            ),
         ),
     ):
-        time = _statements(_summary(report, lang), "time")
-        assert time[label][0].startswith(text), time[label]
-        assert time[label][1] is Basis.VERIFIED
-        assert "no independent witness" not in _summary(report, lang).as_text().lower()
+        summary = _summary(report, lang)
+        (section,) = summary.section("time")
+        rows = [(s.label, s.text, s.basis) for s in section.statements]
+        label = pick(lang, "见证人联署", "Witness cosignature")
+        shown = [(text, basis) for name, text, basis in rows if name == label]
+        assert len(shown) == 2
+        for (text, basis), expected in zip(shown, cosigned, strict=True):
+            assert text.startswith(expected), text
+            assert basis is Basis.VERIFIED
+        time = _statements(summary, "time")
+        assert time[witnessed[0]][0].startswith(witnessed[1]), time[witnessed[0]]
+        assert time[witnessed[0]][1] is Basis.VERIFIED
+        # What a cosignature does not prove is said, as not proven.
+        limits = time[pick(lang, "联署不证明什么", "What a cosignature does not prove")]
+        assert limits[1] is Basis.NOT_PROVEN
+        # The block's time stays the sealer's: the operator's claim on a sole-sealer chain.
+        vouches = time[pick(lang, "谁担保这一时间", "Who vouches for this time")]
+        assert vouches[1] is Basis.CLAIM
+        assert pick(lang, "见证情况未核验", "witnessing was not checked") not in summary.as_text()
+        assert pick(lang, "未核验：", "Not checked:") not in summary.as_text()
+
+
+def test_unchecked_witnessing_is_never_worded_as_witnessed() -> None:
+    for report, why in (
+        (_witnessed_report(witness_keys=False), ("未提供见证人公钥", "no witness keys")),
+        (_witnessed_report(witness_keys=False, log_key=False), ("未提供见证人公钥", "no witness")),
+        (verify_bundle(VALID), ("未附带检查点的签名说明", "carries no signed checkpoint note")),
+    ):
+        assert report.ok
+        for lang in (Lang.ZH, Lang.EN):
+            summary = _summary(report, lang)
+            time = _statements(summary, "time")
+            text, basis = time[pick(lang, "独立见证", "Independent witness")]
+            assert basis is Basis.NOT_PROVEN
+            assert text.startswith(pick(lang, "未核验", "Not checked")), text
+            assert pick(lang, *why) in text
+            assert (
+                pick(lang, "联署该检查点（已用", "Cosigned the checkpoint at")
+                not in summary.as_text()
+            )
 
 
 def test_a_case_bundle_is_complete_between_its_first_and_last_record_only(
