@@ -197,5 +197,5 @@ export function witnessSentence(witnessing, anchored) {
   }
   const shown = witnessing.cosignatures.map((c) => `by ${c.witness} at ${utcOf(c.timestamp)}`).join(', ');
   const [k, n] = [witnessing.policy, witnessing.trusted.length];
-  return `${block} The checkpoint was witnessed ${shown}, each cosignature checked against the witness's key. With a policy of ${k} of ${n} trusted witnesses, the record existed, unaltered, no later than ${utcOf(witnessing.witnessed_at)} (the ${k}-th earliest cosignature), vouched for by the witnesses, not the operator: it holds if any one of those ${k} is honest. A cosignature shows that the witness saw this checkpoint consistent with the earlier ones it had cosigned at that time; it does not show that the records are true.`;
+  return `${block} The checkpoint was witnessed ${shown}, each cosignature checked against the witness's key. With a policy of ${k} of ${n} trusted witnesses, the record existed, unaltered, no later than ${utcOf(witnessing.witnessed_at)} (the ${ordinal(k)} earliest cosignature), vouched for by the witnesses, not the operator: it holds if any one of those ${k} is honest. A cosignature shows that the witness saw this checkpoint consistent with the earlier ones it had cosigned at that time; it does not show that the records are true.`;
 }

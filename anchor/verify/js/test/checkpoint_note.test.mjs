@@ -68,7 +68,7 @@ test('an anchored bundle: bound, signed, witnessed; the k-th earliest is the wit
   assert.equal(both.witnessing.witnessed_at, T0 + 20);
   assert.equal(both.witnessing.checked, true);
   assert.deepEqual(both.proven.witnessing, both.witnessing);
-  assert.match(both.summary, /no later than 2026-01-01T00:00:20Z \(the 2-th earliest cosignature\), vouched for by the witnesses/);
+  assert.match(both.summary, /no later than 2026-01-01T00:00:20Z \(the 2nd earliest cosignature\), vouched for by the witnesses/);
   const one = await verify(JSON.stringify(bundle), { ...keys, witnessPolicy: 1 });
   assert.equal(one.witnessing.witnessed_at, T0 + 10);
 
