@@ -464,7 +464,7 @@ function summarize(bundle, outcome, steps, facts, assurance) {
   let text;
   if (assurance === 'log-only') {
     text = facts.witnessing.checked
-      ? `${what} is leaf ${bundle.leaf_index} of ${checkpoint}. Nothing in this report ties that checkpoint to a chain, so apart from its witnessing (below) it shows that the bundle is consistent, not who submitted the record.`
+      ? `${what} is leaf ${bundle.leaf_index} of ${checkpoint}. Nothing in this report ties that checkpoint to a chain: when it existed rests on the witnesses' cosignatures below, and who submitted the record is not shown by the chain.`
       : `${what} is leaf ${bundle.leaf_index} of ${checkpoint}. Nothing in this report ties that checkpoint to a chain, so it shows that the bundle is consistent, not when the record existed or who submitted it: anyone holding the record could build such a bundle.`;
   } else {
     const a = facts.anchor;
