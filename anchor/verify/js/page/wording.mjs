@@ -51,7 +51,7 @@ export const STEP_NAMES = {
   completeness: ['完整性', 'Completeness'],
   anchor: ['区块链锚定', 'Anchor'],
   signature: ['提交方签名', 'Signature'],
-  'checkpoint note': ['签名检查点与见证', 'Signed checkpoint and witnesses'],
+  'checkpoint note': ['检查点签名与见证', 'Checkpoint signature and witnesses'],
 };
 export const STEP_CHECKS = {
   format: ['证据包的格式与版本可识别，各项齐全', "the bundle's format and version are known"],
@@ -66,12 +66,12 @@ export const STEP_CHECKS = {
   completeness: ['所示记录数与最后一条与案件索引一致', 'the records shown are as many as the case index says, ending at its last'],
   anchor: ['检查点（树大小与根）存于锚定合约在该区块的状态中（区块头、账户证明、存储证明）', "the checkpoint (size and root) is in the anchor contract's state at the block (header, account and storage proofs)"],
   signature: ['提交方对承诺值的签名可恢复出签名密钥地址', "the submitter's signature over the commitment recovers to the signing key's address"],
-  'checkpoint note': ['证据包所载的签名检查点正是本证据包的检查点；填写了公钥时，再核验日志的签名、各受信任见证人的联署（C2SP cosignature/v1）及见证策略', "the bundle's signed checkpoint is this bundle's checkpoint; with the keys you gave, also the log's signature, each trusted witness's cosignature (C2SP cosignature/v1) and the witness policy"],
+  'checkpoint note': ['证据包附带的检查点签名说明（signed note）所载的检查点正是本证据包的检查点；填写了公钥时，再核验日志的签名、各受信任见证人的联署（C2SP cosignature/v1）及见证策略', "the bundle's signed checkpoint is this bundle's checkpoint; with the keys you gave, also the log's signature, each trusted witness's cosignature (C2SP cosignature/v1) and the witness policy"],
 };
 export const SKIPPED = {
   anchor: ['证据包中没有区块链锚定证据', 'the bundle has no chain evidence'],
   signature: ['证据包中没有提交方签名', "the bundle has no submitter's signature"],
-  'checkpoint note': ['证据包中没有签名检查点：检查点的见证未核验', 'the bundle carries no signed checkpoint: its witnessing was not checked'],
+  'checkpoint note': ['证据包未附带检查点的签名说明（signed note）：检查点的见证情况未核验', "the bundle carries no signed checkpoint note: the checkpoint's witnessing was not checked"],
 };
 /** The assurance level a verifier reports (when it reports one), as the certificate words it. */
 export const LEVELS = {
@@ -191,10 +191,10 @@ const ordinal = (k) => `${k}${k % 100 >= 10 && k % 100 <= 20 ? 'th' : { 1: 'st',
 function noteVerdict(ctx, failed, number, words) {
   const t = ctx.t;
   if (failed.check === 'witness policy') {
-    return t(`未通过核验（NOT VERIFIED）：第 ${number} 步“${words}”未达到您设定的见证策略：您信任的见证人中，联署了该检查点的不够所要求的人数（或证据包不含签名检查点）。这本身不说明证据被改动，而是为该检查点担保的独立见证人不够；按您设定的策略，证据包中的任何内容都不能据此视为已证明。`, `NOT VERIFIED: step ${number}, ${words.toLowerCase()}: the witness policy you set is not met: fewer of the witnesses you trust cosigned this checkpoint than you require (or the bundle carries no signed checkpoint). That alone does not show the bundle was altered, only that too few independent witnesses vouch for its checkpoint; under your policy nothing in this bundle can be taken as proven.`);
+    return t(`未通过核验（NOT VERIFIED）：第 ${number} 步“${words}”未达到您设定的见证策略：您信任的见证人中，联署了该检查点的不够所要求的人数（或证据包未附带检查点签名说明）。这本身不说明证据被改动，而是为该检查点担保的独立见证人不够；按您设定的策略，证据包中的任何内容都不能据此视为已证明。`, `NOT VERIFIED: step ${number}, ${words.toLowerCase()}: the witness policy you set is not met: fewer of the witnesses you trust cosigned this checkpoint than you require (or the bundle carries no signed checkpoint). That alone does not show the bundle was altered, only that too few independent witnesses vouch for its checkpoint; under your policy nothing in this bundle can be taken as proven.`);
   }
   const key = failed.check === 'log signature' ? t('若您填写的日志公钥不是该日志的，也会如此：请核对公钥的来源。', 'It also fails so if the log key you entered is not this log\'s: check where the key came from.') : '';
-  return t(`未通过核验（NOT VERIFIED）：第 ${number} 步“${words}”不符（这一步检查：${stepWhat(failed, ctx.lang)}）。证据包所载的签名检查点与本证据包不一致或签名无效：文件已被改动、已损坏，或不是 evanchor 出具的证据。${key}证据包中的任何内容都不能据此视为已证明。`, `NOT VERIFIED: step ${number}, ${words.toLowerCase()}, failed (it checks that ${stepWhat(failed, ctx.lang)}). The signed checkpoint the bundle carries does not fit the bundle, or a signature on it is invalid: the file was altered or damaged, or is not evidence issued by evanchor. ${key}${key ? ' ' : ''}Nothing in this bundle can be taken as proven.`);
+  return t(`未通过核验（NOT VERIFIED）：第 ${number} 步“${words}”不符（这一步检查：${stepWhat(failed, ctx.lang)}）。证据包附带的检查点签名说明与本证据包不一致或其中的签名无效：文件已被改动、已损坏，或不是 evanchor 出具的证据。${key}证据包中的任何内容都不能据此视为已证明。`, `NOT VERIFIED: step ${number}, ${words.toLowerCase()}, failed (it checks that ${stepWhat(failed, ctx.lang)}). The signed checkpoint the bundle carries does not fit the bundle, or a signature on it is invalid: the file was altered or damaged, or is not evidence issued by evanchor. ${key}${key ? ' ' : ''}Nothing in this bundle can be taken as proven.`);
 }
 
 function cannotVerify(ctx) {
@@ -361,14 +361,14 @@ function witnessStatements(ctx) {
   const w = ctx.report.witnessing ?? { checked: false, note: false };
   const rows = [];
   if (w.log_key) {
-    rows.push(statement(t('日志签名', "The log's signature"), t(`${w.log_key}\n检查点（树大小与根）由该日志公钥签名（C2SP 签名检查点），签名已核验。公钥由您填写：它是否属于该日志，取决于您从何处取得。`, `${w.log_key}\nThe checkpoint (size and root) is signed with this log key (a C2SP signed checkpoint); the signature is verified. You entered the key: that it is this log's depends on where you got it.`), BASIS.VERIFIED, true));
+    rows.push(statement(t('日志签名', "The log's signature"), t(`${w.log_key}\n检查点（树大小与根）由该日志公钥签名（C2SP 检查点签名说明），签名已核验。公钥由您填写：它是否属于该日志，取决于您从何处取得。`, `${w.log_key}\nThe checkpoint (size and root) is signed with this log key (a C2SP signed checkpoint); the signature is verified. You entered the key: that it is this log's depends on where you got it.`), BASIS.VERIFIED, true));
   }
   if (!w.checked) {
     const why = !w.note
-      ? t('证据包不含签名检查点（没有日志签名，也没有见证人联署）：检查点的见证未核验；除区块时间外，没有第三方担保的时间。', 'The bundle carries no signed checkpoint (no log signature, no witness cosignature): the checkpoint\'s witnessing was not checked; apart from the block\'s time, no third party vouches for any time.')
+      ? t('证据包未附带检查点签名说明（没有日志签名，也没有见证人联署）：检查点的见证未核验；除区块时间外，没有第三方担保的时间。', 'The bundle carries no signed checkpoint (no log signature, no witness cosignature): the checkpoint\'s witnessing was not checked; apart from the block\'s time, no third party vouches for any time.')
       : w.log_key
       ? t('未填写见证人公钥：证据包所载的见证人联署未核验，不能说明有谁见证了该检查点。请在上方填写您从可信来源取得的见证人公钥后重新核验。', 'No witness keys were entered: the cosignatures the bundle carries were not checked, so nothing shows who witnessed the checkpoint. Enter witness keys you got from a source you trust above and verify again.')
-      : t('证据包载有签名检查点，与本证据包的检查点一致；但未填写日志公钥与见证人公钥，其签名与见证均未核验，不能说明有谁见证了该检查点。请在上方填写您从可信来源取得的公钥后重新核验。', 'The bundle carries a signed checkpoint, and it is this bundle\'s checkpoint; but no log key or witness keys were entered, so its signatures and its witnessing were not checked, and nothing shows who witnessed it. Enter keys you got from a source you trust above and verify again.');
+      : t('证据包附带检查点签名说明，其所载检查点即本证据包的检查点；但未填写日志公钥与见证人公钥，其签名与见证均未核验，不能说明有谁见证了该检查点。请在上方填写您从可信来源取得的公钥后重新核验。', 'The bundle carries a signed checkpoint, and it is this bundle\'s checkpoint; but no log key or witness keys were entered, so its signatures and its witnessing were not checked, and nothing shows who witnessed it. Enter keys you got from a source you trust above and verify again.');
     rows.push(statement(t('独立见证', 'Independent witness'), why, BASIS.NOT_PROVEN));
     return rows;
   }

@@ -137,7 +137,7 @@ test('witnessing: stated only as the report establishes it; the k-th earliest ti
   assert.ok(!rows.some((s) => s.label === '独立见证'));
   assert.match(time(checked, 'en').find((s) => s.label.startsWith('Existed no later than (')).text, /the 2nd earliest cosignature time/);
   // Not checked: never worded as witnessed, whatever cosignatures the bundle carries.
-  for (const [witnessing, words] of [[undefined, /不含签名检查点/], [{ checked: false, note: true, log_key: null, policy: 0, trusted: [], cosignatures: [], witnessed_at: null }, /未填写日志公钥与见证人公钥/], [{ checked: false, note: true, log_key: 'log+0000000f', policy: 0, trusted: [], cosignatures: [], witnessed_at: null }, /未填写见证人公钥/]]) {
+  for (const [witnessing, words] of [[undefined, /未附带检查点签名说明/], [{ checked: false, note: true, log_key: null, policy: 0, trusted: [], cosignatures: [], witnessed_at: null }, /未填写日志公钥与见证人公钥/], [{ checked: false, note: true, log_key: 'log+0000000f', policy: 0, trusted: [], cosignatures: [], witnessed_at: null }, /未填写见证人公钥/]]) {
     const unchecked = time(witnessing);
     const row = unchecked.find((s) => s.label === '独立见证');
     assert.equal(row.basis, 'not proven');
