@@ -119,7 +119,7 @@ def test_the_page_states_who_witnessed_and_when(tmp_path: Path) -> None:
     assert zh["outcome"] == "VERIFIED"
     assert (zh["steps"][-1]["step"], zh["steps"][-1]["status"]) == ("checkpoint note", "ok")
     time = statements(zh, "time")
-    vouched = next(st for st in time if st["label"] == "见证人担保的最迟存在时间")
+    vouched = next(st for st in time if st["label"] == "最迟存在时间（独立见证）")
     assert vouched["basis"] == "verified"
     # The 2nd earliest of T0 + 10 and T0 + 20, in Beijing time beside UTC.
     assert vouched["text"].startswith("2026-01-01 08:00:20 北京时间（UTC 2026-01-01 00:00:20）")
@@ -131,7 +131,7 @@ def test_the_page_states_who_witnessed_and_when(tmp_path: Path) -> None:
     ]
     assert {st["basis"] for st in cosigned} == {"verified"}
     assert "UTC 2026-01-01 00:00:10" in cosigned[0]["text"]
-    limits = next(st for st in time if st["label"] == "见证不证明的内容")
+    limits = next(st for st in time if st["label"] == "联署不证明什么")
     assert limits["basis"] == "not proven"
     assert "不证明记录所述内容属实" in limits["text"]
     signed = next(st for st in time if st["label"] == "日志签名")
@@ -140,13 +140,13 @@ def test_the_page_states_who_witnessed_and_when(tmp_path: Path) -> None:
 
     en = shown["en"]
     vouched_en = next(
-        st for st in statements(en, "time") if st["label"].startswith("Existed no later than (")
+        st for st in statements(en, "time") if st["label"] == "Existed no later than (witnessed)"
     )
     assert "the 2nd earliest cosignature time" in vouched_en["text"]
     assert "核验" not in en["text"]
 
     one = next(
-        st for st in statements(shown["one"], "time") if st["label"] == "见证人担保的最迟存在时间"
+        st for st in statements(shown["one"], "time") if st["label"] == "最迟存在时间（独立见证）"
     )
     assert one["text"].startswith("2026-01-01 08:00:10 北京时间")
 
@@ -157,7 +157,7 @@ def test_the_page_states_who_witnessed_and_when(tmp_path: Path) -> None:
         assert labels["独立见证"]["basis"] == "not proven"
         assert "未核验" in labels["独立见证"]["text"]
         assert "见证人联署" not in labels
-        assert "见证人担保的最迟存在时间" not in labels
+        assert "最迟存在时间（独立见证）" not in labels
     assert "日志签名" in {st["label"] for st in statements(shown["log key only"], "time")}
 
     for name, check in (("unmet", "witness policy"), ("tampered", "cosignature")):
@@ -195,6 +195,6 @@ def test_a_case_bundle_states_its_witnesses_once(tmp_path: Path) -> None:
         (s["step"], s["status"]) for s in report["steps"]
     ]
     time = statements(view, "time")
-    assert [st["label"] for st in time].count("见证人担保的最迟存在时间") == 1
+    assert [st["label"] for st in time].count("最迟存在时间（独立见证）") == 1
     assert [st["label"] for st in time].count("见证人联署") == 2
     assert (tmp_path / "case.png").stat().st_size > 10_000

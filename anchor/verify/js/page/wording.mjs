@@ -374,7 +374,7 @@ function witnessStatements(ctx) {
   }
   const [k, n] = [w.policy, w.trusted.length];
   rows.push(statement(
-    t('见证人担保的最迟存在时间', 'Existed no later than (vouched for by witnesses)'),
+    t('最迟存在时间（独立见证）', 'Existed no later than (witnessed)'),
     t(`${dualEpoch(w.witnessed_at, ctx.lang)}\n按您设定的见证策略（您信任的 ${n} 个见证人中至少 ${k} 个联署），取第 ${k} 早的联署时间：只要这 ${k} 个见证人中有一个诚实，包含该记录的检查点（及其中每条记录的内容）不晚于此时已存在。这一时间由见证人担保，不由节点运营方担保。`, `${dualEpoch(w.witnessed_at, ctx.lang)}\nUnder the witness policy you set (at least ${k} of the ${n} witnesses you trust), the ${ordinal(k)} earliest cosignature time: if any one of those ${k} witnesses is honest, the checkpoint holding the record (and so every record's content in it) existed no later than then. This time is vouched for by the witnesses, not by the node's operator.`),
     BASIS.VERIFIED,
   ));
@@ -387,7 +387,7 @@ function witnessStatements(ctx) {
     ));
   }
   rows.push(statement(
-    t('见证不证明的内容', 'What the witnesses do not show'),
+    t('联署不证明什么', 'What a cosignature does not prove'),
     t('联署不证明记录所述内容属实，也不证明节点接收或封存的时间；见证人是谁、是否独立于运营方，取决于您从何处取得所填写的见证人公钥。', 'A cosignature does not show that the records are true, nor when the node accepted or sealed them; who the witnesses are, and whether they are independent of the operator, depends on where you got the witness keys you entered.'),
     BASIS.NOT_PROVEN,
   ));

@@ -128,21 +128,21 @@ test('witnessing: stated only as the report establishes it; the k-th earliest ti
   const checked = { checked: true, note: true, log_key: 'log+0000000f', policy: 2, trusted: ['a.example/w', 'b.example/w'], cosignatures, witnessed_at: 1764900020 };
   const time = (witnessing, lang = 'zh-CN') => view(verified('chain', { witnessing }), lang).sections.find((s) => s.key === 'time').statements;
   const rows = time(checked);
-  const vouched = rows.find((s) => s.label === '见证人担保的最迟存在时间');
+  const vouched = rows.find((s) => s.label === '最迟存在时间（独立见证）');
   assert.equal(vouched.basis, 'verified');
   assert.match(vouched.text, /^2025-12-05 10:00:20 北京时间（UTC 2025-12-05 02:00:20）\n按您设定的见证策略（您信任的 2 个见证人中至少 2 个联署），取第 2 早的联署时间/);
   assert.deepEqual(rows.filter((s) => s.label === '见证人联署').map((s) => [s.text.split('\n')[0], s.basis]), [['b.example/w', 'verified'], ['a.example/w', 'verified']]);
-  assert.equal(rows.find((s) => s.label === '见证不证明的内容').basis, 'not proven');
+  assert.equal(rows.find((s) => s.label === '联署不证明什么').basis, 'not proven');
   assert.equal(rows.find((s) => s.label === '日志签名').basis, 'verified');
   assert.ok(!rows.some((s) => s.label === '独立见证'));
-  assert.match(time(checked, 'en').find((s) => s.label.startsWith('Existed no later than (')).text, /the 2nd earliest cosignature time/);
+  assert.match(time(checked, 'en').find((s) => s.label === 'Existed no later than (witnessed)').text, /the 2nd earliest cosignature time/);
   // Not checked: never worded as witnessed, whatever cosignatures the bundle carries.
   for (const [witnessing, words] of [[undefined, /未附带检查点签名说明/], [{ checked: false, note: true, log_key: null, policy: 0, trusted: [], cosignatures: [], witnessed_at: null }, /未填写日志公钥与见证人公钥/], [{ checked: false, note: true, log_key: 'log+0000000f', policy: 0, trusted: [], cosignatures: [], witnessed_at: null }, /未填写见证人公钥/]]) {
     const unchecked = time(witnessing);
     const row = unchecked.find((s) => s.label === '独立见证');
     assert.equal(row.basis, 'not proven');
     assert.match(row.text, words);
-    assert.ok(!unchecked.some((s) => s.label === '见证人联署' || s.label === '见证人担保的最迟存在时间'));
+    assert.ok(!unchecked.some((s) => s.label === '见证人联署' || s.label === '最迟存在时间（独立见证）'));
   }
 });
 
