@@ -73,7 +73,13 @@ def is_valid_key_name(name: str) -> bool:
 
 
 def _b64decode(text: str) -> bytes:
-    """Strict standard base64 (RFC 4648 §4): padding required, no other characters."""
+    """Strict standard base64 (RFC 4648 §4): padding required, no other characters.
+
+    The length check refuses what `b64decode` lets through after a complete group ("AAAA=");
+    the Go package and the JavaScript verifier refuse it too.
+    """
+    if len(text) % 4:
+        raise ValueError(f"not base64 (length {len(text)} is not a multiple of 4)")
     try:
         return base64.b64decode(text.encode("ascii"), validate=True)
     except (binascii.Error, UnicodeEncodeError, ValueError) as error:

@@ -214,3 +214,10 @@ def test_checkpoint_bodies_round_trip(size: int, root: bytes, extensions: list[s
 def test_signature_lines_are_em_dash_name_and_base64() -> None:
     signature = NoteSignature("a.example/w", 0x01020304, b"\xff" * 3)
     assert signature.line() == "\u2014 a.example/w AQIDBP///w==\n"
+
+
+@pytest.mark.parametrize("text", ["AAAA=", "AAAA==", "AAA", "AAA==", "A===", "AA==AA=="])
+def test_signature_base64_with_stray_padding_is_malformed(text: str) -> None:
+    """The JavaScript verifier's test holds it to the same list (note.test.mjs)."""
+    with pytest.raises(errors.NoteMalformed):
+        parse_note(f"x\n\n\u2014 w AAAAAAAA{text}\n".encode())

@@ -5,10 +5,13 @@
 // page then shows, as JSON: the demo and tests/verify_page use it.
 //
 //   node check-page.mjs PAGE.html BUNDLE.json [--rpc URL] [--block-hash HEX] [--lang en]
+//                       [--log-key VKEY] [--witness-key VKEY ...] [--witness-policy K]
 //                       [--screenshot FILE.png]
 //   node check-page.mjs PAGE.html --cases CASES.json
 //       CASES.json: [{ "name", "bundle", "rpc"?, "blockHash"?, "lang"?, "screenshot"?,
-//                      "toggle"? }]  (toggle: switch the language once the result is shown)
+//                      "toggle"?, "logKey"?, "witnessKeys"?: [VKEY], "witnessPolicy"? }]
+//       (toggle: switch the language once the result is shown; the keys are typed into the
+//       page's log key, witness keys (one a line) and policy fields)
 //
 // One JSON line per case: { name, outcome, headline, lead, lang, steps: [{ step, status,
 // label, statusText, text }], sections: [{ key, title, statements: [{ label, text, basis }] }], text,
@@ -25,7 +28,7 @@ const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disabl
 const TIMEOUT_MS = 90_000;
 
 function usage(message) {
-  process.stderr.write(`check-page.mjs: ${message}\nusage: node check-page.mjs PAGE.html (BUNDLE.json [--rpc URL] [--block-hash HEX] [--lang en] [--screenshot PNG] | --cases CASES.json)\n`);
+  process.stderr.write(`check-page.mjs: ${message}\nusage: node check-page.mjs PAGE.html (BUNDLE.json [--rpc URL] [--block-hash HEX] [--lang en] [--log-key VKEY] [--witness-key VKEY ...] [--witness-policy K] [--screenshot PNG] | --cases CASES.json)\n`);
   process.exit(2);
 }
 
@@ -42,6 +45,9 @@ function parseArgs(argv) {
     else if (arg === '--block-hash') one.blockHash = value(i++);
     else if (arg === '--lang') one.lang = value(i++);
     else if (arg === '--screenshot') one.screenshot = value(i++);
+    else if (arg === '--log-key') one.logKey = value(i++);
+    else if (arg === '--witness-key') one.witnessKeys = [...(one.witnessKeys ?? []), value(i++)];
+    else if (arg === '--witness-policy') one.witnessPolicy = value(i++);
     else if (arg.startsWith('--')) usage(`unknown option ${arg}`);
     else if (one.bundle === undefined) one.bundle = arg;
     else usage(`unexpected argument ${arg}`);
@@ -85,6 +91,9 @@ async function runCase(context, pageUrl, c) {
     if (c.lang === 'en') await page.click('#language');
     if (c.rpc) await page.fill('#rpc', c.rpc);
     if (c.blockHash) await page.fill('#block-hash', c.blockHash);
+    if (c.logKey) await page.fill('#log-key', c.logKey);
+    if (c.witnessKeys) await page.fill('#witness-keys', c.witnessKeys.join('\n'));
+    if (c.witnessPolicy !== undefined) await page.fill('#witness-policy', String(c.witnessPolicy));
     await page.setInputFiles('#file', resolve(c.bundle));
     await page.waitForFunction(() => (document.body.dataset.state === 'done' && document.getElementById('outcome')) || !document.getElementById('input-error').hidden, null, { timeout: TIMEOUT_MS });
     if (c.toggle) await page.click('#language');

@@ -6,9 +6,11 @@
 //   verifyCaseBundle(input, options)
 //   verify(input, options)         → either, by the input's `format`
 //
-// options: { rpc: URL or a jsonRpcClient, trustedBlockHash: 64 hex digits }
+// options: { rpc: URL or a jsonRpcClient, trustedBlockHash: 64 hex digits,
+//            logKeys, witnessKeys: verifier key texts, witnessPolicy: k, now: POSIX seconds }
+//            (the keys, policy and clock of the checkpoint note step, checkpoint_note.mjs)
 // report:  { outcome: "VERIFIED" | "NOT VERIFIED" | "CANNOT VERIFY", valid, assurance,
-//            steps, summary, notes, proven }
+//            steps, summary, notes, proven, witnessing }
 // steps:   [{ step, status: "ok" | "failed" | "cannot" | "skipped", ok, detail, check? }]
 //
 // Steps run in the order of §6.3 (§6.4 for a case bundle) and stop at the first that fails
@@ -18,6 +20,7 @@
 // reached, never what the bundle says of itself.
 
 import { AnchorCannotVerify, AnchorInvalid, checkAnchorOffline, checkAnchorWithChain } from './anchor.mjs';
+import { CheckpointNoteInvalid, MAX_NOTE_CHARS, STEP as NOTE_STEP, noWitnessing, noteStep, witnessSentence, witnessTrust } from './checkpoint_note.mjs';
 import { fromHex, isChecksumAddress, isHex, sha256, toHex, utf8 } from './bytes.mjs';
 import { agencyCreditCodeCall, decodeAbiString } from './contract.mjs';
 import { SignatureInvalid, commitmentDigest, recoverSigner } from './eip712.mjs';
@@ -38,6 +41,7 @@ const MAX_PROOF_HASHES = 64; // §5.1: an RFC 9162 path in a tree below 2^64 lea
 const COMMITMENT_TAG = utf8('evanchor/v1/commitment\u0000'); // §2: tag || 0x00
 const RECORD_ID_TAG = utf8('evanchor/v1/record-id\u0000');
 const BUNDLE_MEMBERS = ['format', 'version', 'record', 'salt', 'commitment', 'leaf', 'leaf_index', 'leaf_hash', 'inclusion_proof', 'checkpoint', 'seal', 'log', 'anchor', 'signature'];
+const NOTE_MEMBER = 'checkpoint_note'; // §5.4: optional; absent and null mean the same
 const LEAF_MEMBERS = ['accepted_at', 'agency', 'case', 'commitment', 'kind', 'prev', 'v'];
 const CHECKPOINT_MEMBERS = ['root', 'sealed_at', 'seq', 'size'];
 const SEAL_MEMBERS = ['inclusion_proof', 'leaf'];
@@ -68,9 +72,16 @@ const failed = (detail, check) => {
 
 // -- the grammar (§5) -------------------------------------------------------------------------
 
-function members(object, names, where) {
+function members(object, names, where, optional = []) {
   for (const name of names) if (!Object.hasOwn(object, name)) failed(`${where}${name}: required member is missing`);
-  for (const name of Object.keys(object)) if (!names.includes(name)) failed(`${where}${name}: unknown member (not part of the bundle format)`);
+  for (const name of Object.keys(object)) if (!names.includes(name) && !optional.includes(name)) failed(`${where}${name}: unknown member (not part of the bundle format)`);
+}
+
+/** §5.4: `checkpoint_note` absent, null, or a string of 1 to MAX_NOTE_CHARS characters; null when absent. */
+function checkpointNote(b, where) {
+  const note = b[NOTE_MEMBER] ?? null;
+  if (note !== null && (typeof note !== 'string' || note.length === 0 || [...note].length > MAX_NOTE_CHARS)) failed(`${where}${NOTE_MEMBER}: expected null or a signed note of 1 to ${MAX_NOTE_CHARS} characters`);
+  return note;
 }
 const object = (value, where) => (isObject(value) ? value : failed(`${where}: expected an object`));
 const hex32 = (value, where) => (isHex(value, 32) ? value : failed(`${where}: expected 64 lower-case hex digits without 0x`));
@@ -147,7 +158,8 @@ function formatAndVersion(b, format, what) {
 
 function stepFormat(b) {
   formatAndVersion(b, BUNDLE_FORMAT, 'proof bundle');
-  members(b, BUNDLE_MEMBERS, '');
+  members(b, BUNDLE_MEMBERS, '', [NOTE_MEMBER]);
+  checkpointNote(b, '');
   for (const name of ['anchor', 'signature']) if (b[name] !== null && !isObject(b[name])) failed(`${name}: expected an object or null`);
   object(b.record, 'record');
   hex32(b.salt, 'salt');
@@ -329,6 +341,25 @@ async function stepSignature(b, facts, options) {
   return `signed by ${recovered}, registered as agency ${agency} at block ${block}`;
 }
 
+// -- step 9, checkpoint note (§5.4, §10.8) ------------------------------------------------------
+
+/** A step failure of the checkpoint note step: "<check>: <detail>", with the check. */
+function noteFailed(error) {
+  if (error instanceof CheckpointNoteInvalid) failed(error.message, error.check);
+  throw error;
+}
+
+function stepCheckpointNote(b, facts, options) {
+  let result;
+  try {
+    result = noteStep(b[NOTE_MEMBER] ?? null, b.checkpoint, b.seal.leaf.anchored_to, options.trust);
+  } catch (error) {
+    noteFailed(error);
+  }
+  facts.witnessing = result.witnessing;
+  return result.skipped === undefined ? result.detail : { skipped: result.skipped };
+}
+
 // -- running the steps ------------------------------------------------------------------------
 
 const STEPS = [
@@ -340,6 +371,7 @@ const STEPS = [
   ['seal', stepSeal],
   ['anchor', stepAnchor],
   ['signature', stepSignature],
+  [NOTE_STEP, stepCheckpointNote],
 ];
 
 function prepare(input, options = {}) {
@@ -349,7 +381,8 @@ function prepare(input, options = {}) {
     trustedBlockHash = String(trustedBlockHash).toLowerCase().replace(/^0x/, '');
     if (!isHex(trustedBlockHash, 32)) throw new TypeError('trustedBlockHash: expected 32 bytes of hex');
   }
-  const opts = { rpc, trustedBlockHash };
+  const trust = options.trust ?? witnessTrust({ logKeys: options.logKeys ?? [], witnessKeys: options.witnessKeys ?? [], policy: options.witnessPolicy, now: options.now });
+  const opts = { rpc, trustedBlockHash, trust, noteStep: options.noteStep ?? true };
   if (typeof input === 'string' || input instanceof Uint8Array || input instanceof ArrayBuffer) {
     try {
       return [parseStrictJson(input), opts, null];
@@ -374,9 +407,10 @@ function outcomeOf(steps) {
 }
 
 async function runSteps(bundle, options) {
-  const facts = { notes: [] };
+  const facts = { notes: [], witnessing: noWitnessing() };
   const steps = [];
   for (const [name, run] of STEPS) {
+    if (name === NOTE_STEP && options.noteStep === false) continue; // a case bundle's record: the case bundle checks its note
     try {
       const result = await run(bundle, facts, options);
       steps.push(typeof result === 'object' ? step(name, 'skipped', result.skipped) : step(name, 'ok', result));
@@ -414,6 +448,8 @@ function proven(bundle, facts, assurance) {
     signer: assurance === 'anchored+signed' || assurance === 'anchored+signed+registered' ? facts.signer : null,
     agency_registered_at: facts.registeredAt ?? null,
     claims: { accepted_at: bundle.leaf.accepted_at, sealed_at: bundle.checkpoint.sealed_at, seq: bundle.checkpoint.seq },
+    witnesses: facts.witnessing.cosignatures,
+    witnessing: facts.witnessing,
   };
 }
 
@@ -427,7 +463,9 @@ function summarize(bundle, outcome, steps, facts, assurance) {
   const checkpoint = `checkpoint (size ${bundle.checkpoint.size}, root ${bundle.checkpoint.root})`;
   let text;
   if (assurance === 'log-only') {
-    text = `${what} is leaf ${bundle.leaf_index} of ${checkpoint}. Nothing in this report ties that checkpoint to a chain, so it shows that the bundle is consistent, not when the record existed or who submitted it: anyone holding the record could build such a bundle.`;
+    text = facts.witnessing.checked
+      ? `${what} is leaf ${bundle.leaf_index} of ${checkpoint}. Nothing in this report ties that checkpoint to a chain: when it existed rests on the witnesses' cosignatures below, and who submitted the record is not shown by the chain.`
+      : `${what} is leaf ${bundle.leaf_index} of ${checkpoint}. Nothing in this report ties that checkpoint to a chain, so it shows that the bundle is consistent, not when the record existed or who submitted it: anyone holding the record could build such a bundle.`;
   } else {
     const a = facts.anchor;
     const when = new Date(a.block_timestamp * 1000).toISOString().replace('.000Z', 'Z');
@@ -438,6 +476,7 @@ function summarize(bundle, outcome, steps, facts, assurance) {
     }
   }
   text += ` The node numbers the checkpoint ${facts.seal.seq} and says it sealed it at ${facts.seal.sealed_at} by its own clock (the node's claims, committed in the checkpoint).`;
+  text += witnessSentence(facts.witnessing, assurance !== 'log-only' && Boolean(facts.anchor));
   if (facts.signer && assurance === 'log-only') facts.notes.push(`The commitment is signed by ${facts.signer}; at this level that says nothing about when, or whether the key was a registered agency's.`);
   let prefix = outcome;
   if (outcome === OUTCOME.CANNOT_VERIFY) {
@@ -451,7 +490,8 @@ function report(bundle, steps, facts) {
   const outcome = outcomeOf(steps);
   const assurance = assuranceOf(outcome, facts);
   const summary = summarize(bundle, outcome, steps, facts, assurance);
-  return { outcome, valid: outcome === OUTCOME.VERIFIED, assurance, steps, summary, notes: facts.notes, proven: outcome === OUTCOME.VERIFIED ? proven(bundle, facts, assurance) : null };
+  const witnessing = facts.witnessing ?? noWitnessing();
+  return { outcome, valid: outcome === OUTCOME.VERIFIED, assurance, steps, summary, notes: facts.notes, proven: outcome === OUTCOME.VERIFIED ? proven(bundle, facts, assurance) : null, witnessing };
 }
 
 /** Verifies one proof bundle (PROTOCOL.md §6.3). Never throws on bad evidence: it reports. */
@@ -466,7 +506,8 @@ export async function verifyBundle(input, options = {}) {
 
 function caseFrame(cb) {
   formatAndVersion(cb, CASE_BUNDLE_FORMAT, 'case bundle');
-  members(cb, CASE_BUNDLE_MEMBERS, '');
+  members(cb, CASE_BUNDLE_MEMBERS, '', [NOTE_MEMBER]);
+  checkpointNote(cb, '');
   if (typeof cb.case !== 'string' || !CASE_KEY.test(cb.case)) failed('case: expected collection/<case id> or auction/<lot id>');
   checkCheckpoint(cb.checkpoint, 'checkpoint');
   checkSeal(cb.seal, 'seal');
@@ -480,7 +521,10 @@ function caseFrame(cb) {
   integer(index.number, 'case_index.number', 0);
   hashPath(index.inclusion_proof, 'case_index.inclusion_proof');
   if (!Array.isArray(cb.records) || cb.records.length === 0) failed('records: expected a non-empty array');
-  cb.records.forEach((r, i) => object(r, `records[${i}]`));
+  cb.records.forEach((r, i) => {
+    object(r, `records[${i}]`);
+    if ((r[NOTE_MEMBER] ?? null) !== null) failed(`records[${i}].${NOTE_MEMBER}: a case bundle carries the checkpoint note once, at its top level`);
+  });
   return `case bundle of ${cb.records.length} record(s)`;
 }
 
@@ -541,6 +585,7 @@ export async function verifyCaseBundle(input, options = {}) {
   const steps = [];
   const notes = [];
   const members_ = [];
+  let witnessing = noWitnessing();
   const finish = () => {
     const outcome = outcomeOf(steps);
     let assurance = 'none';
@@ -556,9 +601,10 @@ export async function verifyCaseBundle(input, options = {}) {
       summary = `${outcome}. Assurance ${assurance}: case ${cb.case} has exactly ${count} record(s) up to checkpoint (size ${cb.checkpoint.size}, root ${cb.checkpoint.root}), shown here in order, the last at leaf ${head} (${basis}): none of the records the node committed to for the case there is missing, added or out of order. Not shown: records of the case after that checkpoint, and that the node counted every record it had accepted for the case when it sealed (the audit recomputes the case index from the log).`;
       const n = members_.filter((m) => m.shredded).length;
       if (n) summary += ` ${n} of them appear as leaves only (the node says they were shredded).`;
+      summary += witnessSentence(witnessing, ASSURANCE.indexOf(assurance) >= ASSURANCE.indexOf('anchored'));
       summary = [summary, ...notes].join(' ');
     }
-    return { outcome, valid: outcome === OUTCOME.VERIFIED, assurance, steps, summary, notes, proven: null };
+    return { outcome, valid: outcome === OUTCOME.VERIFIED, assurance, steps, summary, notes, proven: null, witnessing };
   };
   if (parseError) {
     steps.push(step('format', 'failed', parseError));
@@ -579,7 +625,7 @@ export async function verifyCaseBundle(input, options = {}) {
         steps.push(step(current, 'ok', `leaf ${record.leaf_index}: its leaf is proven, its text is not in the bundle (the node says it was shredded)`));
         continue;
       }
-      const { steps: inner, facts } = await runSteps(record, opts);
+      const { steps: inner, facts } = await runSteps(record, { ...opts, noteStep: false });
       const bad = inner.find((s) => s.status === 'failed');
       if (bad) failed(`${bad.step}: ${bad.detail}`, bad.check);
       if (!sameCheckpoint(record, cb)) failed("inclusion: proven against another checkpoint than the case bundle's");
@@ -603,6 +649,15 @@ export async function verifyCaseBundle(input, options = {}) {
     if (members_.length !== count) failed(`${members_.length} record(s) shown, the case index commits to ${count}`);
     if (members_.at(-1).index !== head) failed(`the last record shown is leaf ${members_.at(-1).index}, the case index commits to leaf ${head}: the case's later records are missing`);
     steps.push(step('completeness', 'ok', `all ${count} record(s) of the case index's entry, the last at leaf ${head}`));
+    current = NOTE_STEP;
+    let result;
+    try {
+      result = noteStep(cb[NOTE_MEMBER] ?? null, cb.checkpoint, cb.seal.leaf.anchored_to, opts.trust);
+    } catch (error) {
+      noteFailed(error);
+    }
+    witnessing = result.witnessing;
+    steps.push(result.skipped === undefined ? step(NOTE_STEP, 'ok', result.detail) : step(NOTE_STEP, 'skipped', result.skipped));
   } catch (error) {
     if (!(error instanceof StepFailed)) throw error;
     steps.push(step(current, 'failed', error.message, error.check));

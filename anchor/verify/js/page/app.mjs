@@ -1,12 +1,15 @@
 // The verification page's behaviour: read the bundle file the user picks or drops, run the
 // JavaScript verifier on its bytes in this browser, and show what `wording.mjs` makes of the
 // report. Nothing is uploaded: the only requests the page makes are the JSON-RPC queries the
-// verifier sends to the chain node the user typed, if any.
+// verifier sends to the chain node the user typed, if any. The log key and witness keys the
+// user enters are the ones the checkpoint note step checks the bundle's signed checkpoint
+// and its cosignatures with (docs/PROTOCOL.md §10.8).
 //
 // Everything taken from the bundle is put into the page as text (textContent), never as
 // markup: a bundle is untrusted input.
 
 import { sha256, toHex } from '../bytes.mjs';
+import { WitnessTrustInvalid, witnessTrust } from '../checkpoint_note.mjs';
 import { jsonRpcClient } from '../rpc.mjs';
 import { verify, verifyBundle } from '../verify.mjs';
 import { EN, ZH, pick } from './language.mjs';
@@ -31,6 +34,16 @@ const UI = {
   rpcHint: ['例如 http://127.0.0.1:8545', 'for example http://127.0.0.1:8545'],
   hashLabel: ['可信区块哈希（可选）', 'Trusted block hash (optional)'],
   hashHint: ['64 位十六进制数字', '64 hex digits'],
+  witnessIntro: [
+    '如需核对检查点是否经独立见证人联署，请填写您从可信来源（例如日志的公示、见证人本身）取得的日志公钥和见证人公钥（C2SP 格式：名称+密钥标识+base64）。不填时，见证不予核对。',
+    'To check whether independent witnesses cosigned the checkpoint, enter the log key and the witness keys you got from a source you trust (the log\'s publication, the witnesses themselves), in C2SP form (name+key ID+base64). Left empty, witnessing is not checked.',
+  ],
+  logKeyLabel: ['日志公钥（可选）', 'Log key (optional)'],
+  logKeyHint: ['例如 evanchor/7107/0x…/0x…+1a2b3c4d+AU…', 'for example evanchor/7107/0x…/0x…+1a2b3c4d+AU…'],
+  witnessKeysLabel: ['见证人公钥（可选，每行一个）', 'Witness keys (optional, one a line)'],
+  witnessKeysHint: ['例如 court1.example/witness+96e8fe56+BH…', 'for example court1.example/witness+96e8fe56+BH…'],
+  policyLabel: ['见证策略：至少几个见证人联署（可选，默认全部）', 'Witness policy: how many must have cosigned (optional; default all)'],
+  policyHint: ['例如 2', 'for example 2'],
   verify: ['开始核验', 'Verify'],
   running: ['正在核验……', 'Verifying…'],
   other: ['English', '中文'],
@@ -44,6 +57,10 @@ const UI = {
   badUrl: ['节点地址须以 http:// 或 https:// 开头。', 'The node address must start with http:// or https://.'],
   badHash: ['区块哈希应为 64 位十六进制数字（可带 0x 前缀）。', 'The block hash must be 64 hex digits (0x in front is allowed).'],
   both: ['节点地址与区块哈希只需填写其中一项。', 'Enter either a node address or a block hash, not both.'],
+  badPolicy: ['见证策略应为一个正整数。', 'The witness policy must be a whole number of at least 1.'],
+  '--log-key': ['日志公钥有误：', 'The log key is not usable: '],
+  '--witness-key': ['见证人公钥有误：', 'A witness key is not usable: '],
+  '--witness-policy': ['见证策略有误：', 'The witness policy is not usable: '],
   checks: ['检查内容：', 'Checks: '],
   crash: ['核验程序未能完成（这不是核验结论）：', 'The verifier could not finish (this is no outcome): '],
   notRun: ['此后的步骤未执行：第一个不符之处已足以说明证据不成立。', 'The later steps were not run: the first mismatch is enough to show the evidence fails.'],
@@ -69,6 +86,9 @@ function renderStatic() {
   for (const node of document.querySelectorAll('[data-ui]')) node.textContent = ui(node.dataset.ui);
   $('rpc').placeholder = ui('rpcHint');
   $('block-hash').placeholder = ui('hashHint');
+  $('log-key').placeholder = ui('logKeyHint');
+  $('witness-keys').placeholder = ui('witnessKeysHint');
+  $('witness-policy').placeholder = ui('policyHint');
   $('file-name').textContent = state.file ? state.file.name : ui('noFile');
 }
 
@@ -139,10 +159,25 @@ function renderResult() {
   $('print').addEventListener('click', () => window.print());
 }
 
-function showError(key) {
+function showError(key, detail = '') {
   const line = $('input-error');
-  line.textContent = key ? ui(key) : '';
+  line.textContent = key ? ui(key) + detail : '';
   line.hidden = !key;
+}
+
+/** The keys and policy typed, checked as the verifier will use them: { trust } or { error, detail }. */
+function witnessOptions() {
+  const logKeys = $('log-key').value.split(/\s+/).filter(Boolean);
+  const witnessKeys = $('witness-keys').value.split(/\s+/).filter(Boolean);
+  const policyText = $('witness-policy').value.trim();
+  if (policyText && !/^[1-9][0-9]{0,3}$/.test(policyText)) return { error: 'badPolicy' };
+  try {
+    const now = Math.floor(Date.now() / 1000);
+    return { trust: witnessTrust({ logKeys, witnessKeys, policy: policyText ? Number(policyText) : undefined, now }) };
+  } catch (error) {
+    if (error instanceof WitnessTrustInvalid) return { error: error.option, detail: pick(state.lang, `（技术细节：${error.reason}）`, error.reason) };
+    throw error;
+  }
 }
 
 function chainOptions() {
@@ -167,13 +202,15 @@ async function run() {
   if (!state.file) return showError('needFile');
   const chain = chainOptions();
   if (chain.error) return showError(chain.error);
+  const witness = witnessOptions();
+  if (witness.error) return showError(witness.error, witness.detail ?? '');
   document.body.dataset.state = 'running';
   $('verify').disabled = true;
   $('running').hidden = false;
   try {
     const { name, bytes } = state.file;
     // One client for the file and each of a case bundle's records: its answers are shared.
-    const options = { rpc: chain.rpc ? jsonRpcClient(chain.rpc) : undefined, trustedBlockHash: chain.blockHash };
+    const options = { rpc: chain.rpc ? jsonRpcClient(chain.rpc) : undefined, trustedBlockHash: chain.blockHash, trust: witness.trust };
     const report = await verify(bytes, options);
     const bundle = parseForDisplay(bytes);
     let records = [];
@@ -181,12 +218,13 @@ async function run() {
       for (const record of bundle.records) {
         // A shredded record (a later protocol's) has a leaf and no text: nothing to show.
         const shredded = record?.format === 'evanchor/shredded-record';
-        records.push({ bundle: record, report: shredded ? null : await verifyBundle(record, options), shredded });
+        // The case bundle carries the checkpoint note and its report says what it established.
+        records.push({ bundle: record, report: shredded ? null : await verifyBundle(record, { ...options, noteStep: false }), shredded });
       }
     } else if (report.outcome === 'VERIFIED') {
       records = [{ bundle, report }];
     }
-    state.result = { report, bundle, records, file: { name, sha256: toHex(sha256(bytes)) }, source: { rpc: chain.rpc, blockHash: chain.blockHash } };
+    state.result = { report, bundle, records, file: { name, sha256: toHex(sha256(bytes)) }, source: { rpc: chain.rpc, blockHash: chain.blockHash, logKeys: witness.trust.logKeys.length, witnessKeys: witness.trust.witnessKeys.length } };
     renderResult();
   } catch (error) {
     state.result = null;

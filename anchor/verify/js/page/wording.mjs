@@ -9,12 +9,14 @@
 // verify gets its outcome and its steps, never its content.
 //
 //   describe({ report, bundle, records, lang, file, source }) → view
-//     report   the verifier's report of the file (verify())
+//     report   the verifier's report of the file (verify()); its `witnessing` is what the
+//              checkpoint note step established (checked only with the keys the user gave)
 //     bundle   the file's parsed JSON, or undefined when it is not JSON
 //     records  [{ bundle, report }] per record: a proof bundle's own; a case bundle's records,
 //              each verified by verifyBundle (only when the case bundle is VERIFIED)
 //     file     { name, sha256 }: the file as read, its SHA-256 computed in the browser
-//     source   { rpc?: URL, blockHash?: hex }: what the user asked the anchor be checked against
+//     source   { rpc?: URL, blockHash?: hex, logKeys?: n, witnessKeys?: n }: what the user asked
+//              the anchor be checked against, and how many keys were given
 //   view: { outcome, tone, headline, lead, sections: [{ key, title, note, statements?, steps?, ordered? }] }
 //     (ordered: the statements are numbered guidance, to be shown as a list)
 //     statement: { label, text, basis, mono }
@@ -49,6 +51,7 @@ export const STEP_NAMES = {
   completeness: ['完整性', 'Completeness'],
   anchor: ['区块链锚定', 'Anchor'],
   signature: ['提交方签名', 'Signature'],
+  'checkpoint note': ['检查点签名与见证', 'Checkpoint signature and witnesses'],
 };
 export const STEP_CHECKS = {
   format: ['证据包的格式与版本可识别，各项齐全', "the bundle's format and version are known"],
@@ -63,10 +66,12 @@ export const STEP_CHECKS = {
   completeness: ['所示记录数与最后一条与案件索引一致', 'the records shown are as many as the case index says, ending at its last'],
   anchor: ['检查点（树大小与根）存于锚定合约在该区块的状态中（区块头、账户证明、存储证明）', "the checkpoint (size and root) is in the anchor contract's state at the block (header, account and storage proofs)"],
   signature: ['提交方对承诺值的签名可恢复出签名密钥地址', "the submitter's signature over the commitment recovers to the signing key's address"],
+  'checkpoint note': ['证据包附带的检查点签名说明（signed note）所载的检查点正是本证据包的检查点；填写了公钥时，再核验日志的签名、各受信任见证人的联署（C2SP cosignature/v1）及见证策略', "the bundle's signed checkpoint is this bundle's checkpoint; with the keys you gave, also the log's signature, each trusted witness's cosignature (C2SP cosignature/v1) and the witness policy"],
 };
 export const SKIPPED = {
   anchor: ['证据包中没有区块链锚定证据', 'the bundle has no chain evidence'],
   signature: ['证据包中没有提交方签名', "the bundle has no submitter's signature"],
+  'checkpoint note': ['证据包未附带检查点的签名说明（signed note）：检查点的见证情况未核验', "the bundle carries no signed checkpoint note: the checkpoint's witnessing was not checked"],
 };
 /** The assurance level a verifier reports (when it reports one), as the certificate words it. */
 export const LEVELS = {
@@ -166,14 +171,30 @@ function notVerified(ctx) {
   const unreadable = ctx.bundle === undefined;
   const verdict = unreadable
     ? t('未通过核验（NOT VERIFIED）：该文件不是可读取的证据包（不是有效的 JSON 文本）。', 'NOT VERIFIED: this file is not a readable bundle (not valid JSON text).')
+    : failed.step === 'checkpoint note'
+    ? noteVerdict(ctx, failed, number, words)
     : t(`未通过核验（NOT VERIFIED）：第 ${number} 步“${words}”不符（这一步检查：${stepWhat(failed, ctx.lang)}）。证据包的内容与其自身所载的证明不一致：文件已被改动、已损坏，或不是 evanchor 出具的证据。证据包中的任何内容都不能据此视为已证明。`, `NOT VERIFIED: step ${number}, ${words.toLowerCase()}, failed (it checks that ${stepWhat(failed, ctx.lang)}). The bundle's content does not match its own proofs: the file was altered or damaged, or is not evidence issued by evanchor. Nothing in this bundle can be taken as proven.`);
   const statements = [
     statement(t('结论', 'Outcome'), verdict, BASIS.VERIFIED),
     statement(t('不符之处（技术细节）', 'What does not match (technical)'), failed.detail, BASIS.VERIFIED, true),
     ...fileStatements(ctx),
-    statement(t('下一步', 'What next'), t('请向出具或提交该证据的一方索取原始证据包文件，并重新核验。本页面不展示未通过核验的证据内容。', 'Ask whoever issued or submitted the evidence for the original bundle file, and verify it again. This page does not show the content of evidence that does not verify.'), BASIS.GUIDE),
+    failed.check === 'witness policy'
+      ? statement(t('下一步', 'What next'), t('请核对您设定的见证策略与所填写的见证人公钥是否正确；或向出具该证据的一方索取载有更多见证人联署的证据包（节点会持续向见证人收集联署），并重新核验。本页面不展示未通过核验的证据内容。', 'Check the witness policy you set and the witness keys you entered; or ask whoever issued the evidence for a bundle carrying more witnesses\' cosignatures (the node keeps collecting them), and verify it again. This page does not show the content of evidence that does not verify.'), BASIS.GUIDE)
+      : statement(t('下一步', 'What next'), t('请向出具或提交该证据的一方索取原始证据包文件，并重新核验。本页面不展示未通过核验的证据内容。', 'Ask whoever issued or submitted the evidence for the original bundle file, and verify it again. This page does not show the content of evidence that does not verify.'), BASIS.GUIDE),
   ];
   return [section(ctx, 'outcome', t('核验结论', 'Outcome'), statements)];
+}
+
+const ordinal = (k) => `${k}${k % 100 >= 10 && k % 100 <= 20 ? 'th' : { 1: 'st', 2: 'nd', 3: 'rd' }[k % 10] ?? 'th'}`;
+
+/** A failed checkpoint note step: an unmet witness policy is not an altered bundle. */
+function noteVerdict(ctx, failed, number, words) {
+  const t = ctx.t;
+  if (failed.check === 'witness policy') {
+    return t(`未通过核验（NOT VERIFIED）：第 ${number} 步“${words}”未达到您设定的见证策略：您信任的见证人中，联署了该检查点的不够所要求的人数（或证据包未附带检查点签名说明）。这本身不说明证据被改动，而是为该检查点担保的独立见证人不够；按您设定的策略，证据包中的任何内容都不能据此视为已证明。`, `NOT VERIFIED: step ${number}, ${words.toLowerCase()}: the witness policy you set is not met: fewer of the witnesses you trust cosigned this checkpoint than you require (or the bundle carries no signed checkpoint). That alone does not show the bundle was altered, only that too few independent witnesses vouch for its checkpoint; under your policy nothing in this bundle can be taken as proven.`);
+  }
+  const key = failed.check === 'log signature' ? t('若您填写的日志公钥不是该日志的，也会如此：请核对公钥的来源。', 'It also fails so if the log key you entered is not this log\'s: check where the key came from.') : '';
+  return t(`未通过核验（NOT VERIFIED）：第 ${number} 步“${words}”不符（这一步检查：${stepWhat(failed, ctx.lang)}）。证据包附带的检查点签名说明与本证据包不一致或其中的签名无效：文件已被改动、已损坏，或不是 evanchor 出具的证据。${key}证据包中的任何内容都不能据此视为已证明。`, `NOT VERIFIED: step ${number}, ${words.toLowerCase()}, failed (it checks that ${stepWhat(failed, ctx.lang)}). The signed checkpoint the bundle carries does not fit the bundle, or a signature on it is invalid: the file was altered or damaged, or is not evidence issued by evanchor. ${key}${key ? ' ' : ''}Nothing in this bundle can be taken as proven.`);
 }
 
 function cannotVerify(ctx) {
@@ -225,6 +246,7 @@ function checkedAgainst(ctx, positions, item) {
   const label = ctx.who(positions, t('核验依据', 'Checked against'));
   const anchored = anchorOf(item);
   if (!item.bundle.anchor) {
+    if (ctx.report.witnessing?.checked) return statement(label, t('该记录未锚定到区块链：证明其内容在日志检查点中；该检查点何时已存在，由您信任的见证人的联署担保（见第四部分），而非区块链。', "Not anchored on a chain: the record is shown to be in the log's checkpoint; when that checkpoint existed is vouched for by the cosignatures of the witnesses you trust (part 4), not by a chain."), BASIS.NOT_PROVEN);
     return statement(label, t('该记录未锚定到区块链：只证明其内容与日志检查点一致；其时间与存在只有节点运营方的声明，没有独立证明。', "Not anchored on a chain: the record is shown to be in the log's checkpoint, but its time and existence rest only on the node operator's word."), BASIS.NOT_PROVEN);
   }
   if (!tied(anchored)) {
@@ -306,25 +328,19 @@ function timeSection(ctx) {
     const anchored = anchorOf(item);
     const label = ctx.who(positions, t('最迟存在时间', 'Existed no later than'));
     if (anchored === null) {
-      const why = item.bundle.anchor ? t('锚定区块未与链核对：没有经核验的区块时间（见第一部分）。', 'The anchoring block was not checked against a chain: no verified block time (part 1).') : t('未锚定：没有区块时间，也没有任何独立于节点的时间证明。', 'Not anchored: no block time, and no proof of time independent of the node.');
+      const witnessed = ctx.report.witnessing?.checked;
+      const why = item.bundle.anchor ? t('锚定区块未与链核对：没有经核验的区块时间（见第一部分）。', 'The anchoring block was not checked against a chain: no verified block time (part 1).') : witnessed ? t('未锚定：没有区块时间（见证人担保的时间见下）。', 'Not anchored: no block time (the time the witnesses vouch for is below).') : t('未锚定：没有区块时间，也没有任何独立于节点的时间证明。', 'Not anchored: no block time, and no proof of time independent of the node.');
       statements.push(statement(label, why, BASIS.NOT_PROVEN));
     } else {
       let text = t(`${dualEpoch(anchored.block_timestamp, ctx.lang)}\n包含该记录的检查点写入第 ${anchored.block_number} 号区块的时间（区块时间，精确到秒）。`, `${dualEpoch(anchored.block_timestamp, ctx.lang)}\nWhen the checkpoint holding the record was written in block ${anchored.block_number} (the block's time, in whole seconds).`);
       if (!tied(anchored)) text += t('该区块尚未与链核对（见第一部分）。', ' This block has not been checked against a chain (part 1).');
       statements.push(
         statement(label, text, tied(anchored) ? BASIS.VERIFIED : BASIS.NOT_PROVEN),
-        statement(ctx.who(positions, t('谁担保这一时间', 'Who vouches for this time')), t('区块时间由出块方（该链的封装节点）写入区块头。evanchor 内置链只有一个出块方，即节点运营方本身：对运营方而言，这一时间只是运营方自己的声明。只有当该链由独立于运营方的多方共同出块，或有独立见证人联署该检查点时，这一时间才构成针对运营方的独立证明。', "The block's time is written into its header by the block's sealer. The embedded evanchor chain has one sealer, the node's operator itself: against the operator, this time is only the operator's own claim. It is independent of the operator only if the chain is sealed by parties independent of the operator, or an independent witness cosigned the checkpoint."), BASIS.CLAIM),
+        statement(ctx.who(positions, t('谁担保这一时间', 'Who vouches for this time')), t('区块时间由出块方（该链的封装节点）写入区块头。evanchor 内置链只有一个出块方，即节点运营方本身：对运营方而言，这一时间只是运营方自己的声明。只有当该链由独立于运营方的多方共同出块时，这一时间才构成针对运营方的独立证明；独立见证人担保的是其联署时间（见下）。', "The block's time is written into its header by the block's sealer. The embedded evanchor chain has one sealer, the node's operator itself: against the operator, this time is only the operator's own claim. It is independent of the operator only if the chain is sealed by parties independent of the operator; independent witnesses vouch for the times of their cosignatures (below)."), BASIS.CLAIM),
       );
     }
   }
-  const witnessed = ctx.items.flatMap((item) => item.proven.witnesses ?? []);
-  if (witnessed.length === 0) {
-    statements.push(statement(t('独立见证', 'Independent witness'), t('本次核验未核对任何独立见证人联署：除区块时间外，没有第三方担保的时间。', 'This verification checked no independent witness cosignature: apart from the block\'s time, no third party vouches for any time.'), BASIS.NOT_PROVEN));
-  } else {
-    for (const w of witnessed) {
-      statements.push(statement(t('独立见证', 'Independent witness'), t(`由见证人 ${w.witness} 于 ${dualEpoch(w.timestamp, ctx.lang)}联署：见证人担保该检查点不晚于此时已存在。`, `Witnessed by ${w.witness} at ${dualEpoch(w.timestamp, ctx.lang)}: the witness vouches that the checkpoint existed no later than then.`), BASIS.VERIFIED));
-    }
-  }
+  statements.push(...witnessStatements(ctx));
   for (const [positions, sealedAt] of groups(ctx.items, (item) => item.proven.claims?.sealed_at ?? item.bundle.checkpoint.sealed_at)) {
     statements.push(statement(ctx.who(positions, t('检查点封存时间', 'Checkpoint sealed')), t(`${dualTimestamp(sealedAt, ctx.lang)}（节点时钟，仅为节点的声明）`, `${dualTimestamp(sealedAt, ctx.lang)} (the node's clock: the node's claim only)`), BASIS.CLAIM));
   }
@@ -333,6 +349,49 @@ function timeSection(ctx) {
   }
   const note = t('记录所载的发生时间是提交方的陈述（见第二部分）。下列各时间注明由谁担保。', 'The time a record says it happened is the submitter\'s statement (part 2). Each time below says who vouches for it.');
   return section(ctx, 'time', t('存在时间及其担保方', 'When it existed, at the latest, and who vouches'), statements, note);
+}
+
+/**
+ * The checkpoint's witnessing, as far as the checkpoint note step established it (the file's
+ * report: a case bundle's note is the case bundle's): who cosigned and when, and the k-th
+ * earliest time as the one the witnesses vouch for; never "witnessed" unless the policy was met.
+ */
+function witnessStatements(ctx) {
+  const t = ctx.t;
+  const w = ctx.report.witnessing ?? { checked: false, note: false };
+  const rows = [];
+  if (w.log_key) {
+    rows.push(statement(t('日志签名', "The log's signature"), t(`${w.log_key}\n检查点（树大小与根）由该日志公钥签名（C2SP 检查点签名说明），签名已核验。公钥由您填写：它是否属于该日志，取决于您从何处取得。`, `${w.log_key}\nThe checkpoint (size and root) is signed with this log key (a C2SP signed checkpoint); the signature is verified. You entered the key: that it is this log's depends on where you got it.`), BASIS.VERIFIED, true));
+  }
+  if (!w.checked) {
+    const why = !w.note
+      ? t('证据包未附带检查点签名说明（没有日志签名，也没有见证人联署）：检查点的见证未核验；除区块时间外，没有第三方担保的时间。', 'The bundle carries no signed checkpoint (no log signature, no witness cosignature): the checkpoint\'s witnessing was not checked; apart from the block\'s time, no third party vouches for any time.')
+      : w.log_key
+      ? t('未填写见证人公钥：证据包所载的见证人联署未核验，不能说明有谁见证了该检查点。请在上方填写您从可信来源取得的见证人公钥后重新核验。', 'No witness keys were entered: the cosignatures the bundle carries were not checked, so nothing shows who witnessed the checkpoint. Enter witness keys you got from a source you trust above and verify again.')
+      : t('证据包附带检查点签名说明，其所载检查点即本证据包的检查点；但未填写日志公钥与见证人公钥，其签名与见证均未核验，不能说明有谁见证了该检查点。请在上方填写您从可信来源取得的公钥后重新核验。', 'The bundle carries a signed checkpoint, and it is this bundle\'s checkpoint; but no log key or witness keys were entered, so its signatures and its witnessing were not checked, and nothing shows who witnessed it. Enter keys you got from a source you trust above and verify again.');
+    rows.push(statement(t('独立见证', 'Independent witness'), why, BASIS.NOT_PROVEN));
+    return rows;
+  }
+  const [k, n] = [w.policy, w.trusted.length];
+  rows.push(statement(
+    t('最迟存在时间（独立见证）', 'Existed no later than (witnessed)'),
+    t(`${dualEpoch(w.witnessed_at, ctx.lang)}\n按您设定的见证策略（您信任的 ${n} 个见证人中至少 ${k} 个联署），取第 ${k} 早的联署时间：只要这 ${k} 个见证人中有一个诚实，包含该记录的检查点（及其中每条记录的内容）不晚于此时已存在。这一时间由见证人担保，不由节点运营方担保。`, `${dualEpoch(w.witnessed_at, ctx.lang)}\nUnder the witness policy you set (at least ${k} of the ${n} witnesses you trust), the ${ordinal(k)} earliest cosignature time: if any one of those ${k} witnesses is honest, the checkpoint holding the record (and so every record's content in it) existed no later than then. This time is vouched for by the witnesses, not by the node's operator.`),
+    BASIS.VERIFIED,
+  ));
+  for (const c of w.cosignatures) {
+    rows.push(statement(
+      t('见证人联署', 'Witness cosignature'),
+      t(`${c.witness}\n于 ${dualEpoch(c.timestamp, ctx.lang)}联署（公钥 ${c.key}，签名已核验）。该见证人以此声明：不晚于此时它已见到这一检查点，并核实其与它此前联署过的该日志各检查点一致（只增不改）。`, `${c.witness}\nCosigned at ${dualEpoch(c.timestamp, ctx.lang)} (key ${c.key}, signature verified). By this the witness states that no later than then it had seen this checkpoint and found it consistent with every earlier checkpoint of the log it had cosigned (append-only).`),
+      BASIS.VERIFIED,
+      true,
+    ));
+  }
+  rows.push(statement(
+    t('联署不证明什么', 'What a cosignature does not prove'),
+    t('联署不证明记录所述内容属实，也不证明节点接收或封存的时间；见证人是谁、是否独立于运营方，取决于您从何处取得所填写的见证人公钥。', 'A cosignature does not show that the records are true, nor when the node accepted or sealed them; who the witnesses are, and whether they are independent of the operator, depends on where you got the witness keys you entered.'),
+    BASIS.NOT_PROVEN,
+  ));
+  return rows;
 }
 
 function integritySection(ctx) {

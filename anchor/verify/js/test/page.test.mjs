@@ -122,3 +122,38 @@ test('steps in words, a case bundle\'s records numbered from 1', () => {
   ]);
   assert.equal(certificateNumber('1aca2a8e699ff32ee53d8cd6fec755c1'), 'EA-1aca-2a8e-699f-f32e-e53d');
 });
+
+test('witnessing: stated only as the report establishes it; the k-th earliest time verified', () => {
+  const cosignatures = [{ witness: 'b.example/w', key: 'b.example/w+00000002', timestamp: 1764900010 }, { witness: 'a.example/w', key: 'a.example/w+00000001', timestamp: 1764900020 }];
+  const checked = { checked: true, note: true, log_key: 'log+0000000f', policy: 2, trusted: ['a.example/w', 'b.example/w'], cosignatures, witnessed_at: 1764900020 };
+  const time = (witnessing, lang = 'zh-CN') => view(verified('chain', { witnessing }), lang).sections.find((s) => s.key === 'time').statements;
+  const rows = time(checked);
+  const vouched = rows.find((s) => s.label === '最迟存在时间（独立见证）');
+  assert.equal(vouched.basis, 'verified');
+  assert.match(vouched.text, /^2025-12-05 10:00:20 北京时间（UTC 2025-12-05 02:00:20）\n按您设定的见证策略（您信任的 2 个见证人中至少 2 个联署），取第 2 早的联署时间/);
+  assert.deepEqual(rows.filter((s) => s.label === '见证人联署').map((s) => [s.text.split('\n')[0], s.basis]), [['b.example/w', 'verified'], ['a.example/w', 'verified']]);
+  assert.equal(rows.find((s) => s.label === '联署不证明什么').basis, 'not proven');
+  assert.equal(rows.find((s) => s.label === '日志签名').basis, 'verified');
+  assert.ok(!rows.some((s) => s.label === '独立见证'));
+  assert.match(time(checked, 'en').find((s) => s.label === 'Existed no later than (witnessed)').text, /the 2nd earliest cosignature time/);
+  // Not checked: never worded as witnessed, whatever cosignatures the bundle carries.
+  for (const [witnessing, words] of [[undefined, /未附带检查点签名说明/], [{ checked: false, note: true, log_key: null, policy: 0, trusted: [], cosignatures: [], witnessed_at: null }, /未填写日志公钥与见证人公钥/], [{ checked: false, note: true, log_key: 'log+0000000f', policy: 0, trusted: [], cosignatures: [], witnessed_at: null }, /未填写见证人公钥/]]) {
+    const unchecked = time(witnessing);
+    const row = unchecked.find((s) => s.label === '独立见证');
+    assert.equal(row.basis, 'not proven');
+    assert.match(row.text, words);
+    assert.ok(!unchecked.some((s) => s.label === '见证人联署' || s.label === '最迟存在时间（独立见证）'));
+  }
+});
+
+test('an unmet witness policy is NOT VERIFIED, not worded as an altered bundle', () => {
+  const steps = [...ok(STEPS), { step: 'checkpoint note', status: 'failed', ok: false, check: 'witness policy', detail: 'witness policy: 2 of 2 trusted witnesses required, cosigned by a; no cosignature from b' }];
+  const v = view({ outcome: 'NOT VERIFIED', valid: false, steps, summary: 'NOT VERIFIED', proven: null });
+  const outcome = said(v, 'outcome');
+  assert.match(outcome['结论'].text, /未达到您设定的见证策略/);
+  assert.doesNotMatch(outcome['结论'].text, /已被改动/);
+  assert.match(outcome['下一步'].text, /见证策略/);
+  assert.deepEqual(v.sections.map((s) => s.key), ['outcome', 'checks']);
+  const tampered = view({ outcome: 'NOT VERIFIED', valid: false, steps: [...ok(STEPS), { ...steps.at(-1), check: 'cosignature', detail: 'cosignature: b: does not verify' }], summary: 'NOT VERIFIED', proven: null });
+  assert.match(said(tampered, 'outcome')['结论'].text, /文件已被改动/);
+});
