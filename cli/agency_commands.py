@@ -40,7 +40,11 @@ def agency() -> None:
 )
 @click.option("--json", "as_json", is_flag=True)
 def new(output: Path, password_file: Path, as_json: bool) -> None:
-    """Create an agency signing key in an encrypted keystore and print its address."""
+    """Create an agency signing key in an encrypted keystore and print its address.
+
+    The address alone is the standard output (`address=$(evanchor agency new ...)`); where
+    the keystore went and the command that registers it follow on standard error.
+    """
     if output.exists():
         raise click.ClickException(f"{output} exists; refusing to overwrite a key")
     key = generate_key()
@@ -49,8 +53,13 @@ def new(output: Path, password_file: Path, as_json: bool) -> None:
     if as_json:
         echo_json({"address": address, "keystore": str(output)})
     else:
-        click.echo(f"agency key {address} written to {output}")
-        click.echo("register it with: evanchor agency grant ADDRESS --code CREDIT_CODE")
+        click.echo(address)
+        click.echo(f"agency key written to {output} (encrypted keystore)", err=True)
+        click.echo(
+            f"next, on the node: evanchor agency grant {address} --code <the agency's"
+            " 18-character credit code>",
+            err=True,
+        )
 
 
 def _admin(home: NodeHome, options: PasswordOptions) -> tuple[LocalAccount, KeystorePassword]:

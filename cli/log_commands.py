@@ -48,6 +48,7 @@ from evanchor.cli.progress import Progress, progress_option, track, wanted
 from evanchor.node.daemon.client import NodeRefused, NodeUnreachable, get_json, node_answers
 from evanchor.node.daemon.compliance_log import node_rule_set, submission_flags
 from evanchor.node.daemon.home import NodeHome
+from evanchor.node.daemon.passwords import PasswordUnavailable
 from evanchor.node.daemon.upload_client import (
     CommitOutcomeUnknown,
     LineTooLarge,
@@ -182,6 +183,12 @@ def _read_all(
 
 
 def _report_bad(bad: list[InputError], file: Path, skip_invalid: bool) -> None:
+    """Every fault on a line of its own, then what was done about them; a single fault that
+    stops the submission is one line."""
+    if len(bad) == 1 and not skip_invalid:
+        raise click.ClickException(
+            f"{bad[0]}; nothing was written (use --skip-invalid to append the valid ones)"
+        )
     for fault in bad:
         click.echo(f"error: {fault}", err=True)
     if bad and not skip_invalid:
@@ -223,15 +230,31 @@ def _append_local(
     return receipts, sealed, Feedback(rule_set_ref(rules), flags)
 
 
+def agency_key(key_file: Path, password_file: Path | None) -> bytes:
+    """The agency's private key from `--key` (a keystore unlocked with the first line of
+    `--key-password-file`, or a raw key file). A wrong password is said as such, naming
+    the keystore and the file the password came from."""
+    from evanchor.node.daemon.passwords import (  # noqa: PLC0415 - chain side, see imports
+        password_from_file,
+        unlock,
+    )
+
+    password = None
+    if password_file is not None:
+        password = password_from_file(password_file, "--key-password-file")
+    try:
+        return unlock(key_file, password).to_bytes()
+    except PasswordUnavailable:
+        raise click.UsageError(
+            f"--key {key_file} is a keystore: give its password with --key-password-file FILE"
+        ) from None
+
+
 def _signer(
     key_file: Path | None, password_file: Path | None, separator: bytes
 ) -> Callable[[dict[str, Any]], dict[str, Any]]:
     """Turns each input object into a checked submission: signs bare records with the key."""
-    key = None
-    if key_file is not None:
-        from evanchor.node.chain.keys import load_key  # noqa: PLC0415 - chain side, see imports
-
-        key = load_key(key_file, password_file).to_bytes()
+    key = None if key_file is None else agency_key(key_file, password_file)
 
     def to_submission(obj: dict[str, Any]) -> dict[str, Any]:
         if is_submission(obj):
@@ -239,7 +262,7 @@ def _signer(
             prepare_record(submission.record, salt=submission.salt)  # validate the record
             return obj
         if key is None:
-            raise unsigned_record_refused()
+            raise unsigned_record_refused(obj)
         return sign_record(obj, key, separator)
 
     return to_submission
@@ -335,7 +358,7 @@ def _append_signed(
         try:
             if not isinstance(line.signer, str):
                 raise line.signer
-            records.append(authorised(line.record, line.signer, agency_of))
+            records.append(authorised(line.record, line.signer, agency_of, registry.revocation))
         except InputError as error:
             raise click.ClickException(f"record {position}: {error}") from None
     return _append_local(home, records, lang, progress)

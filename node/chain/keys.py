@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Final
 
 from eth_account import Account
+from eth_keyfile.exceptions import EthKeyfileValueError
 from eth_keys.datatypes import PrivateKey
 
 from evanchor.node.chain.errors import KeyFileError
@@ -81,6 +82,10 @@ def load_key(path: Path, password_file: Path | None = None) -> PrivateKey:
             raise KeyFileError(path, "is a keystore; a password file is needed to unlock it")
         try:
             secret = Account.decrypt(document, read_password(password_file))
+        except EthKeyfileValueError:  # eth-keyfile's "MAC mismatch": nothing else
+            raise KeyFileError(
+                path, f"wrong password for this keystore (password from {password_file})"
+            ) from None
         except ValueError as error:
             raise KeyFileError(path, f"cannot unlock keystore: {error}") from None
         return PrivateKey(bytes(secret))

@@ -162,6 +162,12 @@ def caller_of(request: web.Request) -> Caller:
     address = agency_signer(service.domain, request.method, request.raw_path, timestamp, signature)
     agency = service.agency_of(address)
     if agency is None:
+        revocation = service.revocation(address)
+        if revocation is not None:
+            raise Unauthenticated(
+                f"{address} signed the request, but its registration for agency"
+                f" {revocation.credit_code} was revoked in block {revocation.block_number}"
+            )
         raise Unauthenticated(f"{address} signed the request but is not a registered agency key")
     return Caller(CallerKind.AGENCY, agency=agency, address=address)
 
