@@ -8,11 +8,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from hashlib import sha256
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from evanchor.anchor.ethereum import client as cc
 from evanchor.anchor.log.bundle import CASE_BUNDLE_FORMAT, build_bundle, build_case_bundle
 from evanchor.anchor.log.store import LogStore, StoreBusy
 from evanchor.anchor.protocol.bundle_format import CaseBundle, ProofBundle
@@ -24,19 +23,14 @@ from evanchor.anchor.verify.bundle import verify_bundle
 from evanchor.anchor.verify.case_bundle import verify_case_bundle
 from evanchor.anchor.verify.report import Report, StepStatus
 from evanchor.cli.output import echo_json
-from evanchor.node.chain.embedded import EmbeddedChain
-from evanchor.node.chain.export import replay
-from evanchor.node.chain.genesis import read_genesis
-from evanchor.node.daemon.bundles import (
-    EvidenceSource,
-    NotAnchoredYet,
-    anchored_bundle,
-    anchored_case_bundle,
-    chain_evidence,
-)
-from evanchor.node.daemon.chain_access import chain_endpoint, serving
-from evanchor.node.daemon.client import get_json
 from evanchor.node.daemon.home import NodeHome
+
+if TYPE_CHECKING:
+    from evanchor.node.daemon.bundles import EvidenceSource
+
+# The chain side (web3, py-evm: seconds of imports on a loaded machine) is imported where a
+# command reaches a chain: an offline `verify`, and a `prove` whose anchor evidence is kept,
+# reach none (benchmarks/one_record_commands.py).
 
 MAX_BUNDLE_BYTES = 64 * 1024 * 1024
 """Largest bundle file `verify` reads: a case bundle of many records stays far below it."""
@@ -53,6 +47,8 @@ def _local_or_node(
     try:
         store = home.open_log()
     except StoreBusy:
+        from evanchor.node.daemon.client import get_json  # noqa: PLC0415 - requests, see imports
+
         # The node's API reads records and bundles for the operator's token only (or a
         # full record id): this folder holds the token.
         token = home.read_operator_token()
@@ -69,6 +65,10 @@ def _with_evidence(
     home: NodeHome, store: LogStore, build: Callable[[EvidenceSource | None], _Bundle]
 ) -> _Bundle:
     """Build with the kept anchor evidence; reach the chain only if some is missing."""
+    from evanchor.anchor.ethereum import client as cc  # noqa: PLC0415 - chain side, see imports
+    from evanchor.node.daemon.bundles import NotAnchoredYet, chain_evidence  # noqa: PLC0415
+    from evanchor.node.daemon.chain_access import chain_endpoint  # noqa: PLC0415
+
     try:
         return build(None)
     except NotAnchoredYet as error:
@@ -105,6 +105,8 @@ def prove(home: NodeHome, record_id: str, output: Path) -> None:
         assert index is not None
         if config.chain is None:
             return build_bundle(store, index)
+        from evanchor.node.daemon.bundles import anchored_bundle  # noqa: PLC0415 - see imports
+
         return _with_evidence(home, store, lambda source: anchored_bundle(store, index, source))
 
     bundle = _local_or_node(home, local, f"/v1/records/{record_id}/bundle")
@@ -137,6 +139,8 @@ def case_prove(home: NodeHome, case_key: str, output: Path) -> None:
     def local(store: LogStore) -> CaseBundle:
         if config.chain is None:
             return build_case_bundle(store, case_key)
+        from evanchor.node.daemon.bundles import anchored_case_bundle  # noqa: PLC0415 - see imports
+
         return _with_evidence(
             home, store, lambda source: anchored_case_bundle(store, case_key, source)
         )
@@ -164,6 +168,11 @@ def _print_report(report: Report) -> None:
 @contextlib.contextmanager
 def _replayed_chain(export: Path, genesis_file: Path) -> Iterator[str]:
     """Re-execute a chain export from its genesis in memory and serve it read-only."""
+    from evanchor.node.chain.embedded import EmbeddedChain  # noqa: PLC0415 - see imports
+    from evanchor.node.chain.export import replay  # noqa: PLC0415
+    from evanchor.node.chain.genesis import read_genesis  # noqa: PLC0415
+    from evanchor.node.daemon.chain_access import serving  # noqa: PLC0415
+
     chain = EmbeddedChain.in_memory(read_genesis(genesis_file))
     try:
         with export.open("rb") as source:
@@ -270,7 +279,11 @@ def verify_file(
             assert genesis is not None
             url = stack.enter_context(_replayed_chain(chain_export, genesis))
             source = ChainSource(ChainSourceKind.CHAIN_EXPORT, chain_export.name)
-        w3 = None if url is None else cc.web3_for(url)
+        w3 = None
+        if url is not None:
+            from evanchor.anchor.ethereum import client as cc  # noqa: PLC0415 - see imports
+
+            w3 = cc.web3_for(url)
         report = check(bundle, trusted_block_hash=trusted, w3=w3)
     return Verification(raw, report, source)
 

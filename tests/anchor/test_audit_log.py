@@ -281,6 +281,7 @@ def test_a_record_id_missing_from_the_index_is_said_to_be_missing(log: Path) -> 
 def test_a_record_id_pointing_elsewhere_names_both_leaves(log: Path) -> None:
     record_id = _record_id(log, 5)
     _tamper(log, lambda db: db.put(b"i:" + record_id, _u64(7)))
-    assert "its record id points at leaf 7 in the record-id index, not at this leaf" in (
-        _details(log)["index altered"]
+    assert (
+        "its record id points at leaf 7 in the record-id index, not at this leaf"
+        in (_details(log)["index altered"])
     )
