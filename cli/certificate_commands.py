@@ -47,7 +47,10 @@ def certificate(
     The bundle is verified first, exactly as `evanchor verify` does with the same options;
     a bundle that does not verify gets no certificate (no file is written). Chinese by
     default, --lang en for English. Check the anchor against a chain (--rpc, --chain-export,
-    --block-hash) for a certificate that can say the block is on that chain.
+    --block-hash) for a certificate that can say the block is on that chain. Exit status
+    as `evanchor verify`'s: 0 written; 1 NOT VERIFIED (the evidence is wrong); 3 CANNOT
+    VERIFY (the chain was not reached, is another chain, or could not answer); 2 a usage
+    error.
     """
     done = verify_file(
         bundle_file,
@@ -62,9 +65,13 @@ def certificate(
             s for s in done.report.steps if s.status is StepStatus.CANNOT_VERIFY
         )
         cannot = step.status is StepStatus.CANNOT_VERIFY
-        raise CertificateRefused(
+        refused = CertificateRefused(
             step.name, f"CANNOT VERIFY: {step.detail}" if cannot else step.detail
         )
+        # The exit status of `evanchor verify`: 1 NOT VERIFIED, 3 CANNOT VERIFY.
+        failure = click.ClickException(str(refused))
+        failure.exit_code = done.report.outcome.exit_status
+        raise failure from refused
     summary = done.summary(Lang(lang), bundle_file.name)
     pdf = render_certificate(summary, issued_at=datetime.now(UTC), verify_url=verify_url)
     write_atomically(output, pdf)
