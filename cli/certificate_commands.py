@@ -10,9 +10,15 @@ import click
 from evanchor.anchor.report.certificate import render_certificate
 from evanchor.anchor.report.errors import CertificateRefused
 from evanchor.anchor.report.language import Lang
-from evanchor.anchor.verify.report import StepStatus
+from evanchor.anchor.verify.report import Outcome, StepStatus
 from evanchor.cli.output import write_atomically
 from evanchor.cli.proof_commands import LANG_OPTION, chain_options, verify_file
+
+
+class CannotVerify(click.ClickException):
+    """No certificate because the chain could not settle a check: `verify`'s exit status."""
+
+    exit_code = Outcome.CANNOT_VERIFY.exit_status
 
 
 @click.command()
@@ -69,9 +75,7 @@ def certificate(
             step.name, f"CANNOT VERIFY: {step.detail}" if cannot else step.detail
         )
         # The exit status of `evanchor verify`: 1 NOT VERIFIED, 3 CANNOT VERIFY.
-        failure = click.ClickException(str(refused))
-        failure.exit_code = done.report.outcome.exit_status
-        raise failure from refused
+        raise (CannotVerify if cannot else click.ClickException)(str(refused)) from refused
     summary = done.summary(Lang(lang), bundle_file.name)
     pdf = render_certificate(summary, issued_at=datetime.now(UTC), verify_url=verify_url)
     write_atomically(output, pdf)

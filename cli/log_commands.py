@@ -43,12 +43,12 @@ from evanchor.anchor.protocol.jsonin import read_json_or_jsonl
 from evanchor.anchor.protocol.records import RecordKind, record_json_schema
 from evanchor.anchor.protocol.signing import SigningDomain
 from evanchor.cli import cosigning_commands
+from evanchor.cli.key_options import agency_key
 from evanchor.cli.output import echo_json
 from evanchor.cli.progress import Progress, progress_option, track, wanted
 from evanchor.node.daemon.client import NodeRefused, NodeUnreachable, get_json, node_answers
 from evanchor.node.daemon.compliance_log import node_rule_set, submission_flags
 from evanchor.node.daemon.home import NodeHome
-from evanchor.node.daemon.passwords import PasswordUnavailable
 from evanchor.node.daemon.upload_client import (
     CommitOutcomeUnknown,
     LineTooLarge,
@@ -228,26 +228,6 @@ def _append_local(
         found = submission_flags(store, receipts, rules)
     flags = {index: flags_json(list_, rules, lang) for index, list_ in found.items()}
     return receipts, sealed, Feedback(rule_set_ref(rules), flags)
-
-
-def agency_key(key_file: Path, password_file: Path | None) -> bytes:
-    """The agency's private key from `--key` (a keystore unlocked with the first line of
-    `--key-password-file`, or a raw key file). A wrong password is said as such, naming
-    the keystore and the file the password came from."""
-    from evanchor.node.daemon.passwords import (  # noqa: PLC0415 - chain side, see imports
-        password_from_file,
-        unlock,
-    )
-
-    password = None
-    if password_file is not None:
-        password = password_from_file(password_file, "--key-password-file")
-    try:
-        return unlock(key_file, password).to_bytes()
-    except PasswordUnavailable:
-        raise click.UsageError(
-            f"--key {key_file} is a keystore: give its password with --key-password-file FILE"
-        ) from None
 
 
 def _signer(

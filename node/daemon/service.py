@@ -327,6 +327,18 @@ class NodeService:
         chain query."""
         return None if self._agency_of is None else self._agency_of(address)
 
+    async def refresh_agencies(self) -> None:
+        """Read the agency registry's new events now, off the event loop (a signer the node
+        does not know yet may have been registered since the anchoring thread last read
+        it). `RegistryUnavailable` when the chain cannot be read."""
+        if self._refresh_agencies is None:
+            return
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, self._refresh_agencies)
+        except Exception as failure:  # any failure to read the chain: web3, requests, ours
+            reason = str(failure).splitlines()[0] if str(failure) else type(failure).__name__
+            raise RegistryUnavailable(reason[:200]) from failure
+
     def revocation(self, address: str) -> Revocation | None:
         """How the registration of `address` ended, if it was revoked (for wording only)."""
         return None if self._revoked_of is None else self._revoked_of(address)
