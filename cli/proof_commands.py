@@ -118,15 +118,16 @@ def _with_evidence(
     home: NodeHome, store: LogStore, build: Callable[[EvidenceSource | None], _Bundle]
 ) -> _Bundle:
     """Build with the kept anchor evidence; reach the chain only if some is missing."""
-    from evanchor.anchor.ethereum import client as cc  # noqa: PLC0415 - chain side, see imports
     from evanchor.node.daemon.bundles import NotAnchoredYet, chain_evidence  # noqa: PLC0415
-    from evanchor.node.daemon.chain_access import chain_endpoint  # noqa: PLC0415
 
     try:
         return build(None)
     except NotAnchoredYet as error:
         if "evidence" not in error.status:
             raise
+    from evanchor.anchor.ethereum import client as cc  # noqa: PLC0415 - chain side, see imports
+    from evanchor.node.daemon.chain_access import chain_endpoint  # noqa: PLC0415
+
     chain = home.config().chain
     assert chain is not None
     with chain_endpoint(home) as url:

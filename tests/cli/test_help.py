@@ -14,12 +14,14 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
 from evanchor.cli.main import SUBCOMMANDS, cli
 from evanchor.node.chain.keys import SCRYPT_N_VARIABLE
+from evanchor.node.daemon.home import NodeHome
 
 HEAVY = ("web3", "evm", "eth_account", "eth_keyfile", "reportlab", "matplotlib", "aiohttp")
 """Modules that take a second or more to import on a loaded machine."""
@@ -80,3 +82,16 @@ def test_agency_new_imports_no_heavy_module(tmp_path: Path) -> None:
     assert (
         _heavy_imports_of(tmp_path, "agency", "new", "-o", "k.json", "--password-file", "pw") == []
     )
+
+
+def test_prove_from_kept_evidence_imports_no_heavy_module(
+    anchored_node: Any, tmp_path: Path
+) -> None:
+    # The node has stopped; the anchor evidence of its checkpoints is kept in its log.
+    with NodeHome(anchored_node.home).open_log() as store:
+        record_id = store.record(3).record_id.hex()
+    found = _heavy_imports_of(
+        tmp_path, "--home", str(anchored_node.home), "prove", record_id, "-o", "b.json"
+    )
+    assert json.loads((tmp_path / "b.json").read_text())["leaf_index"] == 3
+    assert found == []
