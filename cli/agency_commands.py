@@ -129,7 +129,7 @@ def list_agencies(home: NodeHome, as_json: bool) -> None:
     from evanchor.node.daemon.chain_access import chain_endpoint, require_chain  # noqa: PLC0415
 
     chain = require_chain(home)
-    with chain_endpoint(home) as url:
+    with chain_endpoint(home, read_only=True) as url:
         anchor = cc.attach(cc.web3_for(url), chain.contract)
         events = cc.agency_events(anchor, from_block=chain.deploy_block)
     current: dict[str, str] = {}

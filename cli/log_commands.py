@@ -326,7 +326,7 @@ def _append_signed(
 
     config = home.config()
     assert config.chain is not None
-    with chain_endpoint(home) as rpc_url:
+    with chain_endpoint(home, read_only=True) as rpc_url:
         anchor = cc.contract_at(cc.web3_for(rpc_url), config.chain.contract)
         registry = AgencyRegistry(anchor, config.chain.deploy_block)
         registry.refresh()

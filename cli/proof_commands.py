@@ -130,7 +130,7 @@ def _with_evidence(
 
     chain = home.config().chain
     assert chain is not None
-    with chain_endpoint(home) as url:
+    with chain_endpoint(home, read_only=True) as url:
         anchor = cc.contract_at(cc.web3_for(url), chain.contract)
         return build(chain_evidence(anchor, store))
 

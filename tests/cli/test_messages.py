@@ -167,3 +167,27 @@ def test_a_revoked_agency_is_told_it_was_revoked_and_in_which_block(
         f" {COLLECTOR_CODE} until its registration was revoked in block {block}: it signs for"
         " no agency now"
     ]
+
+
+def test_commands_that_only_read_the_chain_unlock_no_key(built: Built, tmp_path: Path) -> None:
+    # keys/password no longer unlocks the node's keystores: a read of the agency registry
+    # (agency list, a local submit) must not try to, and so must not fail on it.
+    (built.home / "keys" / "password").write_text("not the node's password\n")
+    listed = run(built.home, "agency", "list")
+    assert listed.exit_code == 0, listed.output
+    assert built.collector.address in listed.output
+    file = _jsonl(tmp_path / "one.jsonl", _records(1, "read only"))
+    submitted = run(
+        built.home,
+        "submit",
+        str(file),
+        "--key",
+        str(built.collector.keystore),
+        "--key-password-file",
+        str(built.password),
+    )
+    assert submitted.exit_code == 0, submitted.output
+    assert submitted.output.startswith("appended 1 record(s)")
+    granted = run(built.home, "agency", "grant", built.collector.address, "--code", COLLECTOR_CODE)
+    assert granted.exit_code == 1
+    assert "wrong password for keystore" in granted.output
