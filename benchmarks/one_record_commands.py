@@ -13,9 +13,11 @@ Each round makes a fresh embedded node folder in a temporary directory and runs,
     evanchor verify BUNDLE                           offline: every hash recomputed
 
 Keystores are written with the default (production) scrypt work factor: the point is what
-an operator or a court pays, not what the test suite pays. Each command's wall time is
-printed as min-median-max over the rounds (default 3) and as the ratio of its median to the
-median of `evanchor --help` in the same run: ratios are what compare across machines.
+an operator or a court pays, not what the test suite pays. Each command's wall time and CPU
+time (user + system, its children included) are printed as min-median-max over the rounds
+(default 3) and as the ratio of the median to the median of `evanchor --help` in the same
+run: ratios are what compare across machines, and CPU time is what stays put when other
+processes load the machine (the wall time then mostly measures the wait for a core).
 
 `--load` runs the whole measurement a second time with another process spinning one core
 (`benchkit.core_loaded`), as on a machine that is doing something else.
@@ -51,9 +53,12 @@ EVANCHOR = Path(sys.executable).with_name("evanchor")
 RECORD = REPO / "examples" / "records" / "collection_case.jsonl"
 AGENCY = "91310115MA1K3TQ00E"
 COMMANDS = ("--help", "init", "agency new", "agency grant", "submit", "prove", "verify")
-TARGETS = {"agency new": 3.0, "prove": 3.0, "verify": 3.0}
-"""Median over the `--help` median that the quiet run must stay within (none for `init`,
-`agency grant` and `submit`: they start a chain and unlock the node's keys)."""
+TARGETS = {"agency new": 5.0, "prove": 2.5, "verify": 2.5}
+"""Most CPU time (median) over `--help`'s that the quiet run may take. CPU, not wall: on a
+shared machine the wall time follows everyone else's load. `agency new` derives one scrypt
+key (about 0.8 s of one core, on purpose); `prove` (from kept evidence) and `verify`
+(offline) reach no chain. None for `init`, `agency grant` and `submit`: they start the
+embedded chain and unlock keys."""
 ANCHOR_TIMEOUT = 120.0
 
 
@@ -195,7 +200,7 @@ def _spread(values: list[float]) -> tuple[str, float]:
 
 
 def table(found: dict[str, list[Timing]]) -> dict[str, float]:
-    """Prints the table; returns each command's median wall time over `--help`'s."""
+    """Prints the table; returns each command's median CPU time over `--help`'s."""
     _, reference = _spread([t.wall for t in found["--help"]])
     _, cpu_reference = _spread([t.cpu for t in found["--help"]])
     ratios: dict[str, float] = {}
@@ -203,14 +208,14 @@ def table(found: dict[str, list[Timing]]) -> dict[str, float]:
     for name in COMMANDS:
         wall, median = _spread([t.wall for t in found[name]])
         cpu, cpu_median = _spread([t.cpu for t in found[name]])
-        ratios[name] = median / reference
+        ratios[name] = cpu_median / cpu_reference
         rows.append(
             (
                 f"evanchor {name}",
                 wall,
-                f"{ratios[name]:.1f}x",
+                f"{median / reference:.1f}x",
                 cpu,
-                f"{cpu_median / cpu_reference:.1f}x",
+                f"{ratios[name]:.1f}x",
             )
         )
     print_table(
@@ -235,7 +240,7 @@ def main() -> None:
             table(measure(args.rounds))
     passed = report_targets(
         [
-            (quiet[name] <= limit, f"{name}: median within {limit:.0f}x --help (quiet run)")
+            (quiet[name] <= limit, f"{name}: median CPU within {limit:g}x --help's (quiet run)")
             for name, limit in TARGETS.items()
         ]
     )
