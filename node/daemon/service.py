@@ -265,7 +265,9 @@ class NodeService:
                 continue
             assert self._agency_of is not None
             try:
-                prepared.append(authorised(entry.record, entry.signer, self._agency_of))
+                prepared.append(
+                    authorised(entry.record, entry.signer, self._agency_of, self._revoked_of)
+                )
             except InputError as error:
                 raise BatchInvalid(item, error) from None
         if checked.fault is not None:
