@@ -46,7 +46,7 @@ from pathlib import Path
 
 import requests
 
-from benchkit import machine_facts, core_loaded, print_table, report_targets
+from benchkit import core_loaded, machine_facts, print_table, report_targets
 
 REPO = Path(__file__).resolve().parents[1]
 EVANCHOR = Path(sys.executable).with_name("evanchor")
