@@ -10,7 +10,7 @@ import click
 from evanchor.anchor.report.certificate import render_certificate
 from evanchor.anchor.report.errors import CertificateRefused
 from evanchor.anchor.report.language import Lang
-from evanchor.anchor.verify.report import StepStatus
+from evanchor.anchor.verify.report import Outcome, StepStatus
 from evanchor.cli.output import write_atomically
 from evanchor.cli.proof_commands import (
     LANG_OPTION,
@@ -19,6 +19,12 @@ from evanchor.cli.proof_commands import (
     verify_file,
     witness_options,
 )
+
+
+class CannotVerify(click.ClickException):
+    """No certificate because the chain could not settle a check: `verify`'s exit status."""
+
+    exit_code = Outcome.CANNOT_VERIFY.exit_status
 
 
 @click.command()
@@ -59,7 +65,9 @@ def certificate(
     default, --lang en for English. Check the anchor against a chain (--rpc, --chain-export,
     --block-hash) for a certificate that can say the block is on that chain, and give the
     log's and the witnesses' keys (--log-key, --witness-key) for one that names who
-    witnessed the checkpoint and when.
+    witnessed the checkpoint and when. Exit status as `evanchor verify`'s: 0 written; 1 NOT
+    VERIFIED (the evidence is wrong); 3 CANNOT VERIFY (the chain was not reached, is another
+    chain, or could not answer); 2 a usage error.
     """
     done = verify_file(
         bundle_file,
@@ -75,9 +83,11 @@ def certificate(
             s for s in done.report.steps if s.status is StepStatus.CANNOT_VERIFY
         )
         cannot = step.status is StepStatus.CANNOT_VERIFY
-        raise CertificateRefused(
+        refused = CertificateRefused(
             step.name, f"CANNOT VERIFY: {step.detail}" if cannot else step.detail
         )
+        # The exit status of `evanchor verify`: 1 NOT VERIFIED, 3 CANNOT VERIFY.
+        raise (CannotVerify if cannot else click.ClickException)(str(refused)) from refused
     summary = done.summary(Lang(lang), bundle_file.name)
     pdf = render_certificate(summary, issued_at=datetime.now(UTC), verify_url=verify_url)
     write_atomically(output, pdf)

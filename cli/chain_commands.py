@@ -22,6 +22,7 @@ from eth_utils.address import is_hex_address, to_canonical_address, to_checksum_
 from evanchor.anchor.errors import EvanchorError
 from evanchor.cli.options import hoist_option
 from evanchor.cli.progress import progress_option, track
+from evanchor.node.chain.chain_ids import DEFAULT_CHAIN_ID, MAX_CHAIN_ID
 from evanchor.node.chain.clique import Proposal
 from evanchor.node.chain.datadir import (
     DataDir,
@@ -33,11 +34,9 @@ from evanchor.node.chain.datadir import (
 from evanchor.node.chain.embedded import EmbeddedChain
 from evanchor.node.chain.export import export_blocks, replay
 from evanchor.node.chain.genesis import (
-    DEFAULT_CHAIN_ID,
     DEFAULT_EPOCH,
     DEFAULT_FUNDING,
     DEFAULT_GAS_LIMIT,
-    MAX_CHAIN_ID,
     Genesis,
     read_genesis,
 )

@@ -43,6 +43,7 @@ from evanchor.anchor.protocol.jsonin import read_json_or_jsonl
 from evanchor.anchor.protocol.records import RecordKind, record_json_schema
 from evanchor.anchor.protocol.signing import SigningDomain
 from evanchor.cli import cosigning_commands
+from evanchor.cli.key_options import agency_key
 from evanchor.cli.output import echo_json
 from evanchor.cli.progress import Progress, progress_option, track, wanted
 from evanchor.node.daemon.client import NodeRefused, NodeUnreachable, get_json, node_answers
@@ -182,6 +183,12 @@ def _read_all(
 
 
 def _report_bad(bad: list[InputError], file: Path, skip_invalid: bool) -> None:
+    """Every fault on a line of its own, then what was done about them; a single fault that
+    stops the submission is one line."""
+    if len(bad) == 1 and not skip_invalid:
+        raise click.ClickException(
+            f"{bad[0]}; nothing was written (use --skip-invalid to append the valid ones)"
+        )
     for fault in bad:
         click.echo(f"error: {fault}", err=True)
     if bad and not skip_invalid:
@@ -227,11 +234,7 @@ def _signer(
     key_file: Path | None, password_file: Path | None, separator: bytes
 ) -> Callable[[dict[str, Any]], dict[str, Any]]:
     """Turns each input object into a checked submission: signs bare records with the key."""
-    key = None
-    if key_file is not None:
-        from evanchor.node.chain.keys import load_key  # noqa: PLC0415 - chain side, see imports
-
-        key = load_key(key_file, password_file).to_bytes()
+    key = None if key_file is None else agency_key(key_file, password_file)
 
     def to_submission(obj: dict[str, Any]) -> dict[str, Any]:
         if is_submission(obj):
@@ -239,7 +242,7 @@ def _signer(
             prepare_record(submission.record, salt=submission.salt)  # validate the record
             return obj
         if key is None:
-            raise unsigned_record_refused()
+            raise unsigned_record_refused(obj)
         return sign_record(obj, key, separator)
 
     return to_submission
@@ -323,7 +326,7 @@ def _append_signed(
 
     config = home.config()
     assert config.chain is not None
-    with chain_endpoint(home) as rpc_url:
+    with chain_endpoint(home, read_only=True) as rpc_url:
         anchor = cc.contract_at(cc.web3_for(rpc_url), config.chain.contract)
         registry = AgencyRegistry(anchor, config.chain.deploy_block)
         registry.refresh()
@@ -335,7 +338,7 @@ def _append_signed(
         try:
             if not isinstance(line.signer, str):
                 raise line.signer
-            records.append(authorised(line.record, line.signer, agency_of))
+            records.append(authorised(line.record, line.signer, agency_of, registry.revocation))
         except InputError as error:
             raise click.ClickException(f"record {position}: {error}") from None
     return _append_local(home, records, lang, progress)

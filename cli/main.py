@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from evanchor.anchor.errors import EvanchorError
 from evanchor.anchor.protocol.checkpoint import SealPolicy
 from evanchor.cli.options import hoist_option
 from evanchor.cli.password_options import password_options
-from evanchor.node.chain.genesis import DEFAULT_CHAIN_ID, MAX_CHAIN_ID
+from evanchor.node.chain.chain_ids import DEFAULT_CHAIN_ID, MAX_CHAIN_ID
 from evanchor.node.daemon.home import (
     DEFAULT_API_PORT,
     DEFAULT_HOME,
@@ -24,28 +25,86 @@ from evanchor.node.daemon.home import (
 )
 from evanchor.node.daemon.passwords import PasswordOptions, find_password, require_password
 
+
+@dataclass(frozen=True)
+class LazyCommand:
+    """Where a command is defined (`module:name`) and its one-line summary for `--help`."""
+
+    target: str
+    summary: str
+
+
 SUBCOMMANDS = {
-    "submit": "evanchor.cli.log_commands:submit",
-    "sign": "evanchor.cli.log_commands:sign",
-    "seal": "evanchor.cli.log_commands:seal",
-    "shred": "evanchor.cli.log_commands:shred",
-    "log": "evanchor.cli.log_commands:log",
-    "schema": "evanchor.cli.log_commands:schema",
-    "prove": "evanchor.cli.proof_commands:prove",
-    "case": "evanchor.cli.proof_commands:case",
-    "verify": "evanchor.cli.proof_commands:verify",
-    "certificate": "evanchor.cli.certificate_commands:certificate",
-    "verify-page": "evanchor.cli.page_commands:verify_page",
-    "node": "evanchor.cli.node_commands:node",
-    "agency": "evanchor.cli.agency_commands:agency",
-    "audit": "evanchor.cli.audit_commands:audit",
-    "compliance": "evanchor.cli.compliance_commands:compliance",
-    "chain": "evanchor.cli.chain_commands:chain",
-    "witness": "evanchor.cli.witness_commands:witness",
+    "submit": LazyCommand(
+        "evanchor.cli.log_commands:submit",
+        "Validate, sign and submit the records of FILE (.json or .jsonl).",
+    ),
+    "sign": LazyCommand(
+        "evanchor.cli.log_commands:sign",
+        "Sign the records of FILE for this node's chain into a JSONL of signed envelopes.",
+    ),
+    "seal": LazyCommand(
+        "evanchor.cli.log_commands:seal",
+        "Seal a checkpoint of the log now (if anything is new since the last one).",
+    ),
+    "shred": LazyCommand(
+        "evanchor.cli.log_commands:shred",
+        "Crypto-shred RECORD_ID (or a unique prefix of at least 8 hex digits): delete its"
+        " text, salt and id from the log, keep its leaf and leave a tombstone.",
+    ),
+    "log": LazyCommand(
+        "evanchor.cli.log_commands:log", "Inspect the evidence log; its key and witnesses."
+    ),
+    "schema": LazyCommand(
+        "evanchor.cli.log_commands:schema",
+        "Print the JSON Schema of a record kind (collection checkpoint or auction record).",
+    ),
+    "prove": LazyCommand(
+        "evanchor.cli.proof_commands:prove",
+        "Write the proof bundle of RECORD_ID (or a unique prefix of at least 8 hex digits).",
+    ),
+    "case": LazyCommand("evanchor.cli.proof_commands:case", "Work with a case's chain of records."),
+    "verify": LazyCommand(
+        "evanchor.cli.proof_commands:verify",
+        "Check a proof bundle (or case bundle): every hash recomputed, step by step.",
+    ),
+    "certificate": LazyCommand(
+        "evanchor.cli.certificate_commands:certificate",
+        "Write the evidence certificate (存证证书) of BUNDLE_FILE as an A4 PDF.",
+    ),
+    "verify-page": LazyCommand(
+        "evanchor.cli.page_commands:verify_page",
+        "Write the verification page: one HTML file that verifies bundles in the browser.",
+    ),
+    "node": LazyCommand(
+        "evanchor.cli.node_commands:node", "Run the node daemon and ask for its status."
+    ),
+    "agency": LazyCommand(
+        "evanchor.cli.agency_commands:agency",
+        "Agency signing keys and their registration with the node's contract.",
+    ),
+    "audit": LazyCommand(
+        "evanchor.cli.audit_commands:audit",
+        "Re-execute the chain and recompute the log; print every discrepancy (exit 1 if any).",
+    ),
+    "compliance": LazyCommand(
+        "evanchor.cli.compliance_commands:compliance",
+        "Rate agencies against a compliance rule set (docs/COMPLIANCE.md).",
+    ),
+    "chain": LazyCommand(
+        "evanchor.cli.chain_commands:chain",
+        "The embedded permissioned chain (py-evm, Clique proof of authority, LevelDB).",
+    ),
+    "witness": LazyCommand(
+        "evanchor.cli.witness_commands:witness",
+        "Run an independent witness that cosigns consistent checkpoints (C2SP tlog-witness).",
+    ),
 }
-"""Command name -> where it is defined. Modules are imported only for the command that runs:
-web3, eth-account and py-evm take over a second to import, which a log-only `submit` of a
-large file should not pay."""
+"""Command name -> where it is defined, and its summary. Modules are imported only for the
+command that runs, and `evanchor --help` imports none of them: web3, eth-account, py-evm,
+reportlab and matplotlib take seconds to import on a loaded machine, which a `verify` or a
+log-only `submit` should not pay. tests/cli/test_help.py holds each summary to the first
+line of its command's docstring."""
 
 
 class EvanchorGroup(click.Group):
@@ -60,16 +119,38 @@ class EvanchorGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in SUBCOMMANDS:
-            module, name = SUBCOMMANDS[cmd_name].split(":")
+            module, name = SUBCOMMANDS[cmd_name].target.split(":")
             command: click.Command = getattr(importlib.import_module(module), name)
             return command
         return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list of `--help`, from the summaries: no command module is imported."""
+        rows: list[tuple[str, str]] = []
+        for name in self.list_commands(ctx):
+            if name in SUBCOMMANDS:
+                rows.append((name, SUBCOMMANDS[name].summary))
+                continue
+            command = super().get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str()))
+        if rows:
+            limit = formatter.width - 6 - max(len(name) for name, _ in rows)
+            with formatter.section("Commands"):
+                formatter.write_dl([(name, _shortened(text, limit)) for name, text in rows])
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except EvanchorError as error:
             raise click.ClickException(str(error)) from error
+
+
+def _shortened(text: str, limit: int) -> str:
+    """`text` cut at a word to at most `limit` characters, as click shortens a short help."""
+    if len(text) <= limit:
+        return text
+    return text[: max(limit - 3, 1)].rsplit(" ", 1)[0].rstrip(" ,;:") + "..."
 
 
 @click.group(cls=EvanchorGroup)

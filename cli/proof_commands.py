@@ -9,12 +9,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from hashlib import sha256
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import quote
 
 import click
 from click.core import ParameterSource
 
-from evanchor.anchor.ethereum import client as cc
 from evanchor.anchor.log.bundle import CASE_BUNDLE_FORMAT, build_bundle, build_case_bundle
 from evanchor.anchor.log.store import LogStore, StoreBusy
 from evanchor.anchor.protocol.bundle_format import CaseBundle, ProofBundle
@@ -28,20 +28,16 @@ from evanchor.anchor.verify.bundle import verify_bundle
 from evanchor.anchor.verify.case_bundle import verify_case_bundle
 from evanchor.anchor.verify.checkpoint_note import WitnessTrust, WitnessTrustInvalid, witness_trust
 from evanchor.anchor.verify.report import Report, StepStatus
+from evanchor.cli.key_options import read_key_options
 from evanchor.cli.output import echo_json
-from evanchor.node.chain.embedded import EmbeddedChain
-from evanchor.node.chain.export import replay
-from evanchor.node.chain.genesis import read_genesis
-from evanchor.node.daemon.bundles import (
-    EvidenceSource,
-    NotAnchoredYet,
-    anchored_bundle,
-    anchored_case_bundle,
-    chain_evidence,
-)
-from evanchor.node.daemon.chain_access import chain_endpoint, serving
-from evanchor.node.daemon.client import get_json
 from evanchor.node.daemon.home import NodeHome
+
+if TYPE_CHECKING:
+    from evanchor.node.daemon.bundles import EvidenceSource
+
+# The chain side (web3, py-evm: seconds of imports on a loaded machine) is imported where a
+# command reaches a chain: an offline `verify`, and a `prove` whose anchor evidence is kept,
+# reach none (benchmarks/one_record_commands.py).
 
 MAX_BUNDLE_BYTES = 64 * 1024 * 1024
 """Largest bundle file `verify` reads: a case bundle of many records stays far below it."""
@@ -51,18 +47,71 @@ def _write_json(path: Path, value: Any) -> None:
     path.write_text(json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
 
 
+@dataclass(frozen=True)
+class NodeRead:
+    """Where a read goes when it goes to a running node: `node_url` (else the node of the
+    folder), signed with the agency key `key_file` (else the folder's operator token)."""
+
+    node_url: str | None = None
+    key_file: Path | None = None
+    key_password_file: Path | None = None
+
+    @property
+    def asked(self) -> bool:
+        """The user named a node or a key: ask the node, never the log directly."""
+        return self.node_url is not None or self.key_file is not None
+
+
+def _from_node(home: NodeHome, api_path: str, read: NodeRead) -> dict[str, Any]:
+    """GET `api_path` from the running node: signed with the agency's key when one is given
+    (node/daemon/access.py: the node serves the agency its own records), else with the
+    operator token this folder holds (it reads everything)."""
+    from evanchor.node.daemon.client import get_json  # noqa: PLC0415 - requests, see imports
+
+    if read.node_url is not None:
+        api_url = read.node_url.rstrip("/")
+    elif home.config_path.exists() or home.legacy_config_path.exists():
+        api_url = home.config().api.url
+    else:
+        raise click.UsageError(
+            f"no node folder at {home.path}: give the node's API with --node URL"
+        )
+    path = quote(api_path)  # as sent: the signature covers the request target byte for byte
+    if read.key_file is None:
+        token = None if read.node_url is not None else home.read_operator_token()
+        bundle: dict[str, Any] = get_json(api_url, path, token=token)
+        return bundle
+    from evanchor.anchor.protocol.signing import SigningDomain  # noqa: PLC0415
+    from evanchor.cli.key_options import agency_key  # noqa: PLC0415 - eth-keys, see imports
+    from evanchor.node.daemon.access import signed_request_headers  # noqa: PLC0415
+
+    key = agency_key(read.key_file, read.key_password_file)
+    chain = get_json(api_url, "/v1/status").get("chain")
+    if chain is None:
+        raise click.UsageError(
+            f"the node at {api_url} is log-only: it takes no signed requests (it has no agency"
+            " registry); its operator reads with the token"
+        )
+    domain = SigningDomain(int(chain["chain_id"]), str(chain["contract"]))
+    headers = signed_request_headers(key, domain, "GET", path)
+    signed: dict[str, Any] = get_json(api_url, path, headers=headers)
+    return signed
+
+
 def _local_or_node(
-    home: NodeHome, local: Callable[[LogStore], ProofBundle | CaseBundle], api_path: str
+    home: NodeHome,
+    local: Callable[[LogStore], ProofBundle | CaseBundle],
+    api_path: str,
+    read: NodeRead,
 ) -> dict[str, Any]:
-    """Build from the log when it is free; ask the running node's API when it holds it."""
+    """Build from the log when it is free; ask the running node's API when it holds it, or
+    when the user named a node or an agency key."""
+    if read.asked:
+        return _from_node(home, api_path, read)
     try:
         store = home.open_log()
     except StoreBusy:
-        # The node's API reads records and bundles for the operator's token only (or a
-        # full record id): this folder holds the token.
-        token = home.read_operator_token()
-        bundle: dict[str, Any] = get_json(home.config().api.url, api_path, token=token)
-        return bundle
+        return _from_node(home, api_path, read)
     with store:
         return local(store).as_json()
 
@@ -74,14 +123,19 @@ def _with_evidence(
     home: NodeHome, store: LogStore, build: Callable[[EvidenceSource | None], _Bundle]
 ) -> _Bundle:
     """Build with the kept anchor evidence; reach the chain only if some is missing."""
+    from evanchor.node.daemon.bundles import NotAnchoredYet, chain_evidence  # noqa: PLC0415
+
     try:
         return build(None)
     except NotAnchoredYet as error:
         if "evidence" not in error.status:
             raise
+    from evanchor.anchor.ethereum import client as cc  # noqa: PLC0415 - chain side, see imports
+    from evanchor.node.daemon.chain_access import chain_endpoint  # noqa: PLC0415
+
     chain = home.config().chain
     assert chain is not None
-    with chain_endpoint(home) as url:
+    with chain_endpoint(home, read_only=True) as url:
         anchor = cc.contract_at(cc.web3_for(url), chain.contract)
         return build(chain_evidence(anchor, store))
 
@@ -95,13 +149,34 @@ def _with_evidence(
     required=True,
     help="Where to write the bundle.",
 )
+@read_key_options
 @click.pass_obj
-def prove(home: NodeHome, record_id: str, output: Path) -> None:
+def prove(
+    home: NodeHome,
+    record_id: str,
+    output: Path,
+    *,
+    node_url: str | None,
+    key_file: Path | None,
+    key_password_file: Path | None,
+) -> None:
     """Write the proof bundle of RECORD_ID (or a unique prefix of at least 8 hex digits).
 
     On an anchoring node the bundle is proven against the earliest anchored checkpoint that
     holds the record, with the chain evidence; on a log-only node, against the latest seal.
+    From the log when no node runs; from the running node's API when one does (with this
+    folder's operator token), or when --node or --key is given. With --key the request is
+    signed with the agency's key, and the node serves the agency's own records only.
     """
+    read = NodeRead(node_url, key_file, key_password_file)
+    if read.asked and not home.config_path.exists():
+        bundle = _from_node(home, f"/v1/records/{record_id}/bundle", read)
+        _write_json(output, bundle)
+        click.echo(
+            f"wrote proof bundle for record {bundle['leaf_index']} of the log"
+            f" (checkpoint {bundle['checkpoint']['seq']}) to {output}"
+        )
+        return
     config = home.config()
 
     def local(store: LogStore) -> ProofBundle:
@@ -110,9 +185,11 @@ def prove(home: NodeHome, record_id: str, output: Path) -> None:
         assert index is not None
         if config.chain is None:
             return build_bundle(store, index)
+        from evanchor.node.daemon.bundles import anchored_bundle  # noqa: PLC0415 - see imports
+
         return _with_evidence(home, store, lambda source: anchored_bundle(store, index, source))
 
-    bundle = _local_or_node(home, local, f"/v1/records/{record_id}/bundle")
+    bundle = _local_or_node(home, local, f"/v1/records/{record_id}/bundle", read)
     _write_json(output, bundle)
     click.echo(
         f"wrote proof bundle for record {bundle['leaf_index']} of the log"
@@ -134,19 +211,39 @@ def case() -> None:
     required=True,
     help="Where to write the case bundle.",
 )
+@read_key_options
 @click.pass_obj
-def case_prove(home: NodeHome, case_key: str, output: Path) -> None:
-    """Write every sealed record of CASE_KEY (e.g. collection/C-1) with proofs and links."""
+def case_prove(
+    home: NodeHome,
+    case_key: str,
+    output: Path,
+    *,
+    node_url: str | None,
+    key_file: Path | None,
+    key_password_file: Path | None,
+) -> None:
+    """Write every sealed record of CASE_KEY (e.g. collection/C-1) with proofs and links.
+
+    Where it reads from, and --node and --key, as for `evanchor prove`.
+    """
+    read = NodeRead(node_url, key_file, key_password_file)
+    if read.asked and not home.config_path.exists():
+        bundle = _from_node(home, f"/v1/cases/{case_key}/bundle", read)
+        _write_json(output, bundle)
+        click.echo(f"wrote {len(bundle['records'])} record(s) of case {case_key} to {output}")
+        return
     config = home.config()
 
     def local(store: LogStore) -> CaseBundle:
         if config.chain is None:
             return build_case_bundle(store, case_key)
+        from evanchor.node.daemon.bundles import anchored_case_bundle  # noqa: PLC0415 - see imports
+
         return _with_evidence(
             home, store, lambda source: anchored_case_bundle(store, case_key, source)
         )
 
-    bundle = _local_or_node(home, local, f"/v1/cases/{case_key}/bundle")
+    bundle = _local_or_node(home, local, f"/v1/cases/{case_key}/bundle", read)
     _write_json(output, bundle)
     click.echo(f"wrote {len(bundle['records'])} record(s) of case {case_key} to {output}")
 
@@ -169,6 +266,11 @@ def _print_report(report: Report) -> None:
 @contextlib.contextmanager
 def _replayed_chain(export: Path, genesis_file: Path) -> Iterator[str]:
     """Re-execute a chain export from its genesis in memory and serve it read-only."""
+    from evanchor.node.chain.embedded import EmbeddedChain  # noqa: PLC0415 - see imports
+    from evanchor.node.chain.export import replay  # noqa: PLC0415
+    from evanchor.node.chain.genesis import read_genesis  # noqa: PLC0415
+    from evanchor.node.daemon.chain_access import serving  # noqa: PLC0415
+
     chain = EmbeddedChain.in_memory(read_genesis(genesis_file))
     try:
         with export.open("rb") as source:
@@ -350,7 +452,11 @@ def verify_file(
             assert genesis is not None
             url = stack.enter_context(_replayed_chain(chain_export, genesis))
             source = ChainSource(ChainSourceKind.CHAIN_EXPORT, chain_export.name)
-        w3 = None if url is None else cc.web3_for(url)
+        w3 = None
+        if url is not None:
+            from evanchor.anchor.ethereum import client as cc  # noqa: PLC0415 - see imports
+
+            w3 = cc.web3_for(url)
         report = check(bundle, trusted_block_hash=trusted, w3=w3, trust=trust)
     return Verification(raw, report, source)
 

@@ -318,8 +318,9 @@ def _check_event(
         report.add(
             "log shorter than anchored",
             where,
-            f"anchored size {event.size}, the log holds {store.size} leaves"
-            " (records were dropped from its end, or it was replaced)",
+            f"the log holds {store.size} leaves but the chain holds its checkpoint of"
+            f" {event.size}: the log was shortened or rolled back (records dropped from its"
+            " end) after it was anchored, or it was replaced",
         )
     else:
         if event.size not in sealed:

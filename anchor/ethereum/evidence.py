@@ -23,13 +23,12 @@ order when present) and checked to hash to the block's hash before it is used.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import rlp
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
-from evanchor.anchor.ethereum import client as cc
 from evanchor.anchor.ethereum.anchor_state import Confirmed
 from evanchor.anchor.ethereum.errors import HeaderEncodingUnsupported
 from evanchor.anchor.ethereum.progress import earliest_anchored
@@ -38,6 +37,12 @@ from evanchor.anchor.log.store import LogStore, StoreError
 from evanchor.anchor.protocol.bundle_format import ProofBundle
 from evanchor.anchor.protocol.checkpoint import Checkpoint
 from evanchor.contracts.storage_layout import checkpoint_slots
+
+if TYPE_CHECKING:
+    from evanchor.anchor.ethereum import client as cc
+
+# web3 (through `client`) is imported where the chain is asked: a bundle built from kept
+# evidence (`evanchor prove` on a stopped node) asks nothing and should not pay for it.
 
 # (field, fixed width in bytes or 0 for an integer or free-length bytes)
 _LONDON_FIELDS: tuple[tuple[str, int], ...] = (
@@ -124,6 +129,8 @@ def block_header_rlp(anchor: cc.AnchorContract, block_number: int) -> tuple[byte
     Raises HeaderEncodingUnsupported if it does not (a header with fields this code does
     not know).
     """
+    from evanchor.anchor.ethereum import client as cc  # noqa: PLC0415 - see the imports
+
     block = cc.get_block(anchor.w3, block_number)
     encoded = header_rlp(block)
     expected = bytes(block["hash"])
@@ -159,6 +166,8 @@ def build_anchor_evidence(anchor: cc.AnchorContract, state: Confirmed) -> dict[s
             f"0x{state.block_hash.hex()}: the chain was reorganised after confirmation"
         )
     slots = checkpoint_slots(writer, index)
+    from evanchor.anchor.ethereum import client as cc  # noqa: PLC0415 - see the imports
+
     proof = cc.get_proof(anchor.w3, anchor.address, list(slots), block_number)
     storage = []
     for slot, entry in zip(slots, proof["storageProof"], strict=True):

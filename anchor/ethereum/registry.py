@@ -14,6 +14,7 @@ import threading
 from eth_utils.address import to_checksum_address
 
 from evanchor.anchor.ethereum import client as cc
+from evanchor.anchor.log.submission import Revocation
 
 
 class AgencyRegistry:
@@ -21,6 +22,7 @@ class AgencyRegistry:
         self._anchor = anchor
         self._next_block = from_block
         self._codes: dict[str, str] = {}
+        self._revoked: dict[str, Revocation] = {}
         self._lock = threading.Lock()
 
     def lookup(self, signer: str) -> str | None:
@@ -35,6 +37,13 @@ class AgencyRegistry:
                 return found
             return self._codes.get(to_checksum_address(signer))
 
+    def revocation(self, signer: str) -> Revocation | None:
+        """How the registration of `signer` (no longer registered) ended, or None if it
+        never was registered since the registry's first block."""
+        with self._lock:
+            found = self._revoked.get(signer)
+            return found if found is not None else self._revoked.get(to_checksum_address(signer))
+
     def refresh(self) -> int:
         """Apply every registry event since the last refresh; return how many there were."""
         head = cc.block_number(self._anchor.w3)
@@ -46,9 +55,12 @@ class AgencyRegistry:
         with self._lock:
             for event in events:
                 if event.credit_code is None:
-                    self._codes.pop(event.agency, None)
+                    code = self._codes.pop(event.agency, None)
+                    if code is not None:
+                        self._revoked[event.agency] = Revocation(code, event.block_number)
                 else:
                     self._codes[event.agency] = event.credit_code
+                    self._revoked.pop(event.agency, None)
             self._next_block = head + 1
         return len(events)
 

@@ -248,8 +248,20 @@ class _Walk:
                 )
             _check_record(report, index, leaf, canonical, salt)
             found = self.store.index_of(sha256(_RECORD_ID_TAG + canonical).digest())
-            if found != index:
-                report.add("index altered", where, f"its record id points at leaf {found}")
+            if found is None:
+                report.add(
+                    "index altered",
+                    where,
+                    "the record id of its stored text is not in the record-id index (which"
+                    " should point it at this leaf): the record cannot be found by its id",
+                )
+            elif found != index:
+                report.add(
+                    "index altered",
+                    where,
+                    f"its record id points at leaf {found} in the record-id index, not at"
+                    " this leaf",
+                )
             else:
                 self.present_records += 1
         self._check_links(index, leaf)
@@ -518,11 +530,21 @@ def _audit_tree(store: LogStore, report: AuditReport, leaf_hashes: list[bytes]) 
         report.count("checkpoints")
         if checkpoint.seq != position:
             report.add("checkpoint forged", where, f"stored at position {position}")
-        if not previous_size < checkpoint.size <= len(leaf_hashes):
+        if checkpoint.size > len(leaf_hashes):
             report.add(
                 "checkpoint forged",
                 where,
-                f"size {checkpoint.size} does not follow {previous_size} within the log",
+                f"the log holds {len(leaf_hashes)} leaves but this checkpoint, sealed over"
+                f" the first {checkpoint.size}, says it held more: the log was shortened or"
+                " rolled back after the checkpoint was sealed (or the checkpoint was forged)",
+            )
+            continue
+        if checkpoint.size <= previous_size:
+            report.add(
+                "checkpoint forged",
+                where,
+                f"its size {checkpoint.size} is not larger than the previous checkpoint's"
+                f" ({previous_size}): each checkpoint seals more leaves than the one before",
             )
             continue
         computed = merkle.root_from_nodes(lambda lv, ix: levels[lv][ix], checkpoint.size)

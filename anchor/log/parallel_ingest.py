@@ -44,8 +44,9 @@ from evanchor.anchor.log.submission import (
     parse_submission,
     submission_signer,
 )
-from evanchor.anchor.protocol.errors import InputError
+from evanchor.anchor.protocol.errors import InputError, RecordInvalid
 from evanchor.anchor.protocol.jsonin import ProgressCallback, jsonl_lines, parse_jsonl_line
+from evanchor.anchor.protocol.records import check_record
 
 CHUNK_LINES = 1000
 """Lines per task: ~0.4 MiB of typical records, ~40 ms of work. Large enough that a task's
@@ -84,10 +85,25 @@ class SignedLine:
     signer: str | SubmissionInvalid
 
 
-def unsigned_record_refused() -> SubmissionInvalid:
-    return SubmissionInvalid(
-        "signature", "unsigned record: give --key to sign, or submit signed envelopes"
-    )
+UNSIGNED = "unsigned record: give --key to sign, or submit signed envelopes"
+
+
+def unsigned_record_refused(obj: dict[str, Any]) -> InputError:
+    """The refusal of `obj`, a bare record where a signed envelope is needed.
+
+    A record that is not valid either is refused for that first, its field named, with the
+    missing signature said beside it: signing it would not make it acceptable. (An object
+    with a `record` or `signature` member is a broken envelope, not a record: only the
+    signature is said.)
+    """
+    if "record" not in obj and "signature" not in obj:
+        try:
+            check_record(obj)
+        except RecordInvalid as invalid:
+            return RecordInvalid(
+                invalid.field_path, f"{invalid.reason}; the record is also unsigned (--key signs)"
+            )
+    return SubmissionInvalid("signature", UNSIGNED)
 
 
 def prepare_line(job: LineJob, obj: dict[str, Any]) -> PreparedRecord | SignedLine:
@@ -106,7 +122,7 @@ def prepare_signed_line(domain_separator: bytes, obj: dict[str, Any]) -> SignedL
     (the record's faults named as in the record itself, e.g. `case_id: ...`).
     """
     if not is_submission(obj):
-        raise unsigned_record_refused()
+        raise unsigned_record_refused(obj)
     submission = parse_submission(obj)
     record = prepare_record(submission.record, salt=submission.salt)
     signer: str | SubmissionInvalid

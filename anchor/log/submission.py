@@ -28,6 +28,20 @@ AgencyLookup = Callable[[str], str | None]
 """Maps a checksummed signer address to the credit code it is registered for, or None."""
 
 
+@dataclass(frozen=True)
+class Revocation:
+    """A signer's registration as it ended: the credit code it was registered for and the
+    block whose `AgencyRevoked` event ended it."""
+
+    credit_code: str
+    block_number: int
+
+
+RevocationLookup = Callable[[str], Revocation | None]
+"""Maps a signer no longer registered to how its registration ended, or None (never
+registered). Asked only for a refusal's wording."""
+
+
 class SubmissionInvalid(InputError):
     """A submission's envelope, salt or signature is wrong; `member` names which."""
 
@@ -44,6 +58,19 @@ class AgencyNotRegistered(SubmissionInvalid):
     def __init__(self, signer: str) -> None:
         super().__init__("signature", f"signer {signer} is not a registered agency")
         self.signer = signer
+
+
+class AgencyRevoked(AgencyNotRegistered):
+    """The signer was registered, and its registration was revoked on chain."""
+
+    def __init__(self, signer: str, revocation: Revocation) -> None:
+        super().__init__(signer)
+        self.revocation = revocation
+        self.reason = (
+            f"signer {signer} was the key of agency {revocation.credit_code} until its"
+            f" registration was revoked in block {revocation.block_number}: it signs for no"
+            " agency now"
+        )
 
 
 class AgencyMismatch(SubmissionInvalid):
@@ -94,7 +121,10 @@ def parse_submission(obj: dict[str, Any]) -> Submission:
 
 
 def check_submission(
-    submission: Submission, domain_separator: bytes, agency_of: AgencyLookup
+    submission: Submission,
+    domain_separator: bytes,
+    agency_of: AgencyLookup,
+    revoked_of: RevocationLookup | None = None,
 ) -> PreparedRecord:
     """Validate, commit and authenticate a submission; the result carries its signature."""
     try:
@@ -103,7 +133,9 @@ def check_submission(
         error.field_path = f"record.{error.field_path}"
         raise
     signer = submission_signer(domain_separator, prepared.commitment, submission.signature)
-    return authorised(replace(prepared, signature=submission.signature), signer, agency_of)
+    return authorised(
+        replace(prepared, signature=submission.signature), signer, agency_of, revoked_of
+    )
 
 
 def submission_signer(domain_separator: bytes, commitment: bytes, signature: bytes) -> str:
@@ -114,15 +146,24 @@ def submission_signer(domain_separator: bytes, commitment: bytes, signature: byt
         raise SubmissionInvalid("signature", str(error)) from None
 
 
-def authorised(prepared: PreparedRecord, signer: str, agency_of: AgencyLookup) -> PreparedRecord:
+def authorised(
+    prepared: PreparedRecord,
+    signer: str,
+    agency_of: AgencyLookup,
+    revoked_of: RevocationLookup | None = None,
+) -> PreparedRecord:
     """`prepared` (which carries its signature) if `signer` is registered as the agency the
-    record names; else `AgencyNotRegistered` or `AgencyMismatch`.
+    record names; else `AgencyNotRegistered` (`AgencyRevoked` when `revoked_of` knows how
+    its registration ended) or `AgencyMismatch`.
 
     The registry part of `check_submission`, kept apart so that the signer can be recovered
     where the registry is not at hand (the parallel reader's worker processes).
     """
     registered = agency_of(signer)
     if registered is None:
+        revocation = None if revoked_of is None else revoked_of(signer)
+        if revocation is not None:
+            raise AgencyRevoked(signer, revocation)
         raise AgencyNotRegistered(signer)
     if registered != prepared.agency:
         raise AgencyMismatch(signer, registered, prepared.agency)

@@ -158,10 +158,24 @@ class Facts:
 # -- the steps ---------------------------------------------------------------------------
 
 
+def not_this_format(raw: dict[str, Any], expected: str, what: str) -> str:
+    """Why `raw` is not `what` (whose "format" is `expected`): the format it names instead,
+    or that it names none, with the members it has (a record, a receipt, a status answer
+    are told apart by them)."""
+    if "format" not in raw:
+        members = ", ".join(sorted(map(repr, raw))[:6]) or "none"
+        more = ", ..." if len(raw) > 6 else ""
+        return (
+            f"not {what}: no 'format' member (a {what[2:]} has format {expected!r});"
+            f" members found: {members}{more}"
+        )
+    return f"not {what}: its format is {raw['format']!r}, expected {expected!r}"
+
+
 def _step_format(facts: Facts, _: Context) -> str:
     raw = facts.raw
     if raw.get("format") != BUNDLE_FORMAT:
-        raise BundleInvalid("format", f"not a proof bundle (format {raw.get('format')!r})")
+        raise BundleInvalid("format", not_this_format(raw, BUNDLE_FORMAT, "a proof bundle"))
     if raw.get("version") != BUNDLE_VERSION or type(raw.get("version")) is not int:
         raise BundleInvalid(
             "format",

@@ -49,6 +49,7 @@ from evanchor.anchor.verify.bundle import (
     check_note_step,
     check_seal,
     leaf_hash_of,
+    not_this_format,
     proven_of,
     walk,
     witness_sentence,
@@ -76,7 +77,7 @@ def _frame(raw: Any) -> CaseBundle:
     if not isinstance(raw, dict):
         raise BundleInvalid("format", "a case bundle is a JSON object")
     if raw.get("format") != CASE_BUNDLE_FORMAT:
-        raise BundleInvalid("format", f"not a case bundle (format {raw.get('format')!r})")
+        raise BundleInvalid("format", not_this_format(raw, CASE_BUNDLE_FORMAT, "a case bundle"))
     if raw.get("version") != BUNDLE_VERSION or type(raw.get("version")) is not int:
         raise BundleInvalid(
             "format",

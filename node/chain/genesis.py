@@ -34,6 +34,7 @@ from typing import Any
 
 from eth_utils.address import is_hex_address, to_canonical_address, to_checksum_address
 
+from evanchor.node.chain.chain_ids import MAX_CHAIN_ID
 from evanchor.node.chain.errors import GenesisError
 
 FORMAT = "evanchor-genesis/1"
@@ -48,12 +49,6 @@ DEFAULT_FUNDING = 10**27
 # 2**63-1 is outside every client's header encoding.
 MIN_GAS_LIMIT = 21_000
 MAX_GAS_LIMIT = 2**63 - 1
-DEFAULT_CHAIN_ID = 7107
-"""Chain id of a new embedded chain (`evanchor init --chain-id` and `chain init --chain-id`
-choose another). Not one of the ids development tools use (1337, 31337)."""
-MAX_CHAIN_ID = 2**63 - 37
-"""EIP-2294's bound, (2**64 - 1) // 2 - 36: EIP-155 signatures encode v = 2 * chainId + 35
-or 36, which must fit the 64-bit integers clients keep it in."""
 
 
 @dataclass(frozen=True)

@@ -162,13 +162,40 @@ def caller_of(request: web.Request) -> Caller:
     address = agency_signer(service.domain, request.method, request.raw_path, timestamp, signature)
     agency = service.agency_of(address)
     if agency is None:
-        raise Unauthenticated(f"{address} signed the request but is not a registered agency key")
+        revocation = service.revocation(address)
+        if revocation is not None:
+            raise Unauthenticated(
+                f"{address} signed the request, but its registration for agency"
+                f" {revocation.credit_code} was revoked in block {revocation.block_number}"
+            )
+        raise UnknownSigner(address)
     return Caller(CallerKind.AGENCY, agency=agency, address=address)
 
 
-def _may_read_record(request: web.Request, record_id: str) -> None:
+class UnknownSigner(Unauthenticated):
+    """A request signed by a key the agency registry, as the node last read it, does not
+    hold (registered since, or never)."""
+
+    def __init__(self, address: str) -> None:
+        super().__init__(f"{address} signed the request but is not a registered agency key")
+        self.address = address
+
+
+async def current_caller(request: web.Request) -> Caller:
+    """`caller_of`, after one fresh read of the agency registry when the signer is not in
+    it: the anchoring thread reads it about every second, and a key registered since (or
+    any key, just after the node started) must not be refused for that. An unknown signer
+    costs a registry read, as an unknown submitter does (`NodeService.submit`)."""
+    try:
+        return caller_of(request)
+    except UnknownSigner:
+        await request.app[SERVICE].refresh_agencies()
+        return caller_of(request)
+
+
+async def _may_read_record(request: web.Request, record_id: str) -> None:
     """Raise unless the caller may read the record `record_id` names (access.py)."""
-    caller = caller_of(request)
+    caller = await current_caller(request)
     if caller.kind is CallerKind.OPERATOR:
         return
     if caller.kind is CallerKind.AGENCY:
@@ -222,14 +249,14 @@ def _lang(request: web.Request) -> Lang:
 async def get_record(request: web.Request) -> web.Response:
     service = request.app[SERVICE]
     record_id = request.match_info["record_id"]
-    _may_read_record(request, record_id)
+    await _may_read_record(request, record_id)
     return web.json_response(service.record_status(record_id))
 
 
 async def get_bundle(request: web.Request) -> web.Response:
     service = request.app[SERVICE]
     record_id = request.match_info["record_id"]
-    _may_read_record(request, record_id)
+    await _may_read_record(request, record_id)
     loop = asyncio.get_running_loop()
     bundle = await loop.run_in_executor(None, service.bundle, record_id)
     return web.json_response(bundle.as_json())
@@ -240,7 +267,7 @@ async def get_case_bundle(request: web.Request) -> web.Response:
     the case (a case key is a name anyone can guess, so it opens nothing by itself)."""
     service = request.app[SERVICE]
     case = request.match_info["case"]
-    caller = caller_of(request)
+    caller = await current_caller(request)
     if caller.kind is CallerKind.ANONYMOUS:
         raise Unauthenticated(
             "reading a case needs the operator token (Authorization: Bearer) or a request"

@@ -11,10 +11,9 @@ may be gone.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from evanchor.anchor.errors import EvanchorError
-from evanchor.anchor.ethereum import client as cc
 from evanchor.anchor.ethereum.anchor_state import Confirmed, confirmed_state
 from evanchor.anchor.ethereum.evidence import build_anchor_evidence, earliest_anchored_checkpoint
 from evanchor.anchor.ethereum.progress import anchored_frontier, latest_anchored
@@ -22,6 +21,9 @@ from evanchor.anchor.log.bundle import build_bundle, build_case_bundle
 from evanchor.anchor.log.store import LogStore
 from evanchor.anchor.protocol.bundle_format import CaseBundle, ProofBundle
 from evanchor.anchor.protocol.checkpoint import Checkpoint
+
+if TYPE_CHECKING:
+    from evanchor.anchor.ethereum import client as cc
 
 EvidenceSource = Callable[[Checkpoint, Confirmed], dict[str, Any]]
 """Collects the anchor evidence of a confirmed checkpoint from the chain."""

@@ -124,12 +124,16 @@ def embedded_rpc(chain_dir: Path, password: KeystorePassword | None) -> Iterator
 
 
 @contextlib.contextmanager
-def chain_endpoint(home: NodeHome, password: KeystorePassword | None = None) -> Iterator[str]:
+def chain_endpoint(
+    home: NodeHome, password: KeystorePassword | None = None, *, read_only: bool = False
+) -> Iterator[str]:
     """A JSON-RPC URL for the node's chain, valid inside the block.
 
     Embedded mode without a running node: the chain is served here, sealing if a password
     is given or can be found without asking (environment, the generated file), read-only
-    otherwise. A command that sends transactions passes the password it resolved.
+    otherwise. A command that sends transactions passes the password it resolved; one that
+    only reads says `read_only`, and no key is unlocked for it (a scrypt derivation, a
+    second or more, that a read does not need).
     """
     chain = require_chain(home)
     if chain.mode == "external":
@@ -145,7 +149,9 @@ def chain_endpoint(home: NodeHome, password: KeystorePassword | None = None) -> 
     if endpoint_chain_id(chain.rpc_url) == chain.chain_id:
         yield chain.rpc_url  # a running node serves it
         return
-    if password is None:
+    if read_only:
+        password = None
+    elif password is None:
         password = find_password(PasswordOptions(), home.generated_password)
     with embedded_rpc(home.chain_path, password) as url:
         yield url

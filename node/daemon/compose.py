@@ -225,6 +225,7 @@ class Composition:
             committer,
             domain=SigningDomain(config.chain.chain_id, config.chain.contract),
             agency_of=registry.lookup,
+            revoked_of=registry.revocation,
             refresh_agencies=registry.refresh,
             evidence=chain_evidence(anchor, store),
             metrics=self.metrics,

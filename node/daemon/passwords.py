@@ -193,15 +193,13 @@ def unlock(key_file: Path, password: KeystorePassword | None) -> PrivateKey:
     """The key in `key_file`: a Web3 Secret Storage keystore (needs `password`) or a raw hex
     key file (node/chain/keys.py; needs none).
 
-    Raises `WrongPassword` when the keystore's MAC does not match the password (eth-keyfile
-    raises its `EthKeyfileValueError` for exactly that in a version 3 keystore; a malformed
-    keystore raises other errors, reported as `KeystoreUnreadable`).
+    Raises `WrongPassword` when the keystore's MAC does not match the password, and
+    `KeystoreUnreadable` for a malformed keystore.
     """
-    from eth_account import Account  # noqa: PLC0415 - see the imports
-    from eth_keyfile.exceptions import EthKeyfileValueError  # noqa: PLC0415
-    from eth_keys.datatypes import PrivateKey  # noqa: PLC0415
+    from eth_keys.datatypes import PrivateKey  # noqa: PLC0415 - see the imports
 
     from evanchor.node.chain import keys  # noqa: PLC0415
+    from evanchor.node.chain.errors import KeyFileError  # noqa: PLC0415
 
     try:
         document = json.loads(key_file.read_text(encoding="utf-8"))
@@ -214,9 +212,9 @@ def unlock(key_file: Path, password: KeystorePassword | None) -> PrivateKey:
     if password is None:
         raise PasswordUnavailable(f"keystore {key_file}")
     try:
-        secret = Account.decrypt(document, password.secret)
-    except EthKeyfileValueError:
+        secret = keys.decrypt_keystore(key_file, document, password.secret)
+    except keys.WrongKeystorePassword:
         raise WrongPassword(key_file, password) from None
-    except (KeyError, TypeError, ValueError, NotImplementedError) as error:
-        raise KeystoreUnreadable(key_file, f"not a valid keystore ({error!r})") from None
-    return PrivateKey(bytes(secret))
+    except KeyFileError as error:
+        raise KeystoreUnreadable(key_file, error.reason) from None
+    return PrivateKey(secret)

@@ -26,8 +26,9 @@ from evanchor.anchor.ethereum import client as cc
 from evanchor.anchor.ethereum.errors import ChainUnavailable
 from evanchor.anchor.log.store import LogStore, restrict_umask
 from evanchor.anchor.protocol.seal_leaf import AnchorTarget
+from evanchor.node.chain.chain_ids import DEFAULT_CHAIN_ID
 from evanchor.node.chain.datadir import init_data_dir
-from evanchor.node.chain.genesis import DEFAULT_CHAIN_ID, DEFAULT_FUNDING, Genesis
+from evanchor.node.chain.genesis import DEFAULT_FUNDING, Genesis
 from evanchor.node.chain.keys import generate_key, write_keystore
 from evanchor.node.daemon.chain_access import embedded_rpc, endpoint_chain_id
 from evanchor.node.daemon.home import (

@@ -31,6 +31,8 @@ from evanchor.anchor.log.store import LogStore, PreparedRecord, Receipt, RecordN
 from evanchor.anchor.log.submission import (
     AgencyLookup,
     AgencyNotRegistered,
+    Revocation,
+    RevocationLookup,
     SubmissionInvalid,
     authorised,
     check_submission,
@@ -119,6 +121,7 @@ class NodeService:
         *,
         domain: SigningDomain | None = None,
         agency_of: AgencyLookup | None = None,
+        revoked_of: RevocationLookup | None = None,
         evidence: EvidenceSource | None = None,
         refresh_agencies: Callable[[], object] | None = None,
         metrics: NodeMetrics | None = None,
@@ -133,6 +136,7 @@ class NodeService:
         self.domain = domain
         self._separator = None if domain is None else domain.separator
         self._agency_of = agency_of
+        self._revoked_of = revoked_of
         self._evidence = evidence
         self._refresh_agencies = refresh_agencies
         self.rules = rules or default_rule_set()
@@ -192,7 +196,9 @@ class NodeService:
             raise SubmissionInvalid(
                 "signature", "unsigned record: submit {record, salt, signature} (see PROTOCOL.md)"
             )
-        return check_submission(parse_submission(obj), self._separator, self._agency_of)
+        return check_submission(
+            parse_submission(obj), self._separator, self._agency_of, self._revoked_of
+        )
 
     async def submit(self, objects: list[Any]) -> list[Receipt]:
         """All or nothing: every submission is checked before any is appended.
@@ -259,7 +265,9 @@ class NodeService:
                 continue
             assert self._agency_of is not None
             try:
-                prepared.append(authorised(entry.record, entry.signer, self._agency_of))
+                prepared.append(
+                    authorised(entry.record, entry.signer, self._agency_of, self._revoked_of)
+                )
             except InputError as error:
                 raise BatchInvalid(item, error) from None
         if checked.fault is not None:
@@ -320,6 +328,22 @@ class NodeService:
         does, about every second, and an unknown signer must not make every request a
         chain query."""
         return None if self._agency_of is None else self._agency_of(address)
+
+    async def refresh_agencies(self) -> None:
+        """Read the agency registry's new events now, off the event loop (a signer the node
+        does not know yet may have been registered since the anchoring thread last read
+        it). `RegistryUnavailable` when the chain cannot be read."""
+        if self._refresh_agencies is None:
+            return
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, self._refresh_agencies)
+        except Exception as failure:  # any failure to read the chain: web3, requests, ours
+            reason = str(failure).splitlines()[0] if str(failure) else type(failure).__name__
+            raise RegistryUnavailable(reason[:200]) from failure
+
+    def revocation(self, address: str) -> Revocation | None:
+        """How the registration of `address` ended, if it was revoked (for wording only)."""
+        return None if self._revoked_of is None else self._revoked_of(address)
 
     def record_agency(self, record_id: str) -> str | None:
         """The agency code in the leaf of the record `record_id` names (`RecordNotFound`)."""

@@ -246,3 +246,42 @@ def test_an_id_entry_left_behind_is_named(log: Path) -> None:
         store.shred(5, reason="deletion request DR-18")
     _tamper(log, lambda db: db.put(b"i:" + old_id, _u64(5)))
     assert _kinds(log) == {"index altered": ["record id index"]}
+
+
+def _details(folder: Path) -> dict[str, list[str]]:
+    with LogStore(folder, check=False) as store:
+        report = audit_log(store)
+    found: dict[str, list[str]] = {}
+    for discrepancy in report.discrepancies:
+        found.setdefault(discrepancy.kind, []).append(discrepancy.detail)
+    return found
+
+
+def test_a_shortened_log_is_said_to_hold_fewer_leaves_than_its_checkpoint(log: Path) -> None:
+    # Rolled back to 13 leaves (checkpoint 0: 12 records and the seal leaf); checkpoint 1
+    # sealed 22. The sentence says what the log holds and what the checkpoint says it held.
+    _tamper(log, lambda db: db.put(b"m:size", _u64(13)))
+    details = _details(log)
+    assert details["checkpoint forged"] == [
+        "the log holds 13 leaves but this checkpoint, sealed over the first 22, says it held"
+        " more: the log was shortened or rolled back after the checkpoint was sealed (or the"
+        " checkpoint was forged)"
+    ]
+
+
+def test_a_record_id_missing_from_the_index_is_said_to_be_missing(log: Path) -> None:
+    record_id = _record_id(log, 5)
+    _tamper(log, lambda db: db.delete(b"i:" + record_id))
+    assert _details(log)["index altered"] == [
+        "the record id of its stored text is not in the record-id index (which should"
+        " point it at this leaf): the record cannot be found by its id"
+    ]
+
+
+def test_a_record_id_pointing_elsewhere_names_both_leaves(log: Path) -> None:
+    record_id = _record_id(log, 5)
+    _tamper(log, lambda db: db.put(b"i:" + record_id, _u64(7)))
+    assert (
+        "its record id points at leaf 7 in the record-id index, not at this leaf"
+        in (_details(log)["index altered"])
+    )

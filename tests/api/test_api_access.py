@@ -237,3 +237,30 @@ def test_the_openapi_document_says_who_may_call_each_operation() -> None:
         {"operatorToken": []},
         {"agencySignature": [], "agencyTimestamp": []},
     ]
+
+
+def test_a_signer_the_node_has_not_read_yet_is_looked_up_before_it_is_refused(
+    store: LogStore,
+) -> None:
+    # The node's registry does not hold the agency yet (just started, or registered since
+    # the anchoring thread last read it): one fresh read, then the agency reads its record.
+    registry = {address_of(AGENCY_KEY): AGENCY}
+    reads: list[int] = []
+
+    def refresh() -> None:
+        reads.append(1)
+        registry[address_of(AGENCY_KEY)] = AGENCY
+
+    async def scenario(client: TestClient[Any, Any], _: NodeService) -> None:
+        (record_id,) = await submit(client, [submission(1)])
+        del registry[address_of(AGENCY_KEY)]
+        path = f"/v1/records/{record_id[:12]}"
+        response = await client.get(path, headers=signed_get(AGENCY_KEY, path))
+        assert response.status == 200, await response.text()
+        assert reads == [1]
+        stranger = await client.get(path, headers=signed_get(STRANGER_KEY, path))
+        status, message = await status_and_message(stranger)
+        assert (status, reads) == (401, [1, 1])
+        assert "is not a registered agency key" in message
+
+    run_api(store, scenario, registry=registry, refresh=refresh)

@@ -58,9 +58,11 @@ def run_api(
     *,
     signed: bool = True,
     registry: dict[str, str] | None = None,
+    refresh: Callable[[], object] | None = None,
 ) -> None:
     """Run `scenario` against the API of a node over `store` (operator token `TOKEN`);
-    `registry` maps agency addresses to credit codes (default: AGENCY_KEY's)."""
+    `registry` maps agency addresses to credit codes (default: AGENCY_KEY's); `refresh`
+    is the node's fresh read of the registry."""
     registry = registry or {address_of(AGENCY_KEY): AGENCY}
 
     async def main() -> None:
@@ -73,6 +75,7 @@ def run_api(
                 committer,
                 domain=DOMAIN if signed else None,
                 agency_of=registry.get if signed else None,
+                refresh_agencies=refresh,
             )
             app = create_api_app(service, operator_token=TOKEN)
             add_upload_routes(app, UploadStaging(store.path.parent / "staging", STAGING_LIMITS))

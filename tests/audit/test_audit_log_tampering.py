@@ -128,3 +128,20 @@ def test_a_forged_anchor_receipt_is_named(built: Built) -> None:
     assert code == 1
     assert named(report) == {"anchor receipt mismatch": ["checkpoint 0"]}
     assert "block_number recorded" in report["discrepancies"][0]["detail"]
+
+
+def test_a_log_rolled_back_below_its_anchors_says_what_it_holds_and_what_was_anchored(
+    built: Built,
+) -> None:
+    with leveldb(built.home / "log") as db:
+        db.put(b"m:size", u64(2))
+    code, report = audit_json(built.home)
+    assert code == 1
+    shorter = [d for d in report["discrepancies"] if d["kind"] == "log shorter than anchored"]
+    assert shorter, report["discrepancies"]
+    for discrepancy in shorter:
+        assert discrepancy["detail"].startswith("the log holds 2 leaves but the chain holds its")
+        assert "the log was shortened or rolled back" in discrepancy["detail"]
+    forged = [d["detail"] for d in report["discrepancies"] if d["kind"] == "checkpoint forged"]
+    assert forged
+    assert all(detail.startswith("the log holds 2 leaves but this checkpoint") for detail in forged)

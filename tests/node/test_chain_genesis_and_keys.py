@@ -75,7 +75,7 @@ def test_keystore_needs_its_password(tmp_path: Path, actors: Actors) -> None:
     with pytest.raises(KeyFileError, match="password file is needed"):
         load_key(path)
     password.write_text("wrong\n")
-    with pytest.raises(KeyFileError, match="cannot unlock"):
+    with pytest.raises(KeyFileError, match="wrong password for this keystore"):
         load_key(path, password)
 
 

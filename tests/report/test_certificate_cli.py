@@ -6,6 +6,7 @@ in Chinese and English; a case bundle; and no certificate (no file) for a bundle
 from __future__ import annotations
 
 import json
+import socket
 from hashlib import sha256
 from pathlib import Path
 from typing import Any
@@ -192,3 +193,23 @@ def test_verify_of_a_tampered_bundle_says_not_verified(anchored_node: Any, tmp_p
     assert "Outcome: NOT VERIFIED" in result.output
     assert "NOT VERIFIED: the leaf step failed." in result.output
     assert "195,000.00" not in result.output
+
+
+def test_no_certificate_when_the_chain_is_out_of_reach_exits_as_verify_does(
+    anchored_node: Any, tmp_path: Path
+) -> None:
+    with socket.socket() as probe:  # a port nothing listens on once the probe is closed
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    path, _ = _bundle(anchored_node, tmp_path)
+    pdf = tmp_path / "out" / "certificate.pdf"
+    pdf.parent.mkdir()
+    verified = run(anchored_node.home, "verify", path, "--rpc", closed)
+    assert verified.exit_code == 3
+    assert verified.output.startswith("CANNOT VERIFY")
+    result = run(anchored_node.home, "certificate", path, "-o", pdf, "--rpc", closed)
+    assert result.exit_code == 3
+    (line,) = result.output.strip().splitlines()
+    assert line.startswith("Error: no certificate issued: the bundle does not verify (")
+    assert "CANNOT VERIFY: " in line
+    assert list(pdf.parent.iterdir()) == []

@@ -70,7 +70,7 @@ def test_the_package_data_is_the_committed_file() -> None:
 
 
 def test_verify_page_writes_the_page_and_names_its_digest(tmp_path: Path) -> None:
-    assert SUBCOMMANDS["verify-page"] == "evanchor.cli.page_commands:verify_page"
+    assert SUBCOMMANDS["verify-page"].target == "evanchor.cli.page_commands:verify_page"
     out = tmp_path / "verify.html"
     result = CliRunner().invoke(cli, ["verify-page", "-o", str(out)])
     assert result.exit_code == 0, result.output
