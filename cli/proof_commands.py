@@ -13,9 +13,7 @@ from typing import Any, TypeVar
 import click
 
 from evanchor.anchor.ethereum import client as cc
-from evanchor.anchor.log.bundle import CASE_BUNDLE_FORMAT, build_bundle, build_case_bundle
-from evanchor.anchor.log.store import LogStore, StoreBusy
-from evanchor.anchor.protocol.bundle_format import CaseBundle, ProofBundle
+from evanchor.anchor.log.bundle import CASE_BUNDLE_FORMAT
 from evanchor.anchor.protocol.jsonin import parse_json_object
 from evanchor.anchor.report.language import Lang
 from evanchor.anchor.report.statements import ChainSource, ChainSourceKind
@@ -27,16 +25,9 @@ from evanchor.cli.output import echo_json
 from evanchor.node.chain.embedded import EmbeddedChain
 from evanchor.node.chain.export import replay
 from evanchor.node.chain.genesis import read_genesis
-from evanchor.node.daemon.bundles import (
-    EvidenceSource,
-    NotAnchoredYet,
-    anchored_bundle,
-    anchored_case_bundle,
-    chain_evidence,
-)
-from evanchor.node.daemon.chain_access import chain_endpoint, serving
-from evanchor.node.daemon.client import get_json
+from evanchor.node.daemon.chain_access import serving
 from evanchor.node.daemon.home import NodeHome
+from evanchor.node.daemon.reach import reach
 
 MAX_BUNDLE_BYTES = 64 * 1024 * 1024
 """Largest bundle file `verify` reads: a case bundle of many records stays far below it."""
@@ -44,41 +35,6 @@ MAX_BUNDLE_BYTES = 64 * 1024 * 1024
 
 def _write_json(path: Path, value: Any) -> None:
     path.write_text(json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
-
-
-def _local_or_node(
-    home: NodeHome, local: Callable[[LogStore], ProofBundle | CaseBundle], api_path: str
-) -> dict[str, Any]:
-    """Build from the log when it is free; ask the running node's API when it holds it."""
-    try:
-        store = home.open_log()
-    except StoreBusy:
-        # The node's API reads records and bundles for the operator's token only (or a
-        # full record id): this folder holds the token.
-        token = home.read_operator_token()
-        bundle: dict[str, Any] = get_json(home.config().api.url, api_path, token=token)
-        return bundle
-    with store:
-        return local(store).as_json()
-
-
-_Bundle = TypeVar("_Bundle", ProofBundle, CaseBundle)
-
-
-def _with_evidence(
-    home: NodeHome, store: LogStore, build: Callable[[EvidenceSource | None], _Bundle]
-) -> _Bundle:
-    """Build with the kept anchor evidence; reach the chain only if some is missing."""
-    try:
-        return build(None)
-    except NotAnchoredYet as error:
-        if "evidence" not in error.status:
-            raise
-    chain = home.config().chain
-    assert chain is not None
-    with chain_endpoint(home) as url:
-        anchor = cc.contract_at(cc.web3_for(url), chain.contract)
-        return build(chain_evidence(anchor, store))
 
 
 @click.command()
@@ -95,19 +51,11 @@ def prove(home: NodeHome, record_id: str, output: Path) -> None:
     """Write the proof bundle of RECORD_ID (or a unique prefix of at least 8 hex digits).
 
     On an anchoring node the bundle is proven against the earliest anchored checkpoint that
-    holds the record, with the chain evidence; on a log-only node, against the latest seal.
+    holds the record, with the chain evidence; on a log-only node, against the first seal
+    that holds it. Beside a running node, the node builds it (as the operator).
     """
-    config = home.config()
-
-    def local(store: LogStore) -> ProofBundle:
-        full_id = store.find_record_id(record_id)
-        index = store.index_of(full_id)
-        assert index is not None
-        if config.chain is None:
-            return build_bundle(store, index)
-        return _with_evidence(home, store, lambda source: anchored_bundle(store, index, source))
-
-    bundle = _local_or_node(home, local, f"/v1/records/{record_id}/bundle")
+    with reach(home) as node:
+        bundle = node.bundle(record_id)
     _write_json(output, bundle)
     click.echo(
         f"wrote proof bundle for record {bundle['leaf_index']} of the log"
@@ -132,16 +80,8 @@ def case() -> None:
 @click.pass_obj
 def case_prove(home: NodeHome, case_key: str, output: Path) -> None:
     """Write every sealed record of CASE_KEY (e.g. collection/C-1) with proofs and links."""
-    config = home.config()
-
-    def local(store: LogStore) -> CaseBundle:
-        if config.chain is None:
-            return build_case_bundle(store, case_key)
-        return _with_evidence(
-            home, store, lambda source: anchored_case_bundle(store, case_key, source)
-        )
-
-    bundle = _local_or_node(home, local, f"/v1/cases/{case_key}/bundle")
+    with reach(home) as node:
+        bundle = node.case_bundle(case_key)
     _write_json(output, bundle)
     click.echo(f"wrote {len(bundle['records'])} record(s) of case {case_key} to {output}")
 

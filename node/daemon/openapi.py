@@ -314,6 +314,25 @@ OPENAPI: dict[str, Any] = {
                 "responses": {"200": _json({"type": "array"}, "Anchors, oldest first.")},
             }
         },
+        "/v1/seal": {
+            "post": {
+                "summary": "Seal a checkpoint now, if anything is new since the last one"
+                " (`evanchor seal` beside a running node).",
+                "security": [{"operatorToken": []}],
+                "requestBody": {"required": True, "content": {"application/json": {}}},
+                "responses": {
+                    "200": _json(
+                        OBJECT,
+                        '`{"sealed": checkpoint or null, "size": N}`: the new checkpoint,'
+                        " or null when the latest already covers the log's N leaves.",
+                    ),
+                    "400": _error("The body is not the empty object {}."),
+                    "401": _error("No operator token, or not the node's."),
+                    "415": NOT_JSON,
+                    "503": _error("The log store failed a write, or the node is still starting."),
+                },
+            }
+        },
         "/v1/status": {
             "get": {
                 "summary": "Log, chain and anchoring status, with anchor delay figures, and"
