@@ -350,7 +350,7 @@ def status(ctx: click.Context, rpc_url: str | None) -> None:
             "authorities": json_rpc(rpc_url, "clique_getSigners", ["latest"]),
         }
     else:
-        summary = chain_status(_data_dir(ctx))
+        summary = chain_status(_data_dir(ctx)).model_dump(mode="json")
     click.echo(json.dumps(summary, indent=2))
 
 

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from evanchor.anchor.ethereum.progress import covering_checkpoint
 from evanchor.anchor.log.bundle import build_bundle, build_case_bundle
 from evanchor.anchor.log.store import LogStore, StoreBusy
@@ -195,11 +197,36 @@ def reach(home: NodeHome) -> Iterator[NodeReads]:
 # -- the embedded chain ----------------------------------------------------------------------
 
 
-def chain_status(data_dir: Path) -> dict[str, Any]:
-    """Chain id, head, authorities, votes, allowlist and sealer key file of the embedded
-    chain in `data_dir`: read from its database when it is free, else through the JSON-RPC
-    of the node that holds it (its run file, in the folder above `data_dir`). The same
-    members either way; the votes are the ones the running sealer casts."""
+class ChainStatus(BaseModel):
+    """`evanchor chain status`: the embedded chain's state and what its folder holds. The
+    JSON names are the chain's own (camelCase, as its JSON-RPC)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", serialize_by_alias=True)
+
+    data_dir: str = Field(serialization_alias="dataDir")
+    chain_id: int = Field(serialization_alias="chainId")
+    head: int
+    head_hash: str = Field(serialization_alias="headHash")
+    head_timestamp: int = Field(serialization_alias="headTimestamp")
+    authorities: list[str]
+    """Checksummed, sorted: the Clique signers after the head."""
+    proposals: dict[str, bool]
+    """This sealer's votes: lower-case address -> add (true) or drop (false)."""
+    allowlisted: list[str]
+    sealer_key_file: str | None = Field(serialization_alias="sealerKeyFile")
+
+
+@dataclass(frozen=True)
+class _Head:
+    number: int
+    hash: str
+    timestamp: int
+
+
+def chain_status(data_dir: Path) -> ChainStatus:
+    """The embedded chain in `data_dir`: read from its database when it is free, else
+    through the JSON-RPC of the node that holds it (its run file, in the folder above
+    `data_dir`). The same members either way; the votes are the ones the sealer casts."""
     from eth_utils.address import to_checksum_address  # noqa: PLC0415 - chain side
 
     from evanchor.node.chain.datadir import open_chain  # noqa: PLC0415
@@ -216,10 +243,10 @@ def chain_status(data_dir: Path) -> dict[str, Any]:
         return _chain_status_over_rpc(data_dir, running.rpc)
     try:
         head = opened.head
-        return _chain_summary(
+        return _chain_status(
             data_dir,
             chain_id=opened.chain_id,
-            head=(head.block_number, "0x" + head.hash.hex(), head.timestamp),
+            head=_Head(head.block_number, "0x" + head.hash.hex(), head.timestamp),
             authorities=[to_checksum_address(a) for a in opened.authorities()],
             proposals={"0x" + p.subject.hex(): p.authorize for p in opened.proposals},
         )
@@ -227,48 +254,46 @@ def chain_status(data_dir: Path) -> dict[str, Any]:
         opened.close()
 
 
-def _chain_status_over_rpc(data_dir: Path, url: str) -> dict[str, Any]:
+def _chain_status_over_rpc(data_dir: Path, url: str) -> ChainStatus:
     from eth_utils.address import to_checksum_address  # noqa: PLC0415 - chain side
 
     from evanchor.node.daemon.chain_access import json_rpc  # noqa: PLC0415
 
     block = json_rpc(url, "eth_getBlockByNumber", ["latest", False])
     proposals = json_rpc(url, "clique_proposals", [])
-    return _chain_summary(
+    return _chain_status(
         data_dir,
         chain_id=int(json_rpc(url, "eth_chainId", []), 16),
-        head=(int(block["number"], 16), str(block["hash"]), int(block["timestamp"], 16)),
+        head=_Head(int(block["number"], 16), str(block["hash"]), int(block["timestamp"], 16)),
         authorities=[to_checksum_address(a) for a in json_rpc(url, "clique_getSigners", [])],
         proposals={str(subject).lower(): bool(add) for subject, add in proposals.items()},
     )
 
 
-def _chain_summary(
+def _chain_status(
     data_dir: Path,
     *,
     chain_id: int,
-    head: tuple[int, str, int],
+    head: _Head,
     authorities: list[str],
     proposals: dict[str, bool],
-) -> dict[str, Any]:
-    """`evanchor chain status`'s JSON: the chain's state, and what its folder holds."""
+) -> ChainStatus:
     from eth_utils.address import to_checksum_address  # noqa: PLC0415 - chain side
 
     from evanchor.node.chain.datadir import DataDir  # noqa: PLC0415
     from evanchor.node.chain.genesis import read_genesis  # noqa: PLC0415
 
-    number, block_hash, timestamp = head
     folder = DataDir(data_dir)
     key_file = folder.key_file
     genesis = read_genesis(folder.genesis_file)
-    return {
-        "dataDir": str(data_dir),
-        "chainId": chain_id,
-        "head": number,
-        "headHash": block_hash,
-        "headTimestamp": timestamp,
-        "authorities": authorities,
-        "proposals": proposals,
-        "allowlisted": [to_checksum_address(a) for a in genesis.allowlist],
-        "sealerKeyFile": None if key_file is None else key_file.name,
-    }
+    return ChainStatus(
+        data_dir=str(data_dir),
+        chain_id=chain_id,
+        head=head.number,
+        head_hash=head.hash,
+        head_timestamp=head.timestamp,
+        authorities=authorities,
+        proposals=proposals,
+        allowlisted=[to_checksum_address(a) for a in genesis.allowlist],
+        sealer_key_file=None if key_file is None else key_file.name,
+    )
