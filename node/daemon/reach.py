@@ -5,11 +5,14 @@ answer whether the node runs or not.
 LevelDB admits one process: while `evanchor node start` runs it holds the log (and the
 embedded chain), so a command beside it cannot open them. The rule:
 
-- a node runs for the folder (its run file names a live process, `running.py`): ask its
-  API, as the operator (the token in the folder, `access.py`);
-- else the log is opened here; if that finds it held (a node that left no run file: still
-  starting, or older than the run file), ask the API at the configured address;
-- else read the log opened here, with the same functions the node's API calls.
+- the log is opened here; if it opens, no node runs, and the command reads it with the
+  same functions the node's API calls;
+- if its lock is held, a node runs: the command asks its API as the operator (the token
+  in the folder, `access.py`), where its run file says it listens (`running.py`), or at
+  the configured address when it left none (still starting, or older than the run file).
+
+The lock decides, not the run file: a file left by a killed node whose pid was reused by
+another process cannot send a command to an API that is not there.
 
 The chain's JSON-RPC follows the same rule (`chain_status`): the embedded chain is opened
 here when it is free, and asked through the running node's endpoint when it is not.
@@ -179,16 +182,13 @@ def _through_api(home: NodeHome, api_url: str) -> ThroughApi:
 def reach(home: NodeHome) -> Iterator[NodeReads]:
     """The node of `home`, for the block: its API if it runs, else its log opened here
     (closed when the block exits). See the module docstring for the rule."""
-    running = running_node(home)
-    if running is not None:
-        yield _through_api(home, running.api)
-        return
     try:
         store = home.open_log()
     except StoreBusy:
         store = None
     if store is None:
-        yield _through_api(home, home.config().api.url)
+        running = running_node(home)
+        yield _through_api(home, home.config().api.url if running is None else running.api)
         return
     with store:
         yield FromLog(home, store)
