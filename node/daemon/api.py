@@ -55,7 +55,6 @@ from evanchor.node.daemon.witnessing import seal_and_sign
 log = logging.getLogger(__name__)
 
 
-
 class Sealer(Protocol):
     """Seals (and signs) a checkpoint now, as the node's batcher does; None if nothing is
     new since the last one. Raises `LogStoreFailed` once the store has failed a write."""

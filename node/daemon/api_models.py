@@ -22,7 +22,7 @@ from evanchor.anchor.protocol.bundle_format import CaseBundle, CheckpointModel, 
 
 Hex64 = Annotated[str, Field(pattern="^[0-9a-f]{64}$")]
 MAX_SUBMISSIONS = 1000
-"""The most submissions one request may carry (service.MAX_RECORDS_PER_REQUEST, restated
+"""The most submissions one request may carry (submissions.MAX_RECORDS_PER_REQUEST, restated
 here so that the models import nothing of the service; a test holds the two equal)."""
 
 

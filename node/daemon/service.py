@@ -62,7 +62,6 @@ from evanchor.node.daemon.witnessing import seq_of_size, witnessing_status
 log = logging.getLogger(__name__)
 
 
-
 FULL_RECORD_ID = re.compile(r"[0-9a-f]{64}")
 
 
