@@ -60,7 +60,7 @@ from evanchor.anchor.ethereum.progress import (
 from evanchor.anchor.log.bundle import build_bundle
 from evanchor.anchor.log.store import LogStore
 from evanchor.node.daemon.home import NodeConfig
-from evanchor.node.daemon.service import node_status
+from evanchor.node.daemon.status import node_status
 
 from benchkit import machine_facts, print_table, report_targets, timed
 

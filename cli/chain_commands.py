@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-import requests
 from eth_utils.address import is_hex_address, to_canonical_address, to_checksum_address
 
 from evanchor.anchor.errors import EvanchorError
@@ -44,7 +43,9 @@ from evanchor.node.chain.hashing import prefer_fast_keccak
 from evanchor.node.chain.keys import generate_key, load_key, read_password
 from evanchor.node.chain.leveldb import LevelDB
 from evanchor.node.chain.rpc_http import DEFAULT_HOST, DEFAULT_PORT, run_rpc_server
+from evanchor.node.daemon.chain_access import json_rpc
 from evanchor.node.daemon.home import DEFAULT_HOME
+from evanchor.node.daemon.reach import chain_status
 
 CHAIN_SUBDIR = "chain"
 RPC_TIMEOUT_SECONDS = 10
@@ -330,21 +331,6 @@ def replay_command(
     click.echo(f"head #{report.head_number} 0x{report.head_hash.hex()}")
 
 
-def _rpc(url: str, method: str, params: list[Any]) -> Any:
-    try:
-        response = requests.post(
-            url,
-            json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params},
-            timeout=RPC_TIMEOUT_SECONDS,
-        )
-        body = response.json()
-    except (requests.RequestException, ValueError) as error:
-        raise click.ClickException(f"{url}: {error}") from None
-    if "error" in body:
-        raise click.ClickException(f"{method}: {body['error'].get('message')}")
-    return body.get("result")
-
-
 @chain.command()
 @click.option(
     "--rpc",
@@ -354,32 +340,16 @@ def _rpc(url: str, method: str, params: list[Any]) -> Any:
 )
 @click.pass_context
 def status(ctx: click.Context, rpc_url: str | None) -> None:
-    """Chain id, head block, authorities and sealer."""
+    """Chain id, head block, authorities and sealer: from the data directory, or from the
+    node that holds it while it runs (the same members either way)."""
     if rpc_url is not None:
         summary = {
-            "chainId": int(_rpc(rpc_url, "eth_chainId", []), 16),
-            "head": int(_rpc(rpc_url, "eth_blockNumber", []), 16),
-            "authorities": _rpc(rpc_url, "clique_getSigners", ["latest"]),
+            "chainId": int(json_rpc(rpc_url, "eth_chainId", []), 16),
+            "head": int(json_rpc(rpc_url, "eth_blockNumber", []), 16),
+            "authorities": json_rpc(rpc_url, "clique_getSigners", ["latest"]),
         }
     else:
-        path = _data_dir(ctx)
-        opened = open_chain(path)
-        try:
-            head = opened.head
-            key_file = DataDir(path).key_file
-            summary = {
-                "dataDir": str(path),
-                "chainId": opened.chain_id,
-                "head": head.block_number,
-                "headHash": "0x" + head.hash.hex(),
-                "headTimestamp": head.timestamp,
-                "authorities": [to_checksum_address(a) for a in opened.authorities()],
-                "proposals": {"0x" + p.subject.hex(): p.authorize for p in opened.proposals},
-                "allowlisted": [to_checksum_address(a) for a in opened.genesis.allowlist],
-                "sealerKeyFile": None if key_file is None else key_file.name,
-            }
-        finally:
-            opened.close()
+        summary = chain_status(_data_dir(ctx)).model_dump(mode="json")
     click.echo(json.dumps(summary, indent=2))
 
 

@@ -49,6 +49,7 @@ from evanchor.cli.progress import Progress, progress_option, track, wanted
 from evanchor.node.daemon.client import NodeRefused, NodeUnreachable, get_json, node_answers
 from evanchor.node.daemon.compliance_log import node_rule_set, submission_flags
 from evanchor.node.daemon.home import NodeHome
+from evanchor.node.daemon.reach import reach
 from evanchor.node.daemon.upload_client import (
     CommitOutcomeUnknown,
     LineTooLarge,
@@ -580,11 +581,11 @@ def sign(  # noqa: PLR0917 - click passes the options
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def seal(home: NodeHome, as_json: bool) -> None:
-    """Seal a checkpoint of the log now (if anything is new since the last one)."""
-    signer = home.log_signer()
-    with home.open_log() as store:
-        checkpoint = seal_and_sign(store, signer)
-        size = store.size
+    """Seal a checkpoint of the log now (if anything is new since the last one); beside a
+    running node, the node seals (as the operator, with the folder's token)."""
+    with reach(home) as node:
+        sealed = node.seal()
+    checkpoint, size = sealed.checkpoint, sealed.size
     if as_json:
         echo_json({"sealed": None if checkpoint is None else checkpoint.as_json()})
     elif checkpoint is None:
@@ -648,24 +649,15 @@ log.add_command(cosigning_commands.witness)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def status(home: NodeHome, as_json: bool) -> None:
-    """Size, root, checkpoints and what is waiting to be sealed."""
-    with home.open_log() as store:
-        latest = store.latest_checkpoint()
-        unsealed, oldest = store.unsealed()
-        info = {
-            "home": str(home.path),
-            "size": store.size,
-            "records": store.record_count,
-            "root": store.root().hex(),
-            "checkpoints": store.checkpoint_count,
-            "latest_checkpoint": None if latest is None else latest.as_json(),
-            "unsealed": unsealed,
-            "oldest_unsealed_at": None if oldest is None else oldest.isoformat(),
-            "seal_policy": home.config().as_json()["seal_policy"],
-        }
+    """Size, root, checkpoints and what is waiting to be sealed (from the running node, or
+    from the folder when it is stopped)."""
+    with reach(home) as node:
+        figures = node.status()
+    info = {"home": str(home.path), **figures["log"], "seal_policy": figures["seal_policy"]}
     if as_json:
         echo_json(info)
         return
+    latest = info["latest_checkpoint"]
     click.echo(
         f"log {info['home']}: {info['records']} records in {info['size']} leaves,"
         f" root {info['root']}"
@@ -673,8 +665,11 @@ def status(home: NodeHome, as_json: bool) -> None:
     if latest is None:
         click.echo("no checkpoint sealed yet")
     else:
-        click.echo(f"latest checkpoint {latest.seq}: size {latest.size}, sealed {latest.sealed_at}")
-    click.echo(f"unsealed records: {unsealed}")
+        click.echo(
+            f"latest checkpoint {latest['seq']}: size {latest['size']},"
+            f" sealed {latest['sealed_at']}"
+        )
+    click.echo(f"unsealed records: {info['unsealed']}")
 
 
 @click.command()

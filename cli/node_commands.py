@@ -6,21 +6,15 @@ import asyncio
 from typing import Any
 
 import click
-import requests
 
-from evanchor.anchor.log.store import StoreBusy
 from evanchor.cli.log_config import LogFormat, configure_logging
 from evanchor.cli.output import echo_json
 from evanchor.cli.password_options import password_options
-from evanchor.node.daemon.client import auth_headers
 from evanchor.node.daemon.compose import Composition
 from evanchor.node.daemon.home import NodeHome
 from evanchor.node.daemon.passwords import PasswordOptions, require_password
+from evanchor.node.daemon.reach import reach
 from evanchor.node.daemon.run import Addresses, run_node
-from evanchor.node.daemon.service import node_status
-from evanchor.node.daemon.witnessing import witnessing_status
-
-STATUS_TIMEOUT_SECONDS = 5.0
 
 
 @click.group()
@@ -91,15 +85,6 @@ def start(
     )
 
 
-def _local_status(home: NodeHome) -> dict[str, Any]:
-    config = home.config()
-    with home.open_log() as store:
-        return {
-            **node_status(store, config),
-            "witnessing": witnessing_status(store, config, home.log_signer()),
-        }
-
-
 def _echo_witnessing(witnessing: dict[str, Any]) -> None:
     """The log key, the policy for the latest checkpoint, outages, and refusals loudly."""
     if witnessing["log_key"] is None:
@@ -143,23 +128,8 @@ def status(home: NodeHome, as_json: bool) -> None:
     Exits 1 when the node's log store has failed a write and no longer acknowledges
     records (free the space, then restart the node).
     """
-    config = home.config()
-    try:
-        response = requests.get(
-            f"{config.api.url}/v1/status",
-            headers=auth_headers(home.read_operator_token()),
-            timeout=STATUS_TIMEOUT_SECONDS,
-        )
-        info = response.json()
-        info["running"] = True
-    except (requests.RequestException, ValueError):
-        try:
-            info = _local_status(home)
-        except StoreBusy as error:
-            raise click.ClickException(
-                f"the node's log is in use but its API at {config.api.url} does not answer"
-            ) from error
-        info["running"] = False
+    with reach(home) as node:
+        info = {**node.status(), "running": node.running}
     health = info.get("health") or {"status": "ok", "reason": None}
     if as_json:
         echo_json(info)

@@ -9,15 +9,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from hashlib import sha256
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import click
 from click.core import ParameterSource
 
-from evanchor.anchor.log.bundle import CASE_BUNDLE_FORMAT, build_bundle, build_case_bundle
-from evanchor.anchor.log.store import LogStore, StoreBusy
-from evanchor.anchor.protocol.bundle_format import CaseBundle, ProofBundle
+from evanchor.anchor.log.bundle import CASE_BUNDLE_FORMAT
 from evanchor.anchor.protocol.errors import NoteKeyInvalid
 from evanchor.anchor.protocol.jsonin import parse_json_object
 from evanchor.anchor.protocol.note import VerifierKey, parse_verifier_key
@@ -31,9 +29,7 @@ from evanchor.anchor.verify.report import Report, StepStatus
 from evanchor.cli.key_options import read_key_options
 from evanchor.cli.output import echo_json
 from evanchor.node.daemon.home import NodeHome
-
-if TYPE_CHECKING:
-    from evanchor.node.daemon.bundles import EvidenceSource
+from evanchor.node.daemon.reach import reach
 
 # The chain side (web3, py-evm: seconds of imports on a loaded machine) is imported where a
 # command reaches a chain: an offline `verify`, and a `prove` whose anchor evidence is kept,
@@ -98,48 +94,6 @@ def _from_node(home: NodeHome, api_path: str, read: NodeRead) -> dict[str, Any]:
     return signed
 
 
-def _local_or_node(
-    home: NodeHome,
-    local: Callable[[LogStore], ProofBundle | CaseBundle],
-    api_path: str,
-    read: NodeRead,
-) -> dict[str, Any]:
-    """Build from the log when it is free; ask the running node's API when it holds it, or
-    when the user named a node or an agency key."""
-    if read.asked:
-        return _from_node(home, api_path, read)
-    try:
-        store = home.open_log()
-    except StoreBusy:
-        return _from_node(home, api_path, read)
-    with store:
-        return local(store).as_json()
-
-
-_Bundle = TypeVar("_Bundle", ProofBundle, CaseBundle)
-
-
-def _with_evidence(
-    home: NodeHome, store: LogStore, build: Callable[[EvidenceSource | None], _Bundle]
-) -> _Bundle:
-    """Build with the kept anchor evidence; reach the chain only if some is missing."""
-    from evanchor.node.daemon.bundles import NotAnchoredYet, chain_evidence  # noqa: PLC0415
-
-    try:
-        return build(None)
-    except NotAnchoredYet as error:
-        if "evidence" not in error.status:
-            raise
-    from evanchor.anchor.ethereum import client as cc  # noqa: PLC0415 - chain side, see imports
-    from evanchor.node.daemon.chain_access import chain_endpoint  # noqa: PLC0415
-
-    chain = home.config().chain
-    assert chain is not None
-    with chain_endpoint(home, read_only=True) as url:
-        anchor = cc.contract_at(cc.web3_for(url), chain.contract)
-        return build(chain_evidence(anchor, store))
-
-
 @click.command()
 @click.argument("record_id")
 @click.option(
@@ -163,33 +117,18 @@ def prove(
     """Write the proof bundle of RECORD_ID (or a unique prefix of at least 8 hex digits).
 
     On an anchoring node the bundle is proven against the earliest anchored checkpoint that
-    holds the record, with the chain evidence; on a log-only node, against the latest seal.
-    From the log when no node runs; from the running node's API when one does (with this
-    folder's operator token), or when --node or --key is given. With --key the request is
-    signed with the agency's key, and the node serves the agency's own records only.
+    holds the record, with the chain evidence; on a log-only node, against the first seal
+    that holds it. From the log when no node runs; beside a running node, the node builds it
+    (as the operator, with this folder's token). With --node or --key it is always asked of a
+    node: with --key the request is signed with the agency's key, and the node serves the
+    agency's own records only.
     """
     read = NodeRead(node_url, key_file, key_password_file)
-    if read.asked and not home.config_path.exists():
+    if read.asked:
         bundle = _from_node(home, f"/v1/records/{record_id}/bundle", read)
-        _write_json(output, bundle)
-        click.echo(
-            f"wrote proof bundle for record {bundle['leaf_index']} of the log"
-            f" (checkpoint {bundle['checkpoint']['seq']}) to {output}"
-        )
-        return
-    config = home.config()
-
-    def local(store: LogStore) -> ProofBundle:
-        full_id = store.find_record_id(record_id)
-        index = store.index_of(full_id)
-        assert index is not None
-        if config.chain is None:
-            return build_bundle(store, index)
-        from evanchor.node.daemon.bundles import anchored_bundle  # noqa: PLC0415 - see imports
-
-        return _with_evidence(home, store, lambda source: anchored_bundle(store, index, source))
-
-    bundle = _local_or_node(home, local, f"/v1/records/{record_id}/bundle", read)
+    else:
+        with reach(home) as node:
+            bundle = node.bundle(record_id)
     _write_json(output, bundle)
     click.echo(
         f"wrote proof bundle for record {bundle['leaf_index']} of the log"
@@ -227,23 +166,11 @@ def case_prove(
     Where it reads from, and --node and --key, as for `evanchor prove`.
     """
     read = NodeRead(node_url, key_file, key_password_file)
-    if read.asked and not home.config_path.exists():
+    if read.asked:
         bundle = _from_node(home, f"/v1/cases/{case_key}/bundle", read)
-        _write_json(output, bundle)
-        click.echo(f"wrote {len(bundle['records'])} record(s) of case {case_key} to {output}")
-        return
-    config = home.config()
-
-    def local(store: LogStore) -> CaseBundle:
-        if config.chain is None:
-            return build_case_bundle(store, case_key)
-        from evanchor.node.daemon.bundles import anchored_case_bundle  # noqa: PLC0415 - see imports
-
-        return _with_evidence(
-            home, store, lambda source: anchored_case_bundle(store, case_key, source)
-        )
-
-    bundle = _local_or_node(home, local, f"/v1/cases/{case_key}/bundle", read)
+    else:
+        with reach(home) as node:
+            bundle = node.case_bundle(case_key)
     _write_json(output, bundle)
     click.echo(f"wrote {len(bundle['records'])} record(s) of case {case_key} to {output}")
 

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 from evanchor.anchor.compliance.engine import FactValue, Flag
 from evanchor.anchor.compliance.rules import Lang
+from evanchor.anchor.protocol.value_words import CONTACT_TARGETS, DATA_CATEGORIES, FINDINGS
 
 _VALUE_LABELS: dict[str, tuple[str, str]] = {
     # collection events
@@ -35,26 +36,10 @@ _VALUE_LABELS: dict[str, tuple[str, str]] = {
     "payment_received": ("收款", "payment received"),
     "transfer_completed": ("过户完成", "transfer completed"),
     "objection_filed": ("异议", "objection filed"),
-    # contact targets
-    "debtor": ("债务人本人", "the debtor"),
-    "guarantor": ("担保人", "a guarantor"),
-    "third_party": ("第三方", "a third party"),
-    # data categories
-    "identity": ("身份信息", "identity data"),
-    "contact": ("联系方式", "contact details"),
-    "contact_list": ("通讯录", "address book"),
-    "financial": ("财务信息", "financial data"),
-    "location": ("位置信息", "location"),
-    "voice_recording": ("录音", "voice recording"),
-    "image": ("图像", "images"),
-    "biometric": ("生物识别信息", "biometric data"),
-    "health": ("健康信息", "health data"),
-    # findings
-    "impersonation_of_authority": ("冒充公检法等机关", "impersonating the authorities"),
-    "synthetic_media": ("合成音视频", "synthetic voice or video"),
-    "threat": ("威胁", "threats"),
-    "abusive_language": ("辱骂", "abusive language"),
-    "false_legal_claim": ("虚假法律后果", "false legal claims"),
+    # contact targets, data categories, findings: worded as the record view words them
+    **CONTACT_TARGETS,
+    **DATA_CATEGORIES,
+    **FINDINGS,
 }
 
 _ZONE_SOURCE = {

@@ -14,10 +14,11 @@ renders the same rows; tests/verify_page holds the two equal.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from evanchor.anchor.protocol.value_words import CONTACT_TARGETS, DATA_CATEGORIES, FINDINGS
 from evanchor.anchor.report.language import Lang, byte_size, dual_timestamp_text, money, pick
 
 
@@ -67,30 +68,6 @@ AUCTION_EVENTS = {
     "transfer_completed": ("完成交付过户", "transfer completed"),
     "objection_filed": ("提出异议", "objection filed"),
 }
-CONTACT_TARGETS = {
-    "debtor": ("债务人本人", "the debtor"),
-    "guarantor": ("担保人", "a guarantor"),
-    "third_party": ("第三方", "a third party"),
-}
-DATA_CATEGORIES = {
-    "identity": ("身份信息", "identity data"),
-    "contact": ("联系方式", "contact details"),
-    "contact_list": ("通讯录", "address book"),
-    "financial": ("财务信息", "financial data"),
-    "location": ("位置信息", "location"),
-    "voice_recording": ("录音", "voice recording"),
-    "image": ("图像", "images"),
-    "biometric": ("生物识别信息", "biometric data"),
-    "health": ("健康信息", "health data"),
-}
-FINDINGS = {
-    "impersonation_of_authority": ("冒充公检法等机关", "impersonating the authorities"),
-    "synthetic_media": ("合成音视频", "synthetic voice or video"),
-    "threat": ("威胁", "threats"),
-    "abusive_language": ("辱骂", "abusive language"),
-    "false_legal_claim": ("虚假法律后果", "false legal claims"),
-}
-"""Schema revision 2's coded values, worded as the compliance report words them."""
 ITEM_CATEGORIES = {
     "vehicle": ("机动车", "vehicle"),
     "equipment": ("机器设备", "equipment"),
@@ -127,7 +104,7 @@ _LABELS: dict[str, tuple[str, str]] = {
 _ORDER = tuple(_LABELS)
 
 
-def _coded(table: dict[str, tuple[str, str]]) -> Callable[[Any, Lang], str]:
+def _coded(table: Mapping[str, tuple[str, str]]) -> Callable[[Any, Lang], str]:
     def render(value: Any, lang: Lang) -> str:
         zh, en = table[value]
         english = en if en == value.replace("_", " ") else f"{en} ({value})"
@@ -155,7 +132,7 @@ def _attachments(value: Any, lang: Lang) -> str:
     return "\n".join(lines)
 
 
-def _coded_list(table: dict[str, tuple[str, str]]) -> Callable[[Any, Lang], str]:
+def _coded_list(table: Mapping[str, tuple[str, str]]) -> Callable[[Any, Lang], str]:
     one = _coded(table)
 
     def render(value: Any, lang: Lang) -> str:

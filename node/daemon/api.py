@@ -13,7 +13,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
@@ -21,6 +21,7 @@ from evanchor.anchor.compliance.feedback import flags_json, rule_set_ref
 from evanchor.anchor.compliance.rules import LANGUAGES, Lang
 from evanchor.anchor.errors import EvanchorError
 from evanchor.anchor.log.store import LogStoreFailed, RecordNotFound
+from evanchor.anchor.protocol.checkpoint import Checkpoint
 from evanchor.anchor.protocol.errors import InputError
 from evanchor.anchor.protocol.jsonin import parse_json_object
 from evanchor.anchor.report.page import verify_page_html
@@ -49,12 +50,21 @@ from evanchor.node.daemon.service import (
     RegistryUnavailable,
 )
 from evanchor.node.daemon.submissions import MAX_REQUEST_BYTES
+from evanchor.node.daemon.witnessing import seal_and_sign
 
 log = logging.getLogger(__name__)
 
 
+class Sealer(Protocol):
+    """Seals (and signs) a checkpoint now, as the node's batcher does; None if nothing is
+    new since the last one. Raises `LogStoreFailed` once the store has failed a write."""
+
+    async def __call__(self) -> Checkpoint | None: ...
+
+
 SERVICE = web.AppKey("evanchor_service", NodeService)
 OPERATOR_TOKEN = web.AppKey("evanchor_operator_token", str)
+SEALER = web.AppKey("evanchor_sealer", Sealer)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -64,6 +74,14 @@ class ContentTypeRefused(EvanchorError):
     def __init__(self, found: str) -> None:
         super().__init__(f"Content-Type must be application/json, got {found or 'none'}")
         self.found = found
+
+
+class NodeStarting(EvanchorError):
+    """A request the node cannot serve before it has finished starting (503)."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"the node is still starting: {what} is not ready; try again")
+        self.what = what
 
 
 def _field(error: EvanchorError) -> str | None:
@@ -104,6 +122,8 @@ async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamRe
     except RegistryUnavailable as error:
         return error_response(503, str(error))
     except LogStoreFailed as error:
+        return error_response(503, str(error))
+    except NodeStarting as error:
         return error_response(503, str(error))
     except NodeOverloaded as error:
         response = error_response(429, str(error))
@@ -315,6 +335,19 @@ async def get_signed_checkpoint(request: web.Request) -> web.Response:
     return web.Response(body=note, content_type="text/plain", charset="utf-8")
 
 
+async def post_seal(request: web.Request) -> web.Response:
+    """Seal a checkpoint now (`evanchor seal` beside a running node): the operator only,
+    as it changes the log. The body is `{}` (JSON, as every POST). Answers
+    `{"sealed": checkpoint or null, "size": N}`."""
+    if caller_of(request).kind is not CallerKind.OPERATOR:
+        raise Unauthenticated("sealing needs the operator token (Authorization: Bearer)")
+    if await _json_body(request):
+        return error_response(400, "expected an empty object {}: a seal takes no parameters")
+    checkpoint = await request.app[SEALER]()
+    sealed = None if checkpoint is None else checkpoint.as_json()
+    return web.json_response({"sealed": sealed, "size": request.app[SERVICE].store.size})
+
+
 async def get_status(request: web.Request) -> web.Response:
     return web.json_response(request.app[SERVICE].status())
 
@@ -346,13 +379,28 @@ async def get_openapi(_: web.Request) -> web.Response:
     return web.Response(text=json.dumps(OPENAPI, indent=2), content_type="application/json")
 
 
-def create_api_app(service: NodeService, *, operator_token: str) -> web.Application:
-    """The API of `service`; `operator_token` is the secret of `Authorization: Bearer`."""
+def _seal_here(service: NodeService) -> Sealer:
+    """The plain seal of `service`'s log on a worker thread (no metrics, nothing woken):
+    for an API run without the daemon's batcher, as in the API tests."""
+
+    async def seal() -> Checkpoint | None:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, seal_and_sign, service.store, service.log_signer)
+
+    return seal
+
+
+def create_api_app(
+    service: NodeService, *, operator_token: str, sealer: Sealer | None = None
+) -> web.Application:
+    """The API of `service`; `operator_token` is the secret of `Authorization: Bearer`;
+    `sealer` seals on `POST /v1/seal` (the daemon passes its batcher's seal)."""
     if len(operator_token) < 16:
         raise ValueError("the operator token is too short to be a secret")
     app = web.Application(client_max_size=MAX_REQUEST_BYTES, middlewares=[errors_as_json])
     app[SERVICE] = service
     app[OPERATOR_TOKEN] = operator_token
+    app[SEALER] = _seal_here(service) if sealer is None else sealer
     app.router.add_post("/v1/records", post_records)
     app.router.add_get("/v1/records/{record_id}", get_record)
     app.router.add_get("/v1/records/{record_id}/bundle", get_bundle)
@@ -362,6 +410,7 @@ def create_api_app(service: NodeService, *, operator_token: str) -> web.Applicat
     app.router.add_get("/v1/anchors", get_anchors)
     app.router.add_get("/v1/checkpoint", get_signed_checkpoint)
     app.router.add_get("/v1/checkpoint/{size}", get_signed_checkpoint)
+    app.router.add_post("/v1/seal", post_seal)
     app.router.add_get("/v1/status", get_status)
     app.router.add_get("/v1/health", get_health)
     app.router.add_get("/v1/openapi.json", get_openapi)

@@ -35,6 +35,15 @@ class NotAnchoredYet(EvanchorError):
         self.status = status
 
 
+class EvidenceNotCollected(NotAnchoredYet):
+    """The checkpoint is anchored but its anchor evidence is not kept yet: the anchoring
+    thread collects it, or a command beside a stopped node reads it from the chain."""
+
+    def __init__(self, seq: int) -> None:
+        super().__init__(f"checkpoint {seq}", "anchored, evidence being collected")
+        self.seq = seq
+
+
 def _evidence_key(seq: int) -> str:
     return f"evidence/{seq}"
 
@@ -87,7 +96,7 @@ def _evidence(
     if kept is not None:
         return kept
     if source is None:
-        raise NotAnchoredYet(f"checkpoint {checkpoint.seq}", "anchored, evidence being collected")
+        raise EvidenceNotCollected(checkpoint.seq)
     return source(checkpoint, state)
 
 

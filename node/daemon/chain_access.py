@@ -14,11 +14,12 @@ import contextlib
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import requests
 from eth_keys.datatypes import PrivateKey
 
-from evanchor.anchor.ethereum.errors import ChainUnavailable, WrongChain
+from evanchor.anchor.ethereum.errors import ChainUnavailable, RpcError, WrongChain
 from evanchor.node.chain.datadir import DataDir, open_chain
 from evanchor.node.chain.embedded import EmbeddedChain
 from evanchor.node.chain.errors import DataDirError
@@ -43,16 +44,35 @@ def sealer_key(chain_dir: Path, password: KeystorePassword | None) -> PrivateKey
     return unlock(key_file, password)
 
 
-def endpoint_chain_id(url: str, timeout: float = PROBE_TIMEOUT_SECONDS) -> int | None:
-    """The chain id an endpoint reports, or None if nothing answers there."""
+RPC_TIMEOUT_SECONDS = 10.0
+
+
+def json_rpc(url: str, method: str, params: list[Any], timeout: float = RPC_TIMEOUT_SECONDS) -> Any:
+    """One JSON-RPC call's `result`. Raises `ChainUnavailable` when nothing answers at `url`
+    (or not JSON-RPC), `RpcError` with the endpoint's code and message when it refuses."""
     try:
         response = requests.post(
             url,
-            json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []},
+            json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params},
             timeout=timeout,
         )
-        return int(response.json()["result"], 16)
-    except (requests.RequestException, ValueError, KeyError, TypeError):
+        body = response.json()
+    except (requests.RequestException, ValueError) as error:
+        raise ChainUnavailable(f"{method} at {url}", str(error)) from None
+    if not isinstance(body, dict):
+        raise ChainUnavailable(f"{method} at {url}", "the answer is not a JSON-RPC response")
+    fault = body.get("error")
+    if isinstance(fault, dict):
+        code = fault.get("code")
+        raise RpcError(method, str(fault.get("message")), code if isinstance(code, int) else None)
+    return body.get("result")
+
+
+def endpoint_chain_id(url: str, timeout: float = PROBE_TIMEOUT_SECONDS) -> int | None:
+    """The chain id an endpoint reports, or None if nothing answers there."""
+    try:
+        return int(json_rpc(url, "eth_chainId", [], timeout=timeout), 16)
+    except (ChainUnavailable, RpcError, ValueError, TypeError):
         return None
 
 

@@ -116,3 +116,25 @@ def get_json(
     """GET `path`, as the operator with `token`, or with other `headers` (an agency's signed
     request: `access.signed_request_headers` over "GET" and `path` as sent)."""
     return _request("GET", f"{api_url}{path}", headers={**auth_headers(token), **(headers or {})})
+
+
+class NodeClient:
+    """One running node's API, as the operator when `token` is given (the CLI beside the
+    node reads it from the folder: `NodeHome.read_operator_token`)."""
+
+    def __init__(self, api_url: str, token: str | None = None) -> None:
+        self.api_url = api_url
+        self.token = token
+
+    def get(self, path: str) -> Any:
+        """GET `path` (JSON), raising `NodeRefused` with the node's own line on a 4xx/5xx."""
+        return get_json(self.api_url, path, token=self.token)
+
+    def post(self, path: str, body: Any = None) -> Any:
+        """POST `body` as JSON to `path` (an empty object when None)."""
+        return _request(
+            "POST",
+            f"{self.api_url}{path}",
+            json={} if body is None else body,
+            headers=auth_headers(self.token),
+        )

@@ -36,7 +36,8 @@ from evanchor.node.daemon.home import NodeConfig, NodeHome
 from evanchor.node.daemon.metrics import NodeMetrics
 from evanchor.node.daemon.passwords import KeystorePassword, unlock
 from evanchor.node.daemon.run import BackgroundAnchorer
-from evanchor.node.daemon.service import ANCHORING_ERROR_META, NodeService
+from evanchor.node.daemon.service import NodeService
+from evanchor.node.daemon.status import ANCHORING_ERROR_META
 
 log = logging.getLogger(__name__)
 

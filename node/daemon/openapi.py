@@ -1,384 +1,427 @@
-"""The OpenAPI 3.1 description of the node's HTTP API, served at /v1/openapi.json."""
+"""The OpenAPI 3.1 description of the node's HTTP API, served at /v1/openapi.json.
+
+Generated: every schema is a pydantic model's JSON Schema (api_models.py, and the
+protocol's bundle models), and the operations come from `ROUTES`, one row per route the
+API serves. tests/api holds the table to the app's router both ways and the document's
+schemas to the models'. A new endpoint is a new `Route` row (its models in api_models.py)
+beside its `app.router.add_*` line in api.py.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
 
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from evanchor.node.daemon.access import MAX_REQUEST_AGE_SECONDS, SIGNATURE_HEADER, TIMESTAMP_HEADER
+from evanchor.node.daemon.api_models import (
+    Anchors,
+    CaseBundle,
+    Checkpoints,
+    ErrorAnswer,
+    HealthAnswer,
+    ProofBundle,
+    RecordStatusAnswer,
+    ReportAnswer,
+    SealAnswer,
+    SealBody,
+    StatusAnswer,
+    SubmitAnswer,
+    SubmitBody,
+    VerifyBody,
+)
 from evanchor.node.daemon.upload_models import upload_paths
 
-_ERROR = {
-    "type": "object",
-    "required": ["error"],
-    "properties": {
-        "error": {
-            "type": "object",
-            "required": ["message"],
-            "properties": {
-                "message": {"type": "string", "description": "One line naming the fault."},
-                "field": {"type": ["string", "null"], "description": "The member at fault."},
-                "item": {"type": ["integer", "null"], "description": "Index in a batch."},
-            },
-        }
-    },
-}
+SCHEMAS = "#/components/schemas/"
 
-_RECEIPT = {
-    "type": "object",
-    "required": ["record_id", "index", "leaf_hash", "accepted_at", "duplicate"],
-    "properties": {
-        "record_id": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
-        "index": {"type": "integer", "minimum": 0},
-        "leaf_hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
-        "accepted_at": {"type": "string", "format": "date-time"},
-        "duplicate": {"type": "boolean"},
-        "flags": {
-            "type": "array",
-            "description": "Compliance flags the record raises (docs/COMPLIANCE.md, feedback at"
-            " submission): the record is accepted all the same. Computed from the log, not"
-            " stored with the record; `evanchor compliance report` recomputes them.",
-            "items": {"$ref": "#/components/schemas/Flag"},
-        },
-    },
-}
-
-_FLAG = {
-    "type": "object",
-    "required": ["rule_id", "rule_version", "kind", "record", "related", "facts", "reason"],
-    "properties": {
-        "rule_id": {"type": "string"},
-        "rule_version": {"type": "integer"},
-        "kind": {
-            "enum": ["quiet_hours", "contact_frequency", "forbidden_value", "requires_preceding"]
-        },
-        "rule_title": {"type": "string"},
-        "points": {"type": "integer"},
-        "agency": {"type": "string"},
-        "case": {"type": "string"},
-        "record": {"type": "object", "description": "{record_id, leaf_index}"},
-        "related": {"type": "array", "items": {"type": "object"}},
-        "facts": {"type": "object", "description": "What the flag rests on (local time, counts)."},
-        "reason": {"type": "string", "description": "Why, in the `lang` asked for."},
-    },
-}
-
-_SUBMISSION = {
-    "type": "object",
-    "required": ["record", "salt", "signature"],
-    "additionalProperties": False,
-    "properties": {
-        "record": {"type": "object", "description": "A record (see `evanchor schema`)."},
-        "salt": {"type": "string", "pattern": "^(0x)?[0-9a-fA-F]{64}$"},
-        "signature": {
-            "type": "string",
-            "pattern": "^(0x)?[0-9a-fA-F]{130}$",
-            "description": "EIP-712 signature over the commitment (PROTOCOL.md §8).",
-        },
-    },
-}
-
-
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def _error(description: str) -> dict[str, Any]:
-    return _json({"$ref": "#/components/schemas/Error"}, description)
-
-
-OBJECT = {"type": "object"}
-_NOTE = {
-    "description": "origin, size and base64 root lines, a blank line, signature lines.",
-    "content": {"text/plain": {"schema": {"type": "string"}}},
-}
-RECORD_ID = {
-    "name": "record_id",
-    "in": "path",
-    "required": True,
-    "description": "The full record id (64 hex digits: no credentials needed), or a unique"
-    " prefix of at least 8 hex digits (needs the operator token or an agency-signed request).",
-    "schema": {"type": "string", "pattern": "^[0-9a-fA-F]{8,64}$"},
-}
-PUBLIC: list[dict[str, list[str]]] = [{}]
-RECORD_READERS: list[dict[str, list[str]]] = [
-    {},
-    {"operatorToken": []},
-    {"agencySignature": [], "agencyTimestamp": []},
-]
+Security = Mapping[str, list[str]]
+PUBLIC: tuple[Security, ...] = ({},)
+OPERATOR: tuple[Security, ...] = ({"operatorToken": []},)
+AGENCY: Security = {"agencySignature": [], "agencyTimestamp": []}
+RECORD_READERS: tuple[Security, ...] = ({}, {"operatorToken": []}, AGENCY)
 """Anyone with the full record id; the operator; the agency that submitted the record."""
-CASE_READERS: list[dict[str, list[str]]] = [
-    {"operatorToken": []},
-    {"agencySignature": [], "agencyTimestamp": []},
-]
-UNAUTHORISED = _error(
+CASE_READERS: tuple[Security, ...] = ({"operatorToken": []}, AGENCY)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One response: JSON of `model`, or text of `media` type when `model` is None."""
+
+    description: str
+    model: type[BaseModel] | None = ErrorAnswer
+    media: str = "application/json"
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    where: Literal["path", "query"]
+    schema: dict[str, Any]
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class Route:
+    """One operation of the API: what it is for, who may call it, what it takes and gives."""
+
+    method: Literal["get", "post"]
+    path: str
+    summary: str
+    security: tuple[Security, ...]
+    answers: Mapping[int, Answer]
+    body: type[BaseModel] | None = None
+    parameters: tuple[Parameter, ...] = ()
+    description: str | None = None
+
+
+def _text(description: str, media: str = "text/plain") -> Answer:
+    return Answer(description, model=None, media=media)
+
+
+RECORD_ID = Parameter(
+    "record_id",
+    "path",
+    {"type": "string", "pattern": "^[0-9a-fA-F]{8,64}$"},
+    "The full record id (64 hex digits: no credentials needed), or a unique prefix of at"
+    " least 8 hex digits (needs the operator token or an agency-signed request).",
+)
+LANG = Parameter(
+    "lang", "query", {"enum": ["zh-CN", "en"]}, "Language of the flags' reasons (default zh-CN)."
+)
+UNAUTHORISED = Answer(
     "Credentials missing (a record id prefix, a case) or not checking out (wrong token,"
     " stale or unregistered signature)."
 )
-NOT_JSON = _error("The body's Content-Type is not application/json; nothing was read.")
+NOT_JSON = Answer("The body's Content-Type is not application/json; nothing was read.")
+NOT_FOUND = Answer("No such record (or, to an agency, not one of its own).")
+NOTE = _text("origin, size and base64 root lines, a blank line, signature lines.")
 
-OPENAPI: dict[str, Any] = {
-    "openapi": "3.1.0",
-    "info": {
-        "title": "evanchor node API",
-        "version": "1",
-        "description": "Submit signed evidence records, follow them until anchored, fetch and "
-        "verify proof bundles. Errors are JSON with a one-line message naming the field. "
-        "Records and bundles are personal data: reading them needs the operator token, a "
-        "request signed by the submitting agency, or the full record id "
-        "(docs/OPERATOR.md, section 14).",
+ROUTES: tuple[Route, ...] = (
+    Route(
+        "post",
+        "/v1/records",
+        "Submit one signed record, or a batch (all or nothing).",
+        ({}, {"operatorToken": []}),
+        {
+            201: Answer("Durably appended (or already in the log: `duplicate`).", SubmitAnswer),
+            200: Answer("Every record was in the log already (`duplicate`).", SubmitAnswer),
+            400: Answer("Malformed JSON, schema violation or bad signature."),
+            401: Answer("A log-only node, and no operator token."),
+            413: Answer("Body larger than the limit; refused before parsing."),
+            415: NOT_JSON,
+            429: Answer(
+                "Nothing was read or written: the node sheds load (more sealed checkpoints"
+                " wait for anchoring than `api.max_anchoring_backlog`, or more records for the"
+                " group commit than `api.max_queued_records`); try again after the"
+                " `Retry-After` header's seconds."
+            ),
+            503: Answer(
+                "Nothing was written: a signer the node does not know while the agency"
+                " registry cannot be read from the chain, or the node's log store failed a"
+                ' write ("log store failed: …; restart the node after freeing space") and'
+                " acknowledges nothing until it is restarted."
+            ),
+        },
+        body=SubmitBody,
+        parameters=(LANG,),
+        description="Each submission carries its agency's signature. A log-only node (no"
+        " chain, no signatures) takes submissions with the operator token only.",
+    ),
+    Route(
+        "get",
+        "/v1/records/{record_id}",
+        "A record's receipt and status: accepted, sealed or anchored.",
+        RECORD_READERS,
+        {
+            200: Answer("Receipt, checkpoint and anchor.", RecordStatusAnswer),
+            401: UNAUTHORISED,
+            404: NOT_FOUND,
+        },
+        parameters=(RECORD_ID,),
+    ),
+    Route(
+        "get",
+        "/v1/records/{record_id}/bundle",
+        "The record's proof bundle, once its checkpoint is anchored.",
+        RECORD_READERS,
+        {
+            200: Answer("Proof bundle v2 (PROTOCOL.md §5).", ProofBundle),
+            401: UNAUTHORISED,
+            404: NOT_FOUND,
+            409: Answer("Not anchored yet."),
+        },
+        parameters=(RECORD_ID,),
+    ),
+    Route(
+        "get",
+        "/v1/cases/{case}/bundle",
+        "All records of a case up to the latest anchored checkpoint, linked.",
+        CASE_READERS,
+        {
+            200: Answer("Case bundle v2 (PROTOCOL.md §5).", CaseBundle),
+            401: UNAUTHORISED,
+            404: Answer("To an agency: a case with records of other agencies."),
+            409: Answer("Not anchored yet."),
+        },
+        parameters=(
+            Parameter(
+                "case",
+                "path",
+                {"type": "string"},
+                "The case key, e.g. collection/C-1 or auction/LOT-7.",
+            ),
+        ),
+    ),
+    Route(
+        "post",
+        "/v1/verify",
+        "Verify an uploaded proof bundle (offline checks).",
+        PUBLIC,
+        {
+            200: Answer(
+                "The report whatever its outcome; `assurance` is log-only, anchored,"
+                " anchored+signed or anchored+signed+registered (none when not verified).",
+                ReportAnswer,
+            ),
+            400: Answer("Not JSON."),
+            415: NOT_JSON,
+        },
+        body=VerifyBody,
+    ),
+    Route(
+        "get",
+        "/v1/checkpoints",
+        "Every sealed checkpoint and its anchoring state.",
+        PUBLIC,
+        {200: Answer("Checkpoints, oldest first.", Checkpoints)},
+    ),
+    Route(
+        "get",
+        "/v1/anchors",
+        "Every confirmed anchor.",
+        PUBLIC,
+        {200: Answer("Anchors, oldest first.", Anchors)},
+    ),
+    Route(
+        "get",
+        "/v1/checkpoint",
+        "The latest checkpoint as a C2SP signed note (PROTOCOL.md §10): the log's Ed25519"
+        " signature and every witness cosignature the node holds.",
+        PUBLIC,
+        {200: NOTE, 404: Answer("No checkpoint is signed yet.")},
+    ),
+    Route(
+        "get",
+        "/v1/checkpoint/{size}",
+        "The checkpoint of this tree size as a signed, cosigned note.",
+        PUBLIC,
+        {
+            200: NOTE,
+            400: Answer("The size is not a decimal number."),
+            404: Answer("No signed checkpoint of that size."),
+        },
+        parameters=(Parameter("size", "path", {"type": "string", "pattern": "^(0|[1-9][0-9]*)$"}),),
+    ),
+    Route(
+        "post",
+        "/v1/seal",
+        "Seal a checkpoint now, if anything is new since the last one (`evanchor seal`"
+        " beside a running node).",
+        OPERATOR,
+        {
+            200: Answer("The new checkpoint, or null.", SealAnswer),
+            400: Answer("The body is not the empty object {}."),
+            401: Answer("No operator token, or not the node's."),
+            415: NOT_JSON,
+            503: Answer("The log store failed a write, or the node is still starting."),
+        },
+        body=SealBody,
+    ),
+    Route(
+        "get",
+        "/v1/status",
+        "Log, chain and anchoring status, with anchor delay figures, and `health` (whether"
+        " the log store still acknowledges records).",
+        PUBLIC,
+        {200: Answer("Status.", StatusAnswer)},
+    ),
+    Route(
+        "get",
+        "/v1/health",
+        "Whether the node acknowledges records.",
+        PUBLIC,
+        {
+            200: Answer('`{"status": "ok", "log_size": N}`', HealthAnswer),
+            503: Answer(
+                "A write failed; nothing is acknowledged until the node is restarted.",
+                HealthAnswer,
+            ),
+        },
+    ),
+    Route(
+        "get",
+        "/v1/openapi.json",
+        "This document.",
+        PUBLIC,
+        {200: Answer("OpenAPI 3.1.", model=None)},
+    ),
+    Route(
+        "get",
+        "/metrics",
+        "Prometheus metrics: records, seals, anchors, anchor delay, backlog.",
+        PUBLIC,
+        {200: _text("The Prometheus text exposition format.")},
+    ),
+    Route(
+        "get",
+        "/verify",
+        "The verification page: it verifies a bundle in the browser and never calls the node.",
+        PUBLIC,
+        {200: _text("One HTML file, the bytes `evanchor verify-page` writes.", "text/html")},
+    ),
+)
+
+INFO = {
+    "title": "evanchor node API",
+    "version": "1",
+    "description": "Submit signed evidence records, follow them until anchored, fetch and "
+    "verify proof bundles. Errors are JSON with a one-line message naming the field. "
+    "Records and bundles are personal data: reading them needs the operator token, a "
+    "request signed by the submitting agency, or the full record id "
+    "(docs/OPERATOR.md, section 14).",
+}
+
+SECURITY_SCHEMES = {
+    "operatorToken": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "The operator token in <home>/keys/api-token (mode 0600).",
     },
-    "paths": {
-        "/v1/records": {
-            "post": {
-                "summary": "Submit one signed record, or a batch (all or nothing).",
-                "description": "Each submission carries its agency's signature. A log-only"
-                " node (no chain, no signatures) takes submissions with the operator token"
-                " only.",
-                "security": [{}, {"operatorToken": []}],
-                "parameters": [
-                    {
-                        "name": "lang",
-                        "in": "query",
-                        "required": False,
-                        "description": "Language of the flags' reasons (default zh-CN).",
-                        "schema": {"enum": ["zh-CN", "en"]},
-                    }
-                ],
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "oneOf": [
-                                    {"$ref": "#/components/schemas/Submission"},
-                                    {
-                                        "type": "object",
-                                        "required": ["submissions"],
-                                        "properties": {
-                                            "submissions": {
-                                                "type": "array",
-                                                "maxItems": 1000,
-                                                "items": {
-                                                    "$ref": "#/components/schemas/Submission"
-                                                },
-                                            }
-                                        },
-                                    },
-                                ]
-                            }
-                        }
-                    },
-                },
-                "responses": {
-                    "201": _json(
-                        {
-                            "type": "object",
-                            "properties": {
-                                "receipts": {
-                                    "type": "array",
-                                    "items": {"$ref": "#/components/schemas/Receipt"},
-                                },
-                                "compliance": {
-                                    "type": "object",
-                                    "description": "The rule set the flags are of: {rule_set:"
-                                    " {id, version, digest}}; `error` if they could not be"
-                                    " computed (the records are in the log all the same).",
-                                },
-                            },
-                        },
-                        "Durably appended (or already in the log: `duplicate`).",
-                    ),
-                    "400": _error("Malformed JSON, schema violation or bad signature."),
-                    "401": _error("A log-only node, and no operator token."),
-                    "413": _error("Body larger than the limit; refused before parsing."),
-                    "415": NOT_JSON,
-                    "429": _error(
-                        "Nothing was read or written: the node sheds load (more sealed"
-                        " checkpoints wait for anchoring than `api.max_anchoring_backlog`, or"
-                        " more records for the group commit than `api.max_queued_records`);"
-                        " try again after the `Retry-After` header's seconds."
-                    ),
-                    "503": _error(
-                        "Nothing was written: a signer the node does not know while the agency"
-                        " registry cannot be read from the chain, or the node's log store"
-                        ' failed a write ("log store failed: …; restart the node after'
-                        ' freeing space") and acknowledges nothing until it is restarted.'
-                    ),
-                },
-            }
-        },
-        "/v1/records/{record_id}": {
-            "get": {
-                "summary": "A record's receipt and status: accepted, sealed or anchored.",
-                "parameters": [RECORD_ID],
-                "security": RECORD_READERS,
-                "responses": {
-                    "200": _json(OBJECT, "Receipt, checkpoint and anchor."),
-                    "401": UNAUTHORISED,
-                    "404": _error("No such record (or, to an agency, not one of its own)."),
-                },
-            }
-        },
-        "/v1/records/{record_id}/bundle": {
-            "get": {
-                "summary": "The record's proof bundle, once its checkpoint is anchored.",
-                "parameters": [RECORD_ID],
-                "security": RECORD_READERS,
-                "responses": {
-                    "200": _json(OBJECT, "Proof bundle v2 (PROTOCOL.md §5)."),
-                    "401": UNAUTHORISED,
-                    "404": _error("No such record (or, to an agency, not one of its own)."),
-                    "409": _error("Not anchored yet."),
-                },
-            }
-        },
-        "/v1/cases/{case}/bundle": {
-            "get": {
-                "summary": "All records of a case up to the latest anchored checkpoint, linked.",
-                "parameters": [
-                    {
-                        "name": "case",
-                        "in": "path",
-                        "required": True,
-                        "description": "The case key, e.g. collection/C-1 or auction/LOT-7.",
-                        "schema": {"type": "string"},
-                    }
-                ],
-                "security": CASE_READERS,
-                "responses": {
-                    "200": _json(OBJECT, "Case bundle v2 (PROTOCOL.md §5)."),
-                    "401": UNAUTHORISED,
-                    "404": _error("To an agency: a case with records of other agencies."),
-                    "409": _error("Not anchored yet."),
-                },
-            }
-        },
-        "/v1/verify": {
-            "post": {
-                "summary": "Verify an uploaded proof bundle (offline checks).",
-                "security": PUBLIC,
-                "requestBody": {"required": True, "content": {"application/json": {}}},
-                "responses": {
-                    "200": _json(
-                        OBJECT,
-                        "The step-by-step report: `outcome` (VERIFIED, NOT VERIFIED, CANNOT"
-                        " VERIFY), `assurance` (log-only, anchored, anchored+signed,"
-                        " anchored+signed+registered; none when not verified), `steps`,"
-                        " `summary`, `notes`; `valid` is true only for VERIFIED.",
-                    ),
-                    "400": _error("Not JSON."),
-                    "415": NOT_JSON,
-                },
-            }
-        },
-        "/v1/checkpoints": {
-            "get": {
-                "summary": "Every sealed checkpoint and its anchoring state.",
-                "security": PUBLIC,
-                "responses": {"200": _json({"type": "array"}, "Checkpoints, oldest first.")},
-            }
-        },
-        "/v1/checkpoint": {
-            "get": {
-                "summary": "The latest checkpoint as a C2SP signed note (PROTOCOL.md §10): the"
-                " log's Ed25519 signature and every witness cosignature the node holds.",
-                "security": PUBLIC,
-                "responses": {
-                    "200": _NOTE,
-                    "404": _error("No checkpoint is signed yet."),
-                },
-            }
-        },
-        "/v1/checkpoint/{size}": {
-            "get": {
-                "summary": "The checkpoint of this tree size as a signed, cosigned note.",
-                "security": PUBLIC,
-                "parameters": [
-                    {
-                        "name": "size",
-                        "in": "path",
-                        "required": True,
-                        "schema": {"type": "string", "pattern": "^(0|[1-9][0-9]*)$"},
-                    }
-                ],
-                "responses": {
-                    "200": _NOTE,
-                    "400": _error("The size is not a decimal number."),
-                    "404": _error("No signed checkpoint of that size."),
-                },
-            }
-        },
-        "/v1/anchors": {
-            "get": {
-                "summary": "Every confirmed anchor.",
-                "security": PUBLIC,
-                "responses": {"200": _json({"type": "array"}, "Anchors, oldest first.")},
-            }
-        },
-        "/v1/status": {
-            "get": {
-                "summary": "Log, chain and anchoring status, with anchor delay figures, and"
-                " `health` (whether the log store still acknowledges records).",
-                "security": PUBLIC,
-                "responses": {"200": _json(OBJECT, "Status.")},
-            }
-        },
-        "/v1/health": {
-            "get": {
-                "summary": "Whether the node acknowledges records.",
-                "security": PUBLIC,
-                "responses": {
-                    "200": _json(OBJECT, '`{"status": "ok", "log_size": N}`'),
-                    "503": _json(
-                        OBJECT,
-                        '`{"status": "failed", "reason": "log store failed: …", "log_size": N}`:'
-                        " a write failed; nothing is acknowledged until the node is restarted.",
-                    ),
-                },
-            }
-        },
-        "/metrics": {
-            "get": {
-                "summary": "Prometheus metrics: records, seals, anchors, anchor delay, backlog.",
-                "security": PUBLIC,
-                "responses": {
-                    "200": {
-                        "description": "The Prometheus text exposition format.",
-                        "content": {"text/plain": {"schema": {"type": "string"}}},
-                    }
-                },
-            }
-        },
+    "agencySignature": {
+        "type": "apiKey",
+        "in": "header",
+        "name": SIGNATURE_HEADER,
+        "description": "0x + 65-byte signature by a registered agency key over the EIP-712"
+        " typed data ApiRequest(string method,string path,uint64 timestamp) under the log's"
+        " domain (chainId and contract from /v1/status); path is the request target as sent."
+        " Reads the agency's own records and cases.",
     },
-    "components": {
-        "schemas": {
-            "Error": _ERROR,
-            "Flag": _FLAG,
-            "Receipt": _RECEIPT,
-            "Submission": _SUBMISSION,
-        },
-        "securitySchemes": {
-            "operatorToken": {
-                "type": "http",
-                "scheme": "bearer",
-                "description": "The operator token in <home>/keys/api-token (mode 0600).",
-            },
-            "agencySignature": {
-                "type": "apiKey",
-                "in": "header",
-                "name": "X-Evanchor-Signature",
-                "description": "0x + 65-byte signature by a registered agency key over the"
-                " EIP-712 typed data ApiRequest(string method,string path,uint64 timestamp)"
-                " under the log's domain (chainId and contract from /v1/status); path is the"
-                " request target as sent. Reads the agency's own records and cases.",
-            },
-            "agencyTimestamp": {
-                "type": "apiKey",
-                "in": "header",
-                "name": "X-Evanchor-Timestamp",
-                "description": "The signed timestamp, unix seconds, within 300 s of the node.",
-            },
-        },
+    "agencyTimestamp": {
+        "type": "apiKey",
+        "in": "header",
+        "name": TIMESTAMP_HEADER,
+        "description": f"The signed timestamp, unix seconds, within {MAX_REQUEST_AGE_SECONDS}"
+        " s of the node.",
     },
 }
 
+
+def _models(routes: tuple[Route, ...]) -> list[type[BaseModel]]:
+    found: dict[type[BaseModel], None] = {}
+    for route in routes:
+        if route.body is not None:
+            found[route.body] = None
+        for answer in route.answers.values():
+            if answer.model is not None:
+                found[answer.model] = None
+    return list(found)
+
+
+def _walk(node: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _walk(value)
+
+
+def model_schemas(
+    models: list[type[BaseModel]],
+) -> tuple[dict[type[BaseModel], dict[str, Any]], dict[str, Any]]:
+    """Each model's reference and every schema they need, named by the models' titles
+    (the API's words: `Receipt`, not the class's `ReceiptAnswer`). Answers are described
+    as the node serialises them (hex as strings, for instance)."""
+    refs, document = models_json_schema(
+        [(model, "serialization") for model in models], ref_template=SCHEMAS + "{model}"
+    )
+    defs: dict[str, Any] = document.get("$defs", {})
+    names: dict[str, str] = {}
+    for key, schema in defs.items():
+        title = str(schema.get("title", key))
+        suffix = next((end for end in ("-Input", "-Output") if key.endswith(end)), "")
+        names[key] = title + suffix
+    if len(set(names.values())) != len(names):
+        raise ValueError(f"two API models share a title: {sorted(names.values())}")
+
+    def renamed(ref: str) -> str:
+        return SCHEMAS + names[ref.removeprefix(SCHEMAS)] if ref.startswith(SCHEMAS) else ref
+
+    for schema in _walk([defs, refs]):
+        ref = schema.get("$ref")
+        if isinstance(ref, str):
+            schema["$ref"] = renamed(ref)
+        mapping = schema.get("discriminator", {}).get("mapping")
+        if isinstance(mapping, dict):  # a discriminated union names its members' schemas
+            schema["discriminator"]["mapping"] = {k: renamed(v) for k, v in mapping.items()}
+    by_model = {model: refs[(model, "serialization")] for model in models}
+    return by_model, {names[key]: schema for key, schema in sorted(defs.items())}
+
+
+def _operation(route: Route, refs: Mapping[type[BaseModel], dict[str, Any]]) -> dict[str, Any]:
+    operation: dict[str, Any] = {"summary": route.summary, "security": list(route.security)}
+    if route.description is not None:
+        operation["description"] = route.description
+    if route.parameters:
+        operation["parameters"] = [
+            {
+                "name": p.name,
+                "in": p.where,
+                "required": p.where == "path",
+                "schema": p.schema,
+                **({} if p.description is None else {"description": p.description}),
+            }
+            for p in route.parameters
+        ]
+    if route.body is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": refs[route.body]}},
+        }
+    responses: dict[str, Any] = {}
+    for status, answer in sorted(route.answers.items()):
+        media: dict[str, Any] = {}
+        if answer.model is not None:
+            media = {"schema": refs[answer.model]}
+        elif answer.media != "application/json":
+            media = {"schema": {"type": "string"}}
+        responses[str(status)] = {
+            "description": answer.description,
+            "content": {answer.media: media},
+        }
+    operation["responses"] = responses
+    return operation
+
+
+def openapi_document(routes: tuple[Route, ...] = ROUTES) -> dict[str, Any]:
+    """The document for `routes`: paths from the table, schemas from the models."""
+    refs, schemas = model_schemas(_models(routes))
+    paths: dict[str, dict[str, Any]] = {}
+    for route in routes:
+        paths.setdefault(route.path, {})[route.method] = _operation(route, refs)
+    return {
+        "openapi": "3.1.0",
+        "info": INFO,
+        "paths": paths,
+        "components": {"schemas": schemas, "securitySchemes": SECURITY_SCHEMES},
+    }
+
+
+OPENAPI: dict[str, Any] = openapi_document()
+# The staged upload's path items are still written out in upload_models.py (their schemas
+# from its models; Error and Receipt are this document's): to become `Route` rows.
 OPENAPI["paths"].update(upload_paths())

@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import os
 import signal
 import threading
 from collections.abc import Callable
@@ -35,12 +36,13 @@ from evanchor.anchor.log.parallel_ingest import default_workers
 from evanchor.anchor.log.store import LogStore, LogStoreFailed
 from evanchor.anchor.protocol.checkpoint import Checkpoint
 from evanchor.anchor.protocol.note import NoteSigner
-from evanchor.node.daemon.api import create_api_app
+from evanchor.node.daemon.api import NodeStarting, create_api_app
 from evanchor.node.daemon.chain_thread import ChainThread
 from evanchor.node.daemon.committer import GroupCommitter
 from evanchor.node.daemon.home import ChainMode, NodeConfig, NodeHome
 from evanchor.node.daemon.metrics import NodeMetrics
 from evanchor.node.daemon.passwords import KeystorePassword
+from evanchor.node.daemon.running import RunningNode, announced
 from evanchor.node.daemon.service import NodeService
 from evanchor.node.daemon.staging import UploadStaging, staging_limits
 from evanchor.node.daemon.submissions import SubmissionChecker
@@ -108,12 +110,19 @@ async def _batcher(
 async def _seal_once(
     metrics: NodeMetrics, seal: Callable[[], Checkpoint | None], on_seal: Callable[[], None]
 ) -> None:
+    """`_seal_counted`, for the batcher and the committer: a failed store seals nothing
+    (it reports its failure itself)."""
+    with contextlib.suppress(LogStoreFailed):
+        await _seal_counted(metrics, seal, on_seal)
+
+
+async def _seal_counted(
+    metrics: NodeMetrics, seal: Callable[[], Checkpoint | None], on_seal: Callable[[], None]
+) -> Checkpoint | None:
     """Seal (and sign) on a worker thread, count and log the checkpoint, wake the threads
-    that follow seals. A failed store seals nothing (it reports its failure itself)."""
-    try:
-        checkpoint = await asyncio.get_running_loop().run_in_executor(None, seal)
-    except LogStoreFailed:
-        return
+    that follow seals; return the checkpoint (None if nothing was new). Raises
+    `LogStoreFailed` once the store has failed a write."""
+    checkpoint = await asyncio.get_running_loop().run_in_executor(None, seal)
     if checkpoint is not None:
         metrics.checkpoints_sealed.inc()
         log.info(
@@ -123,13 +132,15 @@ async def _seal_once(
             extra={"facts": {"event": "sealed", **checkpoint.as_json()}},
         )
         on_seal()
+    return checkpoint
 
 
 @dataclass
 class _FullSeal:
-    """The committer's seal of a full checkpoint: the same seal as the batcher's, wired
-    once the signer and the threads to wake exist (until then a full checkpoint waits for
-    the batcher)."""
+    """The committer's seal of a full checkpoint, and the API's seal on request
+    (`POST /v1/seal`): the same seal as the batcher's, wired once the signer and the
+    threads to wake exist (until then a full checkpoint waits for the batcher, and a
+    request is answered 503)."""
 
     metrics: NodeMetrics | None = None
     seal: Callable[[], Checkpoint | None] | None = None
@@ -138,6 +149,11 @@ class _FullSeal:
     async def __call__(self) -> None:
         if self.metrics is not None and self.seal is not None and self.on_seal is not None:
             await _seal_once(self.metrics, self.seal, self.on_seal)
+
+    async def on_request(self) -> Checkpoint | None:
+        if self.metrics is None or self.seal is None or self.on_seal is None:
+            raise NodeStarting("seal")
+        return await _seal_counted(self.metrics, self.seal, self.on_seal)
 
 
 def _open_embedded_chain(home: NodeHome, password: KeystorePassword | None) -> EmbeddedChain:
@@ -274,7 +290,9 @@ async def _run_node(
         service = make_service(store, config, committer, rpc_url)
         service.use_checker(checker)
         port = config.api.port if api_port is None else api_port
-        app = create_api_app(service, operator_token=home.operator_token())
+        app = create_api_app(
+            service, operator_token=home.operator_token(), sealer=full_seal.on_request
+        )
         add_upload_routes(app, UploadStaging(home.staging_path, staging_limits(config.api)))
         api_url = await _serve(app, config.api.host, port, runners)
 
@@ -300,9 +318,16 @@ async def _run_node(
             api_url,
             extra={"facts": {"event": "started", "api": api_url, "rpc": rpc_url}},
         )
-        if on_ready is not None:
-            on_ready(Addresses(api=api_url, rpc=rpc_url))
-        await stop.wait()
+        running = RunningNode(
+            pid=os.getpid(),
+            api=api_url,
+            rpc=rpc_url,
+            chain_dir=None if chain is None else str(home.chain_path),
+        )
+        with announced(home, running):  # commands on this folder now ask the API
+            if on_ready is not None:
+                on_ready(Addresses(api=api_url, rpc=rpc_url))
+            await stop.wait()
         log.info("node stopping", extra={"facts": {"event": "stopping"}})
     finally:
         if batcher is not None:

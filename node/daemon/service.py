@@ -19,7 +19,6 @@ from evanchor.anchor.compliance.engine import Flag
 from evanchor.anchor.compliance.rules import RuleSet, default_rule_set
 from evanchor.anchor.errors import EvanchorError
 from evanchor.anchor.ethereum.anchor_state import confirmed_state, state_json
-from evanchor.anchor.ethereum.delay_histogram import delay_summary
 from evanchor.anchor.ethereum.progress import (
     anchored_frontier,
     checkpoint_sizes,
@@ -54,6 +53,7 @@ from evanchor.node.daemon.committer import GroupCommitter
 from evanchor.node.daemon.compliance_log import submission_flags
 from evanchor.node.daemon.home import NodeConfig
 from evanchor.node.daemon.metrics import NodeMetrics
+from evanchor.node.daemon.status import node_status
 from evanchor.node.daemon.submissions import (
     MAX_CHECKING_BYTES,
     CheckedBody,
@@ -62,10 +62,6 @@ from evanchor.node.daemon.submissions import (
 from evanchor.node.daemon.witnessing import seq_of_size, witnessing_status
 
 log = logging.getLogger(__name__)
-
-ANCHORING_ERROR_META = "anchoring_error"
-"""Store metadata: the anchoring thread's last error ({"stage", "error", "at"}), kept across
-restarts so that `node status` of a stopped node still says why anchoring was held up."""
 
 
 FULL_RECORD_ID = re.compile(r"[0-9a-f]{64}")
@@ -426,63 +422,6 @@ class NodeService:
         if seq is None or seq < 0:
             return None
         return self.store.cosigned_checkpoint(seq)
-
-
-def last_anchoring_error(store: LogStore) -> dict[str, str] | None:
-    """The anchoring thread's last error, or None if its last step succeeded."""
-    kept = store.meta(ANCHORING_ERROR_META)
-    return None if not kept else {str(k): str(v) for k, v in kept.items()}
-
-
-def node_status(store: LogStore, config: NodeConfig) -> dict[str, Any]:
-    """Log, chain and anchoring figures of a node, running or not; `health` says whether
-    its log store still acknowledges records (a failed write stops it until a restart).
-
-    O(1) reads in the log's size (issue 12): anchored and pending checkpoints come from the
-    anchorer's cursor (confirmed checkpoints are a prefix, `progress.anchored_frontier`),
-    the anchor delay from the persisted histogram (`delay_histogram`).
-    """
-    failure = store.failure
-    latest = store.latest_checkpoint()
-    unsealed, oldest = store.unsealed()
-    count = store.checkpoint_count
-    frontier = anchored_frontier(store)
-    return {
-        "health": {
-            "status": "ok" if failure is None else "failed",
-            "reason": None if failure is None else str(failure),
-        },
-        "log": {
-            "size": store.size,
-            "records": store.record_count,
-            "root": store.root().hex(),
-            "checkpoints": count,
-            "latest_checkpoint": None if latest is None else latest.as_json(),
-            "unsealed": unsealed,
-            "oldest_unsealed_at": None if oldest is None else oldest.isoformat(),
-        },
-        "chain": None if config.chain is None else config.chain.as_json(),
-        "anchoring": {
-            "anchored_checkpoints": frontier,
-            "pending_count": count - frontier,
-            "pending_checkpoints": list(range(frontier, min(count, frontier + PENDING_LISTED))),
-            "anchor_delay_seconds": anchor_delay_summary(store),
-            "last_error": last_anchoring_error(store),
-        },
-        "seal_policy": config.as_json()["seal_policy"],
-    }
-
-
-PENDING_LISTED = 100
-"""`pending_checkpoints` lists at most the first this many pending seq numbers;
-`pending_count` counts them all."""
-
-
-def anchor_delay_summary(store: LogStore) -> dict[str, Any] | None:
-    """Acknowledged -> anchored, over every record of every anchored checkpoint: count, min
-    and max exact, p50 and p99 bucket upper bounds (`delay_histogram`). O(1) reads in the
-    log's size."""
-    return delay_summary(store)
 
 
 def _leaf_agency(store: LogStore, index: int) -> str | None:

@@ -25,7 +25,9 @@ from enum import StrEnum
 from typing import Any
 
 import requests
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from evanchor.anchor.errors import EvanchorError
 from evanchor.anchor.log.store import LogStore
 from evanchor.anchor.protocol.checkpoint import Checkpoint
 from evanchor.anchor.protocol.errors import NoteMalformed
@@ -144,6 +146,71 @@ class _Answer:
     text: str
 
 
+class LastCosigned(BaseModel):
+    """The latest cosignature the witness gave: of checkpoint `seq` (tree size `size`), at
+    the witness's `timestamp` (unix seconds)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    seq: int = Field(ge=0)
+    size: int = Field(ge=0)
+    timestamp: int = Field(ge=0)
+
+
+class WitnessRefusal(BaseModel):
+    """The witness's current refusal: of checkpoint `seq`, with its HTTP `status` and first
+    line, at the node's time `at`; `split_view` when it means another log was shown."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Refusal
+    status: int
+    seq: int = Field(ge=0)
+    reason: str
+    split_view: bool
+    at: str
+
+
+class WitnessProgress(BaseModel):
+    """One witness's persisted state (store meta `witness/<name>`): the size it last
+    cosigned as far as the node knows, the next checkpoint to offer, the latest
+    cosignature, the current refusal and the current outage. Kept as the JSON object it
+    always was; a state saved before a member existed reads with its default."""
+
+    model_config = ConfigDict(extra="ignore", validate_assignment=True)
+
+    name: str
+    url: str
+    size: int | None = Field(default=None, ge=0)
+    next_seq: int = Field(default=0, ge=0)
+    last_cosigned: LastCosigned | None = None
+    refusal: WitnessRefusal | None = None
+    unreachable_since: str | None = None
+    last_error: str | None = None
+    failures: int = Field(default=0, ge=0)
+
+
+class WitnessStateCorrupt(EvanchorError):
+    """A witness's persisted state is not a `WitnessProgress`: `member` is at fault."""
+
+    def __init__(self, name: str, member: str, problem: str) -> None:
+        super().__init__(f"store meta {_meta_name(name)}: {member}: {problem}")
+        self.name = name
+        self.member = member
+        self.problem = problem
+
+
+def witness_progress(store: LogStore, endpoint: WitnessEndpoint) -> WitnessProgress:
+    """The saved state of the witness at `endpoint` (a fresh one if none is saved)."""
+    saved = store.meta(_meta_name(endpoint.name)) or {}
+    try:
+        return WitnessProgress.model_validate({**saved, "name": endpoint.name, "url": endpoint.url})
+    except ValidationError as error:
+        first = error.errors()[0]
+        member = ".".join(str(part) for part in first["loc"]) or "state"
+        raise WitnessStateCorrupt(endpoint.name, member, first["msg"]) from None
+
+
 def _refusal_for(status: int) -> Refusal:
     return {
         422: Refusal.INCONSISTENT,
@@ -173,18 +240,12 @@ class WitnessClient:
         self.key: VerifierKey = endpoint.key
         self.signer = signer
         self._session = requests.Session()
-        saved = store.meta(_meta_name(self.key.name)) or {}
-        self.state: dict[str, Any] = {
-            "name": self.key.name,
-            "url": endpoint.url,
-            "size": saved.get("size"),
-            "next_seq": int(saved.get("next_seq", 0)),
-            "last_cosigned": saved.get("last_cosigned"),
-            "refusal": saved.get("refusal"),
-            "unreachable_since": saved.get("unreachable_since"),
-            "last_error": saved.get("last_error"),
-            "failures": int(saved.get("failures", 0)),
-        }
+        self.progress = witness_progress(store, endpoint)
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """The persisted state as the JSON object kept in the store."""
+        return self.progress.model_dump(mode="json")
 
     def _save(self) -> None:
         self.store.put_meta(_meta_name(self.key.name), self.state)
@@ -203,14 +264,14 @@ class WitnessClient:
 
     def step(self) -> StepKind:
         """Offer the next signed checkpoint once; never raises for a witness's behaviour."""
-        seq = self.state["next_seq"]
+        seq = self.progress.next_seq
         if seq >= self.store.checkpoint_count:
             return StepKind.IDLE
         note = self.store.signed_checkpoint(seq)
         if note is None:
             return StepKind.IDLE
         checkpoint = self.store.checkpoint(seq)
-        old = int(self.state["size"] or 0)
+        old = self.progress.size or 0
         if old > checkpoint.size:
             return self._witness_is_past(seq, old)
         proof = (
@@ -244,7 +305,7 @@ class WitnessClient:
             )
         # It cosigned a later checkpoint already (for instance after an outage of the node's
         # own records): this one can no longer be offered.
-        self.state["next_seq"] = seq + 1
+        self.progress.next_seq = seq + 1
         self._save()
         return StepKind.PROGRESS
 
@@ -273,18 +334,18 @@ class WitnessClient:
         # A cosignature kept before a crash stays: its timestamp is the earlier one.
         if self.key.name not in self.store.cosignatures(seq):
             self.store.put_cosignature(seq, self.key.name, found.line())
-        self.state.update(
-            size=checkpoint.size,
-            next_seq=seq + 1,
-            last_cosigned={
-                "seq": seq,
+        self.progress = self.progress.model_copy(
+            update={
                 "size": checkpoint.size,
-                "timestamp": found.cosignature_timestamp(),
-            },
-            refusal=None,
-            unreachable_since=None,
-            last_error=None,
-            failures=0,
+                "next_seq": seq + 1,
+                "last_cosigned": LastCosigned(
+                    seq=seq, size=checkpoint.size, timestamp=found.cosignature_timestamp()
+                ),
+                "refusal": None,
+                "unreachable_since": None,
+                "last_error": None,
+                "failures": 0,
+            }
         )
         self._save()
         if self.metrics is not None:
@@ -302,16 +363,16 @@ class WitnessClient:
             return self._refused(Refusal.BAD_ANSWER, 409, seq, f"409 naming our own old size {old}")
         if size > self.store.size or (latest is not None and size > latest.size):
             return self._witness_is_past(seq, size)
-        self.state["size"] = size
+        self.progress.size = size
         self._save()
         return StepKind.PROGRESS
 
     def _unreachable(self, reason: str) -> StepKind:
-        if self.state["unreachable_since"] is None:
-            self.state["unreachable_since"] = _now()
+        if self.progress.unreachable_since is None:
+            self.progress.unreachable_since = _now()
             log.warning("witness %s does not answer: %s", self.key.name, reason)
-        self.state["last_error"] = reason
-        self.state["failures"] += 1
+        self.progress.last_error = reason
+        self.progress.failures += 1
         self._save()
         if self.metrics is not None:
             self.metrics.witness_unreachable.labels(self.key.name).inc()
@@ -327,24 +388,26 @@ class WitnessClient:
         log.log(level, message, self.key.name, seq, kind.value, status, reason)
         if self.metrics is not None:
             self.metrics.witness_refusals.labels(self.key.name, kind.value).inc()
-        self.state.update(
-            refusal={
-                "kind": kind.value,
-                "status": status,
-                "seq": seq,
-                "reason": reason,
-                "split_view": kind in SPLIT_VIEW,
-                "at": _now(),
-            },
-            unreachable_since=None,
-            last_error=reason,
-            failures=self.state["failures"] + 1,
+        self.progress = self.progress.model_copy(
+            update={
+                "refusal": WitnessRefusal(
+                    kind=kind,
+                    status=status,
+                    seq=seq,
+                    reason=reason,
+                    split_view=kind in SPLIT_VIEW,
+                    at=_now(),
+                ),
+                "unreachable_since": None,
+                "last_error": reason,
+                "failures": self.progress.failures + 1,
+            }
         )
         self._save()
         return StepKind.RETRY
 
     def backoff(self, retry_max: float) -> float:
-        failures = int(self.state["failures"])
+        failures = self.progress.failures
         return min(FIRST_RETRY_SECONDS * 2.0 ** max(0, failures - 1), retry_max)
 
 
@@ -450,17 +513,10 @@ def witnessing_status(
         }
     witnesses = []
     for endpoint in policy.witnesses:
-        saved = store.meta(_meta_name(endpoint.name)) or {}
         witnesses.append(
-            {
-                "name": endpoint.name,
-                "url": endpoint.url,
-                "size": saved.get("size"),
-                "last_cosigned": saved.get("last_cosigned"),
-                "refusal": saved.get("refusal"),
-                "unreachable_since": saved.get("unreachable_since"),
-                "last_error": saved.get("last_error"),
-            }
+            witness_progress(store, endpoint).model_dump(
+                mode="json", exclude={"next_seq", "failures"}
+            )
         )
     return {
         "log_key": None if signer is None else str(signer.verifier),

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from evanchor.anchor.errors import EvanchorError
+from evanchor.anchor.protocol import value_words
 from evanchor.anchor.protocol.errors import InputError, RecordInvalid
 from evanchor.anchor.protocol.jsonin import iter_jsonl, parse_json_object, read_json_or_jsonl
 from evanchor.anchor.protocol.records import (
@@ -28,6 +29,9 @@ from evanchor.anchor.protocol.records import (
     Channel,
     CollectionCheckpoint,
     CollectionEvent,
+    ContactTarget,
+    DataCategory,
+    Finding,
     occurred_at_datetime,
     parse_record,
     record_agency,
@@ -779,3 +783,15 @@ def test_dropping_a_required_field_is_named(obj: dict[str, Any], data: st.DataOb
         invalid(obj, name, "required")
     else:
         parse_record(obj)
+
+
+def test_the_coded_values_words_cover_the_schemas_values_exactly() -> None:
+    """One table each (value_words.py) for the compliance report and the record view: a
+    value the schema accepts always has words, and no word is for a value it refuses."""
+    for table, values in (
+        (value_words.CONTACT_TARGETS, ContactTarget),
+        (value_words.DATA_CATEGORIES, DataCategory),
+        (value_words.FINDINGS, Finding),
+    ):
+        assert set(table) == set(get_args(values))
+        assert all(zh and en and zh != en for zh, en in table.values())

@@ -125,6 +125,32 @@ def test_submit_one_and_a_batch_then_read_status(store: LogStore) -> None:
     assert store.size == 7
 
 
+def test_seal_on_request_is_the_operators(store: LogStore) -> None:
+    """POST /v1/seal (`evanchor seal` beside a running node): the operator token only, a
+    JSON empty object, the new checkpoint once and then null while nothing is new."""
+
+    async def scenario(client: TestClient[Any, Any], _: NodeService) -> None:
+        assert (await client.post("/v1/records", json=signed(0))).status == 201
+        anonymous = await client.post("/v1/seal", json={})
+        assert anonymous.status == 401
+        assert "sealing needs the operator token" in (await anonymous.json())["error"]["message"]
+        not_json = await client.post("/v1/seal", data=b"{}", headers=OPERATOR)
+        assert not_json.status == 415
+        with_members = await client.post("/v1/seal", json={"now": True}, headers=OPERATOR)
+        assert with_members.status == 400
+        sealed = await client.post("/v1/seal", json={}, headers=OPERATOR)
+        assert sealed.status == 200
+        checkpoint = {"seq": 0, "size": 2, "root": store.root().hex()}
+        answer = await sealed.json()
+        assert {k: answer["sealed"][k] for k in checkpoint} == checkpoint
+        assert answer["size"] == 2
+        again = await client.post("/v1/seal", json={}, headers=OPERATOR)
+        assert await again.json() == {"sealed": None, "size": 2}
+
+    run_api(store, scenario)
+    assert store.checkpoint_count == 1
+
+
 def test_concurrent_requests_share_synced_writes(store: LogStore) -> None:
     async def scenario(client: TestClient[Any, Any], _: NodeService) -> None:
         responses = await asyncio.gather(

@@ -46,7 +46,7 @@ from evanchor.anchor.ethereum.progress import (
 from evanchor.anchor.log.store import LogStore
 from evanchor.anchor.protocol.checkpoint import Checkpoint
 from evanchor.node.daemon.home import NodeConfig
-from evanchor.node.daemon.service import PENDING_LISTED, node_status
+from evanchor.node.daemon.status import PENDING_LISTED, node_status
 
 from samples import prepared
 

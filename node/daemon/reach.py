@@ -1,0 +1,299 @@
+"""How a command reads a node's folder: through the running node's API, or from the log
+opened here. One rule, in one place (`reach`), so every read command gives the same
+answer whether the node runs or not.
+
+LevelDB admits one process: while `evanchor node start` runs it holds the log (and the
+embedded chain), so a command beside it cannot open them. The rule:
+
+- the log is opened here; if it opens, no node runs, and the command reads it with the
+  same functions the node's API calls;
+- if its lock is held, a node runs: the command asks its API as the operator (the token
+  in the folder, `access.py`), where its run file says it listens (`running.py`), or at
+  the configured address when it left none (still starting, or older than the run file).
+
+The lock decides, not the run file: a file left by a killed node whose pid was reused by
+another process cannot send a command to an API that is not there.
+
+The chain's JSON-RPC follows the same rule (`chain_status`): the embedded chain is opened
+here when it is free, and asked through the running node's endpoint when it is not.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from evanchor.anchor.ethereum.progress import covering_checkpoint
+from evanchor.anchor.log.bundle import build_bundle, build_case_bundle
+from evanchor.anchor.log.store import LogStore, StoreBusy
+from evanchor.anchor.protocol.bundle_format import CaseBundle, ProofBundle
+from evanchor.anchor.protocol.checkpoint import Checkpoint, checkpoint_from_json
+from evanchor.node.daemon.client import NodeClient
+from evanchor.node.daemon.home import NodeHome
+from evanchor.node.daemon.running import running_node
+from evanchor.node.daemon.status import node_status
+from evanchor.node.daemon.witnessing import seal_and_sign, witnessing_status
+
+if TYPE_CHECKING:
+    from evanchor.node.daemon.bundles import EvidenceSource
+
+# The chain side (web3, py-evm: over a second to import) is imported where a read needs
+# it, so that `log status` and `seal` start as fast as the commands they replaced.
+
+
+@dataclass(frozen=True)
+class Sealed:
+    """What a seal did: the new checkpoint (None if nothing was new) and the log's size."""
+
+    checkpoint: Checkpoint | None
+    size: int
+
+
+class NodeReads(Protocol):
+    """The reads (and the operator's seal) a command makes of a node's folder. Bundles and
+    the status are JSON as the API serves them: they are written or printed as they are."""
+
+    @property
+    def running(self) -> bool:
+        """Whether the answers come from a running node."""
+        ...
+
+    def status(self) -> dict[str, Any]:
+        """Log, chain, anchoring and witnessing figures (`GET /v1/status`)."""
+        ...
+
+    def seal(self) -> Sealed:
+        """Seal a checkpoint now, if anything is new (`POST /v1/seal`, the operator)."""
+        ...
+
+    def bundle(self, record_id: str) -> dict[str, Any]:
+        """The proof bundle of a record (a full id, or a unique prefix of 8+ hex digits)."""
+        ...
+
+    def case_bundle(self, case: str) -> dict[str, Any]:
+        """The case bundle of `case` (e.g. collection/C-1)."""
+        ...
+
+
+class ThroughApi:
+    """A running node, asked through its HTTP API."""
+
+    running = True
+
+    def __init__(self, client: NodeClient) -> None:
+        self.client = client
+
+    def status(self) -> dict[str, Any]:
+        answer: dict[str, Any] = self.client.get("/v1/status")
+        return answer
+
+    def seal(self) -> Sealed:
+        answer = self.client.post("/v1/seal")
+        sealed = answer["sealed"]
+        checkpoint = None if sealed is None else checkpoint_from_json(sealed)
+        return Sealed(checkpoint, int(answer["size"]))
+
+    def bundle(self, record_id: str) -> dict[str, Any]:
+        answer: dict[str, Any] = self.client.get(f"/v1/records/{record_id}/bundle")
+        return answer
+
+    def case_bundle(self, case: str) -> dict[str, Any]:
+        answer: dict[str, Any] = self.client.get(f"/v1/cases/{case}/bundle")
+        return answer
+
+
+_Bundle = TypeVar("_Bundle", ProofBundle, CaseBundle)
+
+
+class FromLog:
+    """A stopped node: its log, opened in this process, read as the node's API reads it."""
+
+    running = False
+
+    def __init__(self, home: NodeHome, store: LogStore) -> None:
+        self.home = home
+        self.store = store
+
+    def status(self) -> dict[str, Any]:
+        config = self.home.config()
+        return {
+            **node_status(self.store, config),
+            "witnessing": witnessing_status(self.store, config, self.home.log_signer()),
+        }
+
+    def seal(self) -> Sealed:
+        checkpoint = seal_and_sign(self.store, self.home.log_signer())
+        return Sealed(checkpoint, self.store.size)
+
+    def bundle(self, record_id: str) -> dict[str, Any]:
+        """As `NodeService.bundle`: against the earliest anchored checkpoint that holds the
+        record (anchoring node), or the first sealed one (log-only node)."""
+        store = self.store
+        full_id = store.find_record_id(record_id)
+        index = store.index_of(full_id)
+        assert index is not None
+        if self.home.config().chain is not None:
+            from evanchor.node.daemon.bundles import anchored_bundle  # noqa: PLC0415 - chain side
+
+            return self._with_evidence(lambda source: anchored_bundle(store, index, source))
+        # None when no seal holds it yet: then `build_bundle` says so.
+        checkpoint = covering_checkpoint(store, index)
+        return build_bundle(store, index, checkpoint=checkpoint).as_json()
+
+    def case_bundle(self, case: str) -> dict[str, Any]:
+        store = self.store
+        if self.home.config().chain is None:
+            return build_case_bundle(store, case).as_json()
+        from evanchor.node.daemon.bundles import anchored_case_bundle  # noqa: PLC0415 - chain side
+
+        return self._with_evidence(lambda source: anchored_case_bundle(store, case, source))
+
+    def _with_evidence(self, build: Callable[[EvidenceSource | None], _Bundle]) -> dict[str, Any]:
+        """Build with the kept anchor evidence; reach the chain only if some is missing (the
+        node's anchoring thread, which collects it, is not running)."""
+        from evanchor.anchor.ethereum import client as cc  # noqa: PLC0415 - chain side
+        from evanchor.node.daemon.bundles import (  # noqa: PLC0415
+            EvidenceNotCollected,
+            chain_evidence,
+        )
+        from evanchor.node.daemon.chain_access import chain_endpoint  # noqa: PLC0415
+
+        try:
+            return build(None).as_json()
+        except EvidenceNotCollected:
+            pass
+        chain = self.home.config().chain
+        assert chain is not None
+        with chain_endpoint(self.home, read_only=True) as url:
+            anchor = cc.contract_at(cc.web3_for(url), chain.contract)
+            return build(chain_evidence(anchor, self.store)).as_json()
+
+
+def _through_api(home: NodeHome, api_url: str) -> ThroughApi:
+    return ThroughApi(NodeClient(api_url, home.read_operator_token()))
+
+
+@contextlib.contextmanager
+def reach(home: NodeHome) -> Iterator[NodeReads]:
+    """The node of `home`, for the block: its API if it runs, else its log opened here
+    (closed when the block exits). See the module docstring for the rule."""
+    try:
+        store = home.open_log()
+    except StoreBusy:
+        store = None
+    if store is None:
+        running = running_node(home)
+        yield _through_api(home, home.config().api.url if running is None else running.api)
+        return
+    with store:
+        yield FromLog(home, store)
+
+
+# -- the embedded chain ----------------------------------------------------------------------
+
+
+class ChainStatus(BaseModel):
+    """`evanchor chain status`: the embedded chain's state and what its folder holds. The
+    JSON names are the chain's own (camelCase, as its JSON-RPC)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", serialize_by_alias=True)
+
+    data_dir: str = Field(serialization_alias="dataDir")
+    chain_id: int = Field(serialization_alias="chainId")
+    head: int
+    head_hash: str = Field(serialization_alias="headHash")
+    head_timestamp: int = Field(serialization_alias="headTimestamp")
+    authorities: list[str]
+    """Checksummed, sorted: the Clique signers after the head."""
+    proposals: dict[str, bool]
+    """This sealer's votes: lower-case address -> add (true) or drop (false)."""
+    allowlisted: list[str]
+    sealer_key_file: str | None = Field(serialization_alias="sealerKeyFile")
+
+
+@dataclass(frozen=True)
+class _Head:
+    number: int
+    hash: str
+    timestamp: int
+
+
+def chain_status(data_dir: Path) -> ChainStatus:
+    """The embedded chain in `data_dir`: read from its database when it is free, else
+    through the JSON-RPC of the node that holds it (its run file, in the folder above
+    `data_dir`). The same members either way; the votes are the ones the sealer casts."""
+    from eth_utils.address import to_checksum_address  # noqa: PLC0415 - chain side
+
+    from evanchor.node.chain.datadir import open_chain  # noqa: PLC0415
+    from evanchor.node.chain.errors import DatabaseInUse  # noqa: PLC0415
+
+    try:
+        opened = open_chain(data_dir)
+    except DatabaseInUse:
+        running = running_node(NodeHome(data_dir.parent))
+        if running is None or running.rpc is None or running.chain_dir is None:
+            raise
+        if Path(running.chain_dir).resolve() != data_dir.resolve():
+            raise
+        return _chain_status_over_rpc(data_dir, running.rpc)
+    try:
+        head = opened.head
+        return _chain_status(
+            data_dir,
+            chain_id=opened.chain_id,
+            head=_Head(head.block_number, "0x" + head.hash.hex(), head.timestamp),
+            authorities=[to_checksum_address(a) for a in opened.authorities()],
+            proposals={"0x" + p.subject.hex(): p.authorize for p in opened.proposals},
+        )
+    finally:
+        opened.close()
+
+
+def _chain_status_over_rpc(data_dir: Path, url: str) -> ChainStatus:
+    from eth_utils.address import to_checksum_address  # noqa: PLC0415 - chain side
+
+    from evanchor.node.daemon.chain_access import json_rpc  # noqa: PLC0415
+
+    block = json_rpc(url, "eth_getBlockByNumber", ["latest", False])
+    proposals = json_rpc(url, "clique_proposals", [])
+    return _chain_status(
+        data_dir,
+        chain_id=int(json_rpc(url, "eth_chainId", []), 16),
+        head=_Head(int(block["number"], 16), str(block["hash"]), int(block["timestamp"], 16)),
+        authorities=[to_checksum_address(a) for a in json_rpc(url, "clique_getSigners", [])],
+        proposals={str(subject).lower(): bool(add) for subject, add in proposals.items()},
+    )
+
+
+def _chain_status(
+    data_dir: Path,
+    *,
+    chain_id: int,
+    head: _Head,
+    authorities: list[str],
+    proposals: dict[str, bool],
+) -> ChainStatus:
+    from eth_utils.address import to_checksum_address  # noqa: PLC0415 - chain side
+
+    from evanchor.node.chain.datadir import DataDir  # noqa: PLC0415
+    from evanchor.node.chain.genesis import read_genesis  # noqa: PLC0415
+
+    folder = DataDir(data_dir)
+    key_file = folder.key_file
+    genesis = read_genesis(folder.genesis_file)
+    return ChainStatus(
+        data_dir=str(data_dir),
+        chain_id=chain_id,
+        head=head.number,
+        head_hash=head.hash,
+        head_timestamp=head.timestamp,
+        authorities=authorities,
+        proposals=proposals,
+        allowlisted=[to_checksum_address(a) for a in genesis.allowlist],
+        sealer_key_file=None if key_file is None else key_file.name,
+    )

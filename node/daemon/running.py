@@ -1,0 +1,87 @@
+"""Which node runs for a folder, and where its API is: the node's run file.
+
+LevelDB admits one process, so while `evanchor node start` runs, a command on the same
+folder cannot open the log (or the embedded chain) and must ask the node instead. The
+node says where it listens in `<home>/node.run.json` once its API serves, and removes the
+file when it stops. A file left by a node that was killed (kill -9, power loss) names a
+process that is gone; it is ignored, and the next start replaces it.
+
+The file is written atomically (beside it, synced, renamed), so a reader never sees half
+of it; it holds no secret (the operator token stays in `keys/api-token`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from evanchor.node.daemon.home import NodeHome
+
+RUN_FILE_NAME = "node.run.json"
+RUN_FORMAT = "evanchor-node-run/1"
+
+
+class RunningNode(BaseModel):
+    """A node process serving a folder: its pid, its API's URL, its chain's JSON-RPC URL
+    (None for a log-only node) and the embedded chain's data directory (None otherwise)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    format: str = RUN_FORMAT
+    pid: int
+    api: str
+    rpc: str | None = None
+    chain_dir: str | None = None
+
+
+def run_file(home: NodeHome) -> Path:
+    return home.path / RUN_FILE_NAME
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive, and not ours to signal
+        return True
+    return True
+
+
+def running_node(home: NodeHome) -> RunningNode | None:
+    """The node that serves `home` now, per its run file; None if there is no file, or it
+    names a process that is gone, or it is not a run file of this format."""
+    try:
+        text = run_file(home).read_text(encoding="utf-8")
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    try:
+        node = RunningNode.model_validate_json(text)
+    except ValidationError:
+        return None
+    if node.format != RUN_FORMAT or not _alive(node.pid):
+        return None
+    return node
+
+
+@contextlib.contextmanager
+def announced(home: NodeHome, node: RunningNode) -> Iterator[None]:
+    """Write the run file for the block's duration (the node serving); remove it after,
+    unless another process has replaced it meanwhile."""
+    path = run_file(home)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # private, as the folder
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(node.model_dump_json() + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    partial.replace(path)
+    try:
+        yield
+    finally:
+        if running_node(home) == node:
+            path.unlink(missing_ok=True)

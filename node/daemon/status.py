@@ -1,0 +1,74 @@
+"""A node's status figures (log, chain, anchoring), computed from its log alone: the same
+for the running node's `GET /v1/status` and for a command that reads a stopped node's
+folder (reach.py). Light to import: no web3, no py-evm.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from evanchor.anchor.ethereum.delay_histogram import delay_summary
+from evanchor.anchor.ethereum.progress import anchored_frontier
+from evanchor.anchor.log.store import LogStore
+from evanchor.node.daemon.home import NodeConfig
+
+ANCHORING_ERROR_META = "anchoring_error"
+"""Store metadata: the anchoring thread's last error ({"stage", "error", "at"}), kept across
+restarts so that `node status` of a stopped node still says why anchoring was held up."""
+
+
+def last_anchoring_error(store: LogStore) -> dict[str, str] | None:
+    """The anchoring thread's last error, or None if its last step succeeded."""
+    kept = store.meta(ANCHORING_ERROR_META)
+    return None if not kept else {str(k): str(v) for k, v in kept.items()}
+
+
+def node_status(store: LogStore, config: NodeConfig) -> dict[str, Any]:
+    """Log, chain and anchoring figures of a node, running or not; `health` says whether
+    its log store still acknowledges records (a failed write stops it until a restart).
+
+    O(1) reads in the log's size (issue 12): anchored and pending checkpoints come from the
+    anchorer's cursor (confirmed checkpoints are a prefix, `progress.anchored_frontier`),
+    the anchor delay from the persisted histogram (`delay_histogram`).
+    """
+    failure = store.failure
+    latest = store.latest_checkpoint()
+    unsealed, oldest = store.unsealed()
+    count = store.checkpoint_count
+    frontier = anchored_frontier(store)
+    return {
+        "health": {
+            "status": "ok" if failure is None else "failed",
+            "reason": None if failure is None else str(failure),
+        },
+        "log": {
+            "size": store.size,
+            "records": store.record_count,
+            "root": store.root().hex(),
+            "checkpoints": count,
+            "latest_checkpoint": None if latest is None else latest.as_json(),
+            "unsealed": unsealed,
+            "oldest_unsealed_at": None if oldest is None else oldest.isoformat(),
+        },
+        "chain": None if config.chain is None else config.chain.as_json(),
+        "anchoring": {
+            "anchored_checkpoints": frontier,
+            "pending_count": count - frontier,
+            "pending_checkpoints": list(range(frontier, min(count, frontier + PENDING_LISTED))),
+            "anchor_delay_seconds": anchor_delay_summary(store),
+            "last_error": last_anchoring_error(store),
+        },
+        "seal_policy": config.as_json()["seal_policy"],
+    }
+
+
+PENDING_LISTED = 100
+"""`pending_checkpoints` lists at most the first this many pending seq numbers;
+`pending_count` counts them all."""
+
+
+def anchor_delay_summary(store: LogStore) -> dict[str, Any] | None:
+    """Acknowledged -> anchored, over every record of every anchored checkpoint: count, min
+    and max exact, p50 and p99 bucket upper bounds (`delay_histogram`). O(1) reads in the
+    log's size."""
+    return delay_summary(store)
