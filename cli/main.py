@@ -45,7 +45,8 @@ SUBCOMMANDS = {
     ),
     "seal": LazyCommand(
         "evanchor.cli.log_commands:seal",
-        "Seal a checkpoint of the log now (if anything is new since the last one).",
+        "Seal a checkpoint of the log now (if anything is new since the last one); beside a"
+        " running node, the node seals (as the operator, with the folder's token).",
     ),
     "shred": LazyCommand(
         "evanchor.cli.log_commands:shred",

@@ -156,17 +156,18 @@ class FromLog:
     def _with_evidence(self, build: Callable[[EvidenceSource | None], _Bundle]) -> dict[str, Any]:
         """Build with the kept anchor evidence; reach the chain only if some is missing (the
         node's anchoring thread, which collects it, is not running)."""
-        from evanchor.anchor.ethereum import client as cc  # noqa: PLC0415 - chain side
         from evanchor.node.daemon.bundles import (  # noqa: PLC0415
             EvidenceNotCollected,
             chain_evidence,
         )
-        from evanchor.node.daemon.chain_access import chain_endpoint  # noqa: PLC0415
 
         try:
             return build(None).as_json()
         except EvidenceNotCollected:
             pass
+        # Only now the chain side: a bundle whose evidence is kept imports no web3 or py-evm.
+        from evanchor.anchor.ethereum import client as cc  # noqa: PLC0415 - chain side
+        from evanchor.node.daemon.chain_access import chain_endpoint  # noqa: PLC0415
         chain = self.home.config().chain
         assert chain is not None
         with chain_endpoint(self.home, read_only=True) as url:
