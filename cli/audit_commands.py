@@ -34,10 +34,11 @@ from evanchor.anchor.ethereum.errors import ChainUnavailable
 from evanchor.anchor.log.audit import (
     AuditReport,
     Discrepancy,
-    audit_log,
     check_receipts,
     read_receipts,
 )
+from evanchor.anchor.log.parallel_audit import audit_log_parallel
+from evanchor.anchor.log.parallel_ingest import default_workers
 from evanchor.anchor.log.store import LogStore, StoreBusy
 from evanchor.cli.output import echo_json
 from evanchor.cli.progress import progress_option, track
@@ -257,13 +258,21 @@ def _print(
     help="Receipts the node handed out (`submit --json` output, API answers, or JSON Lines"
     " of them): each must still name its record's leaf. May be given more than once.",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes for the log check (default: one per core, or EVANCHOR_READ_WORKERS);"
+    " the report is the same with any number.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @progress_option
 @click.pass_obj
-def audit(
+def audit(  # noqa: PLR0917 - click passes every option as an argument
     home: NodeHome,
     rpc_url: str | None,
     receipt_files: tuple[Path, ...],
+    workers: int | None,
     as_json: bool,
     progress: bool | None,
 ) -> None:
@@ -279,10 +288,11 @@ def audit(
     chain = home.config().chain
     source: ChainSource | None = None
     head: cc.BlockInfo | None = None
+    workers = workers or default_workers()
     with _open_log(home) as store:
         if chain is None:
             with track("checking the log", store.size, progress=progress, unit="leaves") as shown:
-                report = audit_log(store, progress=shown.reached)
+                report = audit_log_parallel(store, workers=workers, progress=shown.reached)
         else:
             identity = LogIdentity(chain.chain_id, chain.contract, chain.writer, chain.deploy_block)
             with (
@@ -290,7 +300,11 @@ def audit(
                 track("checking the log", store.size, progress=progress, unit="leaves") as shown,
             ):
                 report, view = audit_against_chain(
-                    cc.web3_for(source.url), identity, store, progress=shown.reached
+                    cc.web3_for(source.url),
+                    identity,
+                    store,
+                    workers=workers,
+                    progress=shown.reached,
                 )
                 head = view.head
             replayed = _replay_discrepancy(source)

@@ -48,10 +48,16 @@ from evanchor.anchor.errors import EvanchorError
 from evanchor.anchor.ethereum import client as cc
 from evanchor.anchor.ethereum.anchor_state import AnchorStatus
 from evanchor.anchor.ethereum.errors import ChainUnavailable, RpcError
-from evanchor.anchor.log.audit import AuditProgress, AuditReport, SignatureProblem, audit_log
+from evanchor.anchor.log.audit import (
+    AuditReport,
+    Recovered,
+    SignatureProblem,
+    recover,
+)
+from evanchor.anchor.log.parallel_audit import ProgressCallback, audit_log_parallel
 from evanchor.anchor.log.store import LogStore
 from evanchor.anchor.protocol.seal_leaf import AnchorTarget
-from evanchor.anchor.protocol.signing import SignatureInvalid, SigningDomain, recover_signer
+from evanchor.anchor.protocol.signing import SigningDomain
 from evanchor.anchor.verify.proofs import verify_consistency
 from evanchor.contracts.storage_layout import StoredCheckpoint
 
@@ -255,15 +261,22 @@ class AgencySignatureCheck:
             return None
         return agency if isinstance(agency, str) else None
 
+    @property
+    def domain_separator(self) -> bytes:
+        """The log's EIP-712 domain: all the workers need to recover signers."""
+        return self._separator
+
     def __call__(
         self, index: int, commitment: bytes, signature: bytes | None
     ) -> SignatureProblem | None:
-        if signature is None:
-            return ("signature missing", "the record carries no agency signature")
-        try:
-            signer = recover_signer(self._separator, commitment, signature)
-        except SignatureInvalid as error:
-            return ("signature invalid", str(error))
+        return self.judge(index, recover(self._separator, commitment, signature))
+
+    def judge(self, index: int, recovered: Recovered) -> SignatureProblem | None:
+        """The registry's word on a recovered signer (or why there is none) for leaf
+        `index`: it must have held the leaf's agency code when the record was anchored."""
+        if not isinstance(recovered, str):
+            return recovered
+        signer = recovered
         anchored = self._view.anchoring_block(index)
         block = self._view.head.number if anchored is None else anchored
         when = (
@@ -525,10 +538,13 @@ def audit_against_chain(
     identity: LogIdentity,
     store: LogStore,
     *,
-    progress: AuditProgress | None = None,
+    workers: int = 1,
+    progress: ProgressCallback | None = None,
 ) -> tuple[AuditReport, ChainView]:
     """The whole audit of a log that anchors on `w3`'s chain: the log recomputed, with every
     agency signature checked against the registry, then every anchor held against it.
+    The log's check runs on `workers` processes (`audit_log_parallel`, the same report);
+    `progress` is told the leaves walked.
 
     If the endpoint is not the log's chain, or the contract is not EvidenceAnchor, that is
     the one chain-side discrepancy: the log is still audited on its own, without signatures.
@@ -538,12 +554,12 @@ def audit_against_chain(
     target = store.anchor_target
     problem = _identity_problem(view, identity, target)
     if problem is not None:
-        report = audit_log(store, progress=progress)
+        report = audit_log_parallel(store, workers=workers, progress=progress)
         report.add(*problem)
         return report, view
     anchor = cc.contract_at(w3, identity.contract)
     check = AgencySignatureCheck(anchor, view, store, identity.deploy_block)
-    report = audit_log(store, signature_check=check, progress=progress)
+    report = audit_log_parallel(store, workers=workers, signature_check=check, progress=progress)
     _check_target(report, target, identity)
     check_chain(report, store, view, identity)
     report.count("registry lookups", check.registry_calls)
