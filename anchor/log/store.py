@@ -496,6 +496,14 @@ class LogStore:
             else anchor_target_from_json(stored_target["anchored_to"])
         )
         self._lock = threading.RLock()
+        self._changed_cases: set[bytes] = {
+            bytes(key[len(_CHANGED) :])
+            for key in self._db.iterator(prefix=_CHANGED, include_value=False)
+        }
+        """The `y:` markers, read once here and then kept with each append and seal: a scan
+        of `y:` at every seal steps over every marker deleted since LevelDB last compacted
+        that range, and a year of one seal a minute deletes millions (benchmarks/year_scale.py:
+        the scan grew to ~10 ms a seal within two days of the seed's load)."""
         self._frontier: list[tuple[int, bytes]] = []
         self._frontier_complete = False
         try:
@@ -809,6 +817,7 @@ class LogStore:
         self._size = size
         self._frontier = frontier
         self._case_count = case_count
+        self._changed_cases.update(case_keys[case] for case in cases)
         return receipts
 
     @staticmethod
@@ -1095,6 +1104,7 @@ class LogStore:
             self._size = index + 1
             self._frontier = frontier
             self._checkpoint_count += 1
+            self._changed_cases.clear()
             return checkpoint
 
     # -- the case index --------------------------------------------------------------------
@@ -1110,8 +1120,7 @@ class LogStore:
         cases = self._case_count
         fresh: dict[tuple[int, int], bytes] = {}
         changed: set[int] = set()
-        for key in self._db.iterator(prefix=_CHANGED, include_value=False):
-            case_key = bytes(key[2:])
+        for case_key in sorted(self._changed_cases):
             raw_state = self._db.get(b"h:" + case_key)
             if raw_state is None:
                 raise StoreError(f"case {case_key[2:].decode()!r} changed but has no head")
@@ -1120,7 +1129,7 @@ class LogStore:
             batch.put(b"e:" + _u64(number) + _u64(seq), entry)
             fresh[(0, number)] = merkle.leaf_hash(entry)
             changed.add(number)
-            batch.delete(bytes(key))
+            batch.delete(_CHANGED + case_key)
         level = 0
         while changed:
             for position in changed:
