@@ -28,6 +28,7 @@ from typing import Any, Protocol, runtime_checkable
 import rfc8785
 
 from evanchor.anchor.errors import EvanchorError
+from evanchor.anchor.log.audit_state import AuditState
 from evanchor.anchor.log.store import LogStore, Receipt, Tombstone, receipt_from_json
 from evanchor.anchor.protocol import merkle
 from evanchor.anchor.protocol.errors import InputError
@@ -68,6 +69,12 @@ class AuditReport:
     shredded: list[dict[str, Any]] = field(default_factory=list)
     """Every complete shredding: the leaf, and the tombstone's time and reason (the node's
     claims); not discrepancies, listed so an auditor sees what was erased and why."""
+    resumed: dict[str, Any] | None = None
+    """For an incremental audit (parallel_audit.py): what it trusted from the state file
+    (audit_state.py) and which leaves it re-read; None for a full audit."""
+    next_state: AuditState | None = field(default=None, repr=False)
+    """The log's audited state at its last checkpoint, for the next incremental audit
+    (`audit_log_parallel(keep_state=True)`); None if not asked for, or the audit failed."""
 
     @property
     def ok(self) -> bool:
@@ -83,6 +90,8 @@ class AuditReport:
         """The root of the first `size` recomputed leaves. Requires 0 <= size <= leaves."""
         if size in self.roots:
             return self.roots[size]
+        if self.resumed is not None:
+            raise ValueError(f"size {size} is no checkpoint's: an incremental audit cannot tell")
         if not 0 <= size <= len(self.leaf_hashes):
             raise ValueError(f"size {size} is beyond the {len(self.leaf_hashes)} leaves audited")
         return merkle.root_hash(self.leaf_hashes[:size])
@@ -93,6 +102,7 @@ class AuditReport:
             "counts": dict(sorted(self.counts.items())),
             "discrepancies": [d.as_json() for d in self.discrepancies],
             "shredded": list(self.shredded),
+            **({} if self.resumed is None else {"resumed": self.resumed}),
         }
 
 
@@ -209,6 +219,11 @@ class _CaseIndex:
         self.numbers.setdefault(case, len(self.numbers))
         self.heads[case] = (index, self.heads.get(case, (0, 0))[1] + 1)
         self._changed.add(case)
+
+    def mark_all_changed(self) -> None:
+        """Every case to be (re)hashed at the next seal: how a case index restored from its
+        entries (an incremental audit's state) rebuilds its tree."""
+        self._changed = set(self.numbers)
 
     def seal(self) -> bytes:
         """Fold the changes since the last seal in; the index's root."""
@@ -575,28 +590,49 @@ def _check_node(
         )
 
 
-def _audit_tree(store: LogStore, report: AuditReport, leaf_hashes: list[bytes]) -> None:
-    """Every stored complete-subtree node and checkpoint root against a recomputation."""
+def _audit_tree(
+    store: LogStore, report: AuditReport, leaf_hashes: list[bytes]
+) -> list[list[bytes]]:
+    """Every stored complete-subtree node and checkpoint root against a recomputation;
+    returns the recomputed tree's levels."""
     levels = merkle.MemoryTree(leaf_hashes).levels
     for level, hashes in enumerate(levels):
         for low in range(0, len(hashes), _TREE_READ_CHUNK):
             stored_nodes = store.nodes(level, low, min(len(hashes), low + _TREE_READ_CHUNK))
             for index in range(low, min(len(hashes), low + _TREE_READ_CHUNK)):
                 _check_node(report, level, index, stored_nodes.get(index, b""), hashes[index])
-    previous_size = 0
-    for position, checkpoint in enumerate(store.checkpoints()):
+    check_checkpoints(
+        report,
+        list(enumerate(store.checkpoints())),
+        len(leaf_hashes),
+        lambda size: merkle.root_from_nodes(lambda lv, ix: levels[lv][ix], size),
+    )
+    return levels
+
+
+def check_checkpoints(
+    report: AuditReport,
+    checkpoints: list[tuple[int, Any]],
+    leaves: int,
+    root_of: Callable[[int], bytes],
+    previous_size: int = 0,
+) -> None:
+    """Each (position, checkpoint): numbered by its position, larger than the one before
+    (`previous_size` for the first) and within the `leaves` walked, and its root the one
+    `root_of(size)` recomputes (kept in `report.roots`)."""
+    for position, checkpoint in checkpoints:
         where = f"checkpoint {checkpoint.seq}"
         report.count("checkpoints")
         if checkpoint.seq != position:
             report.add("checkpoint forged", where, f"stored at position {position}")
-        if not previous_size < checkpoint.size <= len(leaf_hashes):
+        if not previous_size < checkpoint.size <= leaves:
             report.add(
                 "checkpoint forged",
                 where,
                 f"size {checkpoint.size} does not follow {previous_size} within the log",
             )
             continue
-        computed = merkle.root_from_nodes(lambda lv, ix: levels[lv][ix], checkpoint.size)
+        computed = root_of(checkpoint.size)
         report.roots[checkpoint.size] = computed
         if computed != checkpoint.root:
             report.add(

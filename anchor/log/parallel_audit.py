@@ -27,9 +27,11 @@ import json
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from datetime import UTC, datetime
 from typing import Any
 
 from evanchor.anchor.log.audit import (
+    _TREE_READ_CHUNK,
     AuditReport,
     Discrepancy,
     Recovered,
@@ -38,16 +40,21 @@ from evanchor.anchor.log.audit import (
     _add_signature_problem,
     _audit_tree,
     _check_id_index,
+    _check_node,
     _parsed_leaf,
     _Walk,
+    check_checkpoints,
     check_receipts,
     check_record_locally,
     recover,
     signed_commitment,
 )
+from evanchor.anchor.log.audit_state import AuditState, LoadedState
 from evanchor.anchor.log.parallel_ingest import start_pool
 from evanchor.anchor.log.store import LogStore, Receipt, tombstone_from_json
 from evanchor.anchor.protocol import merkle
+from evanchor.anchor.protocol.checkpoint import Checkpoint
+from evanchor.anchor.protocol.leaf import utc_timestamp
 from evanchor.anchor.protocol.seal_leaf import SEAL_KIND
 
 CHUNK_LEAVES = 2048
@@ -147,17 +154,34 @@ def _check_chunk(
 
 
 class _Merge:
-    """The walk in this process: each chunk's outcomes folded in, in leaf order."""
+    """The walk in this process: each chunk's outcomes folded in, in leaf order; with
+    `resume`, carried on from the audited state (its case index and acceptance time)."""
 
     def __init__(
-        self, store: LogStore, report: AuditReport, signature_check: SignatureCheck | None
+        self,
+        store: LogStore,
+        report: AuditReport,
+        signature_check: SignatureCheck | None,
+        checkpoints: list[Checkpoint],
+        resume: AuditState | None,
     ) -> None:
         self.store = store
         self.report = report
         self.walk = _Walk(store, report, signature_check)
         self.signature_check = signature_check
-        self.seals = {c.size - 1: (position, c) for position, c in enumerate(store.checkpoints())}
+        self.seals = {c.size - 1: (position, c) for position, c in enumerate(checkpoints)}
         self.leaf_hashes: list[bytes] = []
+        self.last_seal = checkpoints[-1].size - 1 if checkpoints else -1
+        self.at_last_seal: tuple[tuple[tuple[str, int, int], ...], str, int] | None = None
+        """(cases, last acceptance time, records present) as of the last checkpoint."""
+        if resume is not None:
+            cases = self.walk.cases
+            for number, (case, head, count) in enumerate(resume.cases):
+                cases.numbers[case] = number
+                cases.heads[case] = (head, count)
+            cases.mark_all_changed()
+            cases.seal()
+            self.walk.last_accepted = resume.last_accepted
 
     def chunk(self, first: int, outcomes: list[_LeafOutcome], counts: dict[str, int]) -> None:
         report, walk = self.report, self.walk
@@ -181,6 +205,8 @@ class _Merge:
                         "the checkpoint's last leaf is not a seal leaf",
                     )
                 walk.seal_leaf(index, payload, position, checkpoint)
+                if index == self.last_seal:
+                    self._keep_last_seal()
             elif code == _RECORD:
                 links, found_id, step = payload
                 if found_id is not None:
@@ -188,6 +214,14 @@ class _Merge:
                 walk.check_links(index, links)
                 if step is not None:
                     self._signature(index, step)
+
+    def _keep_last_seal(self) -> None:
+        cases = self.walk.cases
+        self.at_last_seal = (
+            tuple((case, *cases.heads[case]) for case in cases.numbers),
+            self.walk.last_accepted,
+            self.walk.present_records,
+        )
 
     def _signature(self, index: int, step: tuple[Any, ...]) -> None:
         check = self.signature_check
@@ -209,6 +243,8 @@ def audit_log_parallel(
     progress: ProgressCallback | None = None,
     pool: ProcessPoolExecutor | None = None,
     chunk_leaves: int = CHUNK_LEAVES,
+    resume: LoadedState | None = None,
+    keep_state: bool = False,
 ) -> AuditReport:
     """`audit_log(store, signature_check=..., receipts=...)`, its report exactly, with the
     per-leaf work on `workers` processes (`pool` if given, else one started and stopped
@@ -216,11 +252,70 @@ def audit_log_parallel(
 
     A `RecoveringSignatureCheck` has its signers recovered in the workers and judged here;
     any other `SignatureCheck` is called here for every record. Requires chunk_leaves >= 1.
+
+    `resume`: an incremental audit from the state an earlier audit left (audit_state.py):
+    only the leaves after its checkpoint are walked, and `report.resumed` says what was
+    trusted. Receipts need a full audit (they may name any leaf). `keep_state`: the report
+    carries the state at the log's last checkpoint (`report.next_state`) if the audit
+    found nothing.
     """
     if workers < 1 or chunk_leaves < 1:
         raise ValueError("workers and chunk_leaves must be at least 1")
+    receipts = list(receipts)
+    if resume is not None and receipts:
+        raise ValueError("receipts are checked by a full audit, not an incremental one")
     report = AuditReport()
-    merge = _Merge(store, report, signature_check)
+    checkpoints = store.checkpoints()
+    state = None if resume is None else resume.state
+    first = 0
+    if resume is not None and not _resumable(store, report, checkpoints, resume):
+        return report
+    if state is not None:
+        first = state.size
+    merge = _Merge(store, report, signature_check, checkpoints, state)
+    _walk_leaves(store, merge, first, workers, pool, chunk_leaves, signature_check, progress)
+    size = store.size
+    report.count("leaves", size - first)
+    report.count("cases", len(merge.walk.cases.numbers))
+    present_before = 0
+    if state is None:
+        _check_id_index(store, report, merge.walk.present_records)
+        report.leaf_hashes = merge.leaf_hashes
+        levels = _audit_tree(store, report, merge.leaf_hashes)
+        frontier = [levels[lv][ix] for lv, ix in merkle.complete_subtrees(merge.last_seal + 1)]
+        check_receipts(report, store, receipts)
+    else:
+        assert resume is not None
+        present_before = state.present_records - _check_old_shreddings(store, report, state)
+        _check_id_index(store, report, present_before + merge.walk.present_records)
+        frontier = _audit_tree_resumed(store, report, state, checkpoints, merge.leaf_hashes)
+        report.resumed = {
+            "state_sha256": resume.sha256,
+            "audited_at": state.audited_at,
+            "audited_checkpoint": state.seq,
+            "audited_leaves": state.size,
+            "checked_leaves": [state.size, size],
+            "checked_checkpoints": (
+                [state.seq + 1, len(checkpoints) - 1] if len(checkpoints) > state.seq + 1 else None
+            ),
+        }
+    if keep_state and report.ok and checkpoints and merge.at_last_seal is not None:
+        report.next_state = _next_state(store, report, checkpoints, frontier, merge, present_before)
+    return report
+
+
+def _walk_leaves(  # noqa: PLR0917 - one call site, each argument named there
+    store: LogStore,
+    merge: _Merge,
+    first_leaf: int,
+    workers: int,
+    pool: ProcessPoolExecutor | None,
+    chunk_leaves: int,
+    signature_check: SignatureCheck | None,
+    progress: ProgressCallback | None,
+) -> None:
+    """Leaves first_leaf .. size - 1 through `_check_chunk` (here or in the pool), folded
+    into `merge` in leaf order."""
     separator = (
         signature_check.domain_separator
         if isinstance(signature_check, RecoveringSignatureCheck)
@@ -238,36 +333,188 @@ def audit_log_parallel(
     def walked(first: int, outcomes: list[_LeafOutcome], counts: dict[str, int]) -> None:
         merge.chunk(first, outcomes, counts)
         if progress is not None:
-            progress(min(size, first + chunk_leaves), size)
+            progress(min(size, first + chunk_leaves) - first_leaf, size - first_leaf)
 
     if workers == 1 and pool is None:
-        for start in range(0, size, chunk_leaves):
+        for start in range(first_leaf, size, chunk_leaves):
             first, entries, mine = task(start)
             walked(first, *_check_chunk(first, entries, mine, separator, carry))
-    else:
-        own = pool is None
-        executor = start_pool(workers) if pool is None else pool
-        try:
-            in_flight: deque[tuple[int, Future[tuple[list[_LeafOutcome], dict[str, int]]]]]
-            in_flight = deque()
-            for start in range(0, size, chunk_leaves):
-                first, entries, mine = task(start)
-                in_flight.append(
-                    (first, executor.submit(_check_chunk, first, entries, mine, separator, carry))
-                )
-                if len(in_flight) >= workers * CHUNKS_IN_FLIGHT_PER_WORKER:
-                    done_first, future = in_flight.popleft()
-                    walked(done_first, *future.result())
-            while in_flight:
+        return
+    executor = start_pool(workers) if pool is None else pool
+    try:
+        in_flight: deque[tuple[int, Future[tuple[list[_LeafOutcome], dict[str, int]]]]]
+        in_flight = deque()
+        for start in range(first_leaf, size, chunk_leaves):
+            first, entries, mine = task(start)
+            in_flight.append(
+                (first, executor.submit(_check_chunk, first, entries, mine, separator, carry))
+            )
+            if len(in_flight) >= workers * CHUNKS_IN_FLIGHT_PER_WORKER:
                 done_first, future = in_flight.popleft()
                 walked(done_first, *future.result())
-        finally:
-            if own:
-                executor.shutdown(cancel_futures=True)
-    _check_id_index(store, report, merge.walk.present_records)
-    report.count("leaves", size)
-    report.count("cases", len(merge.walk.cases.numbers))
-    report.leaf_hashes = merge.leaf_hashes
-    _audit_tree(store, report, merge.leaf_hashes)
-    check_receipts(report, store, receipts)
-    return report
+        while in_flight:
+            done_first, future = in_flight.popleft()
+            walked(done_first, *future.result())
+    finally:
+        if pool is None:
+            executor.shutdown(cancel_futures=True)
+
+
+# -- resuming --------------------------------------------------------------------------
+
+
+def _resumable(
+    store: LogStore, report: AuditReport, checkpoints: list[Checkpoint], resume: LoadedState
+) -> bool:
+    """The stored past against the audited state: every audited checkpoint still stored with
+    its audited size and root, and the stored tree's complete subtrees at the audited size
+    the audited ones. Each difference is a discrepancy; False if the log no longer reaches
+    the audited checkpoint (nothing after it can then be resumed)."""
+    state = resume.state
+    audited = f"audited at {state.audited_at} (state file sha256 {resume.sha256})"
+    for position, (size, root) in enumerate(state.checkpoints):
+        if position >= len(checkpoints):
+            report.add(
+                "log shorter than audited",
+                f"checkpoint {position}",
+                f"{audited} with size {size}; the log now holds {len(checkpoints)} checkpoints",
+            )
+            return False
+        stored = checkpoints[position]
+        if (stored.size, stored.root) != (size, root):
+            report.add(
+                "checkpoint forged",
+                f"checkpoint {position}",
+                f"{audited} with size {size} and root {root.hex()}; the log now says size"
+                f" {stored.size}, root {stored.root.hex()}",
+            )
+    if store.size < state.size:
+        report.add(
+            "log shorter than audited",
+            "log",
+            f"{audited} at {state.size} leaves; the log now holds {store.size}",
+        )
+        return False
+    for (level, index), audited_hash in zip(
+        merkle.complete_subtrees(state.size), state.frontier, strict=True
+    ):
+        stored_node = store.nodes(level, index, index + 1).get(index, b"")
+        if stored_node != audited_hash:
+            what = "leaf" if level == 0 else f"tree node ({level}, {index})"
+            report.add(
+                "tree altered",
+                what if level else f"leaf {index}",
+                f"{audited} as {audited_hash.hex()}, stored now as {stored_node.hex() or 'missing'}"
+                " (proofs of the audited leaves no longer reach the audited root)",
+            )
+    for size, root in state.checkpoints:
+        report.roots[size] = root
+    return True
+
+
+def _check_old_shreddings(store: LogStore, report: AuditReport, state: AuditState) -> int:
+    """Shreddings of records below the audited size since the state was written: each must
+    be complete (text and salt gone) and is listed; a tombstone the audit saw and that is
+    gone is a discrepancy. Returns the shreddings that removed an id entry since."""
+    now = store.tombstones(0, state.size)
+    before = set(state.shredded)
+    for index in sorted(before - set(now)):
+        report.add(
+            "shredding undone",
+            f"leaf {index}",
+            f"audited at {state.audited_at} as shredded; its tombstone is gone",
+        )
+    new = 0
+    for index in sorted(set(now) - before):
+        entry = store.raw_entry(index)
+        leaf = json.loads(entry[0]) if entry[0] is not None else {}
+        check_record_locally(report, index, leaf, entry, now[index])
+        new += 1
+    return new
+
+
+def _audit_tree_resumed(
+    store: LogStore,
+    report: AuditReport,
+    state: AuditState,
+    checkpoints: list[Checkpoint],
+    leaf_hashes: list[bytes],
+) -> list[bytes]:
+    """The new leaves folded onto the audited frontier: every complete subtree they finish
+    against the stored node, and the new checkpoints' roots against the recomputation (so
+    each new root extends the audited one). Returns the frontier at the last checkpoint."""
+    frontier: list[tuple[int, bytes]] = list(
+        zip(
+            (level for level, _ in merkle.complete_subtrees(state.size)),
+            state.frontier,
+            strict=True,
+        )
+    )
+    sizes = {c.size for c in checkpoints[state.seq + 1 :]}
+    last = checkpoints[-1].size if checkpoints else 0
+    roots: dict[int, bytes] = {}
+    at_last: list[bytes] = [h for _, h in frontier]
+    for low in range(0, len(leaf_hashes), _TREE_READ_CHUNK):
+        high = min(len(leaf_hashes), low + _TREE_READ_CHUNK)
+        stored_leaves = store.nodes(0, state.size + low, state.size + high)
+        for offset in range(low, high):
+            index = state.size + offset
+            current = leaf_hashes[offset]
+            _check_node(report, 0, index, stored_leaves.get(index, b""), current)
+            level, position = 0, index
+            while position & 1:
+                current = merkle.node_hash(frontier.pop()[1], current)
+                level += 1
+                position >>= 1
+                stored = store.nodes(level, position, position + 1).get(position, b"")
+                _check_node(report, level, position, stored, current)
+            frontier.append((level, current))
+            if index + 1 in sizes:
+                roots[index + 1] = _fold([h for _, h in frontier])
+            if index + 1 == last:
+                at_last = [h for _, h in frontier]
+    check_checkpoints(
+        report,
+        list(enumerate(checkpoints))[state.seq + 1 :],
+        store.size,
+        roots.__getitem__,
+        previous_size=state.size,
+    )
+    return at_last
+
+
+def _fold(frontier: list[bytes]) -> bytes:
+    if not frontier:
+        return merkle.EMPTY_ROOT
+    folded = frontier[-1]
+    for node in reversed(frontier[:-1]):
+        folded = merkle.node_hash(node, folded)
+    return folded
+
+
+def _next_state(  # noqa: PLR0917 - one call site
+    store: LogStore,
+    report: AuditReport,
+    checkpoints: list[Checkpoint],
+    frontier: list[bytes],
+    merge: _Merge,
+    present_before: int,
+) -> AuditState:
+    """The state at the last checkpoint; `present_before` counts the records present below
+    the resumed-from size (0 for a full audit)."""
+    assert merge.at_last_seal is not None
+    cases, last_accepted, present = merge.at_last_seal
+    last = checkpoints[-1]
+    shredded = tuple(sorted(store.tombstones(0, last.size)))
+    return AuditState(
+        audited_at=utc_timestamp(datetime.now(UTC)),
+        seq=last.seq,
+        size=last.size,
+        root=report.roots[last.size],
+        checkpoints=tuple((c.size, report.roots[c.size]) for c in checkpoints),
+        frontier=tuple(frontier),
+        cases=cases,
+        last_accepted=last_accepted,
+        present_records=present_before + present,
+        shredded=shredded,
+    )

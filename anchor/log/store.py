@@ -936,6 +936,13 @@ class LogStore:
             raise NotARecord(index)
         return str(json.loads(leaf)["accepted_at"])
 
+    def tombstones(self, low: int, high: int) -> dict[int, Tombstone]:
+        """The tombstones of leaves low <= i < high, by index (one range scan)."""
+        return {
+            index: tombstone_from_json(json.loads(raw))
+            for index, raw in self._range(b"t:", low, high)
+        }
+
     def tombstone(self, index: int) -> Tombstone | None:
         """The tombstone `shred` left at leaf `index`, or None."""
         raw = self._db.get(b"t:" + _u64(index))
