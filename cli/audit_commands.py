@@ -37,6 +37,7 @@ from evanchor.anchor.log.audit import (
     check_receipts,
     read_receipts,
 )
+from evanchor.anchor.log.audit_state import read_state, write_state
 from evanchor.anchor.log.parallel_audit import audit_log_parallel
 from evanchor.anchor.log.parallel_ingest import default_workers
 from evanchor.anchor.log.store import LogStore, StoreBusy
@@ -225,6 +226,7 @@ def _print(
         click.echo(f"chain: read from {source.url}, not re-executed")
     if head is not None:
         click.echo(f"chain head audited: block {head.number} (0x{head.hash.hex()})")
+    _print_resumed(report)
     click.echo("counts:")
     width = max((len(name) for name in report.counts), default=0)
     for name, value in sorted(report.counts.items()):
@@ -240,6 +242,54 @@ def _print(
         click.echo("audit passed: no discrepancy")
     else:
         click.echo(f"audit FAILED: {len(report.discrepancies)} discrepancies")
+
+
+def _save_state(state_file: Path | None, report: AuditReport) -> dict[str, Any] | None:
+    """Write the audit's state for the next incremental audit, if asked and clean."""
+    state = report.next_state
+    if state_file is None or state is None:
+        return None
+    digest = write_state(state_file, state)
+    return {
+        "file": str(state_file),
+        "checkpoint": state.seq,
+        "leaves": state.size,
+        "sha256": digest,
+    }
+
+
+def _print_state(
+    state_file: Path | None, report: AuditReport, saved: dict[str, Any] | None
+) -> None:
+    if state_file is None:
+        return
+    if saved is not None:
+        click.echo(
+            f"state saved to {saved['file']}: checkpoints 0..{saved['checkpoint']}"
+            f" ({saved['leaves']} leaves) audited, sha256 {saved['sha256']} (keep this line:"
+            " the next incremental audit trusts that file and names its sha256)"
+        )
+    elif report.ok:
+        click.echo(f"state not saved: no checkpoint was sealed since ({state_file} unchanged)")
+    else:
+        click.echo(f"state not saved: the audit found discrepancies ({state_file} unchanged)")
+
+
+def _print_resumed(report: AuditReport) -> None:
+    resumed = report.resumed
+    if resumed is None:
+        return
+    first, last = resumed["checked_leaves"]
+    checked = resumed["checked_checkpoints"]
+    new = "no new checkpoint" if checked is None else f"checkpoints {checked[0]}..{checked[1]}"
+    click.echo(
+        f"incremental: checkpoints 0..{resumed['audited_checkpoint']} were audited at"
+        f" {resumed['audited_at']} (state file sha256 {resumed['state_sha256']}, trusted, not"
+        f" re-read); this run checked leaves {first}..{last - 1} and {new}, each new root"
+        f" recomputed from checkpoint {resumed['audited_checkpoint']}'s audited subtrees and"
+        " the new leaves (so it extends the audited root), and that every stored checkpoint"
+        " and subtree of the audited part is as audited"
+    )
 
 
 @click.command()
@@ -259,6 +309,15 @@ def _print(
     " of them): each must still name its record's leaf. May be given more than once.",
 )
 @click.option(
+    "--state",
+    "state_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Incremental audit: resume from the state this file holds (written by an earlier"
+    " audit with --state), re-reading only what was added since, and after a clean audit"
+    " write the new state to it. Keep it where the operator cannot write: the report"
+    " names its SHA-256, which the earlier audit printed.",
+)
+@click.option(
     "--workers",
     type=click.IntRange(min=1),
     default=None,
@@ -272,6 +331,7 @@ def audit(  # noqa: PLR0917 - click passes every option as an argument
     home: NodeHome,
     rpc_url: str | None,
     receipt_files: tuple[Path, ...],
+    state_file: Path | None,
     workers: int | None,
     as_json: bool,
     progress: bool | None,
@@ -285,19 +345,35 @@ def audit(  # noqa: PLR0917 - click passes every option as an argument
     against the leaf it names. The node must be stopped.
     """
     receipts = [receipt for path in receipt_files for receipt in read_receipts(path)]
+    resume = None
+    if state_file is not None and state_file.exists():
+        if receipt_files:
+            raise click.UsageError(
+                "--receipts needs a full audit (a receipt may name any leaf): run it without"
+                " --state, or with a new state file"
+            )
+        resume = read_state(state_file)
+    keep_state = state_file is not None
     chain = home.config().chain
     source: ChainSource | None = None
     head: cc.BlockInfo | None = None
     workers = workers or default_workers()
     with _open_log(home) as store:
+        to_check = store.size - (0 if resume is None else resume.state.size)
         if chain is None:
-            with track("checking the log", store.size, progress=progress, unit="leaves") as shown:
-                report = audit_log_parallel(store, workers=workers, progress=shown.reached)
+            with track("checking the log", to_check, progress=progress, unit="leaves") as shown:
+                report = audit_log_parallel(
+                    store,
+                    workers=workers,
+                    progress=shown.reached,
+                    resume=resume,
+                    keep_state=keep_state,
+                )
         else:
             identity = LogIdentity(chain.chain_id, chain.contract, chain.writer, chain.deploy_block)
             with (
                 _chain_source(home, chain, rpc_url, progress) as source,
-                track("checking the log", store.size, progress=progress, unit="leaves") as shown,
+                track("checking the log", to_check, progress=progress, unit="leaves") as shown,
             ):
                 report, view = audit_against_chain(
                     cc.web3_for(source.url),
@@ -305,12 +381,17 @@ def audit(  # noqa: PLR0917 - click passes every option as an argument
                     store,
                     workers=workers,
                     progress=shown.reached,
+                    resume=resume,
+                    keep_state=keep_state,
                 )
                 head = view.head
             replayed = _replay_discrepancy(source)
             if replayed is not None:
                 report.discrepancies.insert(0, replayed)
-        check_receipts(report, store, receipts)
+                report.next_state = None
+        if resume is None:
+            check_receipts(report, store, receipts)
+    saved = _save_state(state_file, report)
     if as_json:
         echo_json(
             {
@@ -319,10 +400,12 @@ def audit(  # noqa: PLR0917 - click passes every option as an argument
                 "log": None if chain is None else chain.as_json(),
                 "chain": None if source is None else source.as_json(),
                 "head": None if head is None else {"number": head.number, "hash": head.hash.hex()},
+                "state_saved": saved,
             }
         )
     else:
         _print(home, report, chain, source, head)
+        _print_state(state_file, report, saved)
     if not report.ok:
         raise click.exceptions.Exit(1)
 
