@@ -37,19 +37,21 @@ audited incrementally from the full audit's state, `--repeat-audit` times.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import random
 import shutil
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from year_log import RECORDS_PER_DAY, build_year_log
 
 from evanchor.anchor.ethereum.progress import covering_checkpoint
+from evanchor.anchor.log import store as store_module
 from evanchor.anchor.log.audit_state import read_state, write_state
 from evanchor.anchor.log.bundle import build_bundle
 from evanchor.anchor.log.parallel_audit import audit_log_parallel
@@ -135,6 +137,39 @@ def measure(
     finally:
         for store in stores.values():
             store.close()
+    return rounds
+
+
+@contextlib.contextmanager
+def _store_settings(defaults: bool) -> Iterator[None]:
+    """Open stores with LevelDB's default table and block caches (1,000 tables, 8 MiB), as
+    the store did before MAX_OPEN_FILES and BLOCK_CACHE_BYTES, or with the store's own."""
+    kept = store_module.MAX_OPEN_FILES, store_module.BLOCK_CACHE_BYTES
+    if defaults:
+        store_module.MAX_OPEN_FILES, store_module.BLOCK_CACHE_BYTES = 1000, 8 * 1024 * 1024
+    try:
+        yield
+    finally:
+        store_module.MAX_OPEN_FILES, store_module.BLOCK_CACHE_BYTES = kept
+
+
+def compare_settings(path: Path, fractions: list[list[float]]) -> dict[str, dict[str, list[float]]]:
+    """Each operation on the log at `path` with LevelDB's default caches and with the
+    store's, alternating round by round; each round opens the store afresh and warms it with
+    its first 50 queries (not counted)."""
+    rounds: dict[str, dict[str, list[float]]] = {}
+    for round_fractions in fractions:
+        for label, defaults in (("LevelDB defaults", True), ("store's caches", False)):
+            with _store_settings(defaults), LogStore(path, check=False) as store:
+                picked = [_record_index(store, f) for f in round_fractions]
+                queries = [(index, _record_id(index, store)) for index in picked]
+                for op in OPERATIONS:
+                    [op.run(store, i, r) for i, r in queries[:50]]
+                    seconds, _ = timed(
+                        lambda o=op, s=store, q=queries: [o.run(s, i, r) for i, r in q]
+                    )
+                    by = rounds.setdefault(op.name, {})
+                    by.setdefault(label, []).append(seconds / len(queries))
     return rounds
 
 
@@ -237,6 +272,27 @@ def _print_latencies(
     return targets
 
 
+def _print_cache_comparison(path: Path, n: int, fractions: list[list[float]]) -> None:
+    print()
+    print(
+        f"the {n:,}-record log with LevelDB's default caches against the store's"
+        " (reference: the defaults, same rounds); mean ms per query, min - median - max"
+    )
+    rows = []
+    for name, by in compare_settings(path, fractions).items():
+        before, after = by["LevelDB defaults"], by["store's caches"]
+        ratios = [b / a for a, b in zip(before, after, strict=True)]
+        rows.append(
+            [
+                name,
+                _spread(before),
+                _spread(after),
+                f"{statistics.median(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f})",
+            ]
+        )
+    print_table(["operation", "LevelDB defaults", "store's caches", "ratio"], rows)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,1000000,10000000")
@@ -253,6 +309,11 @@ def main() -> int:
     parser.add_argument("--audit-max", type=int, default=1_000_000)
     parser.add_argument("--repeat-audit", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--compare-caches",
+        action="store_true",
+        help="also time the largest log with LevelDB's default caches as the reference",
+    )
     parser.add_argument("--quick", action="store_true", help="2k and 20k records")
     args = parser.parse_args()
     sizes = [int(x) for x in args.sizes.split(",")]
@@ -280,6 +341,8 @@ def main() -> int:
     )
     targets = _print_latencies(results, sizes)
     passed = report_targets(targets)
+    if args.compare_caches:
+        _print_cache_comparison(paths[sizes[-1]], sizes[-1], fractions)
     if args.audit:
         print()
         scratch = Path(tempfile.mkdtemp(dir="/tmp", prefix="year-audit-"))

@@ -67,6 +67,7 @@ import json
 import logging
 import os
 import re
+import resource
 import stat
 import struct
 import threading
@@ -121,6 +122,18 @@ times per batch, and every flush soon costs a compaction: appends spent more tim
 in evanchor's own code (benchmarks/README.md, ingest.py). 32 MiB holds a few batches; the
 price is memory (two memtables at most) and replaying up to 32 MiB of log when a log is
 opened after a crash or a close."""
+
+MAX_OPEN_FILES = 8192
+"""LevelDB's table cache (its default is 1,000 open tables). A table is ~2 MiB, and a log
+stores ~0.5 KiB per record (compressed), so at ~4 M records the log has more tables than
+1,000: past that, a read of a table not in the cache reopens it and rereads its index and
+Bloom filter, and every lookup, proof and bundle grows with the log (benchmarks/
+year_scale.py). 8,192 tables cover ~30 M records; capped at half the process's file limit
+(`_open_files_allowed`)."""
+
+BLOCK_CACHE_BYTES = 64 * 1024 * 1024
+"""LevelDB's cache of uncompressed data blocks (its default is 8 MiB): the upper tree
+nodes every proof reads, the latest checkpoints and case heads stay in it."""
 
 BLOOM_FILTER_BITS = 10
 """Bits per key of the tables' Bloom filters (~1% false positives). Every new record's id is
@@ -247,6 +260,15 @@ def make_private(folder: Path) -> list[Path]:
         path.chmod(stat.S_IMODE(info.st_mode) & ~PRIVATE_UMASK)
         widened.append(path)
     return widened
+
+
+def _open_files_allowed() -> int:
+    """MAX_OPEN_FILES, or half the process's soft limit on open files if that is lower (the
+    rest is the node's: sockets, the chain's own LevelDB, the log's write-ahead log)."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return MAX_OPEN_FILES
+    return max(64, min(MAX_OPEN_FILES, soft // 2))
 
 
 def _reason(error: BaseException) -> str:
@@ -472,6 +494,8 @@ class LogStore:
                 create_if_missing=create,
                 write_buffer_size=WRITE_BUFFER_BYTES,
                 bloom_filter_bits=BLOOM_FILTER_BITS,
+                max_open_files=_open_files_allowed(),
+                lru_cache_size=BLOCK_CACHE_BYTES,
             )
         except plyvel.IOError as error:
             if "lock" in str(error).lower():
