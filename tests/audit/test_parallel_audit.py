@@ -386,3 +386,15 @@ def test_random_tamperings_give_the_same_report(
                 audit_log_parallel(store, workers=2, pool=pool, chunk_leaves=3)
             return
     _assert_same(folder, pool, receipts=receipts)
+
+
+def test_progress_is_told_every_leaf_walked_in_order(
+    tmp_path: Path, pool: ProcessPoolExecutor
+) -> None:
+    _build(tmp_path / "log")
+    told: list[tuple[int, int]] = []
+    with LogStore(tmp_path / "log") as store:
+        audit_log_parallel(
+            store, workers=2, pool=pool, chunk_leaves=4, progress=lambda d, t: told.append((d, t))
+        )
+    assert told == [(min(28, n), 28) for n in range(4, 29, 4)]
