@@ -47,6 +47,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from year_log import RECORDS_PER_DAY, build_year_log
 
@@ -60,7 +61,7 @@ from evanchor.anchor.verify.bundle import verify_bundle
 from evanchor.node.daemon.home import NodeConfig
 from evanchor.node.daemon.service import node_status
 
-from benchkit import machine_facts, print_table, report_targets, timed
+from benchkit import loaded_core, machine_facts, print_table, report_targets, timed
 
 TARGET_RATIO = 1.5
 
@@ -314,6 +315,10 @@ def main() -> int:
         action="store_true",
         help="also time the largest log with LevelDB's default caches as the reference",
     )
+    parser.add_argument(
+        "--load-core", action="store_true", help="another process keeps a core busy throughout"
+    )
+    parser.add_argument("--audit-only", action="store_true", help="skip the request latencies")
     parser.add_argument("--quick", action="store_true", help="2k and 20k records")
     args = parser.parse_args()
     sizes = [int(x) for x in args.sizes.split(",")]
@@ -332,6 +337,19 @@ def main() -> int:
         folder.mkdir(parents=True, exist_ok=True)
     paths = _logs(folder, sizes, reuse_as_is=args.reuse_as_is)
     sizes = sorted(paths)
+    with loaded_core(args.load_core) as load:
+        print(f"measured with {load}")
+        passed = args.audit_only or _latencies(paths, sizes, fractions, args)
+        if args.audit:
+            _audits(paths, sizes, args)
+    if temporary is not None:
+        temporary.cleanup()
+    return 0 if passed else 1
+
+
+def _latencies(
+    paths: dict[int, Path], sizes: list[int], fractions: list[list[float]], args: Any
+) -> bool:
     results = measure(paths, fractions)
     print()
     print(
@@ -343,19 +361,19 @@ def main() -> int:
     passed = report_targets(targets)
     if args.compare_caches:
         _print_cache_comparison(paths[sizes[-1]], sizes[-1], fractions)
-    if args.audit:
-        print()
-        scratch = Path(tempfile.mkdtemp(dir="/tmp", prefix="year-audit-"))
-        try:
-            for n in sizes:
-                if n <= args.audit_max:
-                    for row in audit_figures(paths[n], n, args.workers, args.repeat_audit, scratch):
-                        print(row)
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
-    if temporary is not None:
-        temporary.cleanup()
-    return 0 if passed else 1
+    return passed
+
+
+def _audits(paths: dict[int, Path], sizes: list[int], args: Any) -> None:
+    print()
+    scratch = Path(tempfile.mkdtemp(dir="/tmp", prefix="year-audit-"))
+    try:
+        for n in sizes:
+            if n <= args.audit_max:
+                for row in audit_figures(paths[n], n, args.workers, args.repeat_audit, scratch):
+                    print(row, flush=True)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -279,6 +279,13 @@ def _print_resumed(report: AuditReport) -> None:
     resumed = report.resumed
     if resumed is None:
         return
+    if resumed["checked_leaves"] is None:
+        click.echo(
+            f"incremental: checkpoints 0..{resumed['audited_checkpoint']} were audited at"
+            f" {resumed['audited_at']} (state file sha256 {resumed['state_sha256']}); the log"
+            " no longer reaches them, and nothing after them was checked"
+        )
+        return
     first, last = resumed["checked_leaves"]
     checked = resumed["checked_checkpoints"]
     new = "no new checkpoint" if checked is None else f"checkpoints {checked[0]}..{checked[1]}"

@@ -269,6 +269,7 @@ def audit_log_parallel(
     state = None if resume is None else resume.state
     first = 0
     if resume is not None and not _resumable(store, report, checkpoints, resume):
+        report.resumed = _resumed(resume, None, None)
         return report
     if state is not None:
         first = state.size
@@ -278,27 +279,21 @@ def audit_log_parallel(
     report.count("leaves", size - first)
     report.count("cases", len(merge.walk.cases.numbers))
     present_before = 0
+    frontier: list[bytes] = []
     if state is None:
         _check_id_index(store, report, merge.walk.present_records)
         report.leaf_hashes = merge.leaf_hashes
         levels = _audit_tree(store, report, merge.leaf_hashes)
-        frontier = [levels[lv][ix] for lv, ix in merkle.complete_subtrees(merge.last_seal + 1)]
         check_receipts(report, store, receipts)
+        if report.ok:  # then the last checkpoint lies within the recomputed tree
+            frontier = [levels[lv][ix] for lv, ix in merkle.complete_subtrees(merge.last_seal + 1)]
     else:
         assert resume is not None
         present_before = state.present_records - _check_old_shreddings(store, report, state)
         _check_id_index(store, report, present_before + merge.walk.present_records)
         frontier = _audit_tree_resumed(store, report, state, checkpoints, merge.leaf_hashes)
-        report.resumed = {
-            "state_sha256": resume.sha256,
-            "audited_at": state.audited_at,
-            "audited_checkpoint": state.seq,
-            "audited_leaves": state.size,
-            "checked_leaves": [state.size, size],
-            "checked_checkpoints": (
-                [state.seq + 1, len(checkpoints) - 1] if len(checkpoints) > state.seq + 1 else None
-            ),
-        }
+        new = [state.seq + 1, len(checkpoints) - 1] if len(checkpoints) > state.seq + 1 else None
+        report.resumed = _resumed(resume, [state.size, size], new)
     if keep_state and report.ok and checkpoints and merge.at_last_seal is not None:
         report.next_state = _next_state(store, report, checkpoints, frontier, merge, present_before)
     return report
@@ -361,6 +356,21 @@ def _walk_leaves(  # noqa: PLR0917 - one call site, each argument named there
 
 
 # -- resuming --------------------------------------------------------------------------
+
+
+def _resumed(
+    resume: LoadedState, leaves: list[int] | None, checkpoints: list[int] | None
+) -> dict[str, Any]:
+    """What an incremental audit trusted and what it re-read (None: nothing, the log no
+    longer reaches the audited checkpoint)."""
+    return {
+        "state_sha256": resume.sha256,
+        "audited_at": resume.state.audited_at,
+        "audited_checkpoint": resume.state.seq,
+        "audited_leaves": resume.state.size,
+        "checked_leaves": leaves,
+        "checked_checkpoints": checkpoints,
+    }
 
 
 def _resumable(

@@ -204,6 +204,9 @@ def test_a_log_shorter_than_audited_is_named(tmp_path: Path) -> None:
     assert ("log shorter than audited", "checkpoint 2") in {
         (d.kind, d.where) for d in report.discrepancies
     }
+    assert report.resumed is not None
+    assert report.resumed["state_sha256"] == loaded.sha256  # what was trusted, still said
+    assert report.resumed["checked_leaves"] is None
 
 
 def test_a_shredding_since_the_audit_is_listed_and_carried_on(tmp_path: Path) -> None:
