@@ -556,7 +556,6 @@ def audit_against_chain(
 
     If the endpoint is not the log's chain, or the contract is not EvidenceAnchor, that is
     the one chain-side discrepancy: the log is still audited on its own, without signatures.
-    `progress(leaves_done, leaves)` follows the log check (`audit_log`).
     """
     view = read_chain(w3, identity)
     target = store.anchor_target
