@@ -87,3 +87,14 @@ def spread_ratio(values: Sequence[float]) -> str:
     """min-median-max of ratios, as `0.81-0.86-0.90`."""
     ordered = sorted(values)
     return "-".join(f"{v:.2f}" for v in (ordered[0], statistics.median(ordered), ordered[-1]))
+
+
+@contextmanager
+def loaded_core(enabled: bool = True) -> Iterator[str]:
+    """`core_loaded` when `enabled`, else nothing; yields the figure's label ("a core
+    loaded" or "quiet"), for scripts that take both from one option."""
+    if not enabled:
+        yield "quiet"
+        return
+    with core_loaded():
+        yield "a core loaded"

@@ -13,7 +13,9 @@ anvil (automine: one block per transaction). On each, the same client code deplo
    that waits for each anchor sees (latency bound).
 3. RPC round trip: N sequential `eth_blockNumber` calls, p50 and p99.
 
-Then both chains grow past 5,000 blocks and 1-3 run again, so the growth cost shows. By
+Each phase runs `--repeat` rounds (3), alternating between the nodes; the table gives
+min / median / max of each figure and of the per-round ratio embedded/anvil. Then both
+chains grow past 10,000 blocks (`--grow-to`, 10,200) and 1-3 run again, so the growth cost shows. By
 default they grow with real anchors, one per block (each chain thus holds thousands of
 checkpoints in the contract's storage); `--grow-with empty` uses empty blocks instead
 (on the embedded node the operator's `evanchor chain seal --count N` with the node stopped,
@@ -21,6 +23,7 @@ as sealing is not offered over JSON-RPC; `anvil_mine` on anvil), which is quicke
 Every anchor's success is checked (`checkpointCount` equals the number sent).
 
     python benchmarks/chain_throughput.py            # K = 400 pipelined, 100 one-at-a-time
+    python benchmarks/chain_throughput.py --load-core  # the same with a core kept busy
     python benchmarks/chain_throughput.py --quick    # K = 60 / 20, grow to 600 blocks
 """
 
@@ -29,7 +32,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import select
 import shutil
 import signal
@@ -54,6 +56,8 @@ from evanchor.anchor.protocol.merkle import consistency_proof, leaf_hash, root_h
 from evanchor.contracts.artifacts import load_artifact
 from evanchor.node.chain.datadir import init_data_dir
 from evanchor.node.chain.genesis import Genesis
+
+from benchkit import loaded_core, machine_facts
 
 REPO = Path(__file__).resolve().parents[1]
 CHAIN_ID = 31337
@@ -335,15 +339,20 @@ def measure(node: Node, feed: AnchorFeed, args: argparse.Namespace) -> dict[str,
     return result
 
 
+def _spread(values: list[float]) -> str:
+    return " / ".join(f"{x:.2f}" for x in (min(values), statistics.median(values), max(values)))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--anchors", type=int, default=400, help="pipelined anchors per phase")
+    parser.add_argument("--anchors", type=int, default=400, help="pipelined anchors per round")
     parser.add_argument(
-        "--sequential", type=int, default=100, help="one-at-a-time anchors per phase"
+        "--sequential", type=int, default=100, help="one-at-a-time anchors per round"
     )
     parser.add_argument("--latency-calls", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=3, help="rounds per phase (min-median-max)")
     parser.add_argument(
-        "--grow-to", type=int, default=5200, help="chain height before the second phase"
+        "--grow-to", type=int, default=10_200, help="chain height before the second phase"
     )
     parser.add_argument(
         "--grow-with",
@@ -351,60 +360,76 @@ def main() -> None:
         default="anchors",
         help="grow with one anchor per block (default) or with empty blocks (faster)",
     )
+    parser.add_argument(
+        "--load-core", action="store_true", help="another process keeps a core busy throughout"
+    )
     parser.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
     if args.quick:
         args.anchors, args.sequential, args.latency_calls, args.grow_to = 60, 20, 200, 600
-    results: dict[str, dict[str, dict[str, float]]] = {}
-    with tempfile.TemporaryDirectory(prefix="evanchor-bench-") as workdir:
+    for line in machine_facts():
+        print(line)
+    results: dict[str, dict[str, list[dict[str, float]]]] = {}
+    with (
+        loaded_core(args.load_core) as load,
+        tempfile.TemporaryDirectory(prefix="evanchor-bench-") as workdir,
+    ):
         nodes = [start_embedded(Path(workdir)), start_anvil()]
         try:
             feeds = {node.name: AnchorFeed(node, deploy(node)) for node in nodes}
             for phase in ("fresh", f"past {args.grow_to} blocks"):
-                if phase == "fresh":
-                    results[phase] = {
-                        node.name: measure(node, feeds[node.name], args) for node in nodes
+                grown: dict[str, float] = {}
+                if phase != "fresh":
+                    grown = {
+                        node.name: grow(node, feeds[node.name], args, Path(workdir))
+                        for node in nodes
                     }
-                    continue
-                grown = {
-                    node.name: grow(node, feeds[node.name], args, Path(workdir)) for node in nodes
-                }
-                results[phase] = {
-                    node.name: measure(node, feeds[node.name], args) for node in nodes
-                }
+                # Rounds alternate between the nodes, so a change in the machine's load
+                # weighs on both alike.
+                rounds: dict[str, list[dict[str, float]]] = {node.name: [] for node in nodes}
+                for _ in range(args.repeat):
+                    for node in nodes:
+                        rounds[node.name].append(measure(node, feeds[node.name], args))
                 for name, seconds in grown.items():
-                    results[phase][name]["growth_seconds"] = seconds
+                    rounds[name][0]["growth_seconds"] = seconds
+                results[phase] = rounds
         finally:
             for node in nodes:
                 node.stop()
     if args.json:
         print(json.dumps(results, indent=2))
         return
-    machine = platform.processor() or platform.machine()
-    print(f"{machine}, {os.cpu_count()} cores, Python {platform.python_version()}")
     print(
-        f"K = {args.anchors} pipelined, {args.sequential} one-at-a-time anchors per phase; "
-        f"{args.latency_calls} eth_blockNumber calls"
+        f"{load}; K = {args.anchors} pipelined, {args.sequential} one-at-a-time anchors per"
+        f" round, {args.repeat} rounds per phase (alternating); {args.latency_calls}"
+        " eth_blockNumber calls"
     )
     for phase, by_node in results.items():
         embedded, anvil = by_node["embedded"], by_node["anvil"]
-        heights = f"embedded at block {embedded['blocks']}, anvil at block {anvil['blocks']}"
+        heights = (
+            f"embedded at block {embedded[-1]['blocks']:.0f}, anvil at {anvil[-1]['blocks']:.0f}"
+        )
         print(f"\n{phase} ({heights})")
-        if "growth_seconds" in embedded:
+        if "growth_seconds" in embedded[0]:
             print(
-                f"grown with {args.grow_with} in {embedded['growth_seconds']:.0f} s (embedded), "
-                f"{anvil['growth_seconds']:.0f} s (anvil)"
+                f"grown with {args.grow_with} in {embedded[0]['growth_seconds']:.0f} s (embedded), "
+                f"{anvil[0]['growth_seconds']:.0f} s (anvil)"
             )
-        print(f"{'':32}{'embedded':>12}{'anvil':>12}{'embedded/anvil':>16}")
+        print(
+            f"{'min / median / max':32}{'embedded':>24}{'anvil':>24}"
+            f"{'embedded/anvil per round':>28}"
+        )
         for key, label in (
             ("pipelined_anchors_per_s", "anchors/s, pipelined"),
             ("one_at_a_time_anchors_per_s", "anchors/s, one at a time"),
             ("rpc_p50_ms", "eth_blockNumber p50, ms"),
             ("rpc_p99_ms", "eth_blockNumber p99, ms"),
         ):
-            ratio = embedded[key] / anvil[key]
-            print(f"{label:32}{embedded[key]:12.2f}{anvil[key]:12.2f}{ratio:16.2f}")
+            ours = [r[key] for r in embedded]
+            theirs = [r[key] for r in anvil]
+            ratios = [a / b for a, b in zip(ours, theirs, strict=True)]
+            print(f"{label:32}{_spread(ours):>24}{_spread(theirs):>24}{_spread(ratios):>28}")
 
 
 if __name__ == "__main__":

@@ -34,11 +34,13 @@ from evanchor.anchor.ethereum.errors import ChainUnavailable
 from evanchor.anchor.log.audit import (
     AuditReport,
     Discrepancy,
-    audit_log,
     check_receipts,
     read_receipts,
 )
+from evanchor.anchor.log.audit_state import read_state, write_state
 from evanchor.anchor.log.cosignature_audit import check_cosignatures
+from evanchor.anchor.log.parallel_audit import audit_log_parallel
+from evanchor.anchor.log.parallel_ingest import default_workers
 from evanchor.anchor.log.store import LogStore, StoreBusy
 from evanchor.cli.output import echo_json
 from evanchor.cli.progress import progress_option, track
@@ -225,6 +227,7 @@ def _print(
         click.echo(f"chain: read from {source.url}, not re-executed")
     if head is not None:
         click.echo(f"chain head audited: block {head.number} (0x{head.hash.hex()})")
+    _print_resumed(report)
     click.echo("counts:")
     width = max((len(name) for name in report.counts), default=0)
     for name, value in sorted(report.counts.items()):
@@ -240,6 +243,62 @@ def _print(
         click.echo("audit passed: no discrepancy")
     else:
         click.echo(f"audit FAILED: {len(report.discrepancies)} discrepancies")
+
+
+def _save_state(state_file: Path | None, report: AuditReport) -> dict[str, Any] | None:
+    """Write the audit's state for the next incremental audit, if asked and clean (also of
+    the checks after the log's: receipts, signed checkpoints and cosignatures)."""
+    state = report.next_state
+    if state_file is None or state is None or not report.ok:
+        return None
+    digest = write_state(state_file, state)
+    return {
+        "file": str(state_file),
+        "checkpoint": state.seq,
+        "leaves": state.size,
+        "sha256": digest,
+    }
+
+
+def _print_state(
+    state_file: Path | None, report: AuditReport, saved: dict[str, Any] | None
+) -> None:
+    if state_file is None:
+        return
+    if saved is not None:
+        click.echo(
+            f"state saved to {saved['file']}: checkpoints 0..{saved['checkpoint']}"
+            f" ({saved['leaves']} leaves) audited, sha256 {saved['sha256']} (keep this line:"
+            " the next incremental audit trusts that file and names its sha256)"
+        )
+    elif report.ok:
+        click.echo(f"state not saved: no checkpoint was sealed since ({state_file} unchanged)")
+    else:
+        click.echo(f"state not saved: the audit found discrepancies ({state_file} unchanged)")
+
+
+def _print_resumed(report: AuditReport) -> None:
+    resumed = report.resumed
+    if resumed is None:
+        return
+    if resumed["checked_leaves"] is None:
+        click.echo(
+            f"incremental: checkpoints 0..{resumed['audited_checkpoint']} were audited at"
+            f" {resumed['audited_at']} (state file sha256 {resumed['state_sha256']}); the log"
+            " no longer reaches them, and nothing after them was checked"
+        )
+        return
+    first, last = resumed["checked_leaves"]
+    checked = resumed["checked_checkpoints"]
+    new = "no new checkpoint" if checked is None else f"checkpoints {checked[0]}..{checked[1]}"
+    click.echo(
+        f"incremental: checkpoints 0..{resumed['audited_checkpoint']} were audited at"
+        f" {resumed['audited_at']} (state file sha256 {resumed['state_sha256']}, trusted, not"
+        f" re-read); this run checked leaves {first}..{last - 1} and {new}, each new root"
+        f" recomputed from checkpoint {resumed['audited_checkpoint']}'s audited subtrees and"
+        " the new leaves (so it extends the audited root), and that every stored checkpoint"
+        " and subtree of the audited part is as audited"
+    )
 
 
 @click.command()
@@ -258,13 +317,31 @@ def _print(
     help="Receipts the node handed out (`submit --json` output, API answers, or JSON Lines"
     " of them): each must still name its record's leaf. May be given more than once.",
 )
+@click.option(
+    "--state",
+    "state_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Incremental audit: resume from the state this file holds (written by an earlier"
+    " audit with --state), re-reading only what was added since, and after a clean audit"
+    " write the new state to it. Keep it where the operator cannot write: the report"
+    " names its SHA-256, which the earlier audit printed.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes for the log check (default: one per core, or EVANCHOR_READ_WORKERS);"
+    " the report is the same with any number.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @progress_option
 @click.pass_obj
-def audit(
+def audit(  # noqa: PLR0917 - click passes every option as an argument
     home: NodeHome,
     rpc_url: str | None,
     receipt_files: tuple[Path, ...],
+    state_file: Path | None,
+    workers: int | None,
     as_json: bool,
     progress: bool | None,
 ) -> None:
@@ -278,27 +355,52 @@ def audit(
     --receipts, every receipt against the leaf it names. The node must be stopped.
     """
     receipts = [receipt for path in receipt_files for receipt in read_receipts(path)]
+    resume = None
+    if state_file is not None and state_file.exists():
+        if receipt_files:
+            raise click.UsageError(
+                "--receipts needs a full audit (a receipt may name any leaf): run it without"
+                " --state, or with a new state file"
+            )
+        resume = read_state(state_file)
+    keep_state = state_file is not None
     chain = home.config().chain
     source: ChainSource | None = None
     head: cc.BlockInfo | None = None
+    workers = workers or default_workers()
     with _open_log(home) as store:
+        to_check = store.size - (0 if resume is None else resume.state.size)
         if chain is None:
-            with track("checking the log", store.size, progress=progress, unit="leaves") as shown:
-                report = audit_log(store, progress=shown.reached)
+            with track("checking the log", to_check, progress=progress, unit="leaves") as shown:
+                report = audit_log_parallel(
+                    store,
+                    workers=workers,
+                    progress=shown.reached,
+                    resume=resume,
+                    keep_state=keep_state,
+                )
         else:
             identity = LogIdentity(chain.chain_id, chain.contract, chain.writer, chain.deploy_block)
             with (
                 _chain_source(home, chain, rpc_url, progress) as source,
-                track("checking the log", store.size, progress=progress, unit="leaves") as shown,
+                track("checking the log", to_check, progress=progress, unit="leaves") as shown,
             ):
                 report, view = audit_against_chain(
-                    cc.web3_for(source.url), identity, store, progress=shown.reached
+                    cc.web3_for(source.url),
+                    identity,
+                    store,
+                    workers=workers,
+                    progress=shown.reached,
+                    resume=resume,
+                    keep_state=keep_state,
                 )
                 head = view.head
             replayed = _replay_discrepancy(source)
             if replayed is not None:
                 report.discrepancies.insert(0, replayed)
-        check_receipts(report, store, receipts)
+                report.next_state = None
+        if resume is None:
+            check_receipts(report, store, receipts)
         signer = home.log_signer()
         check_cosignatures(
             report,
@@ -307,6 +409,7 @@ def audit(
             origin=None if signer is None else signer.name,
             witness_keys=[endpoint.key for endpoint in home.config().witnessing.witnesses],
         )
+    saved = _save_state(state_file, report)
     if as_json:
         echo_json(
             {
@@ -315,10 +418,12 @@ def audit(
                 "log": None if chain is None else chain.as_json(),
                 "chain": None if source is None else source.as_json(),
                 "head": None if head is None else {"number": head.number, "hash": head.hash.hex()},
+                "state_saved": saved,
             }
         )
     else:
         _print(home, report, chain, source, head)
+        _print_state(state_file, report, saved)
     if not report.ok:
         raise click.exceptions.Exit(1)
 

@@ -25,7 +25,7 @@ from evanchor.anchor.report.summary import Summary, summarize
 from evanchor.anchor.verify.bundle import verify_bundle
 from evanchor.anchor.verify.case_bundle import verify_case_bundle
 from evanchor.anchor.verify.checkpoint_note import WitnessTrust, WitnessTrustInvalid, witness_trust
-from evanchor.anchor.verify.report import Report, StepStatus
+from evanchor.anchor.verify.report import Outcome, Report, StepStatus
 from evanchor.cli.key_options import read_key_options
 from evanchor.cli.output import echo_json
 from evanchor.node.daemon.home import NodeHome
@@ -356,13 +356,39 @@ def verify_file(
 ) -> Verification:
     """Read and check a proof bundle or case bundle, against the chain the options name, and
     its checkpoint note with `trust` (`trust_of`)."""
+    [done] = verify_files(
+        [bundle_file],
+        rpc_url=rpc_url,
+        chain_export=chain_export,
+        genesis=genesis,
+        block_hash=block_hash,
+        trust=trust,
+    )
+    return done
+
+
+def verify_files(
+    bundle_files: list[Path],
+    *,
+    rpc_url: str | None,
+    chain_export: Path | None,
+    genesis: Path | None,
+    block_hash: str | None,
+    trust: WitnessTrust | None = None,
+) -> list[Verification]:
+    """Read and check each bundle, in order, against the chain the options name, reached
+    once for all: a --chain-export is re-executed once and every bundle is checked against
+    that one replay (each bundle's outcome is the one it gets alone). Every file is read and
+    parsed before the chain is touched, so a malformed file stops the command before a
+    replay is spent. Each bundle's checkpoint note is checked with `trust` (`trust_of`)."""
     if sum(x is not None for x in (rpc_url, chain_export, block_hash)) > 1:
         raise click.UsageError("give at most one of --rpc, --chain-export, --block-hash")
     if chain_export is not None and genesis is None:
         raise click.UsageError("--chain-export needs the chain's --genesis file")
-    raw = bundle_file.read_bytes()
-    bundle = parse_json_object(raw, source=bundle_file.name, limit=MAX_BUNDLE_BYTES)
-    check = verify_case_bundle if bundle.get("format") == CASE_BUNDLE_FORMAT else verify_bundle
+    read = []
+    for bundle_file in bundle_files:
+        raw = bundle_file.read_bytes()
+        read.append((raw, parse_json_object(raw, source=bundle_file.name, limit=MAX_BUNDLE_BYTES)))
     trusted = None
     source = None
     if block_hash is not None:
@@ -371,6 +397,7 @@ def verify_file(
         except ValueError:
             raise click.BadParameter("not hex", param_hint="--block-hash") from None
         source = ChainSource(ChainSourceKind.BLOCK_HASH, trusted.hex())
+    done = []
     with contextlib.ExitStack() as stack:
         url = rpc_url
         if rpc_url is not None:
@@ -384,19 +411,54 @@ def verify_file(
             from evanchor.anchor.ethereum import client as cc  # noqa: PLC0415 - see imports
 
             w3 = cc.web3_for(url)
-        report = check(bundle, trusted_block_hash=trusted, w3=w3, trust=trust)
-    return Verification(raw, report, source)
+        for raw, bundle in read:
+            check = (
+                verify_case_bundle if bundle.get("format") == CASE_BUNDLE_FORMAT else verify_bundle
+            )
+            done.append(
+                Verification(
+                    raw, check(bundle, trusted_block_hash=trusted, w3=w3, trust=trust), source
+                )
+            )
+    return done
+
+
+def bundle_paths(given: tuple[Path, ...]) -> list[Path]:
+    """The files named, a folder standing for every `*.json` file directly in it (sorted).
+    Raises `click.BadParameter` for a folder with no bundle in it."""
+    paths: list[Path] = []
+    for path in given:
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.suffix == ".json" and p.is_file())
+            if not found:
+                raise click.BadParameter(f"{path}: no *.json file in it", param_hint="BUNDLE")
+            paths += found
+        else:
+            paths.append(path)
+    return paths
+
+
+def _worst_exit(reports: list[Report]) -> int:
+    """NOT VERIFIED (1) before CANNOT VERIFY (3) before VERIFIED (0)."""
+    statuses = {report.outcome.exit_status for report in reports}
+    return 1 if 1 in statuses else max(statuses, default=0)
 
 
 @click.command()
-@click.argument("bundle_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "bundle_files",
+    metavar="BUNDLE...",
+    nargs=-1,
+    required=True,
+    type=click.Path(exists=True, path_type=Path),
+)
 @chain_options
 @witness_options
 @LANG_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def verify(
     *,
-    bundle_file: Path,
+    bundle_files: tuple[Path, ...],
     rpc_url: str | None,
     chain_export: Path | None,
     genesis: Path | None,
@@ -420,24 +482,75 @@ def verify(
     Exit status 0: VERIFIED; 1: NOT VERIFIED (the evidence is wrong or the witness policy is
     unmet, the failing step is named); 3: CANNOT VERIFY (the chain was not reached, is
     another chain, or could not answer).
+
+    Several bundles (or a folder of *.json bundles): the chain is reached once for all (a
+    --chain-export is re-executed once), each bundle gets the report it gets alone, and a
+    last line counts the outcomes and names every bundle that is not VERIFIED; the exit
+    status is 1 if any is NOT VERIFIED, else 3 if any is CANNOT VERIFY.
     """
-    done = verify_file(
-        bundle_file,
+    paths = bundle_paths(bundle_files)
+    done = verify_files(
+        paths,
         rpc_url=rpc_url,
         chain_export=chain_export,
         genesis=genesis,
         block_hash=block_hash,
         trust=trust_of(log_keys, witness_keys, witness_policy),
     )
-    summary = done.summary(Lang(lang), bundle_file.name)
+    if len(paths) == 1 and not bundle_files[0].is_dir():
+        _show(done[0], paths[0], Lang(lang), as_json)
+    elif as_json:
+        echo_json(
+            {
+                "bundles": [
+                    {
+                        "file": str(path),
+                        **one.report.as_json(),
+                        "plain": one.summary(Lang(lang), path.name).as_json(),
+                    }
+                    for path, one in zip(paths, done, strict=True)
+                ],
+                "outcomes": _tally(paths, done),
+            }
+        )
+    else:
+        for path, one in zip(paths, done, strict=True):
+            click.echo(f"== {path}")
+            _show(one, path, Lang(lang), as_json=False)
+            click.echo("")
+        click.echo(_tally_line(paths, done))
+    worst = _worst_exit([one.report for one in done])
+    if worst:
+        raise click.exceptions.Exit(worst)
+
+
+def _show(done: Verification, path: Path, lang: Lang, as_json: bool) -> None:
+    summary = done.summary(lang, path.name)
     if as_json:
         echo_json({**done.report.as_json(), "plain": summary.as_json()})
     else:
         _print_report(done.report)
         click.echo("")
         click.echo(summary.as_text())
-    if not done.report.ok:
-        raise click.exceptions.Exit(done.report.outcome.exit_status)
+
+
+def _tally(paths: list[Path], done: list[Verification]) -> dict[str, list[str]]:
+    """Outcome -> the bundles that got it, in the order given."""
+    found: dict[str, list[str]] = {}
+    for path, one in zip(paths, done, strict=True):
+        found.setdefault(one.report.outcome.value, []).append(str(path))
+    return found
+
+
+def _tally_line(paths: list[Path], done: list[Verification]) -> str:
+    tally = _tally(paths, done)
+    counts = ", ".join(f"{len(names)} {outcome}" for outcome, names in tally.items())
+    named = "; ".join(
+        f"{outcome}: {', '.join(names)}"
+        for outcome, names in tally.items()
+        if outcome != Outcome.VERIFIED.value
+    )
+    return f"{len(paths)} bundles: {counts}" + (f" ({named})" if named else "")
 
 
 COMMANDS = (prove, case, verify)

@@ -48,10 +48,17 @@ from evanchor.anchor.errors import EvanchorError
 from evanchor.anchor.ethereum import client as cc
 from evanchor.anchor.ethereum.anchor_state import AnchorStatus
 from evanchor.anchor.ethereum.errors import ChainUnavailable, RpcError
-from evanchor.anchor.log.audit import AuditProgress, AuditReport, SignatureProblem, audit_log
+from evanchor.anchor.log.audit import (
+    AuditReport,
+    Recovered,
+    SignatureProblem,
+    recover,
+)
+from evanchor.anchor.log.audit_state import LoadedState
+from evanchor.anchor.log.parallel_audit import ProgressCallback, audit_log_parallel
 from evanchor.anchor.log.store import LogStore
 from evanchor.anchor.protocol.seal_leaf import AnchorTarget
-from evanchor.anchor.protocol.signing import SignatureInvalid, SigningDomain, recover_signer
+from evanchor.anchor.protocol.signing import SigningDomain
 from evanchor.anchor.verify.proofs import verify_consistency
 from evanchor.contracts.storage_layout import StoredCheckpoint
 
@@ -255,15 +262,22 @@ class AgencySignatureCheck:
             return None
         return agency if isinstance(agency, str) else None
 
+    @property
+    def domain_separator(self) -> bytes:
+        """The log's EIP-712 domain: all the workers need to recover signers."""
+        return self._separator
+
     def __call__(
         self, index: int, commitment: bytes, signature: bytes | None
     ) -> SignatureProblem | None:
-        if signature is None:
-            return ("signature missing", "the record carries no agency signature")
-        try:
-            signer = recover_signer(self._separator, commitment, signature)
-        except SignatureInvalid as error:
-            return ("signature invalid", str(error))
+        return self.judge(index, recover(self._separator, commitment, signature))
+
+    def judge(self, index: int, recovered: Recovered) -> SignatureProblem | None:
+        """The registry's word on a recovered signer (or why there is none) for leaf
+        `index`: it must have held the leaf's agency code when the record was anchored."""
+        if not isinstance(recovered, str):
+            return recovered
+        signer = recovered
         anchored = self._view.anchoring_block(index)
         block = self._view.head.number if anchored is None else anchored
         when = (
@@ -329,9 +343,12 @@ def _check_event(
                 where,
                 f"size {event.size} is not the size of any checkpoint the log sealed",
             )
-        computed = report.root_at(event.size)
+        try:
+            computed = report.root_at(event.size)
+        except ValueError:  # an incremental audit knows the roots of checkpoints only
+            computed = None
         is_the_logs = computed == event.root
-        if not is_the_logs:
+        if computed is not None and not is_the_logs:
             report.add(
                 "anchored root mismatch",
                 where,
@@ -526,26 +543,44 @@ def audit_against_chain(
     identity: LogIdentity,
     store: LogStore,
     *,
-    progress: AuditProgress | None = None,
+    workers: int = 1,
+    progress: ProgressCallback | None = None,
+    resume: LoadedState | None = None,
+    keep_state: bool = False,
 ) -> tuple[AuditReport, ChainView]:
     """The whole audit of a log that anchors on `w3`'s chain: the log recomputed, with every
     agency signature checked against the registry, then every anchor held against it.
+    The log's check runs on `workers` processes (`audit_log_parallel`, the same report);
+    `progress` is told the leaves walked; `resume` and `keep_state` make it incremental
+    (audit_state.py): the anchors are all checked, against the audited roots of the
+    checkpoints before the resumed one.
 
     If the endpoint is not the log's chain, or the contract is not EvidenceAnchor, that is
     the one chain-side discrepancy: the log is still audited on its own, without signatures.
-    `progress(leaves_done, leaves)` follows the log check (`audit_log`).
     """
     view = read_chain(w3, identity)
     target = store.anchor_target
     problem = _identity_problem(view, identity, target)
     if problem is not None:
-        report = audit_log(store, progress=progress)
+        report = audit_log_parallel(
+            store, workers=workers, progress=progress, resume=resume, keep_state=keep_state
+        )
         report.add(*problem)
+        report.next_state = None
         return report, view
     anchor = cc.contract_at(w3, identity.contract)
     check = AgencySignatureCheck(anchor, view, store, identity.deploy_block)
-    report = audit_log(store, signature_check=check, progress=progress)
+    report = audit_log_parallel(
+        store,
+        workers=workers,
+        signature_check=check,
+        progress=progress,
+        resume=resume,
+        keep_state=keep_state,
+    )
     _check_target(report, target, identity)
     check_chain(report, store, view, identity)
+    if not report.ok:
+        report.next_state = None
     report.count("registry lookups", check.registry_calls)
     return report, view

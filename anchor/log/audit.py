@@ -23,16 +23,18 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from hashlib import sha256
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import rfc8785
 
 from evanchor.anchor.errors import EvanchorError
-from evanchor.anchor.log.store import LogStore, Receipt, receipt_from_json
+from evanchor.anchor.log.audit_state import AuditState
+from evanchor.anchor.log.store import LogStore, Receipt, Tombstone, receipt_from_json
 from evanchor.anchor.protocol import merkle
 from evanchor.anchor.protocol.errors import InputError
 from evanchor.anchor.protocol.records import parse_record, record_agency, record_case_key
 from evanchor.anchor.protocol.seal_leaf import SEAL_KIND, CaseEntry, SealLeaf
+from evanchor.anchor.protocol.signing import SignatureInvalid, recover_signer
 
 SignatureProblem = str | tuple[str, str]
 """A detail (reported as "signature invalid"), or (kind, detail) to name the problem."""
@@ -67,6 +69,12 @@ class AuditReport:
     shredded: list[dict[str, Any]] = field(default_factory=list)
     """Every complete shredding: the leaf, and the tombstone's time and reason (the node's
     claims); not discrepancies, listed so an auditor sees what was erased and why."""
+    resumed: dict[str, Any] | None = None
+    """For an incremental audit (parallel_audit.py): what it trusted from the state file
+    (audit_state.py) and which leaves it re-read; None for a full audit."""
+    next_state: AuditState | None = field(default=None, repr=False)
+    """The log's audited state at its last checkpoint, for the next incremental audit
+    (`audit_log_parallel(keep_state=True)`); None if not asked for, or the audit failed."""
 
     @property
     def ok(self) -> bool:
@@ -82,6 +90,8 @@ class AuditReport:
         """The root of the first `size` recomputed leaves. Requires 0 <= size <= leaves."""
         if size in self.roots:
             return self.roots[size]
+        if self.resumed is not None:
+            raise ValueError(f"size {size} is no checkpoint's: an incremental audit cannot tell")
         if not 0 <= size <= len(self.leaf_hashes):
             raise ValueError(f"size {size} is beyond the {len(self.leaf_hashes)} leaves audited")
         return merkle.root_hash(self.leaf_hashes[:size])
@@ -92,6 +102,7 @@ class AuditReport:
             "counts": dict(sorted(self.counts.items())),
             "discrepancies": [d.as_json() for d in self.discrepancies],
             "shredded": list(self.shredded),
+            **({} if self.resumed is None else {"resumed": self.resumed}),
         }
 
 
@@ -124,6 +135,26 @@ def _check_record(
             report.add("record altered", where, f"leaf {name} {leaf.get(name)!r}, record {value!r}")
 
 
+def signed_commitment(leaf: dict[str, Any]) -> bytes | None:
+    """The commitment a record's signature is over, or None when the leaf's commitment is
+    not 64 hex digits (the record check has named that, and no signature can be checked)."""
+    value = leaf.get("commitment")
+    try:
+        return bytes.fromhex(value) if isinstance(value, str) and len(value) == 64 else None
+    except ValueError:
+        return None
+
+
+def _add_signature_problem(
+    report: AuditReport, index: int, problem: SignatureProblem | None
+) -> None:
+    report.count("signatures checked")
+    if isinstance(problem, str):
+        report.add("signature invalid", f"leaf {index}", problem)
+    elif problem is not None:
+        report.add(problem[0], f"leaf {index}", problem[1])
+
+
 def _check_signature(
     report: AuditReport,
     index: int,
@@ -131,24 +162,44 @@ def _check_signature(
     signature: bytes | None,
     signature_check: SignatureCheck,
 ) -> None:
-    """The agency signature over the leaf's commitment, as `signature_check` judges it.
-
-    A commitment that is not 64 hex digits has been named by the record check already, and
-    no signature can be checked over it.
-    """
-    value = leaf.get("commitment")
-    try:
-        commitment = bytes.fromhex(value) if isinstance(value, str) and len(value) == 64 else None
-    except ValueError:
-        commitment = None
+    """The agency signature over the leaf's commitment, as `signature_check` judges it."""
+    commitment = signed_commitment(leaf)
     if commitment is None:
         return
-    problem = signature_check(index, commitment, signature)
-    report.count("signatures checked")
-    if isinstance(problem, str):
-        report.add("signature invalid", f"leaf {index}", problem)
-    elif problem is not None:
-        report.add(problem[0], f"leaf {index}", problem[1])
+    _add_signature_problem(report, index, signature_check(index, commitment, signature))
+
+
+Recovered = str | tuple[str, str]
+"""A recovered signer's checksummed address, or (kind, detail) saying why there is none."""
+
+
+def recover(domain_separator: bytes, commitment: bytes, signature: bytes | None) -> Recovered:
+    """The signer of `commitment` under the signing domain, or why none can be recovered:
+    the costly half of a `RecoveringSignatureCheck`, which needs nothing but data and so
+    runs in worker processes (parallel_audit.py)."""
+    if signature is None:
+        return ("signature missing", "the record carries no agency signature")
+    try:
+        return recover_signer(domain_separator, commitment, signature)
+    except SignatureInvalid as error:
+        return ("signature invalid", str(error))
+
+
+@runtime_checkable
+class RecoveringSignatureCheck(Protocol):
+    """A `SignatureCheck` in two halves: `recover` under `domain_separator` (pure, for any
+    process), then `judge` of the recovered signer (the registry, in the auditing process).
+    Calling it must equal `judge(index, recover(domain_separator, commitment, signature))`.
+    """
+
+    @property
+    def domain_separator(self) -> bytes: ...
+
+    def judge(self, index: int, recovered: Recovered) -> SignatureProblem | None: ...
+
+    def __call__(
+        self, index: int, commitment: bytes, signature: bytes | None
+    ) -> SignatureProblem | None: ...
 
 
 class _CaseIndex:
@@ -168,6 +219,11 @@ class _CaseIndex:
         self.numbers.setdefault(case, len(self.numbers))
         self.heads[case] = (index, self.heads.get(case, (0, 0))[1] + 1)
         self._changed.add(case)
+
+    def mark_all_changed(self) -> None:
+        """Every case to be (re)hashed at the next seal: how a case index restored from its
+        entries (an incremental audit's state) rebuilds its tree."""
+        self._changed = set(self.numbers)
 
     def seal(self) -> bytes:
         """Fold the changes since the last seal in; the index's root."""
@@ -207,68 +263,34 @@ class _Walk:
     present_records: int = 0
 
     def record_leaf(self, index: int, leaf: dict[str, Any], entry: _RawEntry) -> None:
-        report, where = self.report, f"leaf {index}"
-        _, canonical, salt, signature = entry
-        tombstone = self.store.tombstone(index)
-        if tombstone is not None:
-            if canonical is not None or salt is not None:
-                kept = " and ".join(
-                    name for name, value in (("text", canonical), ("salt", salt)) if value
-                )
-                report.add(
-                    "shredding incomplete",
-                    where,
-                    f"a tombstone says the record was shredded at {tombstone.shredded_at}, but"
-                    f" its {kept} is still stored",
-                )
-            else:
-                report.count("records shredded")
-                report.shredded.append(
-                    {
-                        "leaf": index,
-                        "shredded_at": tombstone.shredded_at,
-                        "reason": tombstone.reason,
-                    }
-                )
-        if canonical is None and tombstone is None:
-            report.add(
-                "record missing",
-                where,
-                "the record is gone; only its leaf remains, and no tombstone says it was shredded",
-            )
-        elif canonical is not None:
-            report.count("records checked")
-            if salt is None and tombstone is None:
-                report.add(
-                    "record altered",
-                    where,
-                    "its salt is gone but its text is still stored, and no tombstone says it"
-                    " was shredded (a shredding deletes both): the text cannot be shown to be"
-                    " the committed one",
-                )
-            _check_record(report, index, leaf, canonical, salt)
-            found = self.store.index_of(sha256(_RECORD_ID_TAG + canonical).digest())
-            if found is None:
-                report.add(
-                    "index altered",
-                    where,
-                    "the record id of its stored text is not in the record-id index (which"
-                    " should point it at this leaf): the record cannot be found by its id",
-                )
-            elif found != index:
-                report.add(
-                    "index altered",
-                    where,
-                    f"its record id points at leaf {found} in the record-id index, not at"
-                    " this leaf",
-                )
-            else:
-                self.present_records += 1
-        self._check_links(index, leaf)
+        found_id = check_record_locally(
+            self.report, index, leaf, entry, self.store.tombstone(index)
+        )
+        if found_id is not None:
+            self.check_record_id(index, self.store.index_of(found_id))
+        self.check_links(index, leaf)
         if self.signature_check is not None:
-            _check_signature(report, index, leaf, signature, self.signature_check)
+            _check_signature(self.report, index, leaf, entry[3], self.signature_check)
 
-    def _check_links(self, index: int, leaf: dict[str, Any]) -> None:
+    def check_record_id(self, index: int, found: int | None) -> None:
+        """The record id index, looked up for the record at `index`, points back at it."""
+        if found is None:
+            self.report.add(
+                "index altered",
+                f"leaf {index}",
+                "the record id of its stored text is not in the record-id index (which"
+                " should point it at this leaf): the record cannot be found by its id",
+            )
+        elif found != index:
+            self.report.add(
+                "index altered",
+                f"leaf {index}",
+                f"its record id points at leaf {found} in the record-id index, not at this leaf",
+            )
+        else:
+            self.present_records += 1
+
+    def check_links(self, index: int, leaf: dict[str, Any]) -> None:
         report, where = self.report, f"leaf {index}"
         case = leaf.get("case")
         expected_prev = None
@@ -315,6 +337,58 @@ class _Walk:
 
 
 _RawEntry = tuple[bytes | None, bytes | None, bytes | None, bytes | None]
+
+
+def check_record_locally(
+    report: AuditReport,
+    index: int,
+    leaf: dict[str, Any],
+    entry: _RawEntry,
+    tombstone: Tombstone | None,
+) -> bytes | None:
+    """What a record leaf shows on its own: a complete shredding (listed) or an incomplete
+    one, a missing record, and the record against its leaf (`_check_record`). Returns the
+    record id of the text stored, for the caller to look up in the id index; None when no
+    text is stored. Needs nothing of the leaves around it (parallel_audit.py runs it in
+    worker processes).
+    """
+    where = f"leaf {index}"
+    _, canonical, salt, _ = entry
+    if tombstone is not None:
+        if canonical is not None or salt is not None:
+            kept = " and ".join(
+                name for name, value in (("text", canonical), ("salt", salt)) if value
+            )
+            report.add(
+                "shredding incomplete",
+                where,
+                f"a tombstone says the record was shredded at {tombstone.shredded_at}, but"
+                f" its {kept} is still stored",
+            )
+        else:
+            report.count("records shredded")
+            report.shredded.append(
+                {"leaf": index, "shredded_at": tombstone.shredded_at, "reason": tombstone.reason}
+            )
+    if canonical is None:
+        if tombstone is None:
+            report.add(
+                "record missing",
+                where,
+                "the record is gone; only its leaf remains, and no tombstone says it was shredded",
+            )
+        return None
+    report.count("records checked")
+    if salt is None and tombstone is None:
+        report.add(
+            "record altered",
+            where,
+            "its salt is gone but its text is still stored, and no tombstone says it"
+            " was shredded (a shredding deletes both): the text cannot be shown to be"
+            " the committed one",
+        )
+    _check_record(report, index, leaf, canonical, salt)
+    return sha256(_RECORD_ID_TAG + canonical).digest()
 
 
 def _parsed_leaf(report: AuditReport, index: int, raw_leaf: bytes) -> dict[str, Any] | None:
@@ -508,33 +582,63 @@ def _receipt(item: Any) -> Receipt:
     return receipt
 
 
-def _audit_tree(store: LogStore, report: AuditReport, leaf_hashes: list[bytes]) -> None:
-    """Every stored complete-subtree node and checkpoint root against a recomputation."""
+_TREE_READ_CHUNK = 65_536
+"""Stored tree nodes read per range scan: a scan is many times faster than one read per
+node, and a chunk bounds what is held at once (2 MiB of hashes)."""
+
+
+def _check_node(
+    report: AuditReport, level: int, index: int, stored: bytes, expected: bytes
+) -> None:
+    if stored != expected:
+        what = "leaf" if level == 0 else f"tree node ({level}, {index})"
+        report.add(
+            "tree altered",
+            what if level else f"leaf {index}",
+            f"stored {what} hash {stored.hex() or 'missing'}, recomputed {expected.hex()}",
+        )
+
+
+def _audit_tree(
+    store: LogStore, report: AuditReport, leaf_hashes: list[bytes]
+) -> list[list[bytes]]:
+    """Every stored complete-subtree node and checkpoint root against a recomputation;
+    returns the recomputed tree's levels."""
     levels = merkle.MemoryTree(leaf_hashes).levels
     for level, hashes in enumerate(levels):
-        for index, expected in enumerate(hashes):
-            try:
-                stored = store.node(level, index)
-            except EvanchorError:
-                stored = b""
-            if stored != expected:
-                what = "leaf" if level == 0 else f"tree node ({level}, {index})"
-                report.add(
-                    "tree altered",
-                    what if level else f"leaf {index}",
-                    f"stored {what} hash {stored.hex() or 'missing'}, recomputed {expected.hex()}",
-                )
-    previous_size = 0
-    for position, checkpoint in enumerate(store.checkpoints()):
+        for low in range(0, len(hashes), _TREE_READ_CHUNK):
+            stored_nodes = store.nodes(level, low, min(len(hashes), low + _TREE_READ_CHUNK))
+            for index in range(low, min(len(hashes), low + _TREE_READ_CHUNK)):
+                _check_node(report, level, index, stored_nodes.get(index, b""), hashes[index])
+    check_checkpoints(
+        report,
+        list(enumerate(store.checkpoints())),
+        len(leaf_hashes),
+        lambda size: merkle.root_from_nodes(lambda lv, ix: levels[lv][ix], size),
+    )
+    return levels
+
+
+def check_checkpoints(
+    report: AuditReport,
+    checkpoints: list[tuple[int, Any]],
+    leaves: int,
+    root_of: Callable[[int], bytes],
+    previous_size: int = 0,
+) -> None:
+    """Each (position, checkpoint): numbered by its position, larger than the one before
+    (`previous_size` for the first) and within the `leaves` walked, and its root the one
+    `root_of(size)` recomputes (kept in `report.roots`)."""
+    for position, checkpoint in checkpoints:
         where = f"checkpoint {checkpoint.seq}"
         report.count("checkpoints")
         if checkpoint.seq != position:
             report.add("checkpoint forged", where, f"stored at position {position}")
-        if checkpoint.size > len(leaf_hashes):
+        if checkpoint.size > leaves:
             report.add(
                 "checkpoint forged",
                 where,
-                f"the log holds {len(leaf_hashes)} leaves but this checkpoint, sealed over"
+                f"the log holds {leaves} leaves but this checkpoint, sealed over"
                 f" the first {checkpoint.size}, says it held more: the log was shortened or"
                 " rolled back after the checkpoint was sealed (or the checkpoint was forged)",
             )
@@ -547,7 +651,7 @@ def _audit_tree(store: LogStore, report: AuditReport, leaf_hashes: list[bytes]) 
                 f" ({previous_size}): each checkpoint seals more leaves than the one before",
             )
             continue
-        computed = merkle.root_from_nodes(lambda lv, ix: levels[lv][ix], checkpoint.size)
+        computed = root_of(checkpoint.size)
         report.roots[checkpoint.size] = computed
         if computed != checkpoint.root:
             report.add(

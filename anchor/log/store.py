@@ -67,6 +67,7 @@ import json
 import logging
 import os
 import re
+import resource
 import stat
 import struct
 import threading
@@ -121,6 +122,18 @@ times per batch, and every flush soon costs a compaction: appends spent more tim
 in evanchor's own code (benchmarks/README.md, ingest.py). 32 MiB holds a few batches; the
 price is memory (two memtables at most) and replaying up to 32 MiB of log when a log is
 opened after a crash or a close."""
+
+MAX_OPEN_FILES = 8192
+"""LevelDB's table cache (its default is 1,000 open tables). A table is ~2 MiB, and a log
+stores ~0.5 KiB per record (compressed), so at ~4 M records the log has more tables than
+1,000: past that, a read of a table not in the cache reopens it and rereads its index and
+Bloom filter, and every lookup, proof and bundle grows with the log (benchmarks/
+year_scale.py). 8,192 tables cover ~30 M records; capped at half the process's file limit
+(`_open_files_allowed`)."""
+
+BLOCK_CACHE_BYTES = 64 * 1024 * 1024
+"""LevelDB's cache of uncompressed data blocks (its default is 8 MiB): the upper tree
+nodes every proof reads, the latest checkpoints and case heads stay in it."""
 
 BLOOM_FILTER_BITS = 10
 """Bits per key of the tables' Bloom filters (~1% false positives). Every new record's id is
@@ -247,6 +260,15 @@ def make_private(folder: Path) -> list[Path]:
         path.chmod(stat.S_IMODE(info.st_mode) & ~PRIVATE_UMASK)
         widened.append(path)
     return widened
+
+
+def _open_files_allowed() -> int:
+    """MAX_OPEN_FILES, or half the process's soft limit on open files if that is lower (the
+    rest is the node's: sockets, the chain's own LevelDB, the log's write-ahead log)."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return MAX_OPEN_FILES
+    return max(64, min(MAX_OPEN_FILES, soft // 2))
 
 
 def _reason(error: BaseException) -> str:
@@ -472,6 +494,8 @@ class LogStore:
                 create_if_missing=create,
                 write_buffer_size=WRITE_BUFFER_BYTES,
                 bloom_filter_bits=BLOOM_FILTER_BITS,
+                max_open_files=_open_files_allowed(),
+                lru_cache_size=BLOCK_CACHE_BYTES,
             )
         except plyvel.IOError as error:
             if "lock" in str(error).lower():
@@ -496,6 +520,14 @@ class LogStore:
             else anchor_target_from_json(stored_target["anchored_to"])
         )
         self._lock = threading.RLock()
+        self._changed_cases: set[bytes] = {
+            bytes(key[len(_CHANGED) :])
+            for key in self._db.iterator(prefix=_CHANGED, include_value=False)
+        }
+        """The `y:` markers, read once here and then kept with each append and seal: a scan
+        of `y:` at every seal steps over every marker deleted since LevelDB last compacted
+        that range, and a year of one seal a minute deletes millions (benchmarks/year_scale.py:
+        the scan grew to ~10 ms a seal within two days of the seed's load)."""
         self._frontier: list[tuple[int, bytes]] = []
         self._frontier_complete = False
         try:
@@ -704,6 +736,11 @@ class LogStore:
     def leaf_hash(self, index: int) -> bytes:
         return self.node(0, index)
 
+    def nodes(self, level: int, low: int, high: int) -> dict[int, bytes]:
+        """The stored nodes (level, i) for low <= i < high, by index; one range scan, for
+        the audit (which reads every node), not for proofs."""
+        return dict(self._range(_NODE_LEVEL[level], low, high))
+
     def root(self, size: int | None = None) -> bytes:
         """The root at `size` (default: the current size). Requires 0 <= size <= self.size."""
         with self._lock:
@@ -804,6 +841,7 @@ class LogStore:
         self._size = size
         self._frontier = frontier
         self._case_count = case_count
+        self._changed_cases.update(case_keys[case] for case in cases)
         return receipts
 
     @staticmethod
@@ -922,6 +960,13 @@ class LogStore:
             raise NotARecord(index)
         return str(json.loads(leaf)["accepted_at"])
 
+    def tombstones(self, low: int, high: int) -> dict[int, Tombstone]:
+        """The tombstones of leaves low <= i < high, by index (one range scan)."""
+        return {
+            index: tombstone_from_json(json.loads(raw))
+            for index, raw in self._range(b"t:", low, high)
+        }
+
     def tombstone(self, index: int) -> Tombstone | None:
         """The tombstone `shred` left at leaf `index`, or None."""
         raw = self._db.get(b"t:" + _u64(index))
@@ -970,6 +1015,26 @@ class LogStore:
             self._db.get(b"s:" + key),
             self._db.get(b"g:" + key),
         )
+
+    def raw_entries(
+        self, low: int, high: int
+    ) -> list[tuple[bytes | None, bytes | None, bytes | None, bytes | None, bytes | None]]:
+        """(leaf, record, salt, signature, tombstone) of every index low <= i < high, exactly
+        as stored (the tombstone as its JSON bytes), each None if absent: `raw_entry` and
+        `tombstone` for a range, in five range scans instead of five reads per leaf."""
+        found = [
+            dict(self._range(prefix, low, high)) for prefix in (b"l:", b"r:", b"s:", b"g:", b"t:")
+        ]
+        return [
+            (
+                found[0].get(index),
+                found[1].get(index),
+                found[2].get(index),
+                found[3].get(index),
+                found[4].get(index),
+            )
+            for index in range(low, high)
+        ]
 
     def case_indices(self, case: str) -> list[int]:
         prefix = b"c:" + _case_key(case)
@@ -1070,6 +1135,7 @@ class LogStore:
             self._size = index + 1
             self._frontier = frontier
             self._checkpoint_count += 1
+            self._changed_cases.clear()
             return checkpoint
 
     # -- the case index --------------------------------------------------------------------
@@ -1085,8 +1151,7 @@ class LogStore:
         cases = self._case_count
         fresh: dict[tuple[int, int], bytes] = {}
         changed: set[int] = set()
-        for key in self._db.iterator(prefix=_CHANGED, include_value=False):
-            case_key = bytes(key[2:])
+        for case_key in sorted(self._changed_cases):
             raw_state = self._db.get(b"h:" + case_key)
             if raw_state is None:
                 raise StoreError(f"case {case_key[2:].decode()!r} changed but has no head")
@@ -1095,7 +1160,7 @@ class LogStore:
             batch.put(b"e:" + _u64(number) + _u64(seq), entry)
             fresh[(0, number)] = merkle.leaf_hash(entry)
             changed.add(number)
-            batch.delete(bytes(key))
+            batch.delete(_CHANGED + case_key)
         level = 0
         while changed:
             for position in changed:

@@ -168,6 +168,7 @@ class FromLog:
         # Only now the chain side: a bundle whose evidence is kept imports no web3 or py-evm.
         from evanchor.anchor.ethereum import client as cc  # noqa: PLC0415 - chain side
         from evanchor.node.daemon.chain_access import chain_endpoint  # noqa: PLC0415
+
         chain = self.home.config().chain
         assert chain is not None
         with chain_endpoint(self.home, read_only=True) as url:

@@ -68,20 +68,32 @@ def _seal_json(store: LogStore, seq: int) -> dict[str, Any]:
 @given(
     batches=st.lists(st.lists(st.integers(0, 6), min_size=1, max_size=9), min_size=1, max_size=7),
     seal_after=st.lists(st.booleans(), min_size=7, max_size=7),
+    reopen_after=st.lists(st.booleans(), min_size=7, max_size=7),
 )
 def test_every_checkpoint_commits_to_the_case_index_of_the_plain_model(
-    tmp_path_factory: pytest.TempPathFactory, batches: list[list[int]], seal_after: list[bool]
+    tmp_path_factory: pytest.TempPathFactory,
+    batches: list[list[int]],
+    seal_after: list[bool],
+    reopen_after: list[bool],
 ) -> None:
+    """Reopening between appends and seals: the cases changed since the last seal are kept
+    in memory and read back from their markers when the log is opened."""
     folder = tmp_path_factory.mktemp("log")
     records: list[tuple[str, int]] = []
     n = 0
-    with LogStore(folder, create=True) as store:
+    store = LogStore(folder, create=True)
+    try:
         for position, cases in enumerate(batches):
             receipts = store.append([prepared(n + i, case=f"K{c}") for i, c in enumerate(cases)])
             records += [(f"collection/K{c}", r.index) for c, r in zip(cases, receipts, strict=True)]
             n += len(cases)
+            if reopen_after[position]:
+                store.close()
+                store = LogStore(folder)
             if seal_after[position] or position == len(batches) - 1:
                 store.seal()
+    finally:
+        store.close()
     with LogStore(folder) as store:  # everything is read back from disk
         for checkpoint in store.checkpoints():
             seal = _seal_json(store, checkpoint.seq)
