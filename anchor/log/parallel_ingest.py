@@ -164,7 +164,9 @@ def _restored(portable: _Portable) -> InputError:
     return error
 
 
-def _record_fields(record: PreparedRecord) -> tuple[Any, ...]:
+def record_fields(record: PreparedRecord) -> tuple[Any, ...]:
+    """A prepared record as a plain tuple (its fields in order): what crosses between
+    processes, several times faster to pickle than the dataclass."""
     return (
         record.record_id,
         record.canonical,
@@ -179,10 +181,10 @@ def _record_fields(record: PreparedRecord) -> tuple[Any, ...]:
 
 def _to_wire(result: PreparedRecord | SignedLine) -> tuple[Any, ...]:
     if isinstance(result, PreparedRecord):
-        return (_record_fields(result), None)
+        return (record_fields(result), None)
     signer = result.signer
     return (
-        _record_fields(result.record),
+        record_fields(result.record),
         signer if isinstance(signer, str) else _portable(signer),
     )
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from evanchor.anchor.log.ingest import prepare_record
-from evanchor.anchor.log.parallel_ingest import start_pool
+from evanchor.anchor.log.parallel_ingest import record_fields, start_pool
 from evanchor.anchor.log.store import PreparedRecord
 from evanchor.anchor.log.submission import (
     SubmissionInvalid,
@@ -149,24 +149,11 @@ def check_body(separator: bytes | None, raw: bytes) -> CheckedBody:
 _Wire = tuple[list[tuple[Any, ...]], tuple[type[InputError], dict[str, Any]] | None, int | None]
 
 
-def _record_fields(record: PreparedRecord) -> tuple[Any, ...]:
-    return (
-        record.record_id,
-        record.canonical,
-        record.salt,
-        record.commitment,
-        record.kind,
-        record.agency,
-        record.case,
-        record.signature,
-    )
-
-
 def _check_body_wire(separator: bytes | None, raw: bytes) -> _Wire:
     """In a worker: `check_body`, in the form that crosses the pipe."""
     body = check_body(separator, raw)
     fault = None if body.fault is None else (type(body.fault), dict(vars(body.fault)))
-    items = [(*_record_fields(item.record), item.signer) for item in body.items]
+    items = [(*record_fields(item.record), item.signer) for item in body.items]
     return items, fault, body.fault_item
 
 
