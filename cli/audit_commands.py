@@ -234,8 +234,8 @@ def _print(
         click.echo(f"  {name:<{width}}  {value}")
     for shredded in report.shredded:
         click.echo(
-            f"SHREDDED leaf {shredded['leaf']} at {shredded['shredded_at']} (the node's clock):"
-            f" {shredded['reason']}"
+            f"SHREDDED leaf {shredded.leaf} at {shredded.shredded_at} (the node's clock):"
+            f" {shredded.reason}"
         )
     for discrepancy in report.discrepancies:
         click.echo(f"DISCREPANCY {discrepancy}")

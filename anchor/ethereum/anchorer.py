@@ -61,7 +61,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, ParamSpec, TypeVar
+from typing import ParamSpec, TypeVar
 
 from eth_account.signers.local import LocalAccount
 
@@ -172,6 +172,20 @@ class _OnChain:
     index: int
     event: cc.AnchorEvent | None
     """None while the node does not return the log yet (it lags its own state)."""
+
+
+@dataclass(frozen=True)
+class AnchorBinding:
+    """The (chain id, contract, writer) an anchorer writes to: the log's identity on chain
+    (DESIGN decision 2), bound in the store at the first step. Unlike `AnchorTarget` it has no
+    genesis hash: the anchorer does not read block 0."""
+
+    chain_id: int
+    contract: str
+    writer: str
+
+    def as_json(self) -> dict[str, int | str]:
+        return {"chain_id": self.chain_id, "contract": self.contract, "writer": self.writer}
 
 
 @dataclass
@@ -290,7 +304,7 @@ class Anchorer:
             checkpoint.size,
             checkpoint.root,
             proof,
-            chain=self.target()["chain_id"],
+            chain=self.target().chain_id,
             nonce=previous.nonce + 1,
             fees=cc.fees_from_json(previous.fees),
         )
@@ -334,18 +348,18 @@ class Anchorer:
 
     # -- binding and cursor ------------------------------------------------------------
 
-    def target(self) -> dict[str, Any]:
+    def target(self) -> AnchorBinding:
         """The log's identity on chain: (chain id, contract, writer)."""
         chain = self._chain_id
         if chain is None:
             chain = self._retried(lambda: cc.chain_id(self.anchor.w3))
             self._chain_id = chain
-        return {"chain_id": chain, "contract": self.anchor.address, "writer": self.writer}
+        return AnchorBinding(chain, self.anchor.address, self.writer)
 
     def _bind_target(self) -> None:
         if self._chain_id is not None:
             return
-        given = self.target()
+        given: dict[str, object] = {**self.target().as_json()}
         bound = self.store.meta(TARGET_META)
         if bound is None:
             self.store.put_meta(TARGET_META, {**given, "next_seq": 0})
@@ -365,7 +379,7 @@ class Anchorer:
             seq += 1
         if seq != self._cursor:
             self._cursor = seq
-            self.store.put_meta(TARGET_META, {**self.target(), "next_seq": seq})
+            self.store.put_meta(TARGET_META, {**self.target().as_json(), "next_seq": seq})
         return seq if seq < self.store.checkpoint_count else None
 
     # -- asking the chain --------------------------------------------------------------
@@ -457,9 +471,9 @@ class Anchorer:
                 seq=seq,
                 size=checkpoint.size,
                 root=checkpoint.root,
-                chain_id=target["chain_id"],
-                contract=target["contract"],
-                writer=target["writer"],
+                chain_id=target.chain_id,
+                contract=target.contract,
+                writer=target.writer,
                 checkpoint_index=found.index,
                 tx_hash=event.tx_hash,
                 block_number=event.block_number,
@@ -523,7 +537,7 @@ class Anchorer:
             if refusal.error_name in _PERMANENT_ERRORS:
                 self._refuse(checkpoint, state, refusal.description)
             raise
-        chain = self.target()["chain_id"]
+        chain = self.target().chain_id
         nonce = self._retried(lambda: cc.account_nonce(w3, self.writer, "pending"))
         signed = cc.prepare_anchor(
             anchor,
@@ -680,7 +694,7 @@ class Anchorer:
             checkpoint.size,
             checkpoint.root,
             proof,
-            chain=self.target()["chain_id"],
+            chain=self.target().chain_id,
             nonce=state.nonce,
             fees=fees,
             gas=state.gas,

@@ -58,6 +58,19 @@ class Discrepancy:
         return {"kind": self.kind, "where": self.where, "detail": self.detail}
 
 
+@dataclass(frozen=True)
+class ShreddedRecord:
+    """A complete shredding found by the audit: the leaf, and its tombstone's time and reason
+    (the node's claims, not checked: the text they would be checked against is gone)."""
+
+    leaf: int
+    shredded_at: str
+    reason: str
+
+    def as_json(self) -> dict[str, int | str]:
+        return {"leaf": self.leaf, "shredded_at": self.shredded_at, "reason": self.reason}
+
+
 @dataclass
 class AuditReport:
     counts: dict[str, int] = field(default_factory=dict)
@@ -66,9 +79,9 @@ class AuditReport:
     """Recomputed root at every checkpoint size (for the chain side of the audit)."""
     leaf_hashes: list[bytes] = field(default_factory=list, repr=False)
     """Every leaf hash recomputed from the stored leaf (32 zero bytes where it is gone)."""
-    shredded: list[dict[str, Any]] = field(default_factory=list)
-    """Every complete shredding: the leaf, and the tombstone's time and reason (the node's
-    claims); not discrepancies, listed so an auditor sees what was erased and why."""
+    shredded: list[ShreddedRecord] = field(default_factory=list)
+    """Every complete shredding (the node's claims); not discrepancies, listed so an auditor
+    sees what was erased and why."""
     resumed: dict[str, Any] | None = None
     """For an incremental audit (parallel_audit.py): what it trusted from the state file
     (audit_state.py) and which leaves it re-read; None for a full audit."""
@@ -101,7 +114,7 @@ class AuditReport:
             "ok": self.ok,
             "counts": dict(sorted(self.counts.items())),
             "discrepancies": [d.as_json() for d in self.discrepancies],
-            "shredded": list(self.shredded),
+            "shredded": [s.as_json() for s in self.shredded],
             **({} if self.resumed is None else {"resumed": self.resumed}),
         }
 
@@ -367,9 +380,7 @@ def check_record_locally(
             )
         else:
             report.count("records shredded")
-            report.shredded.append(
-                {"leaf": index, "shredded_at": tombstone.shredded_at, "reason": tombstone.reason}
-            )
+            report.shredded.append(ShreddedRecord(index, tombstone.shredded_at, tombstone.reason))
     if canonical is None:
         if tombstone is None:
             report.add(

@@ -36,6 +36,7 @@ from evanchor.anchor.log.audit import (
     Discrepancy,
     Recovered,
     RecoveringSignatureCheck,
+    ShreddedRecord,
     SignatureCheck,
     _add_signature_problem,
     _audit_tree,
@@ -80,7 +81,7 @@ _LINK_MEMBERS = ("case", "prev", "accepted_at")
 """The leaf members `_Walk.check_links` reads (copied only if present, so `.get` defaults
 behave as on the whole leaf)."""
 
-_LeafOutcome = tuple[bytes, int, Any, list[Discrepancy], list[dict[str, Any]]]
+_LeafOutcome = tuple[bytes, int, Any, list[Discrepancy], list[ShreddedRecord]]
 """(leaf hash, code, payload, discrepancies found locally, shreddings listed)."""
 
 

@@ -12,7 +12,7 @@ import plyvel
 import pytest
 import rfc8785
 
-from evanchor.anchor.log.audit import audit_log
+from evanchor.anchor.log.audit import ShreddedRecord, audit_log
 from evanchor.anchor.log.store import LogStore, RecordShredded
 
 from samples import prepared
@@ -194,12 +194,10 @@ def test_a_shredded_record_is_listed_and_every_proof_stays_valid(log: Path) -> N
     assert report.ok, report.discrepancies
     assert report.counts["records shredded"] == 1
     assert report.counts["records checked"] == 19
-    assert report.shredded == [
-        {
-            "leaf": 5,
-            "shredded_at": report.shredded[0]["shredded_at"],
-            "reason": "deletion request DR-17",
-        }
+    shredded_at = report.shredded[0].shredded_at
+    assert report.shredded == [ShreddedRecord(5, shredded_at, "deletion request DR-17")]
+    assert report.as_json()["shredded"] == [
+        {"leaf": 5, "shredded_at": shredded_at, "reason": "deletion request DR-17"}
     ]
 
 

@@ -215,7 +215,7 @@ def test_a_shredding_since_the_audit_is_listed_and_carried_on(tmp_path: Path) ->
         store.shred(2, reason="deletion request DR-9")
     resumed = _audit(folder, loaded)
     assert resumed.ok, resumed.discrepancies
-    assert [s["leaf"] for s in resumed.shredded] == [2]
+    assert [s.leaf for s in resumed.shredded] == [2]
     assert _without_time(resumed.next_state) == _without_time(_audit(folder).next_state)
 
 
