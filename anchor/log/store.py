@@ -1080,9 +1080,16 @@ class LogStore:
         return self.checkpoint(self._checkpoint_count - 1)
 
     def checkpoints(self) -> list[Checkpoint]:
+        """Every checkpoint, in seq order: O(checkpoints), for the audit and reports, not
+        for a request (`checkpoint_range`)."""
         return [
             checkpoint_from_json(json.loads(value)) for _, value in self._db.iterator(prefix=b"k:")
         ]
+
+    def checkpoint_range(self, low: int, high: int) -> list[Checkpoint]:
+        """The checkpoints with low <= seq < high, in seq order: one range scan."""
+        scan = self._range(b"k:", low, high)
+        return [checkpoint_from_json(json.loads(value)) for _, value in scan]
 
     def unsealed(self) -> tuple[int, datetime | None]:
         """How many records no checkpoint covers yet, and when the oldest was accepted."""

@@ -23,7 +23,7 @@ from evanchor.anchor.errors import EvanchorError
 from evanchor.anchor.log.store import LogStoreFailed, RecordNotFound
 from evanchor.anchor.protocol.checkpoint import Checkpoint
 from evanchor.anchor.protocol.errors import InputError
-from evanchor.anchor.protocol.jsonin import parse_json_object
+from evanchor.anchor.protocol.jsonin import MAX_SAFE_INTEGER, parse_json_object
 from evanchor.anchor.report.page import verify_page_html
 from evanchor.anchor.verify.bundle import verify_bundle
 from evanchor.anchor.verify.case_bundle import verify_case_bundle
@@ -315,12 +315,45 @@ async def post_verify(request: web.Request) -> web.Response:
     return web.json_response(report.as_json())
 
 
+PAGE_DEFAULT = 100
+"""Checkpoints in a page of `GET /v1/checkpoints` and `/v1/anchors` without `limit`."""
+PAGE_MAX = 1000
+"""The largest `limit`: a page costs O(limit) reads, whatever the log's size."""
+
+
+def _page_number(request: web.Request, name: str, default: int, low: int, high: int) -> int:
+    text = request.query.get(name)
+    if text is None:
+        return default
+    if not text.isdigit() or text != str(int(text)) or not low <= int(text) <= high:
+        raise web.HTTPBadRequest(
+            reason=f"{name}: expected a decimal number from {low} to {high}, got {text[:24]!r}"
+        )
+    return int(text)
+
+
+def _page(request: web.Request) -> tuple[int, int, str | None]:
+    """`?from=SEQ&limit=N` (from 0, limit PAGE_DEFAULT): the page's first seq, its length,
+    and the `Link` header of the next page (RFC 8288 rel="next"), None on the last."""
+    start = _page_number(request, "from", 0, 0, MAX_SAFE_INTEGER)
+    limit = _page_number(request, "limit", PAGE_DEFAULT, 1, PAGE_MAX)
+    if start + limit >= request.app[SERVICE].store.checkpoint_count:
+        return start, limit, None
+    return start, limit, f'<{request.path}?from={start + limit}&limit={limit}>; rel="next"'
+
+
+def _paged(body: list[dict[str, Any]], link: str | None) -> web.Response:
+    return web.json_response(body, headers={} if link is None else {"Link": link})
+
+
 async def get_checkpoints(request: web.Request) -> web.Response:
-    return web.json_response(request.app[SERVICE].checkpoints())
+    start, limit, link = _page(request)
+    return _paged(request.app[SERVICE].checkpoints(start, limit), link)
 
 
 async def get_anchors(request: web.Request) -> web.Response:
-    return web.json_response(request.app[SERVICE].anchors())
+    start, limit, link = _page(request)
+    return _paged(request.app[SERVICE].anchors(start, limit), link)
 
 
 async def get_signed_checkpoint(request: web.Request) -> web.Response:

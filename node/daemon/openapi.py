@@ -91,6 +91,22 @@ RECORD_ID = Parameter(
 LANG = Parameter(
     "lang", "query", {"enum": ["zh-CN", "en"]}, "Language of the flags' reasons (default zh-CN)."
 )
+PAGE = (
+    Parameter(
+        "from",
+        "query",
+        {"type": "integer", "minimum": 0, "default": 0},
+        "The page's first checkpoint seq (default 0).",
+    ),
+    Parameter(
+        "limit",
+        "query",
+        {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
+        "Checkpoints in the page (default 100, at most 1000): a page costs O(limit) reads"
+        " whatever the log's size.",
+    ),
+)
+PAGE_REFUSED = Answer("`from` or `limit` is not a decimal number in its range.")
 UNAUTHORISED = Answer(
     "Credentials missing (a record id prefix, a case) or not checking out (wrong token,"
     " stale or unregistered signature)."
@@ -194,16 +210,33 @@ ROUTES: tuple[Route, ...] = (
     Route(
         "get",
         "/v1/checkpoints",
-        "Every sealed checkpoint and its anchoring state.",
+        "A page of sealed checkpoints and their anchoring states.",
         PUBLIC,
-        {200: Answer("Checkpoints, oldest first.", Checkpoints)},
+        {
+            200: Answer(
+                "The checkpoints with from <= seq < from + limit, oldest first; a `Link`"
+                ' header (rel="next") names the next page while there is one.',
+                Checkpoints,
+            ),
+            400: PAGE_REFUSED,
+        },
+        parameters=PAGE,
     ),
     Route(
         "get",
         "/v1/anchors",
-        "Every confirmed anchor.",
+        "The confirmed anchors of a page of checkpoints.",
         PUBLIC,
-        {200: Answer("Anchors, oldest first.", Anchors)},
+        {
+            200: Answer(
+                "The confirmed anchors among the checkpoints with from <= seq < from + limit"
+                ' (so possibly fewer than limit), oldest first; a `Link` header (rel="next")'
+                " names the next page while there is one.",
+                Anchors,
+            ),
+            400: PAGE_REFUSED,
+        },
+        parameters=PAGE,
     ),
     Route(
         "get",

@@ -391,15 +391,19 @@ class NodeService:
             return anchored_case_bundle(self.store, case, self._evidence)
         return build_case_bundle(self.store, case)
 
-    def checkpoints(self) -> list[dict[str, Any]]:
+    def checkpoints(self, start: int, limit: int) -> list[dict[str, Any]]:
+        """The checkpoints with start <= seq < start + limit and their anchoring states: one
+        page, O(limit) reads whatever the log's size (`GET /v1/checkpoints`)."""
         return [
             {**c.as_json(), "anchor": self.store.anchor_state(c.seq)}
-            for c in self.store.checkpoints()
+            for c in self.store.checkpoint_range(start, start + limit)
         ]
 
-    def anchors(self) -> list[dict[str, Any]]:
+    def anchors(self, start: int, limit: int) -> list[dict[str, Any]]:
+        """The confirmed anchors of the checkpoints with start <= seq < start + limit (a page
+        of seq numbers, so it may hold fewer than `limit`: `GET /v1/anchors`)."""
         out = []
-        for checkpoint in self.store.checkpoints():
+        for checkpoint in self.store.checkpoint_range(start, start + limit):
             anchor = self._anchor(checkpoint)
             if anchor is not None:
                 out.append({"checkpoint": checkpoint.as_json(), "anchor": anchor})

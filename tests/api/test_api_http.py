@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from evanchor.anchor.ethereum.anchor_state import AnchorStatus, Confirmed, state_json
 from evanchor.anchor.log.store import LogStore
 from evanchor.anchor.log.submission import sign_record
 from evanchor.anchor.protocol.signing import SigningDomain, address_of
@@ -149,6 +150,76 @@ def test_seal_on_request_is_the_operators(store: LogStore) -> None:
 
     run_api(store, scenario)
     assert store.checkpoint_count == 1
+
+
+def _confirm(store: LogStore, seq: int) -> None:
+    checkpoint = store.checkpoint(seq)
+    store.put_anchor_state(
+        seq,
+        state_json(
+            Confirmed(
+                status=AnchorStatus.CONFIRMED,
+                seq=seq,
+                size=checkpoint.size,
+                root=checkpoint.root,
+                chain_id=CHAIN.chain_id,
+                contract=CHAIN.contract,
+                writer=CHAIN.writer,
+                checkpoint_index=seq,
+                tx_hash=seq.to_bytes(32, "big"),
+                block_number=100 + seq,
+                block_hash=(seq + 1).to_bytes(32, "big"),
+                block_timestamp=1_767_225_600 + seq,
+                log_index=0,
+                confirmations=1,
+            )
+        ),
+    )
+
+
+def test_checkpoints_and_anchors_come_in_pages(store: LogStore) -> None:
+    """A page costs O(limit) reads: `from` and `limit` choose it, `Link` names the next one
+    (RFC 8288 rel="next") until the last, and a bad parameter is a 400 naming it."""
+
+    async def scenario(client: TestClient[Any, Any], service: NodeService) -> None:
+        for i in range(5):
+            assert (await client.post("/v1/records", json=signed(i))).status == 201
+            service.store.seal()
+        for seq in (1, 3):
+            _confirm(service.store, seq)
+        first = await client.get("/v1/checkpoints", params={"limit": "2"})
+        assert [c["seq"] for c in await first.json()] == [0, 1]
+        assert first.headers["Link"] == '</v1/checkpoints?from=2&limit=2>; rel="next"'
+        second = await client.get("/v1/checkpoints?from=2&limit=2")
+        page = await second.json()
+        assert [c["seq"] for c in page] == [2, 3]
+        assert [c["anchor"] is None for c in page] == [True, False]
+        assert second.headers["Link"] == '</v1/checkpoints?from=4&limit=2>; rel="next"'
+        last = await client.get("/v1/checkpoints?from=4&limit=2")
+        assert [c["seq"] for c in await last.json()] == [4]
+        assert "Link" not in last.headers
+        every = await client.get("/v1/checkpoints")  # default: from 0, 100 checkpoints
+        assert [c["seq"] for c in await every.json()] == [0, 1, 2, 3, 4]
+        assert "Link" not in every.headers
+        beyond = await client.get("/v1/checkpoints?from=9")
+        assert await beyond.json() == []
+        anchors = await client.get("/v1/anchors?from=0&limit=3")
+        assert [a["checkpoint"]["seq"] for a in await anchors.json()] == [1]
+        assert anchors.headers["Link"] == '</v1/anchors?from=3&limit=3>; rel="next"'
+        rest = await client.get("/v1/anchors?from=3&limit=3")
+        assert [a["checkpoint"]["seq"] for a in await rest.json()] == [3]
+        for query, name in [
+            ("limit=0", "limit"),
+            ("limit=1001", "limit"),
+            ("limit=ten", "limit"),
+            ("from=-1", "from"),
+            ("from=01", "from"),
+        ]:
+            refused = await client.get(f"/v1/checkpoints?{query}")
+            assert refused.status == 400, query
+            assert (await refused.json())["error"]["message"].startswith(f"{name}: "), query
+
+    run_api(store, scenario)
 
 
 def test_concurrent_requests_share_synced_writes(store: LogStore) -> None:
