@@ -38,9 +38,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import http.client
+import json
 import random
 import shutil
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -138,6 +142,147 @@ def measure(
     finally:
         for store in stores.values():
             store.close()
+    return rounds
+
+
+HTTP_OPERATIONS = ("status", "record lookup", "bundle", "verify", "checkpoints page")
+"""What `--http` times, each as one request through the node's API (year_serve.py):
+`GET /v1/status`, `GET /v1/records/{id}`, `GET /v1/records/{id}/bundle`, `POST /v1/verify`
+of that bundle, and `GET /v1/checkpoints?from=SEQ&limit=100` at the record's checkpoint."""
+
+Request = tuple[str, str, bytes | None]
+"""One HTTP request: method, target, body."""
+
+HTTP_TOKEN = "year-scale-operator-token-0123456789"
+
+
+@dataclass(frozen=True)
+class HttpQuery:
+    record_id: str
+    seq: int
+    """The seq of the record's covering checkpoint (where its page of checkpoints starts)."""
+
+
+def _http_queries(path: Path, fractions: list[list[float]]) -> list[list[HttpQuery]]:
+    """Each round's queries against the log at `path`, read before its server opens it."""
+    with LogStore(path, check=False) as store:
+        rounds = []
+        for round_fractions in [fractions[0], *fractions]:
+            picked = [_record_index(store, f) for f in round_fractions]
+            rounds.append(
+                [HttpQuery(_record_id(i, store).hex(), _covering_seq(store, i)) for i in picked]
+            )
+        return rounds
+
+
+def _covering_seq(store: LogStore, index: int) -> int:
+    checkpoint = covering_checkpoint(store, index)
+    assert checkpoint is not None
+    return checkpoint.seq
+
+
+@contextlib.contextmanager
+def _servers(paths: dict[int, Path]) -> Iterator[dict[int, int]]:
+    """One year_serve.py process per log, each on a free loopback port; yields the ports."""
+    processes: list[subprocess.Popen[str]] = []
+    ports: dict[int, int] = {}
+    try:
+        for n, path in paths.items():
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", 0))
+                port = probe.getsockname()[1]
+            process = subprocess.Popen(
+                [
+                    sys.executable,
+                    str(Path(__file__).with_name("year_serve.py")),
+                    str(path),
+                    str(port),
+                    HTTP_TOKEN,
+                ],
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            processes.append(process)
+            assert process.stdout is not None
+            if process.stdout.readline().strip() != "ready":
+                raise RuntimeError(f"the server of {path} did not start")
+            ports[n] = port
+        yield ports
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=60)
+
+
+def _request(
+    connection: http.client.HTTPConnection, method: str, target: str, body: bytes | None = None
+) -> bytes:
+    headers = {"Content-Type": "application/json"} if body is not None else {}
+    connection.request(method, target, body=body, headers=headers)
+    answer = connection.getresponse()
+    data = answer.read()
+    if answer.status != 200:
+        raise RuntimeError(f"{method} {target}: {answer.status} {data[:200]!r}")
+    return data
+
+
+def _connect(port: int) -> http.client.HTTPConnection:
+    """A keep-alive loopback connection with Nagle off, so a request's two writes (head and
+    body) do not wait out a delayed ACK."""
+    connection = http.client.HTTPConnection("127.0.0.1", port)
+    connection.connect()
+    assert connection.sock is not None
+    connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return connection
+
+
+def _per_request(connection: http.client.HTTPConnection, requests: list[Request]) -> float:
+    seconds, _ = timed(lambda: [_request(connection, *request) for request in requests])
+    return seconds / len(requests)
+
+
+def _http_round(connection: http.client.HTTPConnection, batch: list[HttpQuery]) -> dict[str, float]:
+    """Mean seconds per request of each HTTP operation over one batch of queries."""
+    figures = {
+        "status": _per_request(connection, [("GET", "/v1/status", None) for _ in batch]),
+        "record lookup": _per_request(
+            connection, [("GET", f"/v1/records/{q.record_id}", None) for q in batch]
+        ),
+        "checkpoints page": _per_request(
+            connection, [("GET", f"/v1/checkpoints?from={q.seq}&limit=100", None) for q in batch]
+        ),
+    }
+    started = time.perf_counter()
+    bundles = [_request(connection, "GET", f"/v1/records/{q.record_id}/bundle") for q in batch]
+    figures["bundle"] = (time.perf_counter() - started) / len(batch)
+    started = time.perf_counter()
+    reports = [_request(connection, "POST", "/v1/verify", bundle) for bundle in bundles]
+    figures["verify"] = (time.perf_counter() - started) / len(batch)
+    outcomes = {json.loads(report)["outcome"] for report in reports}
+    assert outcomes == {"VERIFIED"}, outcomes
+    return figures
+
+
+def measure_http(
+    paths: dict[int, Path], fractions: list[list[float]]
+) -> dict[str, dict[int, list[float]]]:
+    """Mean seconds per request as the client sees it (loopback, one keep-alive connection
+    per server), per operation and size, one figure per round (sizes interleaved)."""
+    queries = {n: _http_queries(path, fractions) for n, path in paths.items()}
+    rounds: dict[str, dict[int, list[float]]] = {
+        name: {n: [] for n in paths} for name in HTTP_OPERATIONS
+    }
+    with _servers(paths) as ports:
+        connections = {n: _connect(port) for n, port in ports.items()}
+        for number in range(len(fractions) + 1):
+            for n, connection in connections.items():
+                figures = _http_round(connection, queries[n][number])
+                if number > 0:
+                    for name, seconds in figures.items():
+                        rounds[name][n].append(seconds)
+        for connection in connections.values():
+            connection.close()
     return rounds
 
 
@@ -319,6 +464,11 @@ def main() -> int:
         "--load-core", action="store_true", help="another process keeps a core busy throughout"
     )
     parser.add_argument("--audit-only", action="store_true", help="skip the request latencies")
+    parser.add_argument(
+        "--http",
+        action="store_true",
+        help="also time the requests through the node's HTTP API (one server per log)",
+    )
     parser.add_argument("--quick", action="store_true", help="2k and 20k records")
     args = parser.parse_args()
     sizes = [int(x) for x in args.sizes.split(",")]
@@ -359,6 +509,15 @@ def _latencies(
     )
     targets = _print_latencies(results, sizes)
     passed = report_targets(targets)
+    if args.http:
+        http_results = measure_http(paths, fractions)
+        print()
+        print(
+            f"through the HTTP API (year_serve.py, loopback, the client's clock): mean ms per"
+            f" request, min - median - max over {args.repeat} rounds of {args.queries}"
+            f" requests each; ratio = median over rounds of size / {sizes[0]:,} (min-max)"
+        )
+        passed = report_targets(_print_latencies(http_results, sizes)) and passed
     if args.compare_caches:
         _print_cache_comparison(paths[sizes[-1]], sizes[-1], fractions)
     return passed
