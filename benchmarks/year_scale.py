@@ -11,8 +11,8 @@ seeded fractions of the log at every size), the sizes interleaved round by round
 warm-up round, so the machine's load weighs on all alike:
 
 - status: `node_status` (the `/v1/status` body but witnessing);
-- record lookup: a record by its full id (`index_of`, then `record`), as `GET
-  /v1/records/{id}` reads it;
+- record lookup: a record's status by its full id (`NodeService.record_status`, the body
+  of `GET /v1/records/{id}`: the id index, the leaf, the covering checkpoint and its state);
 - proof: the record's inclusion proof at its covering checkpoint (`covering_checkpoint`,
   `inclusion_proof`);
 - bundle: an unanchored `build_bundle` at the covering checkpoint;
@@ -28,6 +28,11 @@ than a shared machine's session allows), per record and per checkpoint (one anch
 per checkpoint: the chain side's own cost, replay, is benchmarks/replay_scratch.py); then
 one day's growth (32,000 records, 1,440 checkpoints) appended to a copy of the log and
 audited incrementally from the full audit's state, `--repeat-audit` times.
+
+`--http` also times the requests as a client sees them: one log-only node per size
+(year_serve.py: the node's own API app over the log), one keep-alive loopback connection
+each, `GET /v1/status`, `GET /v1/records/{id}`, `GET /v1/records/{id}/bundle`, `POST
+/v1/verify` of that bundle and `GET /v1/checkpoints?from=SEQ&limit=100`, same rounds.
 
     eatmydata python benchmarks/year_scale.py --keep /tmp/year-scale        # 10k, 1M, 10M
     eatmydata python benchmarks/year_scale.py --keep /tmp/ys --sizes 10000,1000000 --audit
@@ -49,6 +54,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,8 +68,9 @@ from evanchor.anchor.log.bundle import build_bundle
 from evanchor.anchor.log.parallel_audit import audit_log_parallel
 from evanchor.anchor.log.store import LogStore
 from evanchor.anchor.verify.bundle import verify_bundle
+from evanchor.node.daemon.committer import GroupCommitter
 from evanchor.node.daemon.home import NodeConfig
-from evanchor.node.daemon.service import node_status
+from evanchor.node.daemon.service import NodeService, node_status
 
 from benchkit import loaded_core, machine_facts, print_table, report_targets, timed
 
@@ -89,10 +96,25 @@ class Operation:
     """Called with the store, a record's leaf index and its id."""
 
 
+_SERVICES: dict[int, NodeService] = {}
+_EXECUTOR = ThreadPoolExecutor(max_workers=1)
+
+
+def _service(store: LogStore) -> NodeService:
+    """The log-only node's service over `store`, as `GET /v1/records/{id}` calls it (its
+    group committer never started: the benchmark only reads)."""
+    service = _SERVICES.get(id(store))
+    if service is None or service.store is not store:
+        service = _SERVICES[id(store)] = NodeService(
+            store, NodeConfig(), GroupCommitter(store, _EXECUTOR)
+        )
+    return service
+
+
 def _lookup(store: LogStore, index: int, record_id: bytes) -> object:
-    found = store.index_of(record_id)
-    assert found == index
-    return store.record(found)
+    status = _service(store).record_status(record_id.hex())
+    assert status["index"] == index
+    return status
 
 
 def _proof(store: LogStore, index: int, record_id: bytes) -> object:

@@ -950,15 +950,21 @@ class LogStore:
             raise StoreError(f"leaf {index} is missing from the store")
         return not _is_seal_leaf(leaf)
 
-    def accepted_at(self, index: int) -> str:
-        """The node's acceptance time of the record at leaf `index` (from its leaf, so a
-        shredded record has one too). Raises NotARecord for a seal leaf."""
-        leaf = self._db.get(b"l:" + _u64(index))
+    def record_leaf(self, index: int) -> bytes:
+        """The leaf bytes of the record at leaf `index`, in one read (a shredded record has
+        one too): for what needs the leaf and not the record's text, as a record's status
+        does. Raises NotARecord for a seal leaf, RecordNotFound beyond the log."""
+        leaf = self._db.get(b"l:" + _u64(index)) if 0 <= index < self._size else None
         if leaf is None:
             raise RecordNotFound(f"at index {index}")
         if _is_seal_leaf(leaf):
             raise NotARecord(index)
-        return str(json.loads(leaf)["accepted_at"])
+        return bytes(leaf)
+
+    def accepted_at(self, index: int) -> str:
+        """The node's acceptance time of the record at leaf `index` (from its leaf, so a
+        shredded record has one too). Raises NotARecord for a seal leaf."""
+        return str(json.loads(self.record_leaf(index))["accepted_at"])
 
     def tombstones(self, low: int, high: int) -> dict[int, Tombstone]:
         """The tombstones of leaves low <= i < high, by index (one range scan)."""
