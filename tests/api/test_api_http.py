@@ -152,7 +152,8 @@ def test_seal_on_request_is_the_operators(store: LogStore) -> None:
     assert store.checkpoint_count == 1
 
 
-def _confirm(store: LogStore, seq: int) -> None:
+def confirm(store: LogStore, seq: int) -> None:
+    """Record checkpoint `seq` as confirmed on CHAIN, as the anchorer would."""
     checkpoint = store.checkpoint(seq)
     store.put_anchor_state(
         seq,
@@ -186,7 +187,7 @@ def test_checkpoints_and_anchors_come_in_pages(store: LogStore) -> None:
             assert (await client.post("/v1/records", json=signed(i))).status == 201
             service.store.seal()
         for seq in (1, 3):
-            _confirm(service.store, seq)
+            confirm(service.store, seq)
         first = await client.get("/v1/checkpoints", params={"limit": "2"})
         assert [c["seq"] for c in await first.json()] == [0, 1]
         assert first.headers["Link"] == '</v1/checkpoints?from=2&limit=2>; rel="next"'

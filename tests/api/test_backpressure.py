@@ -14,9 +14,8 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from test_api_http import AGENCY, AGENCY_KEY, CHAIN, DOMAIN, OPERATOR, TOKEN, signed
+from test_api_http import AGENCY, AGENCY_KEY, CHAIN, DOMAIN, OPERATOR, TOKEN, confirm, signed
 
-from evanchor.anchor.ethereum.anchor_state import AnchorStatus, Confirmed, state_json
 from evanchor.anchor.log.store import LogStore
 from evanchor.anchor.protocol.signing import address_of
 from evanchor.node.daemon.api import create_api_app
@@ -30,27 +29,6 @@ from evanchor.node.daemon.service import (
 )
 
 from samples import numbered_record, prepared
-
-
-def confirm(store: LogStore, seq: int) -> None:
-    checkpoint = store.checkpoint(seq)
-    state = Confirmed(
-        status=AnchorStatus.CONFIRMED,
-        seq=seq,
-        size=checkpoint.size,
-        root=checkpoint.root,
-        chain_id=CHAIN.chain_id,
-        contract=CHAIN.contract,
-        writer=CHAIN.writer,
-        checkpoint_index=seq,
-        tx_hash=bytes([seq + 1]) * 32,
-        block_number=10 + seq,
-        block_hash=bytes([seq + 2]) * 32,
-        block_timestamp=1_800_000_000,
-        log_index=0,
-        confirmations=1,
-    )
-    store.put_anchor_state(seq, state_json(state))
 
 
 def sealed_checkpoints(store: LogStore, count: int) -> None:
