@@ -47,7 +47,7 @@ from evanchor.cli.progress import progress_option, track
 from evanchor.node.chain.datadir import DataDir, open_chain
 from evanchor.node.chain.embedded import EmbeddedChain, expected_genesis_hash
 from evanchor.node.chain.errors import (
-    DataDirError,
+    DatabaseLocked,
     ExportFormatError,
     GenesisMismatch,
     ReplayMismatch,
@@ -97,9 +97,7 @@ def _export(chain_dir: Path, export_file: Path, progress: bool | None) -> int:
     """Export the node's chain database; returns its head block number."""
     try:
         source = open_chain(chain_dir)
-    except DataDirError as error:
-        if "lock" not in error.reason.lower():
-            raise
+    except DatabaseLocked:
         raise click.ClickException(
             f"the chain at {chain_dir} is open in another process: stop the node (or"
             " `chain run`), or audit against an endpoint with --rpc URL"

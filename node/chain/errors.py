@@ -58,6 +58,11 @@ class DatabaseInUse(DataDirError):
         self.holder = holder
 
 
+class DatabaseLocked(DataDirError):
+    """The chain database's LOCK is held and /proc/locks names no other process: this
+    process holds it already, or there is no /proc/locks to say who (not Linux)."""
+
+
 class KeyFileError(ChainError):
     """A sealer key file or keystore cannot be read or decrypted."""
 

@@ -6,7 +6,8 @@ kill -9 included — the database holds exactly the blocks whose batch completed
 replays its write-ahead log whole batches at a time.
 
 LevelDB allows one process per database; a second opener gets `DatabaseInUse` (naming the
-process that holds it, where /proc/locks says) or `DataDirError`.
+process that holds it, where /proc/locks says), `DatabaseLocked` (held, by no other process
+/proc/locks names) or `DataDirError`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import plyvel
 
-from evanchor.node.chain.errors import DatabaseInUse, DataDirError
+from evanchor.node.chain.errors import DatabaseInUse, DatabaseLocked, DataDirError
 from evanchor.node.chain.kvstore import StagedAtomicDB
 
 PROC_LOCKS = Path("/proc/locks")
@@ -42,7 +43,10 @@ class LevelDB(StagedAtomicDB):
             holder = lock_holder(path / "LOCK")
             if holder is not None and holder != os.getpid():
                 raise DatabaseInUse(path, holder) from error
-            raise DataDirError(path, f"cannot open the chain database ({error})") from error
+            reason = f"cannot open the chain database ({error})"
+            if holder is not None or _names_lock(error, path):
+                raise DatabaseLocked(path, reason) from error
+            raise DataDirError(path, reason) from error
         except plyvel.Error as error:
             raise DataDirError(path, f"not a usable chain database ({error})") from error
 
@@ -73,6 +77,14 @@ class LevelDB(StagedAtomicDB):
         if self._db is not None:
             self._db.close()
             self._db = None
+
+
+def _names_lock(error: plyvel.IOError, path: Path) -> bool:
+    """Whether plyvel's error is LevelDB failing to take `path`'s LOCK, where /proc/locks
+    cannot say (not Linux). plyvel raises one bare IOError for every failure, so its text,
+    `IO error: lock <path>/LOCK: ...`, is the only witness; matched whole, with the path."""
+    text = b"".join(a for a in error.args if isinstance(a, bytes)).decode(errors="replace")
+    return text.startswith(f"IO error: lock {path / 'LOCK'}:")
 
 
 def lock_holder(lock_file: Path) -> int | None:

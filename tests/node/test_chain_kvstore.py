@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from evanchor.node.chain.errors import DataDirError
+from evanchor.node.chain.errors import DatabaseLocked, DataDirError
 from evanchor.node.chain.kvstore import MemoryKV, StagedAtomicDB
 from evanchor.node.chain.leveldb import LevelDB
 
@@ -113,3 +113,19 @@ def test_leveldb_refuses_a_second_opener(tmp_path: Path) -> None:
             LevelDB(tmp_path / "db")
     finally:
         first.close()
+
+
+def test_a_held_lock_is_told_by_its_type_not_its_text(tmp_path: Path) -> None:
+    """The second opener in this process gets `DatabaseLocked`; a database that cannot be
+    opened for another reason is a plain `DataDirError`, even under a path that spells
+    "lock" (`blocks/`), which a match on the message's text took for a lock."""
+    first = LevelDB(tmp_path / "db")
+    try:
+        with pytest.raises(DatabaseLocked, match="cannot open"):
+            LevelDB(tmp_path / "db")
+    finally:
+        first.close()
+    missing = tmp_path / "blocks" / "db"
+    with pytest.raises(DataDirError) as refused:
+        LevelDB(missing, create=False)
+    assert not isinstance(refused.value, DatabaseLocked)
