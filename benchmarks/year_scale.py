@@ -113,8 +113,8 @@ def _service(store: LogStore) -> NodeService:
 
 def _lookup(store: LogStore, index: int, record_id: bytes) -> object:
     status = _service(store).record_status(record_id.hex())
-    assert status["index"] == index
-    return status
+    assert status.index == index
+    return status.as_json()  # the body the API serves, as before the status was typed
 
 
 def _proof(store: LogStore, index: int, record_id: bytes) -> object:

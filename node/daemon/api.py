@@ -45,6 +45,8 @@ from evanchor.node.daemon.metrics import CONTENT_TYPE
 from evanchor.node.daemon.openapi import OPENAPI
 from evanchor.node.daemon.service import (
     BatchInvalid,
+    CheckpointAnchoring,
+    ConfirmedAnchor,
     NodeOverloaded,
     NodeService,
     RegistryUnavailable,
@@ -270,7 +272,7 @@ async def get_record(request: web.Request) -> web.Response:
     service = request.app[SERVICE]
     record_id = request.match_info["record_id"]
     await _may_read_record(request, record_id)
-    return web.json_response(service.record_status(record_id))
+    return web.json_response(service.record_status(record_id).as_json())
 
 
 async def get_bundle(request: web.Request) -> web.Response:
@@ -342,8 +344,11 @@ def _page(request: web.Request) -> tuple[int, int, str | None]:
     return start, limit, f'<{request.path}?from={start + limit}&limit={limit}>; rel="next"'
 
 
-def _paged(body: list[dict[str, Any]], link: str | None) -> web.Response:
-    return web.json_response(body, headers={} if link is None else {"Link": link})
+def _paged(
+    body: list[CheckpointAnchoring] | list[ConfirmedAnchor], link: str | None
+) -> web.Response:
+    listed = [item.as_json() for item in body]
+    return web.json_response(listed, headers={} if link is None else {"Link": link})
 
 
 async def get_checkpoints(request: web.Request) -> web.Response:

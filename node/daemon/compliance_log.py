@@ -19,6 +19,7 @@ from evanchor.anchor.compliance.engine import Anchoring, Flag, LoggedRecord, eva
 from evanchor.anchor.compliance.feedback import HISTORY_LIMIT
 from evanchor.anchor.compliance.report import NotCounted
 from evanchor.anchor.compliance.rules import RuleSet, default_rule_set, load_rule_set
+from evanchor.anchor.ethereum.anchor_state import confirmed_state
 from evanchor.anchor.log.store import LogStore, Receipt
 from evanchor.anchor.protocol.commitment import record_id
 from evanchor.anchor.protocol.errors import InputError
@@ -42,12 +43,12 @@ def anchoring_lookup(store: LogStore) -> Callable[[int], Anchoring | None]:
     sizes = [checkpoint.size for checkpoint in checkpoints]
     anchored: list[Anchoring | None] = [None] * (len(checkpoints) + 1)
     for position in range(len(checkpoints) - 1, -1, -1):
-        state = store.anchor_state(checkpoints[position].seq)
-        if state is not None and state.get("status") == "confirmed":
+        state = confirmed_state(store, checkpoints[position].seq)
+        if state is not None:
             anchored[position] = Anchoring(
                 checkpoint_seq=checkpoints[position].seq,
-                block_number=int(state["block_number"]),
-                block_timestamp=int(state["block_timestamp"]),
+                block_number=state.block_number,
+                block_timestamp=state.block_timestamp,
                 proven_by="log",
             )
         else:

@@ -12,13 +12,24 @@ import json
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
+
+from pydantic import JsonValue
 
 from evanchor.anchor.compliance.engine import Flag
 from evanchor.anchor.compliance.rules import RuleSet, default_rule_set
 from evanchor.anchor.errors import EvanchorError
-from evanchor.anchor.ethereum.anchor_state import confirmed_state, state_json
+from evanchor.anchor.ethereum.anchor_state import (
+    Confirmed,
+    InFlight,
+    Refused,
+    confirmed_state,
+    parse_anchor_state,
+    state_json,
+)
 from evanchor.anchor.ethereum.progress import (
     anchored_frontier,
     checkpoint_sizes,
@@ -66,6 +77,67 @@ log = logging.getLogger(__name__)
 
 
 FULL_RECORD_ID = re.compile(r"[0-9a-f]{64}")
+
+
+class RecordStage(StrEnum):
+    """How far a record has come: in the log, in a sealed checkpoint, anchored."""
+
+    ACCEPTED = "accepted"
+    SEALED = "sealed"
+    ANCHORED = "anchored"
+
+
+@dataclass(frozen=True)
+class RecordStatus:
+    """A record's receipt, the first checkpoint that holds it, and that one's anchor
+    (`GET /v1/records/{id}`)."""
+
+    record_id: bytes
+    index: int
+    leaf_hash: bytes
+    accepted_at: str
+    checkpoint: Checkpoint | None
+    anchor: Confirmed | None
+
+    @property
+    def stage(self) -> RecordStage:
+        if self.checkpoint is None:
+            return RecordStage.ACCEPTED
+        return RecordStage.SEALED if self.anchor is None else RecordStage.ANCHORED
+
+    def as_json(self) -> dict[str, JsonValue]:
+        return {
+            "record_id": self.record_id.hex(),
+            "index": self.index,
+            "leaf_hash": self.leaf_hash.hex(),
+            "accepted_at": self.accepted_at,
+            "status": self.stage.value,
+            "checkpoint": None if self.checkpoint is None else self.checkpoint.as_json(),
+            "anchor": None if self.anchor is None else state_json(self.anchor),
+        }
+
+
+@dataclass(frozen=True)
+class CheckpointAnchoring:
+    """A checkpoint and its anchoring state, if any (`GET /v1/checkpoints`)."""
+
+    checkpoint: Checkpoint
+    anchor: InFlight | Confirmed | Refused | None
+
+    def as_json(self) -> dict[str, JsonValue]:
+        anchor = None if self.anchor is None else state_json(self.anchor)
+        return {**self.checkpoint.as_json(), "anchor": anchor}
+
+
+@dataclass(frozen=True)
+class ConfirmedAnchor:
+    """A confirmed anchor and its checkpoint (`GET /v1/anchors`)."""
+
+    checkpoint: Checkpoint
+    anchor: Confirmed
+
+    def as_json(self) -> dict[str, JsonValue]:
+        return {"checkpoint": self.checkpoint.as_json(), "anchor": state_json(self.anchor)}
 
 
 class BatchInvalid(EvanchorError):
@@ -355,11 +427,7 @@ class NodeService:
         """The first checkpoint that includes leaf `index` (binary search: O(log n) reads)."""
         return covering_checkpoint(self.store, index)
 
-    def _anchor(self, checkpoint: Checkpoint) -> dict[str, Any] | None:
-        state = confirmed_state(self.store, checkpoint.seq)
-        return None if state is None else state_json(state)
-
-    def record_status(self, record_id: str) -> dict[str, Any]:
+    def record_status(self, record_id: str) -> RecordStatus:
         """What `GET /v1/records/{id}` answers: the record's leaf hash, acceptance time and
         how far it got (accepted, sealed, anchored). Reads the id index, the leaf, and the
         covering checkpoint and its state; not the record's text, salt or signature (in a
@@ -367,17 +435,14 @@ class NodeService:
         full, index = self._index(record_id)
         leaf = self.store.record_leaf(index)
         checkpoint = self.covering_checkpoint(index)
-        anchor = None if checkpoint is None else self._anchor(checkpoint)
-        status = "accepted" if checkpoint is None else ("anchored" if anchor else "sealed")
-        return {
-            "record_id": full.hex(),
-            "index": index,
-            "leaf_hash": merkle.leaf_hash(leaf).hex(),
-            "accepted_at": json.loads(leaf)["accepted_at"],
-            "status": status,
-            "checkpoint": None if checkpoint is None else checkpoint.as_json(),
-            "anchor": anchor,
-        }
+        return RecordStatus(
+            record_id=full,
+            index=index,
+            leaf_hash=merkle.leaf_hash(leaf),
+            accepted_at=str(json.loads(leaf)["accepted_at"]),
+            checkpoint=checkpoint,
+            anchor=None if checkpoint is None else confirmed_state(self.store, checkpoint.seq),
+        )
 
     def bundle(self, record_id: str) -> ProofBundle:
         """The record's bundle: against its earliest anchored checkpoint (anchoring node), or
@@ -396,22 +461,24 @@ class NodeService:
             return anchored_case_bundle(self.store, case, self._evidence)
         return build_case_bundle(self.store, case)
 
-    def checkpoints(self, start: int, limit: int) -> list[dict[str, Any]]:
+    def checkpoints(self, start: int, limit: int) -> list[CheckpointAnchoring]:
         """The checkpoints with start <= seq < start + limit and their anchoring states: one
         page, O(limit) reads whatever the log's size (`GET /v1/checkpoints`)."""
-        return [
-            {**c.as_json(), "anchor": self.store.anchor_state(c.seq)}
-            for c in self.store.checkpoint_range(start, start + limit)
-        ]
+        listed = []
+        for checkpoint in self.store.checkpoint_range(start, start + limit):
+            raw = self.store.anchor_state(checkpoint.seq)
+            state = None if raw is None else parse_anchor_state(raw)
+            listed.append(CheckpointAnchoring(checkpoint, state))
+        return listed
 
-    def anchors(self, start: int, limit: int) -> list[dict[str, Any]]:
+    def anchors(self, start: int, limit: int) -> list[ConfirmedAnchor]:
         """The confirmed anchors of the checkpoints with start <= seq < start + limit (a page
         of seq numbers, so it may hold fewer than `limit`: `GET /v1/anchors`)."""
         out = []
         for checkpoint in self.store.checkpoint_range(start, start + limit):
-            anchor = self._anchor(checkpoint)
+            anchor = confirmed_state(self.store, checkpoint.seq)
             if anchor is not None:
-                out.append({"checkpoint": checkpoint.as_json(), "anchor": anchor})
+                out.append(ConfirmedAnchor(checkpoint, anchor))
         return out
 
     def status(self) -> dict[str, Any]:
