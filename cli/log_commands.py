@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from pydantic import JsonValue, ValidationError
 
 from evanchor.anchor.compliance.feedback import FEEDBACK_MAX_RECORDS, flags_json, rule_set_ref
-from evanchor.anchor.compliance.rules import LANGUAGES, Lang
+from evanchor.anchor.compliance.rules import LANGUAGES, Lang, RuleSet
 from evanchor.anchor.log.ingest import prepare_record
 from evanchor.anchor.log.parallel_ingest import (
     LineJob,
@@ -38,6 +39,7 @@ from evanchor.anchor.log.submission import (
     parse_submission,
     sign_record,
 )
+from evanchor.anchor.protocol.checkpoint import Checkpoint
 from evanchor.anchor.protocol.errors import InputError
 from evanchor.anchor.protocol.jsonin import read_json_or_jsonl
 from evanchor.anchor.protocol.records import RecordKind, record_json_schema
@@ -46,6 +48,7 @@ from evanchor.cli import cosigning_commands
 from evanchor.cli.key_options import agency_key
 from evanchor.cli.output import echo_json
 from evanchor.cli.progress import Progress, progress_option, track, wanted
+from evanchor.node.daemon.api_models import FlagAnswer, RuleSetRef
 from evanchor.node.daemon.client import NodeRefused, NodeUnreachable, get_json, node_answers
 from evanchor.node.daemon.compliance_log import node_rule_set, submission_flags
 from evanchor.node.daemon.home import NodeHome
@@ -96,14 +99,19 @@ def _refuse_without_records(path: Path, verb: str) -> None:
 @dataclass(frozen=True)
 class Feedback:
     """The compliance flags of a submission's receipts (docs/COMPLIANCE.md): by leaf index,
-    as JSON; `note` says why there are none when they were not computed."""
+    in the API's own models (whether computed here or answered by the node); `note` says
+    why there are none when they were not computed."""
 
-    rule_set: dict[str, str] | None
-    flags: dict[int, list[dict[str, Any]]]
+    rule_set: RuleSetRef | None
+    flags: dict[int, list[FlagAnswer]]
     note: str | None = None
 
-    def as_json(self) -> dict[str, Any]:
-        return {"rule_set": self.rule_set, "note": self.note}
+    def as_json(self) -> dict[str, JsonValue]:
+        rule_set = None if self.rule_set is None else self.rule_set.model_dump(mode="json")
+        return {"rule_set": rule_set, "note": self.note}
+
+    def flags_json(self, index: int) -> list[JsonValue]:
+        return [flag.model_dump(mode="json") for flag in self.flags.get(index, [])]
 
 
 def _read_inputs(
@@ -199,17 +207,20 @@ def _report_bad(bad: list[InputError], file: Path, skip_invalid: bool) -> None:
         )
 
 
-def _maybe_seal(home: NodeHome, store: LogStore) -> dict[str, Any] | None:
+def _maybe_seal(home: NodeHome, store: LogStore) -> Checkpoint | None:
     unsealed, oldest = store.unsealed()
     if home.config().seal_policy.due(unsealed, oldest, datetime.now(UTC)):
-        checkpoint = seal_and_sign(store, home.log_signer())
-        return None if checkpoint is None else checkpoint.as_json()
+        return seal_and_sign(store, home.log_signer())
     return None
+
+
+def _rule_set(rules: RuleSet) -> RuleSetRef:
+    return RuleSetRef.model_validate(rule_set_ref(rules))
 
 
 def _append_local(
     home: NodeHome, records: list[PreparedRecord], lang: Lang, progress: bool | None
-) -> tuple[list[Receipt], Any, Feedback]:
+) -> tuple[list[Receipt], tuple[Checkpoint | None, int], Feedback]:
     """Append, seal if the policy says so, and compute the receipts' compliance flags from
     the log (the rule set read before anything is written: a bad one writes nothing)."""
     rules = node_rule_set(home.path)
@@ -225,10 +236,13 @@ def _append_local(
                 f"no flags on the receipts of a submission of over {FEEDBACK_MAX_RECORDS}"
                 " records: run `evanchor compliance report`"
             )
-            return receipts, sealed, Feedback(rule_set_ref(rules), {}, note)
+            return receipts, sealed, Feedback(_rule_set(rules), {}, note)
         found = submission_flags(store, receipts, rules)
-    flags = {index: flags_json(list_, rules, lang) for index, list_ in found.items()}
-    return receipts, sealed, Feedback(rule_set_ref(rules), flags)
+    flags = {
+        index: [FlagAnswer.model_validate(flag) for flag in flags_json(list_, rules, lang)]
+        for index, list_ in found.items()
+    }
+    return receipts, sealed, Feedback(_rule_set(rules), flags)
 
 
 def _signer(
@@ -294,17 +308,31 @@ def _post_signed(
     for shown in committing:
         shown.advance(len(answer.receipts))
         shown.finish()
+    return _answered_feedback(answer.receipts, answer.compliance or {})
+
+
+def _answered_feedback(
+    answered: list[dict[str, Any]], compliance: dict[str, Any]
+) -> tuple[list[Receipt], Feedback]:
+    """The receipts and flags of the node's answer, read into their models at once; an
+    answer of another shape is one line naming the member at fault."""
     receipts: list[Receipt] = []
-    flags: dict[int, list[dict[str, Any]]] = {}
-    for item in answer.receipts:
-        receipt = receipt_from_json(item)
-        receipts.append(receipt)
-        flags[receipt.index] = list(item.get("flags") or [])
-    compliance = answer.compliance or {}
+    flags: dict[int, list[FlagAnswer]] = {}
+    try:
+        for item in answered:
+            receipt = receipt_from_json(item)
+            receipts.append(receipt)
+            flags[receipt.index] = [FlagAnswer.model_validate(f) for f in item.get("flags") or []]
+        rule_set = compliance.get("rule_set")
+        ref = None if rule_set is None else RuleSetRef.model_validate(rule_set)
+    except ValidationError as error:
+        first = error.errors()[0]
+        member = ".".join(str(part) for part in first["loc"])
+        raise click.ClickException(
+            f"the node's answer holds no compliance feedback: {member}: {first['msg']}"
+        ) from None
     note = compliance.get("note")
-    return receipts, Feedback(
-        compliance.get("rule_set"), flags, note if isinstance(note, str) else None
-    )
+    return receipts, Feedback(ref, flags, note if isinstance(note, str) else None)
 
 
 def _read_positioned(
@@ -318,7 +346,7 @@ def _read_positioned(
 
 def _append_signed(
     home: NodeHome, lines: list[SignedLine], lang: Lang, progress: bool | None
-) -> tuple[list[Receipt], Any, Feedback]:
+) -> tuple[list[Receipt], tuple[Checkpoint | None, int], Feedback]:
     """With no node running: authorise every signer against the agency registry on the
     chain, then append locally. The first refusal stops everything (nothing is written)."""
     from evanchor.anchor.ethereum import client as cc  # noqa: PLC0415 - chain side, see imports
@@ -472,7 +500,7 @@ MAX_FLAGS_PRINTED = 50
 def _print_receipts(  # noqa: PLR0917 - one call shape for the three submit paths
     receipts: list[Receipt],
     skipped: int,
-    sealed: Any,
+    sealed: Checkpoint | None,
     size: int | None,
     as_json: bool,
     feedback: Feedback,
@@ -481,12 +509,12 @@ def _print_receipts(  # noqa: PLR0917 - one call shape for the three submit path
         echo_json(
             {
                 "receipts": [
-                    {**r.as_json(), "flags": feedback.flags.get(r.index, [])} for r in receipts
+                    {**r.as_json(), "flags": feedback.flags_json(r.index)} for r in receipts
                 ],
                 "compliance": feedback.as_json(),
                 "skipped": skipped,
                 "log_size": size,
-                "sealed": sealed,
+                "sealed": None if sealed is None else sealed.as_json(),
             }
         )
         return
@@ -501,8 +529,8 @@ def _print_receipts(  # noqa: PLR0917 - one call shape for the three submit path
         click.echo(f"  {receipt.record_id.hex()}  index {receipt.index}  {state}")
     if len(receipts) > 20:
         click.echo(f"  … and {len(receipts) - 20} more (use --json for all)")
-    if sealed:
-        click.echo(f"sealed checkpoint {sealed['seq']} at size {sealed['size']}")
+    if sealed is not None:
+        click.echo(f"sealed checkpoint {sealed.seq} at size {sealed.size}")
     _print_flags(receipts, feedback)
 
 
@@ -519,7 +547,7 @@ def _print_flags(receipts: list[Receipt], feedback: Feedback) -> None:
     total = sum(len(flags) for _, flags in flagged)
     click.echo(
         f"compliance: {total} flag(s) on {len(flagged)} record(s) under rule set"
-        f" {rule_set['id']} {rule_set['version']} (digest {rule_set['digest'][:16]}…);"
+        f" {rule_set.id} {rule_set.version} (digest {rule_set.digest[:16]}…);"
         " flagged records are kept and anchored like any other"
     )
     printed = 0
@@ -529,8 +557,8 @@ def _print_flags(receipts: list[Receipt], feedback: Feedback) -> None:
                 click.echo(f"  … and {total - printed} more (use --json for all)")
                 return
             click.echo(
-                f"  {flag['rule_id']} {receipt.record_id.hex()[:16]} index {receipt.index}:"
-                f" {flag['reason']}"
+                f"  {flag.rule_id} {receipt.record_id.hex()[:16]} index {receipt.index}:"
+                f" {flag.reason}"
             )
             printed += 1
 
