@@ -24,9 +24,9 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import click
+from pydantic import JsonValue
 
 from evanchor.anchor.ethereum import client as cc
 from evanchor.anchor.ethereum.audit import LogIdentity, audit_against_chain
@@ -74,7 +74,7 @@ class ChainSource:
     """The node database's head block, as exported."""
     mismatch: ReplayMismatch | ExportFormatError | GenesisMismatch | None = None
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> dict[str, JsonValue]:
         return {
             "url": self.url,
             "re_executed": self.re_executed,
@@ -243,30 +243,42 @@ def _print(
         click.echo(f"audit FAILED: {len(report.discrepancies)} discrepancies")
 
 
-def _save_state(state_file: Path | None, report: AuditReport) -> dict[str, Any] | None:
+@dataclass(frozen=True)
+class SavedState:
+    """The audit state written for the next incremental audit: where, up to which
+    checkpoint and how many leaves, and the file's SHA-256 (which that audit names)."""
+
+    file: Path
+    checkpoint: int
+    leaves: int
+    sha256: str
+
+    def as_json(self) -> dict[str, JsonValue]:
+        return {
+            "file": str(self.file),
+            "checkpoint": self.checkpoint,
+            "leaves": self.leaves,
+            "sha256": self.sha256,
+        }
+
+
+def _save_state(state_file: Path | None, report: AuditReport) -> SavedState | None:
     """Write the audit's state for the next incremental audit, if asked and clean (also of
     the checks after the log's: receipts, signed checkpoints and cosignatures)."""
     state = report.next_state
     if state_file is None or state is None or not report.ok:
         return None
     digest = write_state(state_file, state)
-    return {
-        "file": str(state_file),
-        "checkpoint": state.seq,
-        "leaves": state.size,
-        "sha256": digest,
-    }
+    return SavedState(state_file, state.seq, state.size, digest)
 
 
-def _print_state(
-    state_file: Path | None, report: AuditReport, saved: dict[str, Any] | None
-) -> None:
+def _print_state(state_file: Path | None, report: AuditReport, saved: SavedState | None) -> None:
     if state_file is None:
         return
     if saved is not None:
         click.echo(
-            f"state saved to {saved['file']}: checkpoints 0..{saved['checkpoint']}"
-            f" ({saved['leaves']} leaves) audited, sha256 {saved['sha256']} (keep this line:"
+            f"state saved to {saved.file}: checkpoints 0..{saved.checkpoint}"
+            f" ({saved.leaves} leaves) audited, sha256 {saved.sha256} (keep this line:"
             " the next incremental audit trusts that file and names its sha256)"
         )
     elif report.ok:
@@ -416,7 +428,7 @@ def audit(  # noqa: PLR0917 - click passes every option as an argument
                 "log": None if chain is None else chain.as_json(),
                 "chain": None if source is None else source.as_json(),
                 "head": None if head is None else {"number": head.number, "hash": head.hash.hex()},
-                "state_saved": saved,
+                "state_saved": None if saved is None else saved.as_json(),
             }
         )
     else:
