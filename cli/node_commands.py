@@ -15,6 +15,7 @@ from evanchor.node.daemon.home import NodeHome
 from evanchor.node.daemon.passwords import PasswordOptions, require_password
 from evanchor.node.daemon.reach import reach
 from evanchor.node.daemon.run import Addresses, run_node
+from evanchor.node.daemon.status import HealthStatus
 
 
 @click.group()
@@ -130,19 +131,19 @@ def status(home: NodeHome, as_json: bool) -> None:
     """
     with reach(home) as node:
         info = {**node.status(), "running": node.running}
-    health = info.get("health") or {"status": "ok", "reason": None}
+    health = info.get("health") or {"status": HealthStatus.OK, "reason": None}
     if as_json:
         echo_json(info)
     else:
         _print_status(home, info, health)
-    if health["status"] != "ok":
+    if health["status"] != HealthStatus.OK:
         raise click.exceptions.Exit(1)
 
 
 def _print_status(home: NodeHome, info: dict[str, Any], health: dict[str, Any]) -> None:
     log = info["log"]
     click.echo(f"node {'running' if info['running'] else 'stopped'}: {home.path}")
-    if health["status"] != "ok":
+    if health["status"] != HealthStatus.OK:
         click.echo(f"NOT ACKNOWLEDGING RECORDS: {health['reason']}")
     click.echo(
         f"log: {log['records']} records, {log['checkpoints']} checkpoints"

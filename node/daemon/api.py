@@ -51,6 +51,7 @@ from evanchor.node.daemon.service import (
     NodeService,
     RegistryUnavailable,
 )
+from evanchor.node.daemon.status import HealthStatus
 from evanchor.node.daemon.submissions import MAX_REQUEST_BYTES
 from evanchor.node.daemon.witnessing import seal_and_sign
 
@@ -395,9 +396,13 @@ async def get_health(request: web.Request) -> web.Response:
     service = request.app[SERVICE]
     failure = service.store.failure
     if failure is not None:
-        body = {"status": "failed", "reason": str(failure), "log_size": service.store.size}
+        body = {
+            "status": HealthStatus.FAILED,
+            "reason": str(failure),
+            "log_size": service.store.size,
+        }
         return web.json_response(body, status=503)
-    return web.json_response({"status": "ok", "log_size": service.store.size})
+    return web.json_response({"status": HealthStatus.OK, "log_size": service.store.size})
 
 
 async def get_metrics(request: web.Request) -> web.Response:

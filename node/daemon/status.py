@@ -5,6 +5,7 @@ folder (reach.py). Light to import: no web3, no py-evm.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from evanchor.anchor.ethereum.delay_histogram import delay_summary
@@ -15,6 +16,14 @@ from evanchor.node.daemon.home import NodeConfig
 ANCHORING_ERROR_META = "anchoring_error"
 """Store metadata: the anchoring thread's last error ({"stage", "error", "at"}), kept across
 restarts so that `node status` of a stopped node still says why anchoring was held up."""
+
+
+class HealthStatus(StrEnum):
+    """Whether the node's log store still acknowledges records (`health.status`)."""
+
+    OK = "ok"
+    FAILED = "failed"
+    """A write failed: nothing more is acknowledged until a restart."""
 
 
 def last_anchoring_error(store: LogStore) -> dict[str, str] | None:
@@ -38,7 +47,7 @@ def node_status(store: LogStore, config: NodeConfig) -> dict[str, Any]:
     frontier = anchored_frontier(store)
     return {
         "health": {
-            "status": "ok" if failure is None else "failed",
+            "status": HealthStatus.OK if failure is None else HealthStatus.FAILED,
             "reason": None if failure is None else str(failure),
         },
         "log": {
