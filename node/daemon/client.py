@@ -84,28 +84,6 @@ def _request(method: str, url: str, **kwargs: Any) -> Any:
     return body
 
 
-def post_submissions(
-    api_url: str,
-    submissions: list[dict[str, Any]],
-    *,
-    lang: str = "zh-CN",
-    token: str | None = None,
-) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-    """Send one batch (all or nothing at the node); return its receipts (each with its
-    compliance `flags`, reasons in `lang`) and the answer's `compliance` member. A log-only
-    node takes submissions only with the operator `token`."""
-    body = _request(
-        "POST",
-        f"{api_url}/v1/records",
-        data=json_bytes({"submissions": submissions}),
-        params={"lang": lang},
-        headers={**auth_headers(token), "Content-Type": "application/json"},
-    )
-    receipts: list[dict[str, Any]] = body["receipts"]
-    compliance = body.get("compliance")
-    return receipts, compliance if isinstance(compliance, dict) else None
-
-
 def get_json(
     api_url: str,
     path: str,
