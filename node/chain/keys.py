@@ -28,10 +28,13 @@ import json
 import os
 import threading
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 from eth_keys.datatypes import PrivateKey
+from pydantic import JsonValue
 from sha3 import keccak_256  # type: ignore[import-untyped]  # safe-pysha3 ships no hints
 
 from evanchor.node.chain.errors import KeyFileError
@@ -74,45 +77,82 @@ def _keccak(data: bytes) -> bytes:
     return digest
 
 
-_derived: dict[tuple[str, str], bytes] = {}
-"""(password, the kdf's parameters as canonical JSON) -> the derived key, for this process."""
+@dataclass(frozen=True)
+class ScryptParams:
+    """`kdfparams` of a scrypt keystore (Web3 Secret Storage v3)."""
+
+    salt: bytes
+    dklen: int
+    n: int
+    r: int
+    p: int
+
+    def as_json(self) -> dict[str, JsonValue]:
+        return {"dklen": self.dklen, "n": self.n, "r": self.r, "p": self.p, "salt": self.salt.hex()}
+
+
+@dataclass(frozen=True)
+class Pbkdf2Params:
+    """`kdfparams` of a PBKDF2 keystore; HMAC-SHA256 is the one pseudo-random function read."""
+
+    salt: bytes
+    dklen: int
+    c: int
+
+
+def _hex(value: object) -> bytes:
+    return bytes.fromhex(str(value).removeprefix("0x"))
+
+
+def kdf_params(kdf: str, params: Mapping[str, Any]) -> ScryptParams | Pbkdf2Params:
+    """The typed `kdfparams` of a keystore whose `kdf` is `kdf`, checked against the limits
+    above. Raises KeyError for a missing member, ValueError or TypeError for a bad one
+    (`decrypt_keystore` names it)."""
+    salt = _hex(params["salt"])
+    dklen = int(params["dklen"])
+    if dklen < DERIVED_KEY_BYTES:
+        raise ValueError(f"dklen {dklen} is below {DERIVED_KEY_BYTES}")
+    if kdf == "scrypt":
+        n, r, p = (int(params[name]) for name in ("n", "r", "p"))
+        memory = 128 * n * r + 128 * r * p
+        if memory > MAX_SCRYPT_MEMORY:
+            raise ValueError(f"scrypt n={n} r={r} needs {memory >> 20} MiB, over the limit")
+        return ScryptParams(salt, dklen, n, r, p)
+    if kdf == "pbkdf2":
+        if params.get("prf") != "hmac-sha256":
+            raise ValueError(f"pbkdf2 prf {params.get('prf')!r}: only hmac-sha256 is read")
+        return Pbkdf2Params(salt, dklen, int(params["c"]))
+    raise ValueError(f"key derivation {kdf!r} is not scrypt or pbkdf2")
+
+
+_derived: dict[tuple[str, ScryptParams | Pbkdf2Params], bytes] = {}
+"""(password, the kdf's parameters) -> the derived key, for this process."""
 _salts: dict[tuple[str, int], bytes] = {}
 """(password, n) -> the salt this process writes keystores under."""
 _lock = threading.Lock()
 
 
-def _derive(kdf: str, params: dict[str, Any], password: str) -> bytes:
-    """The 32-byte key `kdf` (scrypt or pbkdf2, as Web3 Secret Storage names them) derives,
-    remembered for the process (see the module docstring)."""
-    key = (password, json.dumps([kdf, params], sort_keys=True))
+def _derive(params: ScryptParams | Pbkdf2Params, password: str) -> bytes:
+    """The 32-byte key that scrypt or pbkdf2 (as Web3 Secret Storage names them) derives
+    with `params`, remembered for the process (see the module docstring)."""
+    key = (password, params)
     with _lock:
         found = _derived.get(key)
     if found is not None:
         return found
-    salt = bytes.fromhex(str(params["salt"]).removeprefix("0x"))
-    dklen = int(params["dklen"])
-    if dklen < DERIVED_KEY_BYTES:
-        raise ValueError(f"dklen {dklen} is below {DERIVED_KEY_BYTES}")
     secret = password.encode("utf-8")
-    if kdf == "scrypt":
-        n, r, p = int(params["n"]), int(params["r"]), int(params["p"])
-        memory = 128 * n * r + 128 * r * p
-        if memory > MAX_SCRYPT_MEMORY:
-            raise ValueError(f"scrypt n={n} r={r} needs {memory >> 20} MiB, over the limit")
+    if isinstance(params, ScryptParams):
         from Crypto.Protocol.KDF import scrypt  # noqa: PLC0415 - only with a keystore
 
         # pycryptodome's scrypt, as eth-keyfile's: OpenSSL's (hashlib) refuses n >= 2**16
         # with r = 1, which the definition's own test vector uses, and is no faster.
         # Its hints say str; it takes bytes (as eth-keyfile calls it). One key: num_keys is 1.
-        found_key = scrypt(secret, salt, dklen, N=n, r=r, p=p)  # type: ignore[arg-type]
+        n, r, p, salt = params.n, params.r, params.p, params.salt
+        found_key = scrypt(secret, salt, params.dklen, N=n, r=r, p=p)  # type: ignore[arg-type]
         assert isinstance(found_key, bytes)
         derived = found_key
-    elif kdf == "pbkdf2":
-        if params.get("prf") != "hmac-sha256":
-            raise ValueError(f"pbkdf2 prf {params.get('prf')!r}: only hmac-sha256 is read")
-        derived = hashlib.pbkdf2_hmac("sha256", secret, salt, int(params["c"]), dklen)
     else:
-        raise ValueError(f"key derivation {kdf!r} is not scrypt or pbkdf2")
+        derived = hashlib.pbkdf2_hmac("sha256", secret, params.salt, params.c, params.dklen)
     with _lock:
         _derived[key] = derived
     return derived
@@ -136,14 +176,8 @@ def encrypt_keystore(key: PrivateKey, password: str) -> dict[str, Any]:
     n = _scrypt_n()
     with _lock:
         salt = _salts.setdefault((password, n), os.urandom(SALT_BYTES))
-    params: dict[str, Any] = {
-        "dklen": DERIVED_KEY_BYTES,
-        "n": n,
-        "r": SCRYPT_R,
-        "p": SCRYPT_P,
-        "salt": salt.hex(),
-    }
-    derived = _derive(KEYSTORE_KDF, params, password)
+    params = ScryptParams(salt, DERIVED_KEY_BYTES, n, SCRYPT_R, SCRYPT_P)
+    derived = _derive(params, password)
     iv = os.urandom(16)
     ciphertext = _aes_128_ctr(derived[:16], iv, key.to_bytes())
     return {
@@ -153,7 +187,7 @@ def encrypt_keystore(key: PrivateKey, password: str) -> dict[str, Any]:
             "cipherparams": {"iv": iv.hex()},
             "ciphertext": ciphertext.hex(),
             "kdf": KEYSTORE_KDF,
-            "kdfparams": params,
+            "kdfparams": params.as_json(),
             "mac": _keccak(derived[16:32] + ciphertext).hex(),
         },
         "id": str(uuid.uuid4()),
@@ -180,7 +214,7 @@ def decrypt_keystore(path: Path, document: dict[str, Any], password: str) -> byt
         iv = bytes.fromhex(str(crypto["cipherparams"]["iv"]).removeprefix("0x"))
         if len(iv) != 16:
             raise ValueError(f"iv of {len(iv)} bytes, expected 16")
-        derived = _derive(str(crypto["kdf"]), dict(crypto["kdfparams"]), password)
+        derived = _derive(kdf_params(str(crypto["kdf"]), dict(crypto["kdfparams"])), password)
     except (KeyError, TypeError, ValueError) as error:
         raise KeyFileError(path, f"not a valid keystore ({error!r})") from None
     if not hmac.compare_digest(_keccak(derived[16:32] + ciphertext), expected_mac):
