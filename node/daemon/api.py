@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
+from evanchor.anchor.compliance.engine import Flag
 from evanchor.anchor.compliance.feedback import flags_json, rule_set_ref
 from evanchor.anchor.compliance.rules import LANGUAGES, Lang
 from evanchor.anchor.errors import EvanchorError
@@ -40,6 +41,7 @@ from evanchor.node.daemon.access import (
     is_full_record_id,
     token_matches,
 )
+from evanchor.node.daemon.api_models import ComplianceAnswer, RuleSetRef
 from evanchor.node.daemon.bundles import NotAnchoredYet
 from evanchor.node.daemon.metrics import CONTENT_TYPE
 from evanchor.node.daemon.openapi import OPENAPI
@@ -245,19 +247,22 @@ async def post_records(request: web.Request) -> web.Response:
     lang = _lang(request)
     receipts = await service.submit_body(raw)  # parsed and checked in worker processes
     status = 201 if any(not r.duplicate for r in receipts) else 200
-    compliance: dict[str, Any] = {"rule_set": rule_set_ref(service.rules)}
-    flags: dict[int, Any] = {}
+    compliance = ComplianceAnswer(rule_set=RuleSetRef.model_validate(rule_set_ref(service.rules)))
+    flags: dict[int, list[Flag]] = {}
     try:
         loop = asyncio.get_running_loop()
         flags = await loop.run_in_executor(None, service.compliance_flags, receipts)
     except Exception:  # the records are in the log: their receipts must reach the agency
         log.exception("compliance flags of a submission could not be computed")
-        compliance["error"] = "flags could not be computed; see the node's log"
+        compliance = compliance.model_copy(
+            update={"error": "flags could not be computed; see the node's log"}
+        )
     answered = [
         {**r.as_json(), "flags": flags_json(flags.get(r.index, []), service.rules, lang)}
         for r in receipts
     ]
-    return web.json_response({"receipts": answered, "compliance": compliance}, status=status)
+    body = {"receipts": answered, "compliance": compliance.model_dump(exclude_none=True)}
+    return web.json_response(body, status=status)
 
 
 def _lang(request: web.Request) -> Lang:
