@@ -56,7 +56,7 @@ from evanchor.node.chain.export import export_blocks, replay
 from evanchor.node.chain.genesis import read_genesis
 from evanchor.node.chain.leveldb import LevelDB
 from evanchor.node.daemon.chain_access import endpoint_chain_id, serving
-from evanchor.node.daemon.home import ChainConfig, NodeHome
+from evanchor.node.daemon.home import ChainConfig, ChainMode, NodeHome
 
 SERVE_TIMEOUT_SECONDS = 30.0
 
@@ -162,7 +162,7 @@ def _replayed_chain(chain_dir: Path, progress: bool | None) -> Iterator[ChainSou
 def _chain_source(
     home: NodeHome, chain: ChainConfig, rpc_url: str | None, progress: bool | None
 ) -> Iterator[ChainSource]:
-    if rpc_url is None and chain.mode == "embedded":
+    if rpc_url is None and chain.mode is ChainMode.EMBEDDED:
         with _replayed_chain(home.chain_path, progress) as source:
             yield source
         return

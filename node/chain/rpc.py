@@ -36,6 +36,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from importlib.metadata import version
 from typing import Any
 
@@ -130,9 +131,16 @@ class RpcError(Exception):
         self.data = data
 
 
+class FilterKind(StrEnum):
+    """What an installed filter reports: new blocks' hashes, or matching logs."""
+
+    LOGS = "logs"
+    BLOCKS = "blocks"
+
+
 @dataclass
 class _Filter:
-    kind: str  # "logs" or "blocks"
+    kind: FilterKind
     log_filter: LogFilter
     first: int
     last: int | None
@@ -805,13 +813,13 @@ def eth_new_filter(ctx: RpcContext, params: Params) -> Json:
         else block_number_of(ctx, to_block, "latest")
     )
     # As geth: changes start after the filter's creation; eth_getFilterLogs covers the range.
-    return _install(ctx, _Filter("logs", log_filter, first, last, max(first, head + 1)))
+    return _install(ctx, _Filter(FilterKind.LOGS, log_filter, first, last, max(first, head + 1)))
 
 
 @method("eth_newBlockFilter")
 def eth_new_block_filter(ctx: RpcContext, params: Params) -> Json:
     head = ctx.chain.head.block_number
-    return _install(ctx, _Filter("blocks", LogFilter(), head + 1, None, head + 1))
+    return _install(ctx, _Filter(FilterKind.BLOCKS, LogFilter(), head + 1, None, head + 1))
 
 
 def _filter(ctx: RpcContext, params: Params) -> _Filter:
@@ -834,7 +842,7 @@ def eth_get_filter_changes(ctx: RpcContext, params: Params) -> Json | Offload:
     if first > last:
         params.budget.charge(1, "filter poll")
         return []
-    if installed.kind == "blocks":
+    if installed.kind is FilterKind.BLOCKS:
         params.budget.charge(last - first + 1, "filter poll")
         installed.next_block = last + 1
         return [data(ctx.chain.header_by_number(n).hash) for n in range(first, last + 1)]
@@ -846,7 +854,7 @@ def eth_get_filter_changes(ctx: RpcContext, params: Params) -> Json | Offload:
 @method("eth_getFilterLogs", priced=True)
 def eth_get_filter_logs(ctx: RpcContext, params: Params) -> Json | Offload:
     installed = _filter(ctx, params)
-    if installed.kind != "logs":
+    if installed.kind is not FilterKind.LOGS:
         raise RpcError(SERVER_ERROR, "filter is not a log filter")
     last = ctx.chain.head.block_number if installed.last is None else installed.last
     return _log_query(ctx, params, installed.first, last, installed.log_filter)

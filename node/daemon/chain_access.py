@@ -24,7 +24,7 @@ from evanchor.node.chain.datadir import DataDir, open_chain
 from evanchor.node.chain.embedded import EmbeddedChain
 from evanchor.node.chain.errors import DataDirError
 from evanchor.node.chain.rpc_http import serve
-from evanchor.node.daemon.home import ChainConfig, HomeError, NodeHome
+from evanchor.node.daemon.home import ChainConfig, ChainMode, HomeError, NodeHome
 from evanchor.node.daemon.passwords import (
     KeystorePassword,
     PasswordOptions,
@@ -156,7 +156,7 @@ def chain_endpoint(
     second or more, that a read does not need).
     """
     chain = require_chain(home)
-    if chain.mode == "external":
+    if chain.mode is ChainMode.EXTERNAL:
         found = endpoint_chain_id(chain.rpc_url, timeout=10.0)
         if found is None:
             raise ChainUnavailable(

@@ -159,3 +159,20 @@ def test_an_unknown_transaction_type_is_an_invalid_transaction(ctx: RpcContext, 
     answer = call(ctx, "eth_sendRawTransaction", raw)
     assert answer["error"]["code"] != -32603, answer
     assert "invalid transaction" in answer["error"]["message"]
+
+
+def test_block_and_log_filters_report_their_own_kind(ctx: RpcContext, actors: Actors) -> None:
+    """A block filter reports new blocks' hashes; a log filter logs, and only a log filter
+    answers eth_getFilterLogs."""
+    blocks = call(ctx, "eth_newBlockFilter")["result"]
+    logs = call(ctx, "eth_newFilter", {"fromBlock": "latest"})["result"]
+    assert call(ctx, "eth_getFilterChanges", blocks)["result"] == []
+    ctx.chain.add_transaction(signed_tx(actors.writer, 0))
+    assert ctx.chain.seal_block() is not None
+    head = call(ctx, "eth_getBlockByNumber", "latest", False)["result"]["hash"]
+    assert call(ctx, "eth_getFilterChanges", blocks)["result"] == [head]
+    assert call(ctx, "eth_getFilterChanges", logs)["result"] == []  # a transfer logs nothing
+    assert call(ctx, "eth_getFilterLogs", logs)["result"] == []
+    refused = call(ctx, "eth_getFilterLogs", blocks)
+    assert refused["error"]["code"] == -32000
+    assert refused["error"]["message"] == "filter is not a log filter"
