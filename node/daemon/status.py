@@ -67,7 +67,7 @@ def node_status(store: LogStore, config: NodeConfig) -> dict[str, Any]:
             "anchor_delay_seconds": anchor_delay_summary(store),
             "last_error": last_anchoring_error(store),
         },
-        "seal_policy": config.as_json()["seal_policy"],
+        "seal_policy": config.seal_policy.model_dump(mode="json"),
     }
 
 

@@ -25,7 +25,7 @@ from enum import StrEnum
 from typing import Any
 
 import requests
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
 from evanchor.anchor.errors import EvanchorError
 from evanchor.anchor.log.store import LogStore
@@ -494,23 +494,46 @@ class Witnessing:
 # -- status --------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class LatestCosigned:
+    """The latest signed checkpoint and the trusted witnesses that cosigned it."""
+
+    seq: int
+    size: int
+    cosigned_by: tuple[str, ...]
+    quorum: int
+
+    @property
+    def policy_met(self) -> bool:
+        return len(self.cosigned_by) >= self.quorum
+
+    def as_json(self) -> dict[str, JsonValue]:
+        return {
+            "seq": self.seq,
+            "size": self.size,
+            "cosigned_by": list(self.cosigned_by),
+            "policy_met": self.policy_met,
+        }
+
+
+def latest_cosigned(store: LogStore, policy: WitnessPolicy) -> LatestCosigned | None:
+    """The latest checkpoint's cosignatures by the policy's witnesses; None while the latest
+    checkpoint is not signed (or there is none)."""
+    latest_seq = store.checkpoint_count - 1
+    if latest_seq < 0 or store.signed_checkpoint(latest_seq) is None:
+        return None
+    trusted = {w.name for w in policy.witnesses}
+    cosigned = tuple(name for name in sorted(store.cosignatures(latest_seq)) if name in trusted)
+    return LatestCosigned(latest_seq, store.checkpoint(latest_seq).size, cosigned, policy.quorum)
+
+
 def witnessing_status(
     store: LogStore, config: NodeConfig, signer: NoteSigner | None
 ) -> dict[str, Any]:
     """The log key, the policy, the latest signed checkpoint's cosignatures, each witness's
-    state and every current refusal. O(witnesses) reads."""
+    state and every current refusal, as `GET /v1/status` serves them. O(witnesses) reads."""
     policy = config.witnessing
-    latest_seq = store.checkpoint_count - 1
-    latest: dict[str, Any] | None = None
-    if latest_seq >= 0 and store.signed_checkpoint(latest_seq) is not None:
-        cosigned = sorted(store.cosignatures(latest_seq))
-        trusted = [name for name in cosigned if name in {w.name for w in policy.witnesses}]
-        latest = {
-            "seq": latest_seq,
-            "size": store.checkpoint(latest_seq).size,
-            "cosigned_by": trusted,
-            "policy_met": len(trusted) >= policy.quorum,
-        }
+    latest = latest_cosigned(store, policy)
     witnesses = []
     for endpoint in policy.witnesses:
         witnesses.append(
@@ -523,8 +546,8 @@ def witnessing_status(
         "origin": None if signer is None else signer.name,
         "quorum": policy.quorum,
         "witnesses": witnesses,
-        "latest": latest,
-        "policy_met": None if latest is None else latest["policy_met"],
+        "latest": None if latest is None else latest.as_json(),
+        "policy_met": None if latest is None else latest.policy_met,
         "refusals": [
             {"witness": w["name"], **refusal}
             for w in witnesses
