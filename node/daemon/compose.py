@@ -37,7 +37,7 @@ from evanchor.node.daemon.metrics import NodeMetrics
 from evanchor.node.daemon.passwords import KeystorePassword, unlock
 from evanchor.node.daemon.run import BackgroundAnchorer
 from evanchor.node.daemon.service import NodeService
-from evanchor.node.daemon.status import ANCHORING_ERROR_META
+from evanchor.node.daemon.status import AnchoringHeldUp, AnchoringStage, keep_anchoring_error
 
 log = logging.getLogger(__name__)
 
@@ -91,23 +91,23 @@ class AnchoringThread(threading.Thread):
         self._registry_read_at: float | None = None
         self.last_error: str | None = None
 
-    def _failed(self, stage: str, error: str) -> None:
+    def _failed(self, stage: AnchoringStage, error: str) -> None:
         """Counts the failure and keeps it (written only when it changes)."""
-        self._metrics.chain_errors.labels(stage=stage).inc()
+        self._metrics.chain_errors.labels(stage=stage.value).inc()
         message = f"{stage}: {error}"
         if message != self.last_error:
-            self._keep_error({"stage": stage, "error": error, "at": datetime.now(UTC).isoformat()})
+            self._keep_error(AnchoringHeldUp(stage, error, datetime.now(UTC).isoformat()))
         self.last_error = message
 
-    def _keep_error(self, value: dict[str, object]) -> None:
+    def _keep_error(self, error: AnchoringHeldUp | None) -> None:
         """Persist the last error, unless the log store has failed (then it refuses every
         write, and says why itself)."""
         with contextlib.suppress(LogStoreFailed):
-            self._anchorer.store.put_meta(ANCHORING_ERROR_META, value)
+            keep_anchoring_error(self._anchorer.store, error)
 
     def _succeeded(self, result: StepResult) -> None:
         if self.last_error is not None:
-            self._keep_error({})
+            self._keep_error(None)
             log.info("anchoring resumed", extra={"facts": {"event": "anchoring resumed"}})
         self.last_error = None
         template = _LOGGED_STEPS.get(result.kind)
@@ -158,7 +158,7 @@ class AnchoringThread(threading.Thread):
             except Exception as error:  # the registry reads through web3: any error it raises
                 # The chain is unreachable (or answers nonsense): one line per attempt, not a
                 # traceback every ERROR_BACKOFF_SECONDS for as long as the outage lasts.
-                self._failed("registry", _one_line(error))
+                self._failed(AnchoringStage.REGISTRY, _one_line(error))
                 log.warning("cannot refresh the agency registry: %s", _one_line(error))
                 self._backoff()
                 continue
@@ -170,12 +170,12 @@ class AnchoringThread(threading.Thread):
                     update_histogram(self._anchorer.store)
                 self._succeeded(result)
             except EvanchorError as error:
-                self._failed("anchoring", _one_line(error))
+                self._failed(AnchoringStage.ANCHORING, _one_line(error))
                 log.warning("anchoring: %s", error)
                 self._backoff()
                 continue
             except Exception as error:
-                self._failed("anchoring", _one_line(error))
+                self._failed(AnchoringStage.ANCHORING, _one_line(error))
                 log.exception("anchoring step failed")
                 self._backoff()
                 continue

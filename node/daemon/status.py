@@ -5,6 +5,7 @@ folder (reach.py). Light to import: no web3, no py-evm.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -26,10 +27,38 @@ class HealthStatus(StrEnum):
     """A write failed: nothing more is acknowledged until a restart."""
 
 
-def last_anchoring_error(store: LogStore) -> dict[str, str] | None:
+class AnchoringStage(StrEnum):
+    """Where the anchoring thread failed."""
+
+    REGISTRY = "registry"
+    """Reading the agency registry's events."""
+    ANCHORING = "anchoring"
+    """A step of the anchorer (or collecting a confirmed checkpoint's evidence)."""
+
+
+@dataclass(frozen=True)
+class AnchoringHeldUp:
+    """The anchoring thread's last failure: where, its one line, and when (UTC, RFC 3339)."""
+
+    stage: AnchoringStage
+    error: str
+    at: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"stage": self.stage.value, "error": self.error, "at": self.at}
+
+
+def keep_anchoring_error(store: LogStore, error: AnchoringHeldUp | None) -> None:
+    """Persist the anchoring thread's last error; None: its last step succeeded."""
+    store.put_meta(ANCHORING_ERROR_META, {} if error is None else error.as_json())
+
+
+def last_anchoring_error(store: LogStore) -> AnchoringHeldUp | None:
     """The anchoring thread's last error, or None if its last step succeeded."""
     kept = store.meta(ANCHORING_ERROR_META)
-    return None if not kept else {str(k): str(v) for k, v in kept.items()}
+    if not kept:
+        return None
+    return AnchoringHeldUp(AnchoringStage(kept["stage"]), str(kept["error"]), str(kept["at"]))
 
 
 def node_status(store: LogStore, config: NodeConfig) -> dict[str, Any]:
@@ -45,6 +74,7 @@ def node_status(store: LogStore, config: NodeConfig) -> dict[str, Any]:
     unsealed, oldest = store.unsealed()
     count = store.checkpoint_count
     frontier = anchored_frontier(store)
+    last_error = last_anchoring_error(store)
     return {
         "health": {
             "status": HealthStatus.OK if failure is None else HealthStatus.FAILED,
@@ -65,7 +95,7 @@ def node_status(store: LogStore, config: NodeConfig) -> dict[str, Any]:
             "pending_count": count - frontier,
             "pending_checkpoints": list(range(frontier, min(count, frontier + PENDING_LISTED))),
             "anchor_delay_seconds": anchor_delay_summary(store),
-            "last_error": last_anchoring_error(store),
+            "last_error": None if last_error is None else last_error.as_json(),
         },
         "seal_policy": config.seal_policy.model_dump(mode="json"),
     }

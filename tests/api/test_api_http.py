@@ -23,6 +23,12 @@ from evanchor.node.daemon.committer import GroupCommitter
 from evanchor.node.daemon.home import ChainConfig, ChainMode, NodeConfig
 from evanchor.node.daemon.service import NodeService
 from evanchor.node.daemon.staging import StagingLimits, UploadStaging
+from evanchor.node.daemon.status import (
+    AnchoringHeldUp,
+    AnchoringStage,
+    keep_anchoring_error,
+    last_anchoring_error,
+)
 from evanchor.node.daemon.uploads import add_upload_routes
 
 from samples import numbered_record
@@ -359,5 +365,26 @@ def test_the_verification_page_is_the_committed_page_and_never_asks_the_node(
         assert page == verify_page_html()
         assert b'fetch("/' not in page  # no request to the server it came from
         assert b"/v1/verify" not in page
+
+    run_api(store, scenario)
+
+
+def test_the_last_anchoring_error_is_kept_and_served_as_written(store: LogStore) -> None:
+    """The anchoring thread's last failure survives in the log's metadata and reaches
+    `GET /v1/status` member for member; a later success clears it."""
+    held_up = AnchoringHeldUp(AnchoringStage.REGISTRY, "no JSON-RPC endpoint answers", "2026")
+    keep_anchoring_error(store, held_up)
+    assert last_anchoring_error(store) == held_up
+
+    async def scenario(client: TestClient[Any, Any], service: NodeService) -> None:
+        node_status = await (await client.get("/v1/status")).json()
+        assert node_status["anchoring"]["last_error"] == {
+            "stage": "registry",
+            "error": "no JSON-RPC endpoint answers",
+            "at": "2026",
+        }
+        keep_anchoring_error(service.store, None)
+        node_status = await (await client.get("/v1/status")).json()
+        assert node_status["anchoring"]["last_error"] is None
 
     run_api(store, scenario)
