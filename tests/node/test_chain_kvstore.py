@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -119,12 +120,8 @@ def test_a_held_lock_is_told_by_its_type_not_its_text(tmp_path: Path) -> None:
     """The second opener in this process gets `DatabaseLocked`; a database that cannot be
     opened for another reason is a plain `DataDirError`, even under a path that spells
     "lock" (`blocks/`), which a match on the message's text took for a lock."""
-    first = LevelDB(tmp_path / "db")
-    try:
-        with pytest.raises(DatabaseLocked, match="cannot open"):
-            LevelDB(tmp_path / "db")
-    finally:
-        first.close()
+    with contextlib.closing(LevelDB(tmp_path / "db")), pytest.raises(DatabaseLocked):
+        LevelDB(tmp_path / "db")
     missing = tmp_path / "blocks" / "db"
     with pytest.raises(DataDirError) as refused:
         LevelDB(missing, create=False)
