@@ -110,7 +110,7 @@ class Feedback:
         rule_set = None if self.rule_set is None else self.rule_set.model_dump(mode="json")
         return {"rule_set": rule_set, "note": self.note}
 
-    def flags_json(self, index: int) -> list[JsonValue]:
+    def flags_of(self, index: int) -> list[JsonValue]:
         return [flag.model_dump(mode="json") for flag in self.flags.get(index, [])]
 
 
@@ -509,7 +509,7 @@ def _print_receipts(  # noqa: PLR0917 - one call shape for the three submit path
         echo_json(
             {
                 "receipts": [
-                    {**r.as_json(), "flags": feedback.flags_json(r.index)} for r in receipts
+                    {**r.as_json(), "flags": feedback.flags_of(r.index)} for r in receipts
                 ],
                 "compliance": feedback.as_json(),
                 "skipped": skipped,
