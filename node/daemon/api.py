@@ -84,7 +84,9 @@ class NodeStarting(EvanchorError):
         self.what = what
 
 
-def _field(error: EvanchorError) -> str | None:
+def error_field(error: EvanchorError) -> str | None:
+    """The input field an error names (its `member`, `field_path` or `path`), for the
+    `field` of an error answer; None when it names none."""
     for name in ("member", "field_path", "path"):
         value = getattr(error, name, None)
         if isinstance(value, str):
@@ -104,9 +106,9 @@ async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamRe
     try:
         return await handler(request)
     except BatchInvalid as error:
-        return error_response(400, str(error), field=_field(error.error), item=error.item)
+        return error_response(400, str(error), field=error_field(error.error), item=error.item)
     except InputError as error:
-        return error_response(400, error.detail(), field=_field(error))
+        return error_response(400, error.detail(), field=error_field(error))
     except RecordNotFound as error:
         return error_response(404, str(error))
     except NotAnchoredYet as error:
@@ -130,7 +132,7 @@ async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamRe
         response.headers["Retry-After"] = str(error.retry_after)
         return response
     except EvanchorError as error:
-        return error_response(400, str(error), field=_field(error))
+        return error_response(400, str(error), field=error_field(error))
     except web.HTTPRequestEntityTooLarge:
         return error_response(
             413, f"request body larger than {MAX_REQUEST_BYTES} bytes; nothing was read"
@@ -239,7 +241,7 @@ async def post_records(request: web.Request) -> web.Response:
         )
     service.refuse_if_overloaded()  # before reading the body: shedding load must be cheap
     raw = await _raw_json_body(request)
-    lang = _lang(request)
+    lang = query_lang(request)
     receipts = await service.submit_body(raw)  # parsed and checked in worker processes
     status = 201 if any(not r.duplicate for r in receipts) else 200
     compliance: dict[str, Any] = {"rule_set": rule_set_ref(service.rules)}
@@ -257,7 +259,7 @@ async def post_records(request: web.Request) -> web.Response:
     return web.json_response({"receipts": answered, "compliance": compliance}, status=status)
 
 
-def _lang(request: web.Request) -> Lang:
+def query_lang(request: web.Request) -> Lang:
     """`?lang=zh-CN` (the default) or `?lang=en`: the language of the flags' reasons."""
     wanted = request.query.get("lang", "zh-CN")
     for lang in LANGUAGES:
