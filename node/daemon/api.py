@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from aiohttp import web
+from pydantic import ValidationError
 
 from evanchor.anchor.compliance.feedback import flags_json, rule_set_ref
 from evanchor.anchor.compliance.rules import LANGUAGES, Lang
@@ -40,6 +41,7 @@ from evanchor.node.daemon.access import (
     is_full_record_id,
     token_matches,
 )
+from evanchor.node.daemon.api_models import ShredBody
 from evanchor.node.daemon.bundles import NotAnchoredYet
 from evanchor.node.daemon.metrics import CONTENT_TYPE
 from evanchor.node.daemon.openapi import OPENAPI
@@ -383,6 +385,28 @@ async def post_seal(request: web.Request) -> web.Response:
     return web.json_response({"sealed": sealed, "size": request.app[SERVICE].store.size})
 
 
+async def post_shred(request: web.Request) -> web.Response:
+    """Crypto-shred a record (`evanchor shred` beside a running node): the operator only,
+    as it erases. The body is `{"reason": text}`; answers what `ShredAnswer` says."""
+    if caller_of(request).kind is not CallerKind.OPERATOR:
+        raise Unauthenticated("shredding needs the operator token (Authorization: Bearer)")
+    body = await _json_body(request)
+    try:
+        reason = ShredBody.model_validate(body).reason
+    except ValidationError as error:
+        fault = error.errors()[0]
+        where = ".".join(str(part) for part in fault["loc"]) or "body"
+        return error_response(
+            400, f'{where}: {fault["msg"]} (a shred takes {{"reason": text}})', field=where
+        )
+    service = request.app[SERVICE]
+    loop = asyncio.get_running_loop()
+    shredded = await loop.run_in_executor(
+        None, service.shred, request.match_info["record_id"], reason
+    )
+    return web.json_response(shredded.model_dump(mode="json"))
+
+
 async def get_status(request: web.Request) -> web.Response:
     return web.json_response(request.app[SERVICE].status())
 
@@ -446,6 +470,7 @@ def create_api_app(
     app.router.add_get("/v1/checkpoint", get_signed_checkpoint)
     app.router.add_get("/v1/checkpoint/{size}", get_signed_checkpoint)
     app.router.add_post("/v1/seal", post_seal)
+    app.router.add_post("/v1/records/{record_id}/shred", post_shred)
     app.router.add_get("/v1/status", get_status)
     app.router.add_get("/v1/health", get_health)
     app.router.add_get("/v1/openapi.json", get_openapi)

@@ -197,6 +197,25 @@ class SealAnswer(BaseModel):
     size: int = Field(ge=0)
 
 
+class ShredBody(BaseModel):
+    """Why the record is shredded (e.g. the deletion request's reference)."""
+
+    model_config = _named("ShredBody")
+
+    reason: str = Field(description="Kept in the tombstone: no personal data.")
+
+
+class ShredAnswer(BaseModel):
+    """What `POST /v1/records/{record_id}/shred` did: the record at `index` is shredded."""
+
+    model_config = _named("Shredded")
+
+    record_id: Hex64 = Field(description="The id it had: it is no longer in the log's index.")
+    index: int = Field(ge=0, description="Its leaf, which stays.")
+    shredded_at: str = Field(description="The node's clock, UTC (RFC 3339).")
+    reason: str
+
+
 class HealthAnswer(BaseModel):
     model_config = _named("Health")
 
@@ -240,6 +259,8 @@ __all__ = [
     "ReportAnswer",
     "SealAnswer",
     "SealBody",
+    "ShredAnswer",
+    "ShredBody",
     "StatusAnswer",
     "SubmitAnswer",
     "SubmitBody",

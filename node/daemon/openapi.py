@@ -29,6 +29,8 @@ from evanchor.node.daemon.api_models import (
     ReportAnswer,
     SealAnswer,
     SealBody,
+    ShredAnswer,
+    ShredBody,
     StatusAnswer,
     SubmitAnswer,
     SubmitBody,
@@ -393,6 +395,31 @@ ROUTES: tuple[Route, ...] = (
             503: Answer("The log store failed a write, or the node is still starting."),
         },
         body=SealBody,
+    ),
+    Route(
+        "post",
+        "/v1/records/{record_id}/shred",
+        "Crypto-shred a record for a deletion request (`evanchor shred` beside a running"
+        " node): its text, salt and id are deleted, its leaf stays, so every other proof"
+        " stays valid, and a tombstone says when and why. Irreversible.",
+        OPERATOR,
+        {
+            200: Answer("The record is shredded.", ShredAnswer),
+            400: Answer('The body is not `{"reason": text}`.'),
+            401: Answer("No operator token, or not the node's."),
+            404: Answer("No record of that id in the log (or it is shredded already)."),
+            415: NOT_JSON,
+            503: Answer("The log store failed a write: nothing was shredded."),
+        },
+        body=ShredBody,
+        parameters=(
+            Parameter(
+                "record_id",
+                "path",
+                {"type": "string", "pattern": "^[0-9a-fA-F]{8,64}$"},
+                "The full record id, or a unique prefix of at least 8 hex digits.",
+            ),
+        ),
     ),
     Route(
         "get",

@@ -47,6 +47,24 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class RecordLeaf:
+    """Where a record is: its full id (hex) and its leaf index."""
+
+    record_id: str
+    index: int
+
+
+@dataclass(frozen=True)
+class Shredded:
+    """What a shredding left: the record's leaf, and its tombstone's time and reason."""
+
+    record_id: str
+    index: int
+    shredded_at: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class Sealed:
     """What a seal did: the new checkpoint (None if nothing was new) and the log's size."""
 
@@ -55,8 +73,9 @@ class Sealed:
 
 
 class NodeReads(Protocol):
-    """The reads (and the operator's seal) a command makes of a node's folder. Bundles and
-    the status are JSON as the API serves them: they are written or printed as they are."""
+    """The reads (and the operator's seal and shredding) a command makes of a node's folder.
+    Bundles and the status are JSON as the API serves them: they are written or printed as
+    they are."""
 
     @property
     def running(self) -> bool:
@@ -69,6 +88,15 @@ class NodeReads(Protocol):
 
     def seal(self) -> Sealed:
         """Seal a checkpoint now, if anything is new (`POST /v1/seal`, the operator)."""
+        ...
+
+    def record_leaf(self, record_id: str) -> RecordLeaf:
+        """The full id and leaf of a record (a full id, or a unique prefix of 8+ hex digits);
+        `RecordNotFound` (or the node's 404) for none."""
+        ...
+
+    def shred(self, record_id: str, reason: str) -> Shredded:
+        """Crypto-shred a record (`POST /v1/records/{id}/shred`, the operator)."""
         ...
 
     def bundle(self, record_id: str) -> dict[str, Any]:
@@ -97,6 +125,19 @@ class ThroughApi:
         sealed = answer["sealed"]
         checkpoint = None if sealed is None else checkpoint_from_json(sealed)
         return Sealed(checkpoint, int(answer["size"]))
+
+    def record_leaf(self, record_id: str) -> RecordLeaf:
+        answer = self.client.get(f"/v1/records/{record_id}")
+        return RecordLeaf(str(answer["record_id"]), int(answer["index"]))
+
+    def shred(self, record_id: str, reason: str) -> Shredded:
+        answer = self.client.post(f"/v1/records/{record_id}/shred", {"reason": reason})
+        return Shredded(
+            str(answer["record_id"]),
+            int(answer["index"]),
+            str(answer["shredded_at"]),
+            str(answer["reason"]),
+        )
 
     def bundle(self, record_id: str) -> dict[str, Any]:
         answer: dict[str, Any] = self.client.get(f"/v1/records/{record_id}/bundle")
@@ -129,6 +170,18 @@ class FromLog:
     def seal(self) -> Sealed:
         checkpoint = seal_and_sign(self.store, self.home.log_signer())
         return Sealed(checkpoint, self.store.size)
+
+    def record_leaf(self, record_id: str) -> RecordLeaf:
+        full = self.store.find_record_id(record_id)
+        index = self.store.index_of(full)
+        assert index is not None  # find_record_id found it in the index
+        return RecordLeaf(full.hex(), index)
+
+    def shred(self, record_id: str, reason: str) -> Shredded:
+        """As `NodeService.shred`."""
+        found = self.record_leaf(record_id)
+        tombstone = self.store.shred(found.index, reason=reason)
+        return Shredded(found.record_id, found.index, tombstone.shredded_at, tombstone.reason)
 
     def bundle(self, record_id: str) -> dict[str, Any]:
         """As `NodeService.bundle`: against the earliest anchored checkpoint that holds the

@@ -44,6 +44,7 @@ from evanchor.anchor.protocol.checkpoint import Checkpoint
 from evanchor.anchor.protocol.errors import InputError
 from evanchor.anchor.protocol.note import NoteSigner
 from evanchor.anchor.protocol.signing import SigningDomain
+from evanchor.node.daemon.api_models import ShredAnswer
 from evanchor.node.daemon.bundles import (
     EvidenceSource,
     NotAnchoredYet,
@@ -318,6 +319,23 @@ class NodeService:
         if index is None:  # pragma: no cover - find_record_id found it
             raise RecordNotFound(record_id)
         return full, index
+
+    # -- the operator's erasure -------------------------------------------------------------
+
+    def shred(self, record_id: str, reason: str) -> ShredAnswer:
+        """Crypto-shred the record `record_id` names (`LogStore.shred`: its text, salt and id
+        go, its leaf stays, a tombstone says when and why); `RecordNotFound` if no record of
+        the log has that id (or it is shredded already). A synced write and a compaction:
+        call it off the event loop."""
+        full, index = self._index(record_id)
+        tombstone = self.store.shred(index, reason=reason)
+        log.info("shredded the record at leaf %d (%s)", index, tombstone.shredded_at)
+        return ShredAnswer(
+            record_id=full.hex(),
+            index=index,
+            shredded_at=tombstone.shredded_at,
+            reason=tombstone.reason,
+        )
 
     def agency_of(self, address: str) -> str | None:
         """The credit code the agency registry holds for `address`, as the node last read it

@@ -10,6 +10,8 @@ where LevelDB's lock is held just as it is against another process.
 from __future__ import annotations
 
 import json
+import re
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,8 +43,8 @@ def home(tmp_path: Path) -> Path:
     return folder
 
 
-def run(home: Path, *args: str) -> Result:
-    return CliRunner().invoke(cli, ["--home", str(home), *args])
+def run(home: Path, *args: str, input: str | None = None) -> Result:
+    return CliRunner().invoke(cli, ["--home", str(home), *args], input=input)
 
 
 def _submit(home: Path, path: Path, numbers: range) -> None:
@@ -169,3 +171,42 @@ def _record_ids(home: Path) -> list[str]:
     """The record ids of the sealed records, read from the stopped node's log."""
     with NodeHome(home).open_log() as store:
         return [store.record(index).record_id.hex() for index in range(5)]
+
+
+def _without_times(text: str) -> str:
+    return re.sub(r"\d{4}-\d\d-\d\dT[0-9:.]+Z", "TIME", text)
+
+
+def test_shred_beside_a_running_node_is_the_stopped_folders_shred(
+    home: Path, tmp_path: Path
+) -> None:
+    """Fails before POST /v1/records/{id}/shred: shred refused while the node ran."""
+    copy = tmp_path / "copy"
+    shutil.copytree(home, copy)  # the node is stopped: a whole copy
+    target = _record_ids(home)[2]
+    stopped = run(copy, "shred", target[:12], "--reason", "deletion request DR-3", "--yes")
+    assert stopped.exit_code == 0, stopped.output
+    assert "shredded the record at leaf 2" in stopped.output
+    with running(home):
+        asked = run(home, "shred", target[:12], "--reason", "DR-4", input="n\n")
+        assert asked.exit_code == 1
+        assert f"Shred record {target} (leaf 2)?" in asked.output
+        assert "Aborted" in asked.output
+        assert run(home, "log", "status").exit_code == 0
+        beside = run(home, "shred", target[:12], "--reason", "deletion request DR-3", "--yes")
+        assert beside.exit_code == 0, beside.output
+        again = run(home, "shred", target, "--reason", "again", "--yes")
+        assert again.exit_code == 1
+        assert again.output.count("\n") == 1, again.output
+        assert "no record" in again.output
+    assert _without_times(beside.output) == _without_times(stopped.output)
+    assert _json(home, "log", "status", "--json") == _json(copy, "log", "status", "--json") | {
+        "home": str(home)
+    }
+    audits = [_json(folder, "audit", "--json") for folder in (home, copy)]
+    for report in audits:
+        assert report["ok"] is True, report
+        assert [(s["leaf"], s["reason"]) for s in report["shredded"]] == [
+            (2, "deletion request DR-3")
+        ]
+    assert "no record" in run(home, "prove", target, "-o", str(tmp_path / "x.json")).output
