@@ -210,3 +210,30 @@ def test_shred_beside_a_running_node_is_the_stopped_folders_shred(
             (2, "deletion request DR-3")
         ]
     assert "no record" in run(home, "prove", target, "-o", str(tmp_path / "x.json")).output
+
+
+def test_audit_beside_a_running_node_names_it_and_what_to_do(home: Path, tmp_path: Path) -> None:
+    """The audit checks one state of the log, so it does not run beside the node: one line
+    naming the node's pid and API, and the two ways on (stop it, or audit a copy)."""
+    state = tmp_path / "audit.state"
+    with running(home) as api:
+        node = running_node(NodeHome(home))
+        assert node is not None
+        refused = run(home, "audit", "--state", str(state))
+    assert refused.exit_code == 1
+    assert refused.output.count("\n") == 1, refused.output
+    assert refused.output.startswith(f"Error: the node (pid {node.pid}, API {api}) is running")
+    assert f"stop the node (SIGTERM: kill {node.pid})" in refused.output
+    assert "`evanchor --home COPY audit`" in refused.output
+    assert not state.exists()
+    assert _json(home, "audit", "--json")["ok"] is True  # stopped, the audit runs
+
+
+def test_audit_of_a_log_held_by_a_process_no_run_file_names(home: Path) -> None:
+    """No node's run file (a node still starting, another command): no pid to name."""
+    with NodeHome(home).open_log():
+        refused = run(home, "audit")
+    assert refused.exit_code == 1
+    assert refused.output.count("\n") == 1, refused.output
+    assert "open in another process that no run file names" in refused.output
+    assert "pid" not in refused.output
