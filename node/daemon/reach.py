@@ -15,7 +15,8 @@ The lock decides, not the run file: a file left by a killed node whose pid was r
 another process cannot send a command to an API that is not there.
 
 The chain's JSON-RPC follows the same rule (`chain_status`): the embedded chain is opened
-here when it is free, and asked through the running node's endpoint when it is not.
+here when it is free, and asked through the endpoint of the process that holds it when it
+is not (the running node's, or that of a `chain run` serving it by itself).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from evanchor.anchor.protocol.bundle_format import CaseBundle, ProofBundle
 from evanchor.anchor.protocol.checkpoint import Checkpoint, checkpoint_from_json
 from evanchor.node.daemon.client import NodeClient
 from evanchor.node.daemon.home import NodeHome
-from evanchor.node.daemon.running import running_node
+from evanchor.node.daemon.running import running_chain, running_node
 from evanchor.node.daemon.status import node_status
 from evanchor.node.daemon.witnessing import seal_and_sign, witnessing_status
 
@@ -290,12 +291,10 @@ def chain_status(data_dir: Path) -> ChainStatus:
     try:
         opened = open_chain(data_dir)
     except DatabaseInUse:
-        running = running_node(NodeHome(data_dir.parent))
-        if running is None or running.rpc is None or running.chain_dir is None:
+        rpc = _serving_rpc(data_dir)
+        if rpc is None:
             raise
-        if Path(running.chain_dir).resolve() != data_dir.resolve():
-            raise
-        return _chain_status_over_rpc(data_dir, running.rpc)
+        return _chain_status_over_rpc(data_dir, rpc)
     try:
         head = opened.head
         return _chain_status(
@@ -307,6 +306,22 @@ def chain_status(data_dir: Path) -> ChainStatus:
         )
     finally:
         opened.close()
+
+
+def _serving_rpc(data_dir: Path) -> str | None:
+    """The JSON-RPC URL of the process that holds `data_dir`'s chain: the node of the folder
+    above it (its run file), or a `chain run` serving it by itself (the data directory's
+    run file); None if neither says it serves it."""
+    node = running_node(NodeHome(data_dir.parent))
+    if (
+        node is not None
+        and node.rpc is not None
+        and node.chain_dir is not None
+        and Path(node.chain_dir).resolve() == data_dir.resolve()
+    ):
+        return node.rpc
+    chain = running_chain(data_dir)
+    return None if chain is None else chain.rpc
 
 
 def _chain_status_over_rpc(data_dir: Path, url: str) -> ChainStatus:

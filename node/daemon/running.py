@@ -8,6 +8,10 @@ process that is gone; it is ignored, and the next start replaces it.
 
 The file is written atomically (beside it, synced, renamed), so a reader never sees half
 of it; it holds no secret (the operator token stays in `keys/api-token`).
+
+`evanchor chain run` (`chain serve`), serving an embedded chain by itself, says where its
+JSON-RPC listens the same way, in `<data dir>/chain.run.json` (`running_chain`), so that
+`chain status` asks it while it holds the chain's database.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from evanchor.node.daemon.home import NodeHome
 
 RUN_FILE_NAME = "node.run.json"
 RUN_FORMAT = "evanchor-node-run/1"
+CHAIN_RUN_FILE_NAME = "chain.run.json"
+CHAIN_RUN_FORMAT = "evanchor-chain-run/1"
 
 
 class RunningNode(BaseModel):
@@ -36,6 +42,17 @@ class RunningNode(BaseModel):
     api: str
     rpc: str | None = None
     chain_dir: str | None = None
+
+
+class RunningChain(BaseModel):
+    """A `chain run` process serving an embedded chain's data directory by itself: its pid
+    and its JSON-RPC's URL."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    format: str = CHAIN_RUN_FORMAT
+    pid: int
+    rpc: str
 
 
 def run_file(home: NodeHome) -> Path:
@@ -68,20 +85,58 @@ def running_node(home: NodeHome) -> RunningNode | None:
     return node
 
 
+def _write_privately(path: Path, text: str) -> None:
+    """`text` into `path` atomically (beside it, synced, renamed), readable by us alone."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # private, as the folder
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    partial.replace(path)
+
+
 @contextlib.contextmanager
 def announced(home: NodeHome, node: RunningNode) -> Iterator[None]:
     """Write the run file for the block's duration (the node serving); remove it after,
     unless another process has replaced it meanwhile."""
     path = run_file(home)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # private, as the folder
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(node.model_dump_json() + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    partial.replace(path)
+    _write_privately(path, node.model_dump_json() + "\n")
     try:
         yield
     finally:
         if running_node(home) == node:
             path.unlink(missing_ok=True)
+
+
+def chain_run_file(data_dir: Path) -> Path:
+    return data_dir / CHAIN_RUN_FILE_NAME
+
+
+def running_chain(data_dir: Path) -> RunningChain | None:
+    """The `chain run` process that serves `data_dir` now, per its run file; None if there
+    is no file, or it names a process that is gone, or it is not of this format."""
+    try:
+        text = chain_run_file(data_dir).read_text(encoding="utf-8")
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    try:
+        chain = RunningChain.model_validate_json(text)
+    except ValidationError:
+        return None
+    if chain.format != CHAIN_RUN_FORMAT or not _alive(chain.pid):
+        return None
+    return chain
+
+
+def announce_chain(data_dir: Path, rpc: str) -> RunningChain:
+    """Say that this process serves `data_dir`'s chain at `rpc` (once it listens)."""
+    chain = RunningChain(pid=os.getpid(), rpc=rpc)
+    _write_privately(chain_run_file(data_dir), chain.model_dump_json() + "\n")
+    return chain
+
+
+def withdraw_chain(data_dir: Path, chain: RunningChain) -> None:
+    """Remove `announce_chain`'s file, unless another process has replaced it meanwhile."""
+    if running_chain(data_dir) == chain:
+        chain_run_file(data_dir).unlink(missing_ok=True)
