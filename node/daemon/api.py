@@ -43,6 +43,7 @@ from evanchor.node.daemon.access import (
 )
 from evanchor.node.daemon.api_models import ShredBody
 from evanchor.node.daemon.bundles import NotAnchoredYet
+from evanchor.node.daemon.compliance_log import RECORDS_PAGE_MAX
 from evanchor.node.daemon.metrics import CONTENT_TYPE
 from evanchor.node.daemon.openapi import OPENAPI
 from evanchor.node.daemon.service import (
@@ -350,6 +351,25 @@ def _paged(body: list[dict[str, Any]], link: str | None) -> web.Response:
     return web.json_response(body, headers={} if link is None else {"Link": link})
 
 
+async def get_compliance_records(request: web.Request) -> web.Response:
+    """A page of the log's records for a compliance report (`evanchor compliance report`
+    beside a running node): the operator only, as records are personal data.
+    `?from=LEAF&limit=N&to=SIZE`: `to` (default the log's size now) fixes the log prefix
+    every page of one report covers."""
+    if caller_of(request).kind is not CallerKind.OPERATOR:
+        raise Unauthenticated(
+            "the log's records for a report need the operator token (Authorization: Bearer)"
+        )
+    service = request.app[SERVICE]
+    size = service.store.size
+    to = _page_number(request, "to", size, 0, size)
+    start = _page_number(request, "from", 0, 0, to)
+    limit = _page_number(request, "limit", RECORDS_PAGE_MAX, 1, RECORDS_PAGE_MAX)
+    loop = asyncio.get_running_loop()
+    page = await loop.run_in_executor(None, service.compliance_records, start, limit, to)
+    return web.json_response(page)
+
+
 async def get_checkpoints(request: web.Request) -> web.Response:
     start, limit, link = _page(request)
     return _paged(request.app[SERVICE].checkpoints(start, limit), link)
@@ -471,6 +491,7 @@ def create_api_app(
     app.router.add_get("/v1/checkpoint/{size}", get_signed_checkpoint)
     app.router.add_post("/v1/seal", post_seal)
     app.router.add_post("/v1/records/{record_id}/shred", post_shred)
+    app.router.add_get("/v1/compliance/records", get_compliance_records)
     app.router.add_get("/v1/status", get_status)
     app.router.add_get("/v1/health", get_health)
     app.router.add_get("/v1/openapi.json", get_openapi)

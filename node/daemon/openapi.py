@@ -22,6 +22,7 @@ from evanchor.node.daemon.api_models import (
     Anchors,
     CaseBundle,
     Checkpoints,
+    ComplianceRecordsAnswer,
     ErrorAnswer,
     HealthAnswer,
     ProofBundle,
@@ -418,6 +419,40 @@ ROUTES: tuple[Route, ...] = (
                 "path",
                 {"type": "string", "pattern": "^[0-9a-fA-F]{8,64}$"},
                 "The full record id, or a unique prefix of at least 8 hex digits.",
+            ),
+        ),
+    ),
+    Route(
+        "get",
+        "/v1/compliance/records",
+        "A page of the log's records as the compliance engine reads them (`evanchor"
+        " compliance report` beside a running node, which builds the report itself).",
+        OPERATOR,
+        {
+            200: Answer(
+                "The records of leaves from <= i < min(from + limit, to), seal leaves left"
+                " out, and those not counted (shredded, missing) with why.",
+                ComplianceRecordsAnswer,
+            ),
+            400: Answer("`from`, `limit` or `to` is not a decimal number in its range."),
+            401: Answer("No operator token, or not the node's."),
+        },
+        parameters=(
+            Parameter(
+                "from", "query", {"type": "integer", "minimum": 0, "default": 0}, "First leaf."
+            ),
+            Parameter(
+                "limit",
+                "query",
+                {"type": "integer", "minimum": 1, "maximum": 1000, "default": 1000},
+                "Leaves in the page: a page costs O(limit) reads whatever the log's size.",
+            ),
+            Parameter(
+                "to",
+                "query",
+                {"type": "integer", "minimum": 0},
+                "End of the log prefix read (default: the log's size now); every page of one"
+                " report passes the first page's `size`, so the report is of one prefix.",
             ),
         ),
     ),

@@ -9,7 +9,9 @@ embedded chain), so a command beside it cannot open them. The rule:
   same functions the node's API calls;
 - if its lock is held, a node runs: the command asks its API as the operator (the token
   in the folder, `access.py`), where its run file says it listens (`running.py`), or at
-  the configured address when it left none (still starting, or older than the run file).
+  the configured address when it left none (still starting, or older than the run file)
+  and a node answers there; if none does, one line says the log is held by a process
+  that serves no API.
 
 The lock decides, not the run file: a file left by a killed node whose pid was reused by
 another process cannot send a command to an API that is not there.
@@ -24,17 +26,21 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from evanchor.anchor.compliance.engine import LoggedRecord
+from evanchor.anchor.compliance.report import NotCounted
 from evanchor.anchor.ethereum.progress import covering_checkpoint
-from evanchor.anchor.log.bundle import build_bundle, build_case_bundle
-from evanchor.anchor.log.store import LogStore, StoreBusy
+from evanchor.anchor.log.bundle import NotYetSealed, build_bundle, build_case_bundle
+from evanchor.anchor.log.store import LogStore, StoreBusy, StoreError
 from evanchor.anchor.protocol.bundle_format import CaseBundle, ProofBundle
 from evanchor.anchor.protocol.checkpoint import Checkpoint, checkpoint_from_json
-from evanchor.node.daemon.client import NodeClient
+from evanchor.node.daemon.client import NodeClient, NodeRefused, NodeUnreachable, node_answers
+from evanchor.node.daemon.compliance_log import logged_from_json, records_from_log
 from evanchor.node.daemon.home import NodeHome
 from evanchor.node.daemon.running import running_chain, running_node
 from evanchor.node.daemon.status import node_status
@@ -100,6 +106,16 @@ class NodeReads(Protocol):
         """Crypto-shred a record (`POST /v1/records/{id}/shred`, the operator)."""
         ...
 
+    def compliance_records(self) -> tuple[list[LoggedRecord], list[NotCounted]]:
+        """Every record of the log as the compliance engine reads it, and the leaves not
+        counted (`GET /v1/compliance/records`, page by page, over one prefix of the log)."""
+        ...
+
+    def report_bundle(self, logged: LoggedRecord) -> dict[str, Any] | None:
+        """The bundle a compliance report links for `logged` (a flagged record), or None
+        if there is none yet."""
+        ...
+
     def bundle(self, record_id: str) -> dict[str, Any]:
         """The proof bundle of a record (a full id, or a unique prefix of 8+ hex digits)."""
         ...
@@ -139,6 +155,27 @@ class ThroughApi:
             str(answer["shredded_at"]),
             str(answer["reason"]),
         )
+
+    def compliance_records(self) -> tuple[list[LoggedRecord], list[NotCounted]]:
+        records: list[LoggedRecord] = []
+        not_counted: list[NotCounted] = []
+        page = self.client.get("/v1/compliance/records")
+        while True:
+            records += [logged_from_json(item) for item in page["records"]]
+            not_counted += [NotCounted(n["what"], n["reason"]) for n in page["not_counted"]]
+            if page["next"] is None:
+                return records, not_counted
+            page = self.client.get(f"/v1/compliance/records?from={page['next']}&to={page['size']}")
+
+    def report_bundle(self, logged: LoggedRecord) -> dict[str, Any] | None:
+        """The node's bundle of the record; None while it has none to give (409: not
+        anchored yet on an anchoring node, not sealed yet on a log-only one)."""
+        try:
+            return self.bundle(logged.record_id)
+        except NodeRefused as refused:
+            if refused.status == HTTPStatus.CONFLICT:
+                return None
+            raise
 
     def bundle(self, record_id: str) -> dict[str, Any]:
         answer: dict[str, Any] = self.client.get(f"/v1/records/{record_id}/bundle")
@@ -183,6 +220,34 @@ class FromLog:
         found = self.record_leaf(record_id)
         tombstone = self.store.shred(found.index, reason=reason)
         return Shredded(found.record_id, found.index, tombstone.shredded_at, tombstone.reason)
+
+    def compliance_records(self) -> tuple[list[LoggedRecord], list[NotCounted]]:
+        return records_from_log(self.store)
+
+    def report_bundle(self, logged: LoggedRecord) -> dict[str, Any] | None:
+        """Against its earliest anchored checkpoint with the kept chain evidence, else
+        against its first checkpoint (inclusion only, and `verify` says it is not
+        anchored); None if no checkpoint covers it yet."""
+        store = self.store
+        if self.home.config().chain is not None:
+            from evanchor.node.daemon.bundles import (  # noqa: PLC0415 - chain side
+                NotAnchoredYet,
+                anchored_bundle,
+            )
+
+            try:
+                return anchored_bundle(store, logged.leaf_index).as_json()
+            except NotAnchoredYet:
+                pass
+        anchoring = logged.anchoring
+        if anchoring is None:
+            return None
+        try:
+            return build_bundle(
+                store, logged.leaf_index, checkpoint=store.checkpoint(anchoring.checkpoint_seq)
+            ).as_json()
+        except (NotYetSealed, StoreError):
+            return None
 
     def bundle(self, record_id: str) -> dict[str, Any]:
         """As `NodeService.bundle`: against the earliest anchored checkpoint that holds the
@@ -244,7 +309,17 @@ def reach(home: NodeHome) -> Iterator[NodeReads]:
         store = None
     if store is None:
         running = running_node(home)
-        yield _through_api(home, home.config().api.url if running is None else running.api)
+        if running is not None:
+            yield _through_api(home, running.api)
+            return
+        url = home.config().api.url
+        if not node_answers(url):
+            raise NodeUnreachable(
+                f"the log at {home.log_path} is open in another process, and no run file names"
+                f" a node and none answers at {url} (a node still starting, or another command"
+                " on this folder): try again once it has finished, or stop it"
+            )
+        yield _through_api(home, url)
         return
     with store:
         yield FromLog(home, store)

@@ -52,7 +52,7 @@ from evanchor.node.daemon.bundles import (
     anchored_case_bundle,
 )
 from evanchor.node.daemon.committer import GroupCommitter
-from evanchor.node.daemon.compliance_log import submission_flags
+from evanchor.node.daemon.compliance_log import logged_json, records_page, submission_flags
 from evanchor.node.daemon.home import NodeConfig
 from evanchor.node.daemon.metrics import NodeMetrics
 from evanchor.node.daemon.status import node_status
@@ -336,6 +336,19 @@ class NodeService:
             shredded_at=tombstone.shredded_at,
             reason=tombstone.reason,
         )
+
+    def compliance_records(self, start: int, limit: int, to: int) -> dict[str, Any]:
+        """The records of leaves start <= i < min(start + limit, to) as the compliance
+        engine reads them (`compliance_log.records_page`): O(limit) reads, so call it off
+        the event loop. Requires start <= to <= size."""
+        high = min(start + limit, to)
+        records, not_counted = records_page(self.store, start, high)
+        return {
+            "size": to,
+            "records": [logged_json(r) for r in records],
+            "not_counted": [n.as_json() for n in not_counted],
+            "next": high if high < to else None,
+        }
 
     def agency_of(self, address: str) -> str | None:
         """The credit code the agency registry holds for `address`, as the node last read it

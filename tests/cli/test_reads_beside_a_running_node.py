@@ -237,3 +237,48 @@ def test_audit_of_a_log_held_by_a_process_no_run_file_names(home: Path) -> None:
     assert refused.output.count("\n") == 1, refused.output
     assert "open in another process that no run file names" in refused.output
     assert "pid" not in refused.output
+
+
+NIGHT_CALL = numbered_record(99, case="C-9") | {"occurred_at": "2026-11-20T22:47:00+08:00"}
+"""A call at 22:47, the debtor's local time: flagged by the default rule set (QH-1)."""
+
+
+def _report(home: Path, out: Path) -> dict[str, Any]:
+    """Every form of `compliance report` of `home`, its times taken out; the HTML's bundles."""
+    text = run(home, "compliance", "report")
+    assert text.exit_code == 0, text.output
+    as_json = _json(home, "compliance", "report", "--json", "--lang", "en")
+    as_json.pop("generated_at")
+    as_csv = run(home, "compliance", "report", "--csv")
+    assert as_csv.exit_code == 0, as_csv.output
+    html = run(home, "compliance", "report", "--html", "-o", str(out))
+    assert html.exit_code == 0, html.output
+    bundles = {p.name: p.read_bytes() for p in sorted((out.parent / "r.bundles").iterdir())}
+    return {
+        "text": text.output,
+        "json": as_json,
+        "csv": as_csv.output,
+        "html said": html.output.replace(str(out), "OUT"),
+        "bundles": bundles,
+    }
+
+
+def test_compliance_report_beside_a_running_node_is_the_stopped_folders(
+    home: Path, tmp_path: Path
+) -> None:
+    """Fails before GET /v1/compliance/records: the report refused while the node ran."""
+    night = tmp_path / "night.jsonl"
+    night.write_text(json.dumps(NIGHT_CALL) + "\n")
+    assert run(home, "submit", str(night)).exit_code == 0
+    assert run(home, "seal").exit_code == 0
+    target = _record_ids(home)[1]
+    assert run(home, "shred", target, "--reason", "DR-5", "--yes").exit_code == 0
+    (tmp_path / "stopped").mkdir()
+    (tmp_path / "beside").mkdir()
+    stopped = _report(home, tmp_path / "stopped" / "r.html")
+    assert "QH-1" in stopped["text"]
+    assert any(n["what"] == "leaf 1" for n in stopped["json"]["not_counted"]), stopped["json"]
+    assert stopped["bundles"]
+    with running(home):
+        beside = _report(home, tmp_path / "beside" / "r.html")
+    assert beside == stopped
