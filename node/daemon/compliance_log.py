@@ -102,10 +102,16 @@ def logged_record(
 
 def records_from_log(store: LogStore) -> tuple[list[LoggedRecord], list[NotCounted]]:
     """Every record of the log (one read per leaf: a report is a full pass by nature)."""
-    anchoring = anchoring_lookup(store)
+    return _leaf_records(store, 0, store.size, anchoring_lookup(store))
+
+
+def _leaf_records(
+    store: LogStore, low: int, high: int, anchoring: Callable[[int], Anchoring | None]
+) -> tuple[list[LoggedRecord], list[NotCounted]]:
+    """The record leaves low <= i < high as the engine reads them, and those not counted."""
     records: list[LoggedRecord] = []
     not_counted: list[NotCounted] = []
-    for index in range(store.size):
+    for index in range(low, high):
         if not store.is_record_leaf(index):
             continue  # a checkpoint's seal leaf (docs/PROTOCOL.md §3)
         entry = logged_record(store, index, anchoring(index))
@@ -150,17 +156,11 @@ def records_page(
             )
         return anchorings[seq]
 
-    records: list[LoggedRecord] = []
-    not_counted: list[NotCounted] = []
-    for index in range(low, high):
-        if not store.is_record_leaf(index):
-            continue  # a checkpoint's seal leaf (docs/PROTOCOL.md §3)
-        entry = logged_record(store, index, anchoring(index))
-        if isinstance(entry, LoggedRecord):
-            records.append(entry)
-        else:
-            not_counted.append(entry)
-    return records, not_counted
+    return _leaf_records(store, low, high, anchoring)
+
+
+_ANCHORING_MEMBERS = ("checkpoint_seq", "block_number", "block_timestamp")
+"""What a page says of a record's anchoring (its `proven_by` is "log": the node's own)."""
 
 
 def logged_json(entry: LoggedRecord) -> dict[str, Any]:
@@ -174,11 +174,7 @@ def logged_json(entry: LoggedRecord) -> dict[str, Any]:
         "accepted_at": entry.accepted_at,
         "anchoring": None
         if anchoring is None
-        else {
-            "checkpoint_seq": anchoring.checkpoint_seq,
-            "block_number": anchoring.block_number,
-            "block_timestamp": anchoring.block_timestamp,
-        },
+        else {name: getattr(anchoring, name) for name in _ANCHORING_MEMBERS},
     }
 
 

@@ -39,6 +39,7 @@ from evanchor.anchor.log.bundle import NotYetSealed, build_bundle, build_case_bu
 from evanchor.anchor.log.store import LogStore, StoreBusy, StoreError
 from evanchor.anchor.protocol.bundle_format import CaseBundle, ProofBundle
 from evanchor.anchor.protocol.checkpoint import Checkpoint, checkpoint_from_json
+from evanchor.node.daemon.api_models import ShredAnswer
 from evanchor.node.daemon.client import NodeClient, NodeRefused, NodeUnreachable, node_answers
 from evanchor.node.daemon.compliance_log import logged_from_json, records_from_log
 from evanchor.node.daemon.home import NodeHome
@@ -59,16 +60,6 @@ class RecordLeaf:
 
     record_id: str
     index: int
-
-
-@dataclass(frozen=True)
-class Shredded:
-    """What a shredding left: the record's leaf, and its tombstone's time and reason."""
-
-    record_id: str
-    index: int
-    shredded_at: str
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -102,8 +93,9 @@ class NodeReads(Protocol):
         `RecordNotFound` (or the node's 404) for none."""
         ...
 
-    def shred(self, record_id: str, reason: str) -> Shredded:
-        """Crypto-shred a record (`POST /v1/records/{id}/shred`, the operator)."""
+    def shred(self, record_id: str, reason: str) -> ShredAnswer:
+        """Crypto-shred a record (`POST /v1/records/{id}/shred`, the operator): what the
+        shredding left, the record's leaf and its tombstone's time and reason."""
         ...
 
     def compliance_records(self) -> tuple[list[LoggedRecord], list[NotCounted]]:
@@ -147,14 +139,9 @@ class ThroughApi:
         answer = self.client.get(f"/v1/records/{record_id}")
         return RecordLeaf(str(answer["record_id"]), int(answer["index"]))
 
-    def shred(self, record_id: str, reason: str) -> Shredded:
+    def shred(self, record_id: str, reason: str) -> ShredAnswer:
         answer = self.client.post(f"/v1/records/{record_id}/shred", {"reason": reason})
-        return Shredded(
-            str(answer["record_id"]),
-            int(answer["index"]),
-            str(answer["shredded_at"]),
-            str(answer["reason"]),
-        )
+        return ShredAnswer.model_validate(answer)
 
     def compliance_records(self) -> tuple[list[LoggedRecord], list[NotCounted]]:
         records: list[LoggedRecord] = []
@@ -215,11 +202,16 @@ class FromLog:
         assert index is not None  # find_record_id found it in the index
         return RecordLeaf(full.hex(), index)
 
-    def shred(self, record_id: str, reason: str) -> Shredded:
+    def shred(self, record_id: str, reason: str) -> ShredAnswer:
         """As `NodeService.shred`."""
         found = self.record_leaf(record_id)
         tombstone = self.store.shred(found.index, reason=reason)
-        return Shredded(found.record_id, found.index, tombstone.shredded_at, tombstone.reason)
+        return ShredAnswer(
+            record_id=found.record_id,
+            index=found.index,
+            shredded_at=tombstone.shredded_at,
+            reason=tombstone.reason,
+        )
 
     def compliance_records(self) -> tuple[list[LoggedRecord], list[NotCounted]]:
         return records_from_log(self.store)

@@ -20,6 +20,7 @@ import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -69,20 +70,28 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def running_node(home: NodeHome) -> RunningNode | None:
-    """The node that serves `home` now, per its run file; None if there is no file, or it
-    names a process that is gone, or it is not a run file of this format."""
+_Run = TypeVar("_Run", RunningNode, RunningChain)
+
+
+def _read_run_file(path: Path, model: type[_Run], run_format: str) -> _Run | None:
+    """The process `path` names, if the file is there, of `run_format`, and its pid alive."""
     try:
-        text = run_file(home).read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
     except (FileNotFoundError, NotADirectoryError):
         return None
     try:
-        node = RunningNode.model_validate_json(text)
+        found = model.model_validate_json(text)
     except ValidationError:
         return None
-    if node.format != RUN_FORMAT or not _alive(node.pid):
+    if found.format != run_format or not _alive(found.pid):
         return None
-    return node
+    return found
+
+
+def running_node(home: NodeHome) -> RunningNode | None:
+    """The node that serves `home` now, per its run file; None if there is no file, or it
+    names a process that is gone, or it is not a run file of this format."""
+    return _read_run_file(run_file(home), RunningNode, RUN_FORMAT)
 
 
 def _write_privately(path: Path, text: str) -> None:
@@ -116,17 +125,7 @@ def chain_run_file(data_dir: Path) -> Path:
 def running_chain(data_dir: Path) -> RunningChain | None:
     """The `chain run` process that serves `data_dir` now, per its run file; None if there
     is no file, or it names a process that is gone, or it is not of this format."""
-    try:
-        text = chain_run_file(data_dir).read_text(encoding="utf-8")
-    except (FileNotFoundError, NotADirectoryError):
-        return None
-    try:
-        chain = RunningChain.model_validate_json(text)
-    except ValidationError:
-        return None
-    if chain.format != CHAIN_RUN_FORMAT or not _alive(chain.pid):
-        return None
-    return chain
+    return _read_run_file(chain_run_file(data_dir), RunningChain, CHAIN_RUN_FORMAT)
 
 
 def announce_chain(data_dir: Path, rpc: str) -> RunningChain:

@@ -13,18 +13,10 @@ from test_api_http import OPERATOR, run_api, signed
 
 from evanchor.anchor.log.store import LogStore
 from evanchor.anchor.protocol.bundle_format import ProofBundle
-from evanchor.node.daemon import api_models
+from evanchor.node.daemon import api_models, upload_models
 from evanchor.node.daemon.openapi import OPENAPI, ROUTES
 from evanchor.node.daemon.service import NodeService
 from evanchor.node.daemon.submissions import MAX_RECORDS_PER_REQUEST
-from evanchor.node.daemon.upload_models import (
-    CHUNK_CONTENT_TYPE,
-    ChunkRefused,
-    ChunkStaged,
-    UploadCommitted,
-    UploadCreated,
-    UploadStatus,
-)
 
 from samples import numbered_record
 
@@ -153,10 +145,10 @@ def test_the_staged_uploads_answers_are_the_models(store: LogStore) -> None:
     """A real upload through the real API, every answer read back through the model its
     route's row names; the chunk's body is documented as the raw JSON Lines it is."""
     rows = {(r.method, r.path): r for r in ROUTES}
-    ndjson = {"Content-Type": CHUNK_CONTENT_TYPE}
+    ndjson = {"Content-Type": upload_models.CHUNK_CONTENT_TYPE}
     chunk_row = ("put", "/v1/uploads/{upload_id}/chunks/{seq}")
     assert OPENAPI["paths"][chunk_row[1]]["put"]["requestBody"]["content"] == {
-        CHUNK_CONTENT_TYPE: {"schema": {"type": "string"}}
+        upload_models.CHUNK_CONTENT_TYPE: {"schema": {"type": "string"}}
     }
 
     async def scenario(client: TestClient[Any, Any], _: NodeService) -> None:
@@ -167,27 +159,27 @@ def test_the_staged_uploads_answers_are_the_models(store: LogStore) -> None:
             return model.model_validate_json(await response.text())
 
         created = await answer(("post", "/v1/uploads"), await client.post("/v1/uploads"), 201)
-        assert isinstance(created, UploadCreated)
+        assert isinstance(created, upload_models.UploadCreated)
         upload = f"/v1/uploads/{created.upload_id}"
         staged = await answer(
             chunk_row,
             await client.put(f"{upload}/chunks/0", data=_chunk(0, 1), headers=ndjson),
             201,
         )
-        assert isinstance(staged, ChunkStaged)
+        assert isinstance(staged, upload_models.ChunkStaged)
         refused = await answer(
             chunk_row,
             await client.put(f"{upload}/chunks/1", data=b"{not json\n", headers=ndjson),
             400,
         )
-        assert isinstance(refused, ChunkRefused)
+        assert isinstance(refused, upload_models.ChunkRefused)
         assert refused.error.line == 3
         status = await answer(("get", "/v1/uploads/{upload_id}"), await client.get(upload), 200)
-        assert isinstance(status, UploadStatus)
+        assert isinstance(status, upload_models.UploadStatus)
         committed = await answer(
             ("post", "/v1/uploads/{upload_id}/commit"), await client.post(f"{upload}/commit"), 201
         )
-        assert isinstance(committed, UploadCommitted)
+        assert isinstance(committed, upload_models.UploadCommitted)
         assert [r.index for r in committed.receipts] == [0, 1]
         again = await client.post("/v1/uploads")
         abandoned = await client.delete(f"/v1/uploads/{(await again.json())['upload_id']}")
