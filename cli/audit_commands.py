@@ -57,6 +57,7 @@ from evanchor.node.chain.genesis import read_genesis
 from evanchor.node.chain.leveldb import LevelDB
 from evanchor.node.daemon.chain_access import endpoint_chain_id, serving
 from evanchor.node.daemon.home import ChainConfig, ChainMode, NodeHome
+from evanchor.node.daemon.running import running_node
 
 SERVE_TIMEOUT_SECONDS = 30.0
 
@@ -196,11 +197,28 @@ def _open_log(home: NodeHome) -> LogStore:
         # Without the open-time check: the audit reports every discrepancy itself.
         return home.open_log(check=False)
     except StoreBusy:
-        raise click.ClickException(
-            f"the log at {home.log_path} is open in another process: stop the node, then run"
-            " the audit (it reads the log and re-executes the chain, which a running node"
-            " holds locked)"
-        ) from None
+        raise click.ClickException(_log_held(home)) from None
+
+
+def _log_held(home: NodeHome) -> str:
+    """Why the audit cannot open the log, and what to do, in one line: the audit is of one
+    state of the log, so it does not run beside a node that writes it (docs/AUDIT.md)."""
+    copy = (
+        "or audit a copy of the node folder taken while the node was stopped, or from a"
+        " filesystem snapshot (`evanchor --home COPY audit`)"
+    )
+    node = running_node(home)
+    if node is None:
+        return (
+            f"the log at {home.log_path} is open in another process that no run file names"
+            " (a node still starting, or another command on this folder): let it finish or"
+            f" stop it, then run the audit; {copy}"
+        )
+    return (
+        f"the node (pid {node.pid}, API {node.api}) is running and holds the log at"
+        f" {home.log_path}: the audit checks one state of the log, so stop the node (SIGTERM:"
+        f" kill {node.pid}), then run the audit; {copy}"
+    )
 
 
 def _print(

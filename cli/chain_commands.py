@@ -46,6 +46,7 @@ from evanchor.node.chain.rpc_http import DEFAULT_HOST, DEFAULT_PORT, run_rpc_ser
 from evanchor.node.daemon.chain_access import json_rpc
 from evanchor.node.daemon.home import DEFAULT_HOME
 from evanchor.node.daemon.reach import chain_status
+from evanchor.node.daemon.running import RunningChain, announce_chain, withdraw_chain
 
 CHAIN_SUBDIR = "chain"
 RPC_TIMEOUT_SECONDS = 10
@@ -237,10 +238,14 @@ def run(
     no_seal: bool,
 ) -> None:
     """Serve JSON-RPC (and seal blocks) until interrupted."""
-    opened = open_chain(_data_dir(ctx), load_sealer=not no_seal, password_file=password_file)
+    data_dir = _data_dir(ctx)
+    opened = open_chain(data_dir, load_sealer=not no_seal, password_file=password_file)
+    announced: list[RunningChain] = []
     try:
 
         def ready(url: str) -> None:
+            # `chain status` beside this process asks it here (running.py)
+            announced.append(announce_chain(data_dir, url))
             head = opened.head
             where = f"chain id {opened.chain_id}, head #{head.block_number}"
             click.echo(f"JSON-RPC listening on {url} ({where})")
@@ -250,6 +255,8 @@ def run(
             opened, host, port, seal=not no_seal, empty_blocks=empty_blocks, on_ready=ready
         )
     finally:
+        for chain_run in announced:
+            withdraw_chain(data_dir, chain_run)
         opened.close()
 
 
@@ -341,7 +348,7 @@ def replay_command(
 @click.pass_context
 def status(ctx: click.Context, rpc_url: str | None) -> None:
     """Chain id, head block, authorities and sealer: from the data directory, or from the
-    node that holds it while it runs (the same members either way)."""
+    node (or `chain run`) that holds it while it runs (the same members either way)."""
     if rpc_url is not None:
         summary = {
             "chainId": int(json_rpc(rpc_url, "eth_chainId", []), 16),

@@ -1,9 +1,9 @@
 """`evanchor compliance`: rate agencies against a rule set, from the log or from bundles.
 
-`report` reads every record of the node's log (the node must be stopped: one process holds
-a LevelDB log at a time), or the records of proof bundles, each verified first, and writes
-the report as text, JSON, CSV or a self-contained HTML page with the flagged records'
-bundles beside it. `rules` shows a rule set and its digest.
+`report` reads every record of the node's log (from the folder, or beside a running node
+page by page through its API: `node/daemon/reach.py`), or the records of proof bundles,
+each verified first, and writes the report as text, JSON, CSV or a self-contained HTML
+page with the flagged records' bundles beside it. `rules` shows a rule set and its digest.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from typing import Any
 import click
 
 from evanchor.anchor.compliance.bundles import BundleSet, read_bundles
-from evanchor.anchor.compliance.engine import LoggedRecord
 from evanchor.anchor.compliance.html import render_html
 from evanchor.anchor.compliance.render import render_csv, render_text
 from evanchor.anchor.compliance.report import (
@@ -38,12 +37,10 @@ from evanchor.anchor.compliance.rules import (
     default_rule_set_text,
     load_rule_set,
 )
-from evanchor.anchor.log.bundle import NotYetSealed, build_bundle
-from evanchor.anchor.log.store import LogStore, StoreBusy, StoreError
 from evanchor.anchor.protocol.uscc import uscc_problem
 from evanchor.cli.output import echo_json
-from evanchor.node.daemon.compliance_log import records_from_log
 from evanchor.node.daemon.home import NodeHome
+from evanchor.node.daemon.reach import reach
 
 BUNDLE_FOLDER_SUFFIX = ".bundles"
 """An HTML report `X.html` links to the flagged records' bundles in folder `X.bundles/`."""
@@ -100,9 +97,9 @@ def report(
 ) -> None:
     """Per agency: records, flags per rule, points and a red/yellow/green rating.
 
-    From the node's log (stop the node first), or with --bundles from proof bundles alone:
-    each is verified first and only verified records count. The same records give the same
-    flags either way. Dates are the debtor's local dates.
+    From the node's log (beside a running node, through its API), or with --bundles from
+    proof bundles alone: each is verified first and only verified records count. The same
+    records give the same flags either way. Dates are the debtor's local dates.
     """
     if agency is not None and (problem := uscc_problem(agency)) is not None:
         raise click.BadParameter(
@@ -171,16 +168,11 @@ def _from_bundles(
 def _from_log(
     home: NodeHome, rules: RuleSet, period: Period, agency: str | None, want_bundles: bool
 ) -> tuple[ComplianceReport, dict[str, dict[str, Any]]]:
+    """The report of the log's records: read here, or beside a running node through its
+    API (`reach`), by the same engine either way."""
     config = home.config()
-    try:
-        store = home.open_log()
-    except StoreBusy:
-        raise click.ClickException(
-            "the node is running and holds the log: stop it first, or report from its"
-            " bundles with --bundles"
-        ) from None
-    with store:
-        records, not_counted = records_from_log(store)
+    with reach(home) as node:
+        records, not_counted = node.compliance_records()
         chain = config.chain
         log = (
             None
@@ -195,37 +187,10 @@ def _from_log(
         if want_bundles:
             for flag in built.flags:
                 logged = built.records[flag.record.leaf_index]
-                bundle = _bundle_from_log(store, logged, anchored=chain is not None)
+                bundle = node.report_bundle(logged)
                 if bundle is not None:
                     bundles[logged.record_id] = bundle
     return built, bundles
-
-
-def _bundle_from_log(
-    store: LogStore, logged: LoggedRecord, *, anchored: bool
-) -> dict[str, Any] | None:
-    """The record's bundle from the log: against its earliest anchored checkpoint with the
-    kept chain evidence, else against its first checkpoint (inclusion only, and `verify`
-    says it is not anchored); None if no checkpoint covers it yet."""
-    if anchored:
-        from evanchor.node.daemon.bundles import (  # noqa: PLC0415 - chain side, on demand
-            NotAnchoredYet,
-            anchored_bundle,
-        )
-
-        try:
-            return anchored_bundle(store, logged.leaf_index).as_json()
-        except NotAnchoredYet:
-            pass
-    anchoring = logged.anchoring
-    if anchoring is None:
-        return None
-    try:
-        return build_bundle(
-            store, logged.leaf_index, checkpoint=store.checkpoint(anchoring.checkpoint_seq)
-        ).as_json()
-    except (NotYetSealed, StoreError):
-        return None
 
 
 def _write_bundles(output: Path, bundles: dict[str, dict[str, Any]]) -> dict[str, str]:

@@ -30,7 +30,6 @@ from evanchor.anchor.log.store import (
     LogStore,
     PreparedRecord,
     Receipt,
-    StoreBusy,
     receipt_from_json,
 )
 from evanchor.anchor.log.submission import (
@@ -640,27 +639,21 @@ def shred(home: NodeHome, record_id: str, reason: str, yes: bool) -> None:
 
     Irreversible. Every other record's proof stays valid, and so does the case's chain of
     links (a case bundle shows the leaf alone); the audit counts the record as shredded and
-    would name any other change to it. The node must be stopped.
+    would name any other change to it. Beside a running node, the node shreds (as the
+    operator, with the folder's token).
     """
-    try:
-        store = home.open_log()
-    except StoreBusy:
-        raise click.ClickException(
-            f"the log at {home.log_path} is open in another process: stop the node, then shred"
-        ) from None
-    with store:
-        full = store.find_record_id(record_id)
-        index = store.index_of(full)
-        assert index is not None
+    with reach(home) as node:
+        found = node.record_leaf(record_id)
         if not yes:
             click.confirm(
-                f"Shred record {full.hex()} (leaf {index})? Its text and salt cannot be recovered",
+                f"Shred record {found.record_id} (leaf {found.index})? Its text and salt cannot"
+                " be recovered",
                 abort=True,
             )
-        tombstone = store.shred(index, reason=reason)
+        shredded = node.shred(found.record_id, reason)
     click.echo(
-        f"shredded the record at leaf {index} ({tombstone.shredded_at}): its text, salt and id"
-        " are deleted; its leaf stays, so every other proof stays valid"
+        f"shredded the record at leaf {shredded.index} ({shredded.shredded_at}): its text,"
+        " salt and id are deleted; its leaf stays, so every other proof stays valid"
     )
 
 

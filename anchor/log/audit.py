@@ -158,9 +158,10 @@ def signed_commitment(leaf: dict[str, Any]) -> bytes | None:
         return None
 
 
-def _add_signature_problem(
+def add_signature_problem(
     report: AuditReport, index: int, problem: SignatureProblem | None
 ) -> None:
+    """Count one checked signature of leaf `index` and name its problem, if any."""
     report.count("signatures checked")
     if isinstance(problem, str):
         report.add("signature invalid", f"leaf {index}", problem)
@@ -179,7 +180,7 @@ def _check_signature(
     commitment = signed_commitment(leaf)
     if commitment is None:
         return
-    _add_signature_problem(report, index, signature_check(index, commitment, signature))
+    add_signature_problem(report, index, signature_check(index, commitment, signature))
 
 
 Recovered = str | tuple[str, str]
@@ -265,7 +266,7 @@ class _CaseIndex:
 
 
 @dataclass
-class _Walk:
+class LeafWalk:
     """What the audit carries from leaf to leaf."""
 
     store: LogStore
@@ -402,7 +403,9 @@ def check_record_locally(
     return sha256(_RECORD_ID_TAG + canonical).digest()
 
 
-def _parsed_leaf(report: AuditReport, index: int, raw_leaf: bytes) -> dict[str, Any] | None:
+def parse_stored_leaf(report: AuditReport, index: int, raw_leaf: bytes) -> dict[str, Any] | None:
+    """Leaf `index` as stored, parsed; None (and a "leaf altered" discrepancy) when it is
+    not canonical JSON of an object."""
     try:
         leaf = json.loads(raw_leaf)
         if not isinstance(leaf, dict):
@@ -439,7 +442,7 @@ def audit_log(
     report = AuditReport()
     size = store.size
     leaf_hashes: list[bytes] = []
-    walk = _Walk(store, report, signature_check)
+    walk = LeafWalk(store, report, signature_check)
     seals = {c.size - 1: (position, c) for position, c in enumerate(store.checkpoints())}
     for index in range(size):
         if progress is not None and index % PROGRESS_EVERY_LEAVES == 0:
@@ -451,7 +454,7 @@ def audit_log(
             leaf_hashes.append(b"\x00" * 32)
             continue
         leaf_hashes.append(merkle.leaf_hash(raw_leaf))
-        leaf = _parsed_leaf(report, index, raw_leaf)
+        leaf = parse_stored_leaf(report, index, raw_leaf)
         if leaf is None:
             continue
         if index in seals:
@@ -468,16 +471,16 @@ def audit_log(
             walk.record_leaf(index, leaf, entry)
     if progress is not None:
         progress(size, size)
-    _check_id_index(store, report, walk.present_records)
+    check_id_index(store, report, walk.present_records)
     report.count("leaves", size)
     report.count("cases", len(walk.cases.numbers))
     report.leaf_hashes = leaf_hashes
-    _audit_tree(store, report, leaf_hashes)
+    audit_tree(store, report, leaf_hashes)
     check_receipts(report, store, receipts)
     return report
 
 
-def _check_id_index(store: LogStore, report: AuditReport, present: int) -> None:
+def check_id_index(store: LogStore, report: AuditReport, present: int) -> None:
     """Every record id entry belongs to a record in the log: each present record was found
     through its own id (so `present` entries are accounted for), and no other remains (a
     stale entry would make a record id look present: one a shredding should have
@@ -593,14 +596,15 @@ def _receipt(item: Any) -> Receipt:
     return receipt
 
 
-_TREE_READ_CHUNK = 65_536
+TREE_READ_CHUNK = 65_536
 """Stored tree nodes read per range scan: a scan is many times faster than one read per
 node, and a chunk bounds what is held at once (2 MiB of hashes)."""
 
 
-def _check_node(
+def check_tree_node(
     report: AuditReport, level: int, index: int, stored: bytes, expected: bytes
 ) -> None:
+    """A stored tree node (level 0: a leaf hash) against its recomputed hash."""
     if stored != expected:
         what = "leaf" if level == 0 else f"tree node ({level}, {index})"
         report.add(
@@ -610,17 +614,15 @@ def _check_node(
         )
 
 
-def _audit_tree(
-    store: LogStore, report: AuditReport, leaf_hashes: list[bytes]
-) -> list[list[bytes]]:
+def audit_tree(store: LogStore, report: AuditReport, leaf_hashes: list[bytes]) -> list[list[bytes]]:
     """Every stored complete-subtree node and checkpoint root against a recomputation;
     returns the recomputed tree's levels."""
     levels = merkle.MemoryTree(leaf_hashes).levels
     for level, hashes in enumerate(levels):
-        for low in range(0, len(hashes), _TREE_READ_CHUNK):
-            stored_nodes = store.nodes(level, low, min(len(hashes), low + _TREE_READ_CHUNK))
-            for index in range(low, min(len(hashes), low + _TREE_READ_CHUNK)):
-                _check_node(report, level, index, stored_nodes.get(index, b""), hashes[index])
+        for low in range(0, len(hashes), TREE_READ_CHUNK):
+            stored_nodes = store.nodes(level, low, min(len(hashes), low + TREE_READ_CHUNK))
+            for index in range(low, min(len(hashes), low + TREE_READ_CHUNK)):
+                check_tree_node(report, level, index, stored_nodes.get(index, b""), hashes[index])
     check_checkpoints(
         report,
         list(enumerate(store.checkpoints())),

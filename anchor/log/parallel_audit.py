@@ -6,7 +6,7 @@ and of its record, the record's commitment and id, a shredding's completeness, a
 an agency-signature check, recovering the signer (secp256k1, the costliest step). That part
 (`audit.check_record_locally`, `audit.recover`) runs here in worker processes over chunks of
 consecutive leaves. What depends on the leaves before it stays in this process, in leaf
-order, through the same `audit._Walk` the one-process audit uses: the record-id index lookup
+order, through the same `audit.LeafWalk` the one-process audit uses: the record-id index lookup
 (LevelDB is held by this process alone), the case links and acceptance order, the seal
 leaves with the case index, the registry's judgement of each recovered signer, then the tree
 and the checkpoints.
@@ -31,22 +31,22 @@ from datetime import UTC, datetime
 from typing import Any
 
 from evanchor.anchor.log.audit import (
-    _TREE_READ_CHUNK,
+    TREE_READ_CHUNK,
     AuditReport,
     Discrepancy,
+    LeafWalk,
     Recovered,
     RecoveringSignatureCheck,
     ShreddedRecord,
     SignatureCheck,
-    _add_signature_problem,
-    _audit_tree,
-    _check_id_index,
-    _check_node,
-    _parsed_leaf,
-    _Walk,
+    add_signature_problem,
+    audit_tree,
     check_checkpoints,
+    check_id_index,
     check_receipts,
     check_record_locally,
+    check_tree_node,
+    parse_stored_leaf,
     recover,
     signed_commitment,
 )
@@ -78,7 +78,7 @@ _STRAY_SEAL = 3  # a seal leaf where no checkpoint ends; no payload
 _RECORD = 4  # payload: (what check_links reads, record id or None, signature step)
 
 _LINK_MEMBERS = ("case", "prev", "accepted_at")
-"""The leaf members `_Walk.check_links` reads (copied only if present, so `.get` defaults
+"""The leaf members `LeafWalk.check_links` reads (copied only if present, so `.get` defaults
 behave as on the whole leaf)."""
 
 _LeafOutcome = tuple[bytes, int, Any, list[Discrepancy], list[ShreddedRecord]]
@@ -122,7 +122,7 @@ def _check_chunk(
             code = _GONE
         else:
             leaf_hash = merkle.leaf_hash(raw_leaf)
-            leaf = _parsed_leaf(report, index, raw_leaf)
+            leaf = parse_stored_leaf(report, index, raw_leaf)
             if leaf is None:
                 code = _UNREADABLE
             elif index in seal_positions:
@@ -168,7 +168,7 @@ class _Merge:
     ) -> None:
         self.store = store
         self.report = report
-        self.walk = _Walk(store, report, signature_check)
+        self.walk = LeafWalk(store, report, signature_check)
         self.signature_check = signature_check
         self.seals = {c.size - 1: (position, c) for position, c in enumerate(checkpoints)}
         self.leaf_hashes: list[bytes] = []
@@ -230,9 +230,9 @@ class _Merge:
         if step[0] == "recovered":
             assert isinstance(check, RecoveringSignatureCheck)
             recovered: Recovered = step[1]
-            _add_signature_problem(self.report, index, check.judge(index, recovered))
+            add_signature_problem(self.report, index, check.judge(index, recovered))
         else:
-            _add_signature_problem(self.report, index, check(index, step[1], step[2]))
+            add_signature_problem(self.report, index, check(index, step[1], step[2]))
 
 
 def audit_log_parallel(
@@ -282,16 +282,16 @@ def audit_log_parallel(
     present_before = 0
     frontier: list[bytes] = []
     if state is None:
-        _check_id_index(store, report, merge.walk.present_records)
+        check_id_index(store, report, merge.walk.present_records)
         report.leaf_hashes = merge.leaf_hashes
-        levels = _audit_tree(store, report, merge.leaf_hashes)
+        levels = audit_tree(store, report, merge.leaf_hashes)
         check_receipts(report, store, receipts)
         if report.ok:  # then the last checkpoint lies within the recomputed tree
             frontier = [levels[lv][ix] for lv, ix in merkle.complete_subtrees(merge.last_seal + 1)]
     else:
         assert resume is not None
         present_before = state.present_records - _check_old_shreddings(store, report, state)
-        _check_id_index(store, report, present_before + merge.walk.present_records)
+        check_id_index(store, report, present_before + merge.walk.present_records)
         frontier = _audit_tree_resumed(store, report, state, checkpoints, merge.leaf_hashes)
         new = [state.seq + 1, len(checkpoints) - 1] if len(checkpoints) > state.seq + 1 else None
         report.resumed = _resumed(resume, [state.size, size], new)
@@ -465,20 +465,20 @@ def _audit_tree_resumed(
     last = checkpoints[-1].size if checkpoints else 0
     roots: dict[int, bytes] = {}
     at_last: list[bytes] = [h for _, h in frontier]
-    for low in range(0, len(leaf_hashes), _TREE_READ_CHUNK):
-        high = min(len(leaf_hashes), low + _TREE_READ_CHUNK)
+    for low in range(0, len(leaf_hashes), TREE_READ_CHUNK):
+        high = min(len(leaf_hashes), low + TREE_READ_CHUNK)
         stored_leaves = store.nodes(0, state.size + low, state.size + high)
         for offset in range(low, high):
             index = state.size + offset
             current = leaf_hashes[offset]
-            _check_node(report, 0, index, stored_leaves.get(index, b""), current)
+            check_tree_node(report, 0, index, stored_leaves.get(index, b""), current)
             level, position = 0, index
             while position & 1:
                 current = merkle.node_hash(frontier.pop()[1], current)
                 level += 1
                 position >>= 1
                 stored = store.nodes(level, position, position + 1).get(position, b"")
-                _check_node(report, level, position, stored, current)
+                check_tree_node(report, level, position, stored, current)
             frontier.append((level, current))
             if index + 1 in sizes:
                 roots[index + 1] = _fold([h for _, h in frontier])

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from aiohttp import web
+from pydantic import ValidationError
 
 from evanchor.anchor.compliance.engine import Flag
 from evanchor.anchor.compliance.feedback import flags_json, rule_set_ref
@@ -41,8 +42,9 @@ from evanchor.node.daemon.access import (
     is_full_record_id,
     token_matches,
 )
-from evanchor.node.daemon.api_models import ComplianceAnswer, RuleSetRef
+from evanchor.node.daemon.api_models import ComplianceAnswer, RuleSetRef, ShredBody
 from evanchor.node.daemon.bundles import NotAnchoredYet
+from evanchor.node.daemon.compliance_log import RECORDS_PAGE_MAX
 from evanchor.node.daemon.metrics import CONTENT_TYPE
 from evanchor.node.daemon.openapi import OPENAPI
 from evanchor.node.daemon.service import (
@@ -89,7 +91,9 @@ class NodeStarting(EvanchorError):
         self.what = what
 
 
-def _field(error: EvanchorError) -> str | None:
+def error_field(error: EvanchorError) -> str | None:
+    """The input field an error names (its `member`, `field_path` or `path`), for the
+    `field` of an error answer; None when it names none."""
     for name in ("member", "field_path", "path"):
         value = getattr(error, name, None)
         if isinstance(value, str):
@@ -109,9 +113,9 @@ async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamRe
     try:
         return await handler(request)
     except BatchInvalid as error:
-        return error_response(400, str(error), field=_field(error.error), item=error.item)
+        return error_response(400, str(error), field=error_field(error.error), item=error.item)
     except InputError as error:
-        return error_response(400, error.detail(), field=_field(error))
+        return error_response(400, error.detail(), field=error_field(error))
     except RecordNotFound as error:
         return error_response(404, str(error))
     except NotAnchoredYet as error:
@@ -135,7 +139,7 @@ async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamRe
         response.headers["Retry-After"] = str(error.retry_after)
         return response
     except EvanchorError as error:
-        return error_response(400, str(error), field=_field(error))
+        return error_response(400, str(error), field=error_field(error))
     except web.HTTPRequestEntityTooLarge:
         return error_response(
             413, f"request body larger than {MAX_REQUEST_BYTES} bytes; nothing was read"
@@ -244,7 +248,7 @@ async def post_records(request: web.Request) -> web.Response:
         )
     service.refuse_if_overloaded()  # before reading the body: shedding load must be cheap
     raw = await _raw_json_body(request)
-    lang = _lang(request)
+    lang = query_lang(request)
     receipts = await service.submit_body(raw)  # parsed and checked in worker processes
     status = 201 if any(not r.duplicate for r in receipts) else 200
     compliance = ComplianceAnswer(rule_set=RuleSetRef.model_validate(rule_set_ref(service.rules)))
@@ -265,7 +269,7 @@ async def post_records(request: web.Request) -> web.Response:
     return web.json_response(body, status=status)
 
 
-def _lang(request: web.Request) -> Lang:
+def query_lang(request: web.Request) -> Lang:
     """`?lang=zh-CN` (the default) or `?lang=en`: the language of the flags' reasons."""
     wanted = request.query.get("lang", "zh-CN")
     for lang in LANGUAGES:
@@ -357,6 +361,25 @@ def _paged(
     return web.json_response(listed, headers={} if link is None else {"Link": link})
 
 
+async def get_compliance_records(request: web.Request) -> web.Response:
+    """A page of the log's records for a compliance report (`evanchor compliance report`
+    beside a running node): the operator only, as records are personal data.
+    `?from=LEAF&limit=N&to=SIZE`: `to` (default the log's size now) fixes the log prefix
+    every page of one report covers."""
+    if caller_of(request).kind is not CallerKind.OPERATOR:
+        raise Unauthenticated(
+            "the log's records for a report need the operator token (Authorization: Bearer)"
+        )
+    service = request.app[SERVICE]
+    size = service.store.size
+    to = _page_number(request, "to", size, 0, size)
+    start = _page_number(request, "from", 0, 0, to)
+    limit = _page_number(request, "limit", RECORDS_PAGE_MAX, 1, RECORDS_PAGE_MAX)
+    loop = asyncio.get_running_loop()
+    page = await loop.run_in_executor(None, service.compliance_records, start, limit, to)
+    return web.json_response(page)
+
+
 async def get_checkpoints(request: web.Request) -> web.Response:
     start, limit, link = _page(request)
     return _paged(request.app[SERVICE].checkpoints(start, limit), link)
@@ -390,6 +413,28 @@ async def post_seal(request: web.Request) -> web.Response:
     checkpoint = await request.app[SEALER]()
     sealed = None if checkpoint is None else checkpoint.as_json()
     return web.json_response({"sealed": sealed, "size": request.app[SERVICE].store.size})
+
+
+async def post_shred(request: web.Request) -> web.Response:
+    """Crypto-shred a record (`evanchor shred` beside a running node): the operator only,
+    as it erases. The body is `{"reason": text}`; answers what `ShredAnswer` says."""
+    if caller_of(request).kind is not CallerKind.OPERATOR:
+        raise Unauthenticated("shredding needs the operator token (Authorization: Bearer)")
+    body = await _json_body(request)
+    try:
+        reason = ShredBody.model_validate(body).reason
+    except ValidationError as error:
+        fault = error.errors()[0]
+        where = ".".join(str(part) for part in fault["loc"]) or "body"
+        return error_response(
+            400, f'{where}: {fault["msg"]} (a shred takes {{"reason": text}})', field=where
+        )
+    service = request.app[SERVICE]
+    loop = asyncio.get_running_loop()
+    shredded = await loop.run_in_executor(
+        None, service.shred, request.match_info["record_id"], reason
+    )
+    return web.json_response(shredded.model_dump(mode="json"))
 
 
 async def get_status(request: web.Request) -> web.Response:
@@ -459,6 +504,8 @@ def create_api_app(
     app.router.add_get("/v1/checkpoint", get_signed_checkpoint)
     app.router.add_get("/v1/checkpoint/{size}", get_signed_checkpoint)
     app.router.add_post("/v1/seal", post_seal)
+    app.router.add_post("/v1/records/{record_id}/shred", post_shred)
+    app.router.add_get("/v1/compliance/records", get_compliance_records)
     app.router.add_get("/v1/status", get_status)
     app.router.add_get("/v1/health", get_health)
     app.router.add_get("/v1/openapi.json", get_openapi)

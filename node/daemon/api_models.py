@@ -197,6 +197,68 @@ class SealAnswer(BaseModel):
     size: int = Field(ge=0)
 
 
+class ShredBody(BaseModel):
+    """Why the record is shredded (e.g. the deletion request's reference)."""
+
+    model_config = _named("ShredBody")
+
+    reason: str = Field(description="Kept in the tombstone: no personal data.")
+
+
+class ShredAnswer(BaseModel):
+    """What `POST /v1/records/{record_id}/shred` did: the record at `index` is shredded."""
+
+    model_config = _named("Shredded")
+
+    record_id: Hex64 = Field(description="The id it had: it is no longer in the log's index.")
+    index: int = Field(ge=0, description="Its leaf, which stays.")
+    shredded_at: str = Field(description="The node's clock, UTC (RFC 3339).")
+    reason: str
+
+
+class AnchoringAnswer(BaseModel):
+    """Where a record is proven: its earliest confirmed checkpoint (with the block), else
+    its first checkpoint (block null)."""
+
+    model_config = _named("RecordAnchoring")
+
+    checkpoint_seq: int = Field(ge=0)
+    block_number: int | None = Field(ge=0)
+    block_timestamp: int | None = Field(ge=0)
+
+
+class LoggedRecordAnswer(BaseModel):
+    """A record of the log as the compliance engine reads it."""
+
+    model_config = _named("LoggedRecord")
+
+    record: dict[str, JsonValue] = Field(description="The record as committed.")
+    record_id: Hex64
+    leaf_index: int = Field(ge=0)
+    prev: int | None = Field(description="The leaf of the case's previous record.")
+    accepted_at: str
+    anchoring: AnchoringAnswer | None = Field(description="Null while no checkpoint holds it.")
+
+
+class NotCountedAnswer(BaseModel):
+    model_config = _named("NotCounted")
+
+    what: str = Field(description='The leaf, e.g. "leaf 7".')
+    reason: str = Field(description="Why it is not counted (shredded, missing, invalid).")
+
+
+class ComplianceRecordsAnswer(BaseModel):
+    """One page of the log's records for `evanchor compliance report` beside a running
+    node: the leaves from <= i < min(from + limit, size)."""
+
+    model_config = _named("ComplianceRecords")
+
+    size: int = Field(ge=0, description="The log size the pages cover (`to`).")
+    records: list[LoggedRecordAnswer]
+    not_counted: list[NotCountedAnswer]
+    next: int | None = Field(description="`from` of the next page; null on the last.")
+
+
 class HealthAnswer(BaseModel):
     model_config = _named("Health")
 
@@ -232,6 +294,7 @@ __all__ = [
     "CaseBundle",
     "CheckpointListing",
     "Checkpoints",
+    "ComplianceRecordsAnswer",
     "ErrorAnswer",
     "HealthAnswer",
     "ProofBundle",
@@ -240,6 +303,8 @@ __all__ = [
     "ReportAnswer",
     "SealAnswer",
     "SealBody",
+    "ShredAnswer",
+    "ShredBody",
     "StatusAnswer",
     "SubmitAnswer",
     "SubmitBody",

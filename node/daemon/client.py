@@ -60,7 +60,10 @@ def auth_headers(token: str | None) -> dict[str, str]:
     return {} if token is None else {"Authorization": f"Bearer {token}"}
 
 
-def _request(method: str, url: str, **kwargs: Any) -> Any:
+def request_json(method: str, url: str, **kwargs: Any) -> Any:
+    """Send one request to a node and return its JSON answer (None for 204). Raises
+    `NodeUnreachable` when no answer came, `NodeRefused` with the node's own line for a
+    4xx/5xx or an answer that is not JSON."""
     try:
         response = requests.request(method, url, timeout=SUBMIT_TIMEOUT_SECONDS, **kwargs)
     except requests.RequestException as error:
@@ -93,7 +96,9 @@ def get_json(
 ) -> Any:
     """GET `path`, as the operator with `token`, or with other `headers` (an agency's signed
     request: `access.signed_request_headers` over "GET" and `path` as sent)."""
-    return _request("GET", f"{api_url}{path}", headers={**auth_headers(token), **(headers or {})})
+    return request_json(
+        "GET", f"{api_url}{path}", headers={**auth_headers(token), **(headers or {})}
+    )
 
 
 class NodeClient:
@@ -110,7 +115,7 @@ class NodeClient:
 
     def post(self, path: str, body: Any = None) -> Any:
         """POST `body` as JSON to `path` (an empty object when None)."""
-        return _request(
+        return request_json(
             "POST",
             f"{self.api_url}{path}",
             json={} if body is None else body,

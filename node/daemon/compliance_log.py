@@ -5,6 +5,11 @@ Reading the log is here, not in `anchor.compliance`, which stays pure (records i
 out) so that a report from bundles runs the very same engine. A record whose salt is
 deleted (crypto-shredded) is not counted: its text is under a deletion request and no
 bundle can prove it.
+
+Beside a running node the records come from its API a page at a time (`records_page`,
+`GET /v1/compliance/records`, as JSON: `logged_json`, `logged_from_json`), so that no
+request reads the whole log; the report is then built where the command runs, by the same
+engine over the same records.
 """
 
 from __future__ import annotations
@@ -14,12 +19,14 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from evanchor.anchor.compliance.engine import Anchoring, Flag, LoggedRecord, evaluate
 from evanchor.anchor.compliance.feedback import HISTORY_LIMIT
 from evanchor.anchor.compliance.report import NotCounted
 from evanchor.anchor.compliance.rules import RuleSet, default_rule_set, load_rule_set
 from evanchor.anchor.ethereum.anchor_state import confirmed_state
+from evanchor.anchor.ethereum.progress import anchored_frontier, covering_seq
 from evanchor.anchor.log.store import LogStore, Receipt
 from evanchor.anchor.protocol.commitment import record_id
 from evanchor.anchor.protocol.errors import InputError
@@ -95,10 +102,16 @@ def logged_record(
 
 def records_from_log(store: LogStore) -> tuple[list[LoggedRecord], list[NotCounted]]:
     """Every record of the log (one read per leaf: a report is a full pass by nature)."""
-    anchoring = anchoring_lookup(store)
+    return _leaf_records(store, 0, store.size, anchoring_lookup(store))
+
+
+def _leaf_records(
+    store: LogStore, low: int, high: int, anchoring: Callable[[int], Anchoring | None]
+) -> tuple[list[LoggedRecord], list[NotCounted]]:
+    """The record leaves low <= i < high as the engine reads them, and those not counted."""
     records: list[LoggedRecord] = []
     not_counted: list[NotCounted] = []
-    for index in range(store.size):
+    for index in range(low, high):
         if not store.is_record_leaf(index):
             continue  # a checkpoint's seal leaf (docs/PROTOCOL.md §3)
         entry = logged_record(store, index, anchoring(index))
@@ -107,6 +120,83 @@ def records_from_log(store: LogStore) -> tuple[list[LoggedRecord], list[NotCount
         else:
             not_counted.append(entry)
     return records, not_counted
+
+
+RECORDS_PAGE_MAX = 1000
+"""The most leaves one page of `records_page` reads: a page costs O(limit) reads (and
+O(log n) to place them in their checkpoints), whatever the log's size."""
+
+
+def records_page(
+    store: LogStore, low: int, high: int
+) -> tuple[list[LoggedRecord], list[NotCounted]]:
+    """The records of leaves low <= i < high as `records_from_log` reads them, each with the
+    same anchoring: its earliest confirmed checkpoint, else its first checkpoint. Bounded
+    by the page: the confirmed checkpoints are a prefix of the log (`anchored_frontier`, as
+    the sequential anchorer writes them), so a covering checkpoint is either confirmed
+    itself or no later one is. Requires 0 <= low <= high <= size."""
+    frontier = anchored_frontier(store)
+    anchorings: dict[int, Anchoring] = {}
+
+    def anchoring(index: int) -> Anchoring | None:
+        seq = covering_seq(store, index)
+        if seq is None:
+            return None
+        if seq not in anchorings:
+            state = confirmed_state(store, seq) if seq < frontier else None
+            anchorings[seq] = (
+                Anchoring(checkpoint_seq=seq)
+                if state is None
+                else Anchoring(
+                    checkpoint_seq=seq,
+                    block_number=state.block_number,
+                    block_timestamp=state.block_timestamp,
+                    proven_by="log",
+                )
+            )
+        return anchorings[seq]
+
+    return _leaf_records(store, low, high, anchoring)
+
+
+_ANCHORING_MEMBERS = ("checkpoint_seq", "block_number", "block_timestamp")
+"""What a page says of a record's anchoring (its `proven_by` is "log": the node's own)."""
+
+
+def logged_json(entry: LoggedRecord) -> dict[str, Any]:
+    """`entry` as JSON (the record as committed); `logged_from_json` reads it back."""
+    anchoring = entry.anchoring
+    return {
+        "record": entry.record.model_dump(mode="json", exclude_unset=True),
+        "record_id": entry.record_id,
+        "leaf_index": entry.leaf_index,
+        "prev": entry.prev,
+        "accepted_at": entry.accepted_at,
+        "anchoring": None
+        if anchoring is None
+        else {name: getattr(anchoring, name) for name in _ANCHORING_MEMBERS},
+    }
+
+
+def logged_from_json(obj: dict[str, Any]) -> LoggedRecord:
+    """A record of `logged_json`, its record checked again as the log's reader checks it."""
+    where = f"leaf {obj['leaf_index']}"
+    anchoring = obj["anchoring"]
+    return LoggedRecord(
+        record=check_record(obj["record"], where=where),
+        record_id=str(obj["record_id"]),
+        leaf_index=int(obj["leaf_index"]),
+        prev=None if obj["prev"] is None else int(obj["prev"]),
+        accepted_at=str(obj["accepted_at"]),
+        anchoring=None
+        if anchoring is None
+        else Anchoring(
+            checkpoint_seq=int(anchoring["checkpoint_seq"]),
+            block_number=anchoring["block_number"],
+            block_timestamp=anchoring["block_timestamp"],
+            proven_by="log",
+        ),
+    )
 
 
 def submission_flags(

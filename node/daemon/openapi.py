@@ -4,7 +4,8 @@ Generated: every schema is a pydantic model's JSON Schema (api_models.py, and th
 protocol's bundle models), and the operations come from `ROUTES`, one row per route the
 API serves. tests/api holds the table to the app's router both ways and the document's
 schemas to the models'. A new endpoint is a new `Route` row (its models in api_models.py)
-beside its `app.router.add_*` line in api.py.
+beside its `app.router.add_*` line in api.py; the staged upload's rows are `UPLOAD_ROUTES`
+(models in upload_models.py, routes in uploads.py).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from evanchor.node.daemon.api_models import (
     Anchors,
     CaseBundle,
     Checkpoints,
+    ComplianceRecordsAnswer,
     ErrorAnswer,
     HealthAnswer,
     ProofBundle,
@@ -28,12 +30,21 @@ from evanchor.node.daemon.api_models import (
     ReportAnswer,
     SealAnswer,
     SealBody,
+    ShredAnswer,
+    ShredBody,
     StatusAnswer,
     SubmitAnswer,
     SubmitBody,
     VerifyBody,
 )
-from evanchor.node.daemon.upload_models import upload_paths
+from evanchor.node.daemon.upload_models import (
+    CHUNK_CONTENT_TYPE,
+    ChunkRefused,
+    ChunkStaged,
+    UploadCommitted,
+    UploadCreated,
+    UploadStatus,
+)
 
 SCHEMAS = "#/components/schemas/"
 
@@ -48,11 +59,19 @@ CASE_READERS: tuple[Security, ...] = ({"operatorToken": []}, AGENCY)
 
 @dataclass(frozen=True)
 class Answer:
-    """One response: JSON of `model`, or text of `media` type when `model` is None."""
+    """One response: JSON of `model`, or text of `media` type when `model` is None, or no
+    body at all when `media` is None too (204)."""
 
     description: str
     model: type[BaseModel] | None = ErrorAnswer
-    media: str = "application/json"
+    media: str | None = "application/json"
+
+
+@dataclass(frozen=True)
+class RawBody:
+    """A request body that is not one JSON document: text of `media` type."""
+
+    media: str
 
 
 @dataclass(frozen=True)
@@ -67,12 +86,12 @@ class Parameter:
 class Route:
     """One operation of the API: what it is for, who may call it, what it takes and gives."""
 
-    method: Literal["get", "post"]
+    method: Literal["get", "post", "put", "delete"]
     path: str
     summary: str
     security: tuple[Security, ...]
     answers: Mapping[int, Answer]
-    body: type[BaseModel] | None = None
+    body: type[BaseModel] | RawBody | None = None
     parameters: tuple[Parameter, ...] = ()
     description: str | None = None
 
@@ -114,6 +133,111 @@ UNAUTHORISED = Answer(
 NOT_JSON = Answer("The body's Content-Type is not application/json; nothing was read.")
 NOT_FOUND = Answer("No such record (or, to an agency, not one of its own).")
 NOTE = _text("origin, size and base64 root lines, a blank line, signature lines.")
+SUBMITTERS: tuple[Security, ...] = ({}, {"operatorToken": []})
+"""Anyone (every record signed), or on a log-only node only the operator."""
+SHEDS_LOAD = Answer("The node sheds load; try again after the `Retry-After` header's seconds.")
+UPLOAD_ID = Parameter("upload_id", "path", {"type": "string", "pattern": "^[0-9a-f]{32}$"})
+UPLOAD_GONE = Answer(
+    "No open upload of that id: committed, abandoned, expired, or the node restarted (a"
+    " restart abandons every upload). Nothing of it is in the log."
+)
+UPLOAD_ROUTES: tuple[Route, ...] = (  # uploads.py, `add_upload_routes`; docs/UPLOADS.md
+    Route(
+        "post",
+        "/v1/uploads",
+        "Start a staged upload: for files larger than one request.",
+        SUBMITTERS,
+        {
+            201: Answer("The upload, empty.", UploadCreated),
+            401: Answer("A log-only node, and no operator token."),
+            429: SHEDS_LOAD,
+            507: Answer("Too many open uploads."),
+        },
+        description="Chunks are checked as they arrive and staged outside the log; the"
+        " commit appends them all in one synced write, or nothing. A log-only node takes"
+        " uploads with the operator token only.",
+    ),
+    Route(
+        "get",
+        "/v1/uploads/{upload_id}",
+        "An open upload's progress.",
+        SUBMITTERS,
+        {200: Answer("The upload.", UploadStatus), 404: UPLOAD_GONE},
+        parameters=(UPLOAD_ID,),
+    ),
+    Route(
+        "delete",
+        "/v1/uploads/{upload_id}",
+        "Abandon an upload: its staged records are deleted, none appended.",
+        SUBMITTERS,
+        {
+            204: Answer("Abandoned.", model=None, media=None),
+            404: UPLOAD_GONE,
+            409: Answer("The upload is being committed."),
+        },
+        parameters=(UPLOAD_ID,),
+    ),
+    Route(
+        "put",
+        "/v1/uploads/{upload_id}/chunks/{seq}",
+        "Add chunk `seq` (0, 1, …, in order): JSON Lines of submissions.",
+        SUBMITTERS,
+        {
+            201: Answer("Checked and staged.", ChunkStaged),
+            200: Answer(
+                "This chunk again (a retry of the last, with the same bytes).", ChunkStaged
+            ),
+            400: Answer("A line at fault; nothing of the chunk was staged.", ChunkRefused),
+            404: UPLOAD_GONE,
+            409: Answer("Not the next chunk, or the upload is being committed."),
+            413: Answer("The chunk, or the upload with it, is over its byte limit."),
+            415: Answer(f"The body's Content-Type is not {CHUNK_CONTENT_TYPE}."),
+            429: SHEDS_LOAD,
+            503: Answer("The agency registry cannot be read; nothing was staged."),
+            507: Answer(
+                "The node's staging space (all uploads, or the disk's free space kept for the"
+                " log) is full; nothing was staged."
+            ),
+        },
+        body=RawBody(CHUNK_CONTENT_TYPE),
+        parameters=(
+            UPLOAD_ID,
+            Parameter("seq", "path", {"type": "integer", "minimum": 0}),
+            Parameter(
+                "first_line",
+                "query",
+                {"type": "integer", "minimum": 1},
+                "The file's line number of the body's first line (default: after the previous"
+                " chunk's last line).",
+            ),
+        ),
+        description="The body is at most `max_chunk_bytes` bytes (UTF-8; not a number of"
+        " records) and ends on a line boundary. Every line is checked at once (JSON, schema,"
+        " signature, registered agency); the first fault refuses the chunk, naming its line:"
+        " `first_line` is the file's line number of the body's first line, and blank lines"
+        " count. Sending the last chunk again with the same bytes (a retry) answers 200 with"
+        " the same figures.",
+    ),
+    Route(
+        "post",
+        "/v1/uploads/{upload_id}/commit",
+        "Append every staged record in one synced write, or none.",
+        SUBMITTERS,
+        {
+            201: Answer("Durably appended, all of it.", UploadCommitted),
+            200: Answer("Every record was in the log already (`duplicate`).", UploadCommitted),
+            400: Answer("The upload holds no records."),
+            404: UPLOAD_GONE,
+            409: Answer("The upload is already being committed."),
+            503: Answer("The log store failed a write: nothing was appended."),
+        },
+        parameters=(LANG,),
+        description="Answers like `POST /v1/records` (receipts in line order, `duplicate`"
+        " for records already in the log; no compliance flags past 10,000 records). The"
+        " upload is closed either way. After a crash during the commit the log holds all of"
+        " the upload or none of it.",
+    ),
+)
 
 ROUTES: tuple[Route, ...] = (
     Route(
@@ -274,6 +398,65 @@ ROUTES: tuple[Route, ...] = (
         body=SealBody,
     ),
     Route(
+        "post",
+        "/v1/records/{record_id}/shred",
+        "Crypto-shred a record for a deletion request (`evanchor shred` beside a running"
+        " node): its text, salt and id are deleted, its leaf stays, so every other proof"
+        " stays valid, and a tombstone says when and why. Irreversible.",
+        OPERATOR,
+        {
+            200: Answer("The record is shredded.", ShredAnswer),
+            400: Answer('The body is not `{"reason": text}`.'),
+            401: Answer("No operator token, or not the node's."),
+            404: Answer("No record of that id in the log (or it is shredded already)."),
+            415: NOT_JSON,
+            503: Answer("The log store failed a write: nothing was shredded."),
+        },
+        body=ShredBody,
+        parameters=(
+            Parameter(
+                "record_id",
+                "path",
+                {"type": "string", "pattern": "^[0-9a-fA-F]{8,64}$"},
+                "The full record id, or a unique prefix of at least 8 hex digits.",
+            ),
+        ),
+    ),
+    Route(
+        "get",
+        "/v1/compliance/records",
+        "A page of the log's records as the compliance engine reads them (`evanchor"
+        " compliance report` beside a running node, which builds the report itself).",
+        OPERATOR,
+        {
+            200: Answer(
+                "The records of leaves from <= i < min(from + limit, to), seal leaves left"
+                " out, and those not counted (shredded, missing) with why.",
+                ComplianceRecordsAnswer,
+            ),
+            400: Answer("`from`, `limit` or `to` is not a decimal number in its range."),
+            401: Answer("No operator token, or not the node's."),
+        },
+        parameters=(
+            Parameter(
+                "from", "query", {"type": "integer", "minimum": 0, "default": 0}, "First leaf."
+            ),
+            Parameter(
+                "limit",
+                "query",
+                {"type": "integer", "minimum": 1, "maximum": 1000, "default": 1000},
+                "Leaves in the page: a page costs O(limit) reads whatever the log's size.",
+            ),
+            Parameter(
+                "to",
+                "query",
+                {"type": "integer", "minimum": 0},
+                "End of the log prefix read (default: the log's size now); every page of one"
+                " report passes the first page's `size`, so the report is of one prefix.",
+            ),
+        ),
+    ),
+    Route(
         "get",
         "/v1/status",
         "Log, chain and anchoring status, with anchor delay figures, and `health` (whether"
@@ -315,6 +498,7 @@ ROUTES: tuple[Route, ...] = (
         PUBLIC,
         {200: _text("One HTML file, the bytes `evanchor verify-page` writes.", "text/html")},
     ),
+    *UPLOAD_ROUTES,
 )
 
 INFO = {
@@ -355,7 +539,7 @@ SECURITY_SCHEMES = {
 def _models(routes: tuple[Route, ...]) -> list[type[BaseModel]]:
     found: dict[type[BaseModel], None] = {}
     for route in routes:
-        if route.body is not None:
+        if isinstance(route.body, type):
             found[route.body] = None
         for answer in route.answers.values():
             if answer.model is not None:
@@ -420,22 +604,27 @@ def _operation(route: Route, refs: Mapping[type[BaseModel], dict[str, Any]]) -> 
             }
             for p in route.parameters
         ]
-    if route.body is not None:
+    if isinstance(route.body, RawBody):
+        operation["requestBody"] = {
+            "required": True,
+            "content": {route.body.media: {"schema": {"type": "string"}}},
+        }
+    elif route.body is not None:
         operation["requestBody"] = {
             "required": True,
             "content": {"application/json": {"schema": refs[route.body]}},
         }
     responses: dict[str, Any] = {}
     for status, answer in sorted(route.answers.items()):
+        responses[str(status)] = {"description": answer.description}
+        if answer.media is None:
+            continue
         media: dict[str, Any] = {}
         if answer.model is not None:
             media = {"schema": refs[answer.model]}
         elif answer.media != "application/json":
             media = {"schema": {"type": "string"}}
-        responses[str(status)] = {
-            "description": answer.description,
-            "content": {answer.media: media},
-        }
+        responses[str(status)]["content"] = {answer.media: media}
     operation["responses"] = responses
     return operation
 
@@ -455,6 +644,3 @@ def openapi_document(routes: tuple[Route, ...] = ROUTES) -> dict[str, Any]:
 
 
 OPENAPI: dict[str, Any] = openapi_document()
-# The staged upload's path items are still written out in upload_models.py (their schemas
-# from its models; Error and Receipt are this document's): to become `Route` rows.
-OPENAPI["paths"].update(upload_paths())

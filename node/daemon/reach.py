@@ -9,13 +9,16 @@ embedded chain), so a command beside it cannot open them. The rule:
   same functions the node's API calls;
 - if its lock is held, a node runs: the command asks its API as the operator (the token
   in the folder, `access.py`), where its run file says it listens (`running.py`), or at
-  the configured address when it left none (still starting, or older than the run file).
+  the configured address when it left none (still starting, or older than the run file)
+  and a node answers there; if none does, one line says the log is held by a process
+  that serves no API.
 
 The lock decides, not the run file: a file left by a killed node whose pid was reused by
 another process cannot send a command to an API that is not there.
 
 The chain's JSON-RPC follows the same rule (`chain_status`): the embedded chain is opened
-here when it is free, and asked through the running node's endpoint when it is not.
+here when it is free, and asked through the endpoint of the process that holds it when it
+is not (the running node's, or that of a `chain run` serving it by itself).
 """
 
 from __future__ import annotations
@@ -23,19 +26,24 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from evanchor.anchor.compliance.engine import LoggedRecord
+from evanchor.anchor.compliance.report import NotCounted
 from evanchor.anchor.ethereum.progress import covering_checkpoint
-from evanchor.anchor.log.bundle import build_bundle, build_case_bundle
-from evanchor.anchor.log.store import LogStore, StoreBusy
+from evanchor.anchor.log.bundle import NotYetSealed, build_bundle, build_case_bundle
+from evanchor.anchor.log.store import LogStore, StoreBusy, StoreError
 from evanchor.anchor.protocol.bundle_format import CaseBundle, ProofBundle
 from evanchor.anchor.protocol.checkpoint import Checkpoint, checkpoint_from_json
-from evanchor.node.daemon.client import NodeClient
+from evanchor.node.daemon.api_models import ShredAnswer
+from evanchor.node.daemon.client import NodeClient, NodeRefused, NodeUnreachable, node_answers
+from evanchor.node.daemon.compliance_log import logged_from_json, records_from_log
 from evanchor.node.daemon.home import NodeHome
-from evanchor.node.daemon.running import running_node
+from evanchor.node.daemon.running import running_chain, running_node
 from evanchor.node.daemon.status import node_status
 from evanchor.node.daemon.witnessing import seal_and_sign, witnessing_status
 
@@ -47,6 +55,14 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class RecordLeaf:
+    """Where a record is: its full id (hex) and its leaf index."""
+
+    record_id: str
+    index: int
+
+
+@dataclass(frozen=True)
 class Sealed:
     """What a seal did: the new checkpoint (None if nothing was new) and the log's size."""
 
@@ -55,8 +71,9 @@ class Sealed:
 
 
 class NodeReads(Protocol):
-    """The reads (and the operator's seal) a command makes of a node's folder. Bundles and
-    the status are JSON as the API serves them: they are written or printed as they are."""
+    """The reads (and the operator's seal and shredding) a command makes of a node's folder.
+    Bundles and the status are JSON as the API serves them: they are written or printed as
+    they are."""
 
     @property
     def running(self) -> bool:
@@ -69,6 +86,26 @@ class NodeReads(Protocol):
 
     def seal(self) -> Sealed:
         """Seal a checkpoint now, if anything is new (`POST /v1/seal`, the operator)."""
+        ...
+
+    def record_leaf(self, record_id: str) -> RecordLeaf:
+        """The full id and leaf of a record (a full id, or a unique prefix of 8+ hex digits);
+        `RecordNotFound` (or the node's 404) for none."""
+        ...
+
+    def shred(self, record_id: str, reason: str) -> ShredAnswer:
+        """Crypto-shred a record (`POST /v1/records/{id}/shred`, the operator): what the
+        shredding left, the record's leaf and its tombstone's time and reason."""
+        ...
+
+    def compliance_records(self) -> tuple[list[LoggedRecord], list[NotCounted]]:
+        """Every record of the log as the compliance engine reads it, and the leaves not
+        counted (`GET /v1/compliance/records`, page by page, over one prefix of the log)."""
+        ...
+
+    def report_bundle(self, logged: LoggedRecord) -> dict[str, Any] | None:
+        """The bundle a compliance report links for `logged` (a flagged record), or None
+        if there is none yet."""
         ...
 
     def bundle(self, record_id: str) -> dict[str, Any]:
@@ -97,6 +134,35 @@ class ThroughApi:
         sealed = answer["sealed"]
         checkpoint = None if sealed is None else checkpoint_from_json(sealed)
         return Sealed(checkpoint, int(answer["size"]))
+
+    def record_leaf(self, record_id: str) -> RecordLeaf:
+        answer = self.client.get(f"/v1/records/{record_id}")
+        return RecordLeaf(str(answer["record_id"]), int(answer["index"]))
+
+    def shred(self, record_id: str, reason: str) -> ShredAnswer:
+        answer = self.client.post(f"/v1/records/{record_id}/shred", {"reason": reason})
+        return ShredAnswer.model_validate(answer)
+
+    def compliance_records(self) -> tuple[list[LoggedRecord], list[NotCounted]]:
+        records: list[LoggedRecord] = []
+        not_counted: list[NotCounted] = []
+        page = self.client.get("/v1/compliance/records")
+        while True:
+            records += [logged_from_json(item) for item in page["records"]]
+            not_counted += [NotCounted(n["what"], n["reason"]) for n in page["not_counted"]]
+            if page["next"] is None:
+                return records, not_counted
+            page = self.client.get(f"/v1/compliance/records?from={page['next']}&to={page['size']}")
+
+    def report_bundle(self, logged: LoggedRecord) -> dict[str, Any] | None:
+        """The node's bundle of the record; None while it has none to give (409: not
+        anchored yet on an anchoring node, not sealed yet on a log-only one)."""
+        try:
+            return self.bundle(logged.record_id)
+        except NodeRefused as refused:
+            if refused.status == HTTPStatus.CONFLICT:
+                return None
+            raise
 
     def bundle(self, record_id: str) -> dict[str, Any]:
         answer: dict[str, Any] = self.client.get(f"/v1/records/{record_id}/bundle")
@@ -129,6 +195,51 @@ class FromLog:
     def seal(self) -> Sealed:
         checkpoint = seal_and_sign(self.store, self.home.log_signer())
         return Sealed(checkpoint, self.store.size)
+
+    def record_leaf(self, record_id: str) -> RecordLeaf:
+        full = self.store.find_record_id(record_id)
+        index = self.store.index_of(full)
+        assert index is not None  # find_record_id found it in the index
+        return RecordLeaf(full.hex(), index)
+
+    def shred(self, record_id: str, reason: str) -> ShredAnswer:
+        """As `NodeService.shred`."""
+        found = self.record_leaf(record_id)
+        tombstone = self.store.shred(found.index, reason=reason)
+        return ShredAnswer(
+            record_id=found.record_id,
+            index=found.index,
+            shredded_at=tombstone.shredded_at,
+            reason=tombstone.reason,
+        )
+
+    def compliance_records(self) -> tuple[list[LoggedRecord], list[NotCounted]]:
+        return records_from_log(self.store)
+
+    def report_bundle(self, logged: LoggedRecord) -> dict[str, Any] | None:
+        """Against its earliest anchored checkpoint with the kept chain evidence, else
+        against its first checkpoint (inclusion only, and `verify` says it is not
+        anchored); None if no checkpoint covers it yet."""
+        store = self.store
+        if self.home.config().chain is not None:
+            from evanchor.node.daemon.bundles import (  # noqa: PLC0415 - chain side
+                NotAnchoredYet,
+                anchored_bundle,
+            )
+
+            try:
+                return anchored_bundle(store, logged.leaf_index).as_json()
+            except NotAnchoredYet:
+                pass
+        anchoring = logged.anchoring
+        if anchoring is None:
+            return None
+        try:
+            return build_bundle(
+                store, logged.leaf_index, checkpoint=store.checkpoint(anchoring.checkpoint_seq)
+            ).as_json()
+        except (NotYetSealed, StoreError):
+            return None
 
     def bundle(self, record_id: str) -> dict[str, Any]:
         """As `NodeService.bundle`: against the earliest anchored checkpoint that holds the
@@ -190,7 +301,17 @@ def reach(home: NodeHome) -> Iterator[NodeReads]:
         store = None
     if store is None:
         running = running_node(home)
-        yield _through_api(home, home.config().api.url if running is None else running.api)
+        if running is not None:
+            yield _through_api(home, running.api)
+            return
+        url = home.config().api.url
+        if not node_answers(url):
+            raise NodeUnreachable(
+                f"the log at {home.log_path} is open in another process, and no run file names"
+                f" a node and none answers at {url} (a node still starting, or another command"
+                " on this folder): try again once it has finished, or stop it"
+            )
+        yield _through_api(home, url)
         return
     with store:
         yield FromLog(home, store)
@@ -237,12 +358,10 @@ def chain_status(data_dir: Path) -> ChainStatus:
     try:
         opened = open_chain(data_dir)
     except DatabaseInUse:
-        running = running_node(NodeHome(data_dir.parent))
-        if running is None or running.rpc is None or running.chain_dir is None:
+        rpc = _serving_rpc(data_dir)
+        if rpc is None:
             raise
-        if Path(running.chain_dir).resolve() != data_dir.resolve():
-            raise
-        return _chain_status_over_rpc(data_dir, running.rpc)
+        return _chain_status_over_rpc(data_dir, rpc)
     try:
         head = opened.head
         return _chain_status(
@@ -254,6 +373,22 @@ def chain_status(data_dir: Path) -> ChainStatus:
         )
     finally:
         opened.close()
+
+
+def _serving_rpc(data_dir: Path) -> str | None:
+    """The JSON-RPC URL of the process that holds `data_dir`'s chain: the node of the folder
+    above it (its run file), or a `chain run` serving it by itself (the data directory's
+    run file); None if neither says it serves it."""
+    node = running_node(NodeHome(data_dir.parent))
+    if (
+        node is not None
+        and node.rpc is not None
+        and node.chain_dir is not None
+        and Path(node.chain_dir).resolve() == data_dir.resolve()
+    ):
+        return node.rpc
+    chain = running_chain(data_dir)
+    return None if chain is None else chain.rpc
 
 
 def _chain_status_over_rpc(data_dir: Path, url: str) -> ChainStatus:

@@ -8,6 +8,10 @@ process that is gone; it is ignored, and the next start replaces it.
 
 The file is written atomically (beside it, synced, renamed), so a reader never sees half
 of it; it holds no secret (the operator token stays in `keys/api-token`).
+
+`evanchor chain run` (`chain serve`), serving an embedded chain by itself, says where its
+JSON-RPC listens the same way, in `<data dir>/chain.run.json` (`running_chain`), so that
+`chain status` asks it while it holds the chain's database.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -23,6 +28,8 @@ from evanchor.node.daemon.home import NodeHome
 
 RUN_FILE_NAME = "node.run.json"
 RUN_FORMAT = "evanchor-node-run/1"
+CHAIN_RUN_FILE_NAME = "chain.run.json"
+CHAIN_RUN_FORMAT = "evanchor-chain-run/1"
 
 
 class RunningNode(BaseModel):
@@ -36,6 +43,17 @@ class RunningNode(BaseModel):
     api: str
     rpc: str | None = None
     chain_dir: str | None = None
+
+
+class RunningChain(BaseModel):
+    """A `chain run` process serving an embedded chain's data directory by itself: its pid
+    and its JSON-RPC's URL."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    format: str = CHAIN_RUN_FORMAT
+    pid: int
+    rpc: str
 
 
 def run_file(home: NodeHome) -> Path:
@@ -52,20 +70,39 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def running_node(home: NodeHome) -> RunningNode | None:
-    """The node that serves `home` now, per its run file; None if there is no file, or it
-    names a process that is gone, or it is not a run file of this format."""
+_Run = TypeVar("_Run", RunningNode, RunningChain)
+
+
+def _read_run_file(path: Path, model: type[_Run], run_format: str) -> _Run | None:
+    """The process `path` names, if the file is there, of `run_format`, and its pid alive."""
     try:
-        text = run_file(home).read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
     except (FileNotFoundError, NotADirectoryError):
         return None
     try:
-        node = RunningNode.model_validate_json(text)
+        found = model.model_validate_json(text)
     except ValidationError:
         return None
-    if node.format != RUN_FORMAT or not _alive(node.pid):
+    if found.format != run_format or not _alive(found.pid):
         return None
-    return node
+    return found
+
+
+def running_node(home: NodeHome) -> RunningNode | None:
+    """The node that serves `home` now, per its run file; None if there is no file, or it
+    names a process that is gone, or it is not a run file of this format."""
+    return _read_run_file(run_file(home), RunningNode, RUN_FORMAT)
+
+
+def _write_privately(path: Path, text: str) -> None:
+    """`text` into `path` atomically (beside it, synced, renamed), readable by us alone."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # private, as the folder
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    partial.replace(path)
 
 
 @contextlib.contextmanager
@@ -73,15 +110,32 @@ def announced(home: NodeHome, node: RunningNode) -> Iterator[None]:
     """Write the run file for the block's duration (the node serving); remove it after,
     unless another process has replaced it meanwhile."""
     path = run_file(home)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # private, as the folder
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(node.model_dump_json() + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    partial.replace(path)
+    _write_privately(path, node.model_dump_json() + "\n")
     try:
         yield
     finally:
         if running_node(home) == node:
             path.unlink(missing_ok=True)
+
+
+def chain_run_file(data_dir: Path) -> Path:
+    return data_dir / CHAIN_RUN_FILE_NAME
+
+
+def running_chain(data_dir: Path) -> RunningChain | None:
+    """The `chain run` process that serves `data_dir` now, per its run file; None if there
+    is no file, or it names a process that is gone, or it is not of this format."""
+    return _read_run_file(chain_run_file(data_dir), RunningChain, CHAIN_RUN_FORMAT)
+
+
+def announce_chain(data_dir: Path, rpc: str) -> RunningChain:
+    """Say that this process serves `data_dir`'s chain at `rpc` (once it listens)."""
+    chain = RunningChain(pid=os.getpid(), rpc=rpc)
+    _write_privately(chain_run_file(data_dir), chain.model_dump_json() + "\n")
+    return chain
+
+
+def withdraw_chain(data_dir: Path, chain: RunningChain) -> None:
+    """Remove `announce_chain`'s file, unless another process has replaced it meanwhile."""
+    if running_chain(data_dir) == chain:
+        chain_run_file(data_dir).unlink(missing_ok=True)

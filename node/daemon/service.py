@@ -55,6 +55,7 @@ from evanchor.anchor.protocol.checkpoint import Checkpoint
 from evanchor.anchor.protocol.errors import InputError
 from evanchor.anchor.protocol.note import NoteSigner
 from evanchor.anchor.protocol.signing import SigningDomain
+from evanchor.node.daemon.api_models import ShredAnswer
 from evanchor.node.daemon.bundles import (
     EvidenceSource,
     NotAnchoredYet,
@@ -62,7 +63,7 @@ from evanchor.node.daemon.bundles import (
     anchored_case_bundle,
 )
 from evanchor.node.daemon.committer import GroupCommitter
-from evanchor.node.daemon.compliance_log import submission_flags
+from evanchor.node.daemon.compliance_log import logged_json, records_page, submission_flags
 from evanchor.node.daemon.home import NodeConfig
 from evanchor.node.daemon.metrics import NodeMetrics
 from evanchor.node.daemon.status import node_status
@@ -390,6 +391,36 @@ class NodeService:
         if index is None:  # pragma: no cover - find_record_id found it
             raise RecordNotFound(record_id)
         return full, index
+
+    # -- the operator's erasure -------------------------------------------------------------
+
+    def shred(self, record_id: str, reason: str) -> ShredAnswer:
+        """Crypto-shred the record `record_id` names (`LogStore.shred`: its text, salt and id
+        go, its leaf stays, a tombstone says when and why); `RecordNotFound` if no record of
+        the log has that id (or it is shredded already). A synced write and a compaction:
+        call it off the event loop."""
+        full, index = self._index(record_id)
+        tombstone = self.store.shred(index, reason=reason)
+        log.info("shredded the record at leaf %d (%s)", index, tombstone.shredded_at)
+        return ShredAnswer(
+            record_id=full.hex(),
+            index=index,
+            shredded_at=tombstone.shredded_at,
+            reason=tombstone.reason,
+        )
+
+    def compliance_records(self, start: int, limit: int, to: int) -> dict[str, Any]:
+        """The records of leaves start <= i < min(start + limit, to) as the compliance
+        engine reads them (`compliance_log.records_page`): O(limit) reads, so call it off
+        the event loop. Requires start <= to <= size."""
+        high = min(start + limit, to)
+        records, not_counted = records_page(self.store, start, high)
+        return {
+            "size": to,
+            "records": [logged_json(r) for r in records],
+            "not_counted": [n.as_json() for n in not_counted],
+            "next": high if high < to else None,
+        }
 
     def agency_of(self, address: str) -> str | None:
         """The credit code the agency registry holds for `address`, as the node last read it

@@ -19,9 +19,9 @@ from evanchor.anchor.errors import EvanchorError
 from evanchor.node.daemon.client import (
     NodeRefused,
     NodeUnreachable,
-    _request,
     auth_headers,
     json_bytes,
+    request_json,
 )
 from evanchor.node.daemon.upload_models import CHUNK_CONTENT_TYPE
 
@@ -121,7 +121,7 @@ def submit_staged(
     before the commit is sent. A refusal (`NodeRefused`, the node's line and fault) or a
     lost connection abandons the upload, so nothing of it is appended."""
     headers = auth_headers(token)
-    created = _request("POST", f"{api_url}/v1/uploads", headers=headers)
+    created = request_json("POST", f"{api_url}/v1/uploads", headers=headers)
     upload = f"{api_url}/v1/uploads/{created['upload_id']}"
     try:
         chunks = list(plan_chunks(lines, int(created["max_chunk_bytes"])))
@@ -129,7 +129,7 @@ def submit_staged(
         if size > limit:
             raise UploadTooLarge(size, limit)
         for seq, chunk in enumerate(chunks):
-            _request(
+            request_json(
                 "PUT",
                 f"{upload}/chunks/{seq}",
                 data=chunk.body,
@@ -140,12 +140,12 @@ def submit_staged(
                 on_chunk(chunk.records)
     except (NodeRefused, NodeUnreachable, LineTooLarge, UploadTooLarge):
         with contextlib.suppress(NodeRefused, NodeUnreachable):
-            _request("DELETE", upload, headers=headers)
+            request_json("DELETE", upload, headers=headers)
         raise
     if on_commit is not None:
         on_commit()
     try:
-        body = _request("POST", f"{upload}/commit", params={"lang": lang}, headers=headers)
+        body = request_json("POST", f"{upload}/commit", params={"lang": lang}, headers=headers)
     except NodeUnreachable as error:
         raise CommitOutcomeUnknown(str(error)) from None
     compliance = body.get("compliance")

@@ -44,10 +44,10 @@ from evanchor.node.daemon.access import CallerKind, Unauthenticated
 from evanchor.node.daemon.api import (
     SERVICE,
     ContentTypeRefused,
-    _field,
-    _lang,
     caller_of,
+    error_field,
     error_response,
+    query_lang,
 )
 from evanchor.node.daemon.service import BatchInvalid, NodeService
 from evanchor.node.daemon.staging import (
@@ -131,7 +131,7 @@ async def upload_errors(request: web.Request, handler: Handler) -> web.StreamRes
         body = {
             "error": {
                 "message": str(error),
-                "field": _field(error.error),
+                "field": error_field(error.error),
                 "item": None,
                 "line": error.line,
                 "reason": error.error.detail(),
@@ -363,7 +363,7 @@ async def commit_upload(request: web.Request) -> web.Response:
     service = _may_upload(request)
     uploads = request.app[UPLOADS]
     upload_id = request.match_info["upload_id"]
-    lang = _lang(request)
+    lang = query_lang(request)
     loop = asyncio.get_running_loop()
     uploads.staging.get(upload_id)  # an unknown id takes no lock (nor any memory)
     async with uploads.lock(upload_id):

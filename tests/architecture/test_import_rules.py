@@ -124,3 +124,28 @@ def test_rule_catches_a_forbidden_import(tmp_path: Path) -> None:
     target = _layer(imports[0][1])
     assert target == "evanchor.anchor.log"
     assert target not in ALLOWED["evanchor.anchor.verify"]
+
+
+def _private_imports(path: Path) -> list[str]:
+    """`from evanchor.x import _name` in `path`: a module using another's private name."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return [
+        f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}:{node.lineno}"
+        f" imports {node.module}.{alias.name}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("evanchor.")
+        for alias in node.names
+        if alias.name.startswith("_") and not alias.name.startswith("__")
+    ]
+
+
+def test_no_module_imports_another_modules_private_names() -> None:
+    """What two modules share is public in the module that owns it (ARCHITECTURE.md)."""
+    bad = [line for _, path in MODULES for line in _private_imports(path)]
+    assert not bad, "private names imported across modules:\n" + "\n".join(bad)
+
+
+def test_private_import_rule_is_not_vacuous(tmp_path: Path) -> None:
+    path = tmp_path / "bad.py"
+    path.write_text("from evanchor.node.daemon.api import _lang, SERVICE\n", encoding="utf-8")
+    assert _private_imports(path) == [f"{path}:1 imports evanchor.node.daemon.api._lang"]

@@ -10,6 +10,8 @@ where LevelDB's lock is held just as it is against another process.
 from __future__ import annotations
 
 import json
+import re
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,8 +43,8 @@ def home(tmp_path: Path) -> Path:
     return folder
 
 
-def run(home: Path, *args: str) -> Result:
-    return CliRunner().invoke(cli, ["--home", str(home), *args])
+def run(home: Path, *args: str, input: str | None = None) -> Result:
+    return CliRunner().invoke(cli, ["--home", str(home), *args], input=input)
 
 
 def _submit(home: Path, path: Path, numbers: range) -> None:
@@ -169,3 +171,114 @@ def _record_ids(home: Path) -> list[str]:
     """The record ids of the sealed records, read from the stopped node's log."""
     with NodeHome(home).open_log() as store:
         return [store.record(index).record_id.hex() for index in range(5)]
+
+
+def _without_times(text: str) -> str:
+    return re.sub(r"\d{4}-\d\d-\d\dT[0-9:.]+Z", "TIME", text)
+
+
+def test_shred_beside_a_running_node_is_the_stopped_folders_shred(
+    home: Path, tmp_path: Path
+) -> None:
+    """Fails before POST /v1/records/{id}/shred: shred refused while the node ran."""
+    copy = tmp_path / "copy"
+    shutil.copytree(home, copy)  # the node is stopped: a whole copy
+    target = _record_ids(home)[2]
+    stopped = run(copy, "shred", target[:12], "--reason", "deletion request DR-3", "--yes")
+    assert stopped.exit_code == 0, stopped.output
+    assert "shredded the record at leaf 2" in stopped.output
+    with running(home):
+        asked = run(home, "shred", target[:12], "--reason", "DR-4", input="n\n")
+        assert asked.exit_code == 1
+        assert f"Shred record {target} (leaf 2)?" in asked.output
+        assert "Aborted" in asked.output
+        assert run(home, "log", "status").exit_code == 0
+        beside = run(home, "shred", target[:12], "--reason", "deletion request DR-3", "--yes")
+        assert beside.exit_code == 0, beside.output
+        again = run(home, "shred", target, "--reason", "again", "--yes")
+        assert again.exit_code == 1
+        assert again.output.count("\n") == 1, again.output
+        assert "no record" in again.output
+    assert _without_times(beside.output) == _without_times(stopped.output)
+    assert _json(home, "log", "status", "--json") == _json(copy, "log", "status", "--json") | {
+        "home": str(home)
+    }
+    audits = [_json(folder, "audit", "--json") for folder in (home, copy)]
+    for report in audits:
+        assert report["ok"] is True, report
+        assert [(s["leaf"], s["reason"]) for s in report["shredded"]] == [
+            (2, "deletion request DR-3")
+        ]
+    assert "no record" in run(home, "prove", target, "-o", str(tmp_path / "x.json")).output
+
+
+def test_audit_beside_a_running_node_names_it_and_what_to_do(home: Path, tmp_path: Path) -> None:
+    """The audit checks one state of the log, so it does not run beside the node: one line
+    naming the node's pid and API, and the two ways on (stop it, or audit a copy)."""
+    state = tmp_path / "audit.state"
+    with running(home) as api:
+        node = running_node(NodeHome(home))
+        assert node is not None
+        refused = run(home, "audit", "--state", str(state))
+    assert refused.exit_code == 1
+    assert refused.output.count("\n") == 1, refused.output
+    assert refused.output.startswith(f"Error: the node (pid {node.pid}, API {api}) is running")
+    assert f"stop the node (SIGTERM: kill {node.pid})" in refused.output
+    assert "`evanchor --home COPY audit`" in refused.output
+    assert not state.exists()
+    assert _json(home, "audit", "--json")["ok"] is True  # stopped, the audit runs
+
+
+def test_audit_of_a_log_held_by_a_process_no_run_file_names(home: Path) -> None:
+    """No node's run file (a node still starting, another command): no pid to name."""
+    with NodeHome(home).open_log():
+        refused = run(home, "audit")
+    assert refused.exit_code == 1
+    assert refused.output.count("\n") == 1, refused.output
+    assert "open in another process that no run file names" in refused.output
+    assert "pid" not in refused.output
+
+
+NIGHT_CALL = numbered_record(99, case="C-9") | {"occurred_at": "2026-11-20T22:47:00+08:00"}
+"""A call at 22:47, the debtor's local time: flagged by the default rule set (QH-1)."""
+
+
+def _report(home: Path, out: Path) -> dict[str, Any]:
+    """Every form of `compliance report` of `home`, its times taken out; the HTML's bundles."""
+    text = run(home, "compliance", "report")
+    assert text.exit_code == 0, text.output
+    as_json = _json(home, "compliance", "report", "--json", "--lang", "en")
+    as_json.pop("generated_at")
+    as_csv = run(home, "compliance", "report", "--csv")
+    assert as_csv.exit_code == 0, as_csv.output
+    html = run(home, "compliance", "report", "--html", "-o", str(out))
+    assert html.exit_code == 0, html.output
+    bundles = {p.name: p.read_bytes() for p in sorted((out.parent / "r.bundles").iterdir())}
+    return {
+        "text": text.output,
+        "json": as_json,
+        "csv": as_csv.output,
+        "html said": html.output.replace(str(out), "OUT"),
+        "bundles": bundles,
+    }
+
+
+def test_compliance_report_beside_a_running_node_is_the_stopped_folders(
+    home: Path, tmp_path: Path
+) -> None:
+    """Fails before GET /v1/compliance/records: the report refused while the node ran."""
+    night = tmp_path / "night.jsonl"
+    night.write_text(json.dumps(NIGHT_CALL) + "\n")
+    assert run(home, "submit", str(night)).exit_code == 0
+    assert run(home, "seal").exit_code == 0
+    target = _record_ids(home)[1]
+    assert run(home, "shred", target, "--reason", "DR-5", "--yes").exit_code == 0
+    (tmp_path / "stopped").mkdir()
+    (tmp_path / "beside").mkdir()
+    stopped = _report(home, tmp_path / "stopped" / "r.html")
+    assert "QH-1" in stopped["text"]
+    assert any(n["what"] == "leaf 1" for n in stopped["json"]["not_counted"]), stopped["json"]
+    assert stopped["bundles"]
+    with running(home):
+        beside = _report(home, tmp_path / "beside" / "r.html")
+    assert beside == stopped

@@ -162,11 +162,15 @@ def test_rules_command(tmp_path: Path) -> None:
     assert f"digest {default_rule_set().digest}" in again.output
 
 
-def test_the_log_of_a_running_node_is_not_read(home: Path) -> None:
+def test_a_log_held_by_a_process_that_serves_no_api_is_one_line(home: Path) -> None:
+    """Beside a running node the report asks its API (tests/cli/test_reads_beside_a_running_
+    node.py); a log held by a process that serves none gives one line, nothing written."""
     with LogStore(home / "log"):
         result = run(home, "compliance", "report")
     assert result.exit_code == 1
-    assert "stop it first, or report from its bundles with --bundles" in result.output
+    assert result.output.count("\n") == 1, result.output
+    assert "Traceback" not in result.output
+    assert "is open in another process, and no run file names a node" in result.output
 
 
 def test_submit_lists_the_flags_on_the_receipts(tmp_path: Path) -> None:

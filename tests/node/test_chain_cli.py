@@ -12,6 +12,7 @@ from evanchor.cli.chain_commands import chain as chain_group
 from evanchor.node.chain.datadir import open_chain
 from evanchor.node.chain.genesis import read_genesis
 from evanchor.node.chain.keys import load_key, write_raw_key
+from evanchor.node.daemon.running import chain_run_file, running_chain
 
 from chain_helpers import Actors, address_of, rpc, signed_tx, start_node, wait_for_receipt
 
@@ -91,6 +92,36 @@ def test_status_against_a_running_node(data_dir: Path, actors: Actors) -> None:
         assert status["authorities"] == ["0x" + actors.sealer_address.hex()]
     finally:
         node.stop()
+
+
+def test_status_beside_a_chain_run_asks_it_and_says_what_the_stopped_folder_says(
+    data_dir: Path, actors: Actors
+) -> None:
+    """`chain run` holds the database; its run file (running.py) tells `chain status` where
+    it listens. Fails before the run file: DatabaseInUse."""
+    dd = ["--data-dir", str(data_dir)]
+    code, stopped = invoke(*dd, "status")
+    assert code == 0, stopped
+    node = start_node(data_dir)
+    try:
+        announced = running_chain(data_dir)
+        assert announced is not None
+        assert (announced.pid, announced.rpc) == (node.process.pid, node.url)
+        assert chain_run_file(data_dir).stat().st_mode & 0o077 == 0
+        code, beside = invoke(*dd, "status")
+        assert code == 0, beside
+        assert json.loads(beside) == json.loads(stopped)
+        tx_hash = rpc(node.url, "eth_sendRawTransaction", "0x" + signed_tx(actors.writer, 0).hex())
+        wait_for_receipt(node.url, tx_hash)
+        code, moved = invoke(*dd, "status")
+        assert code == 0, moved
+        assert json.loads(moved)["head"] == 1
+    finally:
+        node.stop()
+    assert not chain_run_file(data_dir).exists()
+    code, after = invoke(*dd, "status")
+    assert code == 0, after
+    assert json.loads(after) == json.loads(moved)
 
 
 def test_an_authority_vote_is_an_operator_action_on_the_stopped_node(
