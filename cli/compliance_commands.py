@@ -189,7 +189,7 @@ def _from_log(
                 logged = built.records[flag.record.leaf_index]
                 bundle = node.report_bundle(logged)
                 if bundle is not None:
-                    bundles[logged.record_id] = bundle
+                    bundles[logged.record_id] = bundle.as_json()
     return built, bundles
 
 

@@ -128,7 +128,7 @@ def prove(
         bundle = _from_node(home, f"/v1/records/{record_id}/bundle", read)
     else:
         with reach(home) as node:
-            bundle = node.bundle(record_id)
+            bundle = node.bundle(record_id).as_json()
     _write_json(output, bundle)
     click.echo(
         f"wrote proof bundle for record {bundle['leaf_index']} of the log"
@@ -170,7 +170,7 @@ def case_prove(
         bundle = _from_node(home, f"/v1/cases/{case_key}/bundle", read)
     else:
         with reach(home) as node:
-            bundle = node.case_bundle(case_key)
+            bundle = node.case_bundle(case_key).as_json()
     _write_json(output, bundle)
     click.echo(f"wrote {len(bundle['records'])} record(s) of case {case_key} to {output}")
 

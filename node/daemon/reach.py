@@ -37,7 +37,7 @@ from evanchor.anchor.compliance.report import NotCounted
 from evanchor.anchor.ethereum.progress import covering_checkpoint
 from evanchor.anchor.log.bundle import NotYetSealed, build_bundle, build_case_bundle
 from evanchor.anchor.log.store import LogStore, StoreBusy, StoreError
-from evanchor.anchor.protocol.bundle_format import CaseBundle, ProofBundle
+from evanchor.anchor.protocol.bundle_format import CaseBundle, ProofBundle, parse
 from evanchor.anchor.protocol.checkpoint import Checkpoint, checkpoint_from_json
 from evanchor.node.daemon.api_models import ShredAnswer
 from evanchor.node.daemon.client import NodeClient, NodeRefused, NodeUnreachable, node_answers
@@ -72,8 +72,8 @@ class Sealed:
 
 class NodeReads(Protocol):
     """The reads (and the operator's seal and shredding) a command makes of a node's folder.
-    Bundles and the status are JSON as the API serves them: they are written or printed as
-    they are."""
+    Bundles are typed (`ProofBundle`, `CaseBundle`: a running node's answer is read as one
+    first); the status is JSON as the API serves it, printed as it is."""
 
     @property
     def running(self) -> bool:
@@ -103,16 +103,16 @@ class NodeReads(Protocol):
         counted (`GET /v1/compliance/records`, page by page, over one prefix of the log)."""
         ...
 
-    def report_bundle(self, logged: LoggedRecord) -> dict[str, Any] | None:
+    def report_bundle(self, logged: LoggedRecord) -> ProofBundle | None:
         """The bundle a compliance report links for `logged` (a flagged record), or None
         if there is none yet."""
         ...
 
-    def bundle(self, record_id: str) -> dict[str, Any]:
+    def bundle(self, record_id: str) -> ProofBundle:
         """The proof bundle of a record (a full id, or a unique prefix of 8+ hex digits)."""
         ...
 
-    def case_bundle(self, case: str) -> dict[str, Any]:
+    def case_bundle(self, case: str) -> CaseBundle:
         """The case bundle of `case` (e.g. collection/C-1)."""
         ...
 
@@ -154,7 +154,7 @@ class ThroughApi:
                 return records, not_counted
             page = self.client.get(f"/v1/compliance/records?from={page['next']}&to={page['size']}")
 
-    def report_bundle(self, logged: LoggedRecord) -> dict[str, Any] | None:
+    def report_bundle(self, logged: LoggedRecord) -> ProofBundle | None:
         """The node's bundle of the record; None while it has none to give (409: not
         anchored yet on an anchoring node, not sealed yet on a log-only one)."""
         try:
@@ -164,13 +164,13 @@ class ThroughApi:
                 return None
             raise
 
-    def bundle(self, record_id: str) -> dict[str, Any]:
-        answer: dict[str, Any] = self.client.get(f"/v1/records/{record_id}/bundle")
-        return answer
+    def bundle(self, record_id: str) -> ProofBundle:
+        """The node's answer read as a proof bundle (`BundleMalformed` naming the member if
+        it is not one)."""
+        return parse(ProofBundle, self.client.get(f"/v1/records/{record_id}/bundle"))
 
-    def case_bundle(self, case: str) -> dict[str, Any]:
-        answer: dict[str, Any] = self.client.get(f"/v1/cases/{case}/bundle")
-        return answer
+    def case_bundle(self, case: str) -> CaseBundle:
+        return parse(CaseBundle, self.client.get(f"/v1/cases/{case}/bundle"))
 
 
 _Bundle = TypeVar("_Bundle", ProofBundle, CaseBundle)
@@ -216,7 +216,7 @@ class FromLog:
     def compliance_records(self) -> tuple[list[LoggedRecord], list[NotCounted]]:
         return records_from_log(self.store)
 
-    def report_bundle(self, logged: LoggedRecord) -> dict[str, Any] | None:
+    def report_bundle(self, logged: LoggedRecord) -> ProofBundle | None:
         """Against its earliest anchored checkpoint with the kept chain evidence, else
         against its first checkpoint (inclusion only, and `verify` says it is not
         anchored); None if no checkpoint covers it yet."""
@@ -228,7 +228,7 @@ class FromLog:
             )
 
             try:
-                return anchored_bundle(store, logged.leaf_index).as_json()
+                return anchored_bundle(store, logged.leaf_index)
             except NotAnchoredYet:
                 pass
         anchoring = logged.anchoring
@@ -237,11 +237,11 @@ class FromLog:
         try:
             return build_bundle(
                 store, logged.leaf_index, checkpoint=store.checkpoint(anchoring.checkpoint_seq)
-            ).as_json()
+            )
         except (NotYetSealed, StoreError):
             return None
 
-    def bundle(self, record_id: str) -> dict[str, Any]:
+    def bundle(self, record_id: str) -> ProofBundle:
         """As `NodeService.bundle`: against the earliest anchored checkpoint that holds the
         record (anchoring node), or the first sealed one (log-only node)."""
         store = self.store
@@ -254,17 +254,17 @@ class FromLog:
             return self._with_evidence(lambda source: anchored_bundle(store, index, source))
         # None when no seal holds it yet: then `build_bundle` says so.
         checkpoint = covering_checkpoint(store, index)
-        return build_bundle(store, index, checkpoint=checkpoint).as_json()
+        return build_bundle(store, index, checkpoint=checkpoint)
 
-    def case_bundle(self, case: str) -> dict[str, Any]:
+    def case_bundle(self, case: str) -> CaseBundle:
         store = self.store
         if self.home.config().chain is None:
-            return build_case_bundle(store, case).as_json()
+            return build_case_bundle(store, case)
         from evanchor.node.daemon.bundles import anchored_case_bundle  # noqa: PLC0415 - chain side
 
         return self._with_evidence(lambda source: anchored_case_bundle(store, case, source))
 
-    def _with_evidence(self, build: Callable[[EvidenceSource | None], _Bundle]) -> dict[str, Any]:
+    def _with_evidence(self, build: Callable[[EvidenceSource | None], _Bundle]) -> _Bundle:
         """Build with the kept anchor evidence; reach the chain only if some is missing (the
         node's anchoring thread, which collects it, is not running)."""
         from evanchor.node.daemon.bundles import (  # noqa: PLC0415
@@ -273,7 +273,7 @@ class FromLog:
         )
 
         try:
-            return build(None).as_json()
+            return build(None)
         except EvidenceNotCollected:
             pass
         # Only now the chain side: a bundle whose evidence is kept imports no web3 or py-evm.
@@ -284,7 +284,7 @@ class FromLog:
         assert chain is not None
         with chain_endpoint(self.home, read_only=True) as url:
             anchor = cc.contract_at(cc.web3_for(url), chain.contract)
-            return build(chain_evidence(anchor, self.store)).as_json()
+            return build(chain_evidence(anchor, self.store))
 
 
 def _through_api(home: NodeHome, api_url: str) -> ThroughApi:
