@@ -57,6 +57,7 @@ from evanchor.anchor.log.audit import (
 from evanchor.anchor.log.audit_state import LoadedState
 from evanchor.anchor.log.parallel_audit import ProgressCallback, audit_log_parallel
 from evanchor.anchor.log.store import LogStore
+from evanchor.anchor.protocol.log_identity import LogIdentity
 from evanchor.anchor.protocol.seal_leaf import AnchorTarget
 from evanchor.anchor.protocol.signing import SigningDomain
 from evanchor.anchor.verify.proofs import verify_consistency
@@ -69,19 +70,6 @@ LOG_WINDOW_BLOCKS = cc.LOG_WINDOW_BLOCKS
 """Blocks per `eth_getLogs` query (see `chain_client.LOG_WINDOW_BLOCKS`)."""
 
 _T = TypeVar("_T")
-
-
-@dataclass(frozen=True)
-class LogIdentity:
-    """Which log on which chain: the log is (chain id, contract, writer) — DESIGN decision 2.
-
-    `deploy_block` is where reading events starts (the contract's deployment block).
-    """
-
-    chain_id: int
-    contract: str
-    writer: str
-    deploy_block: int = 0
 
 
 @dataclass(frozen=True)
@@ -173,9 +161,10 @@ def _writer_role_changes(
     return changes
 
 
-def read_chain(w3: Web3, identity: LogIdentity) -> ChainView:
+def read_chain(w3: Web3, identity: LogIdentity, *, deploy_block: int = 0) -> ChainView:
     """Read the log's anchors, the contract's storage of them, the writer's role history and
-    the contract's code, all at the current head (fixed first).
+    the contract's code, all at the current head (fixed first). Reading events starts at
+    `deploy_block` (the contract's deployment block; 0 reads them all).
 
     Events and storage are read only from EvidenceAnchor's code on the log's chain: from
     anything else they would not mean what the audit takes them to mean.
@@ -188,7 +177,7 @@ def read_chain(w3: Web3, identity: LogIdentity) -> ChainView:
     view = ChainView(chain, head, keccak(bytes(code)), [], [], [], genesis)
     if chain != identity.chain_id or view.code_hash != cc.deployed_code_hash():
         return view
-    first = min(identity.deploy_block, head.number)
+    first = min(deploy_block, head.number)
     events: list[cc.AnchorEvent] = []
     for start, end in _windows(first, head.number):
         events += cc.anchor_events(anchor, writer=identity.writer, from_block=start, to_block=end)
@@ -543,6 +532,7 @@ def audit_against_chain(
     identity: LogIdentity,
     store: LogStore,
     *,
+    deploy_block: int = 0,
     workers: int = 1,
     progress: ProgressCallback | None = None,
     resume: LoadedState | None = None,
@@ -551,14 +541,15 @@ def audit_against_chain(
     """The whole audit of a log that anchors on `w3`'s chain: the log recomputed, with every
     agency signature checked against the registry, then every anchor held against it.
     The log's check runs on `workers` processes (`audit_log_parallel`, the same report);
-    `progress` is told the leaves walked; `resume` and `keep_state` make it incremental
+    events are read from `deploy_block` on (`read_chain`); `progress` is told the leaves
+    walked; `resume` and `keep_state` make it incremental
     (audit_state.py): the anchors are all checked, against the audited roots of the
     checkpoints before the resumed one.
 
     If the endpoint is not the log's chain, or the contract is not EvidenceAnchor, that is
     the one chain-side discrepancy: the log is still audited on its own, without signatures.
     """
-    view = read_chain(w3, identity)
+    view = read_chain(w3, identity, deploy_block=deploy_block)
     target = store.anchor_target
     problem = _identity_problem(view, identity, target)
     if problem is not None:
@@ -569,7 +560,7 @@ def audit_against_chain(
         report.next_state = None
         return report, view
     anchor = cc.contract_at(w3, identity.contract)
-    check = AgencySignatureCheck(anchor, view, store, identity.deploy_block)
+    check = AgencySignatureCheck(anchor, view, store, deploy_block)
     report = audit_log_parallel(
         store,
         workers=workers,
