@@ -36,7 +36,7 @@ from __future__ import annotations
 import bisect
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field, fields
 from typing import Any, TypeVar, cast
 
 from eth_utils.address import is_address, to_checksum_address
@@ -46,7 +46,12 @@ from web3.exceptions import Web3RPCError
 
 from evanchor.anchor.errors import EvanchorError
 from evanchor.anchor.ethereum import client as cc
-from evanchor.anchor.ethereum.anchor_state import AnchorStatus
+from evanchor.anchor.ethereum.anchor_state import (
+    AnchorStateCorrupt,
+    AnchorStatus,
+    Confirmed,
+    parse_anchor_state,
+)
 from evanchor.anchor.ethereum.errors import ChainUnavailable, RpcError
 from evanchor.anchor.log.audit import (
     AuditReport,
@@ -399,48 +404,97 @@ def _check_consistency(
 
 
 def _check_receipt(
-    report: AuditReport, view: ChainView, identity: LogIdentity, seq: int, state: dict[str, Any]
+    report: AuditReport, view: ChainView, identity: LogIdentity, state: Confirmed
 ) -> None:
     """A checkpoint the node recorded as confirmed is on chain exactly where it says."""
-    where = f"checkpoint {seq}"
-    index = state.get("checkpoint_index")
-    event = None
-    if isinstance(index, int) and 0 <= index < len(view.events):
-        event = view.events[index]
+    where = f"checkpoint {state.seq}"
+    index = state.checkpoint_index
+    event = view.events[index] if index < len(view.events) else None
     if event is None or event.index != index:
         report.add(
             "anchor receipt not on chain",
             where,
             f"the node recorded it anchored as index {index} in block"
-            f" {state.get('block_number')} (tx {state.get('tx_hash')}); the chain has no"
-            " such anchor",
+            f" {state.block_number} (tx {state.tx_hash.hex()}); the chain has no such anchor",
         )
         return
-    expected: dict[str, object] = {
-        "chain_id": view.chain_id,
-        "contract": to_checksum_address(identity.contract),
-        "size": event.size,
-        "root": event.root.hex(),
-        "writer": event.writer,
-        "tx_hash": event.tx_hash.hex(),
-        "block_number": event.block_number,
-        "block_hash": event.block_hash.hex(),
-        "log_index": event.log_index,
-    }
-    recorded = {name: state.get(name) for name in expected}
-    for name in ("contract", "writer"):
-        value = recorded[name]
-        if isinstance(value, str) and is_address(value):
-            recorded[name] = to_checksum_address(value)
-    differing = [name for name in expected if recorded[name] != expected[name]]
+    on_chain = _Receipt(
+        chain_id=view.chain_id,
+        contract=to_checksum_address(identity.contract),
+        size=event.size,
+        root=event.root.hex(),
+        writer=event.writer,
+        tx_hash=event.tx_hash.hex(),
+        block_number=event.block_number,
+        block_hash=event.block_hash.hex(),
+        log_index=event.log_index,
+    )
+    recorded = _Receipt(
+        chain_id=state.chain_id,
+        contract=_checksummed(state.contract),
+        size=state.size,
+        root=state.root.hex(),
+        writer=_checksummed(state.writer),
+        tx_hash=state.tx_hash.hex(),
+        block_number=state.block_number,
+        block_hash=state.block_hash.hex(),
+        log_index=state.log_index,
+    )
+    differing = [
+        (name, mine, theirs)
+        for name, mine, theirs in zip(
+            _RECEIPT_FIELDS, astuple(recorded), astuple(on_chain), strict=True
+        )
+        if mine != theirs
+    ]
     if differing:
         report.add(
             "anchor receipt mismatch",
             where,
             "; ".join(
-                f"{name} recorded {recorded[name]}, on chain {expected[name]}" for name in differing
+                f"{name} recorded {mine}, on chain {theirs}" for name, mine, theirs in differing
             ),
         )
+
+
+@dataclass(frozen=True)
+class _Receipt:
+    """Where an anchor is, in the order the audit names a difference: as the node recorded
+    it (`Confirmed`) or as the chain holds it (`AnchorEvent`); hashes as hex, addresses
+    checksummed where they are addresses."""
+
+    chain_id: int
+    contract: str
+    size: int
+    root: str
+    writer: str
+    tx_hash: str
+    block_number: int
+    block_hash: str
+    log_index: int
+
+
+_RECEIPT_FIELDS = tuple(f.name for f in fields(_Receipt))
+
+
+def _checksummed(value: str) -> str:
+    return to_checksum_address(value) if is_address(value) else value
+
+
+def _recorded_receipt(
+    report: AuditReport, seq: int, raw: dict[str, object] | None
+) -> Confirmed | None:
+    """The confirmed anchoring the node recorded for checkpoint `seq`, if any; a recorded
+    state that claims to be confirmed but is not a `Confirmed` is named and skipped."""
+    if raw is None or raw.get("status") != AnchorStatus.CONFIRMED:
+        return None
+    try:
+        state = parse_anchor_state(raw)
+    except AnchorStateCorrupt as error:
+        report.add("anchor receipt mismatch", f"checkpoint {seq}", str(error))
+        return None
+    assert isinstance(state, Confirmed)  # the status said so, and parsing is by status
+    return state
 
 
 def check_chain(
@@ -466,9 +520,9 @@ def check_chain(
     anchored = {(event.size, event.root) for event in view.events}
     last_anchored = max(view.sizes, default=0)
     for checkpoint in checkpoints:
-        state = store.anchor_state(checkpoint.seq)
-        if state is not None and state.get("status") == AnchorStatus.CONFIRMED:
-            _check_receipt(report, view, identity, checkpoint.seq, state)
+        state = _recorded_receipt(report, checkpoint.seq, store.anchor_state(checkpoint.seq))
+        if state is not None:
+            _check_receipt(report, view, identity, state)
         if (checkpoint.size, checkpoint.root) in anchored:
             report.count("checkpoints anchored")
         elif checkpoint.size > last_anchored:
