@@ -64,6 +64,7 @@ from enum import StrEnum
 from typing import ParamSpec, TypeVar
 
 from eth_account.signers.local import LocalAccount
+from web3.types import TxParams
 
 from evanchor.anchor.ethereum import client as cc
 from evanchor.anchor.ethereum.anchor_state import (
@@ -658,7 +659,7 @@ class Anchorer:
         anchor = self.anchor
         proof_from = state.proof_from
         proof = [] if proof_from == 0 else self.store.consistency_proof(proof_from, checkpoint.size)
-        call = {
+        call: TxParams = {
             "from": self.writer,
             "to": anchor.address,
             "data": cc.anchor_calldata(anchor, checkpoint.size, checkpoint.root, proof),
