@@ -29,7 +29,7 @@ import click
 from pydantic import JsonValue
 
 from evanchor.anchor.ethereum import client as cc
-from evanchor.anchor.ethereum.audit import LogIdentity, audit_against_chain
+from evanchor.anchor.ethereum.audit import audit_against_chain
 from evanchor.anchor.ethereum.errors import ChainUnavailable
 from evanchor.anchor.log.audit import (
     AuditReport,
@@ -408,15 +408,15 @@ def audit(  # noqa: PLR0917 - click passes every option as an argument
                     keep_state=keep_state,
                 )
         else:
-            identity = LogIdentity(chain.chain_id, chain.contract, chain.writer, chain.deploy_block)
             with (
                 _chain_source(home, chain, rpc_url, progress) as source,
                 track("checking the log", to_check, progress=progress, unit="leaves") as shown,
             ):
                 report, view = audit_against_chain(
                     cc.web3_for(source.url),
-                    identity,
+                    chain.identity,
                     store,
+                    deploy_block=chain.deploy_block,
                     workers=workers,
                     progress=shown.reached,
                     resume=resume,

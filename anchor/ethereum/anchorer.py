@@ -64,6 +64,7 @@ from enum import StrEnum
 from typing import ParamSpec, TypeVar
 
 from eth_account.signers.local import LocalAccount
+from web3.types import TxParams
 
 from evanchor.anchor.ethereum import client as cc
 from evanchor.anchor.ethereum.anchor_state import (
@@ -88,6 +89,7 @@ from evanchor.anchor.ethereum.errors import (
 from evanchor.anchor.ethereum.progress import ANCHORING_CURSOR_META
 from evanchor.anchor.log.store import LogStore
 from evanchor.anchor.protocol.checkpoint import Checkpoint
+from evanchor.anchor.protocol.log_identity import LogIdentity
 from evanchor.contracts.storage_layout import StoredCheckpoint
 
 _T = TypeVar("_T")
@@ -172,20 +174,6 @@ class _OnChain:
     index: int
     event: cc.AnchorEvent | None
     """None while the node does not return the log yet (it lags its own state)."""
-
-
-@dataclass(frozen=True)
-class AnchorBinding:
-    """The (chain id, contract, writer) an anchorer writes to: the log's identity on chain
-    (DESIGN decision 2), bound in the store at the first step. Unlike `AnchorTarget` it has no
-    genesis hash: the anchorer does not read block 0."""
-
-    chain_id: int
-    contract: str
-    writer: str
-
-    def as_json(self) -> dict[str, int | str]:
-        return {"chain_id": self.chain_id, "contract": self.contract, "writer": self.writer}
 
 
 @dataclass
@@ -348,13 +336,13 @@ class Anchorer:
 
     # -- binding and cursor ------------------------------------------------------------
 
-    def target(self) -> AnchorBinding:
+    def target(self) -> LogIdentity:
         """The log's identity on chain: (chain id, contract, writer)."""
         chain = self._chain_id
         if chain is None:
             chain = self._retried(lambda: cc.chain_id(self.anchor.w3))
             self._chain_id = chain
-        return AnchorBinding(chain, self.anchor.address, self.writer)
+        return LogIdentity(chain, self.anchor.address, self.writer)
 
     def _bind_target(self) -> None:
         if self._chain_id is not None:
@@ -671,7 +659,7 @@ class Anchorer:
         anchor = self.anchor
         proof_from = state.proof_from
         proof = [] if proof_from == 0 else self.store.consistency_proof(proof_from, checkpoint.size)
-        call = {
+        call: TxParams = {
             "from": self.writer,
             "to": anchor.address,
             "data": cc.anchor_calldata(anchor, checkpoint.size, checkpoint.root, proof),

@@ -36,7 +36,7 @@ from __future__ import annotations
 import bisect
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field, fields
 from typing import Any, TypeVar, cast
 
 from eth_utils.address import is_address, to_checksum_address
@@ -46,7 +46,12 @@ from web3.exceptions import Web3RPCError
 
 from evanchor.anchor.errors import EvanchorError
 from evanchor.anchor.ethereum import client as cc
-from evanchor.anchor.ethereum.anchor_state import AnchorStatus
+from evanchor.anchor.ethereum.anchor_state import (
+    AnchorStateCorrupt,
+    AnchorStatus,
+    Confirmed,
+    parse_anchor_state,
+)
 from evanchor.anchor.ethereum.errors import ChainUnavailable, RpcError
 from evanchor.anchor.log.audit import (
     AuditReport,
@@ -57,6 +62,7 @@ from evanchor.anchor.log.audit import (
 from evanchor.anchor.log.audit_state import LoadedState
 from evanchor.anchor.log.parallel_audit import ProgressCallback, audit_log_parallel
 from evanchor.anchor.log.store import LogStore
+from evanchor.anchor.protocol.log_identity import LogIdentity
 from evanchor.anchor.protocol.seal_leaf import AnchorTarget
 from evanchor.anchor.protocol.signing import SigningDomain
 from evanchor.anchor.verify.proofs import verify_consistency
@@ -69,19 +75,6 @@ LOG_WINDOW_BLOCKS = cc.LOG_WINDOW_BLOCKS
 """Blocks per `eth_getLogs` query (see `chain_client.LOG_WINDOW_BLOCKS`)."""
 
 _T = TypeVar("_T")
-
-
-@dataclass(frozen=True)
-class LogIdentity:
-    """Which log on which chain: the log is (chain id, contract, writer) — DESIGN decision 2.
-
-    `deploy_block` is where reading events starts (the contract's deployment block).
-    """
-
-    chain_id: int
-    contract: str
-    writer: str
-    deploy_block: int = 0
 
 
 @dataclass(frozen=True)
@@ -173,9 +166,10 @@ def _writer_role_changes(
     return changes
 
 
-def read_chain(w3: Web3, identity: LogIdentity) -> ChainView:
+def read_chain(w3: Web3, identity: LogIdentity, *, deploy_block: int = 0) -> ChainView:
     """Read the log's anchors, the contract's storage of them, the writer's role history and
-    the contract's code, all at the current head (fixed first).
+    the contract's code, all at the current head (fixed first). Reading events starts at
+    `deploy_block` (the contract's deployment block; 0 reads them all).
 
     Events and storage are read only from EvidenceAnchor's code on the log's chain: from
     anything else they would not mean what the audit takes them to mean.
@@ -188,7 +182,7 @@ def read_chain(w3: Web3, identity: LogIdentity) -> ChainView:
     view = ChainView(chain, head, keccak(bytes(code)), [], [], [], genesis)
     if chain != identity.chain_id or view.code_hash != cc.deployed_code_hash():
         return view
-    first = min(identity.deploy_block, head.number)
+    first = min(deploy_block, head.number)
     events: list[cc.AnchorEvent] = []
     for start, end in _windows(first, head.number):
         events += cc.anchor_events(anchor, writer=identity.writer, from_block=start, to_block=end)
@@ -410,48 +404,97 @@ def _check_consistency(
 
 
 def _check_receipt(
-    report: AuditReport, view: ChainView, identity: LogIdentity, seq: int, state: dict[str, Any]
+    report: AuditReport, view: ChainView, identity: LogIdentity, state: Confirmed
 ) -> None:
     """A checkpoint the node recorded as confirmed is on chain exactly where it says."""
-    where = f"checkpoint {seq}"
-    index = state.get("checkpoint_index")
-    event = None
-    if isinstance(index, int) and 0 <= index < len(view.events):
-        event = view.events[index]
+    where = f"checkpoint {state.seq}"
+    index = state.checkpoint_index
+    event = view.events[index] if index < len(view.events) else None
     if event is None or event.index != index:
         report.add(
             "anchor receipt not on chain",
             where,
             f"the node recorded it anchored as index {index} in block"
-            f" {state.get('block_number')} (tx {state.get('tx_hash')}); the chain has no"
-            " such anchor",
+            f" {state.block_number} (tx {state.tx_hash.hex()}); the chain has no such anchor",
         )
         return
-    expected: dict[str, object] = {
-        "chain_id": view.chain_id,
-        "contract": to_checksum_address(identity.contract),
-        "size": event.size,
-        "root": event.root.hex(),
-        "writer": event.writer,
-        "tx_hash": event.tx_hash.hex(),
-        "block_number": event.block_number,
-        "block_hash": event.block_hash.hex(),
-        "log_index": event.log_index,
-    }
-    recorded = {name: state.get(name) for name in expected}
-    for name in ("contract", "writer"):
-        value = recorded[name]
-        if isinstance(value, str) and is_address(value):
-            recorded[name] = to_checksum_address(value)
-    differing = [name for name in expected if recorded[name] != expected[name]]
+    on_chain = _Receipt(
+        chain_id=view.chain_id,
+        contract=to_checksum_address(identity.contract),
+        size=event.size,
+        root=event.root.hex(),
+        writer=event.writer,
+        tx_hash=event.tx_hash.hex(),
+        block_number=event.block_number,
+        block_hash=event.block_hash.hex(),
+        log_index=event.log_index,
+    )
+    recorded = _Receipt(
+        chain_id=state.chain_id,
+        contract=_checksummed(state.contract),
+        size=state.size,
+        root=state.root.hex(),
+        writer=_checksummed(state.writer),
+        tx_hash=state.tx_hash.hex(),
+        block_number=state.block_number,
+        block_hash=state.block_hash.hex(),
+        log_index=state.log_index,
+    )
+    differing = [
+        (name, mine, theirs)
+        for name, mine, theirs in zip(
+            _RECEIPT_FIELDS, astuple(recorded), astuple(on_chain), strict=True
+        )
+        if mine != theirs
+    ]
     if differing:
         report.add(
             "anchor receipt mismatch",
             where,
             "; ".join(
-                f"{name} recorded {recorded[name]}, on chain {expected[name]}" for name in differing
+                f"{name} recorded {mine}, on chain {theirs}" for name, mine, theirs in differing
             ),
         )
+
+
+@dataclass(frozen=True)
+class _Receipt:
+    """Where an anchor is, in the order the audit names a difference: as the node recorded
+    it (`Confirmed`) or as the chain holds it (`AnchorEvent`); hashes as hex, addresses
+    checksummed where they are addresses."""
+
+    chain_id: int
+    contract: str
+    size: int
+    root: str
+    writer: str
+    tx_hash: str
+    block_number: int
+    block_hash: str
+    log_index: int
+
+
+_RECEIPT_FIELDS = tuple(f.name for f in fields(_Receipt))
+
+
+def _checksummed(value: str) -> str:
+    return to_checksum_address(value) if is_address(value) else value
+
+
+def _recorded_receipt(
+    report: AuditReport, seq: int, raw: dict[str, object] | None
+) -> Confirmed | None:
+    """The confirmed anchoring the node recorded for checkpoint `seq`, if any; a recorded
+    state that claims to be confirmed but is not a `Confirmed` is named and skipped."""
+    if raw is None or raw.get("status") != AnchorStatus.CONFIRMED:
+        return None
+    try:
+        state = parse_anchor_state(raw)
+    except AnchorStateCorrupt as error:
+        report.add("anchor receipt mismatch", f"checkpoint {seq}", str(error))
+        return None
+    assert isinstance(state, Confirmed)  # the status said so, and parsing is by status
+    return state
 
 
 def check_chain(
@@ -477,9 +520,9 @@ def check_chain(
     anchored = {(event.size, event.root) for event in view.events}
     last_anchored = max(view.sizes, default=0)
     for checkpoint in checkpoints:
-        state = store.anchor_state(checkpoint.seq)
-        if state is not None and state.get("status") == AnchorStatus.CONFIRMED:
-            _check_receipt(report, view, identity, checkpoint.seq, state)
+        state = _recorded_receipt(report, checkpoint.seq, store.anchor_state(checkpoint.seq))
+        if state is not None:
+            _check_receipt(report, view, identity, state)
         if (checkpoint.size, checkpoint.root) in anchored:
             report.count("checkpoints anchored")
         elif checkpoint.size > last_anchored:
@@ -543,6 +586,7 @@ def audit_against_chain(
     identity: LogIdentity,
     store: LogStore,
     *,
+    deploy_block: int = 0,
     workers: int = 1,
     progress: ProgressCallback | None = None,
     resume: LoadedState | None = None,
@@ -551,14 +595,15 @@ def audit_against_chain(
     """The whole audit of a log that anchors on `w3`'s chain: the log recomputed, with every
     agency signature checked against the registry, then every anchor held against it.
     The log's check runs on `workers` processes (`audit_log_parallel`, the same report);
-    `progress` is told the leaves walked; `resume` and `keep_state` make it incremental
+    events are read from `deploy_block` on (`read_chain`); `progress` is told the leaves
+    walked; `resume` and `keep_state` make it incremental
     (audit_state.py): the anchors are all checked, against the audited roots of the
     checkpoints before the resumed one.
 
     If the endpoint is not the log's chain, or the contract is not EvidenceAnchor, that is
     the one chain-side discrepancy: the log is still audited on its own, without signatures.
     """
-    view = read_chain(w3, identity)
+    view = read_chain(w3, identity, deploy_block=deploy_block)
     target = store.anchor_target
     problem = _identity_problem(view, identity, target)
     if problem is not None:
@@ -569,7 +614,7 @@ def audit_against_chain(
         report.next_state = None
         return report, view
     anchor = cc.contract_at(w3, identity.contract)
-    check = AgencySignatureCheck(anchor, view, store, identity.deploy_block)
+    check = AgencySignatureCheck(anchor, view, store, deploy_block)
     report = audit_log_parallel(
         store,
         workers=workers,

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import ast
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
@@ -31,6 +31,7 @@ from typing import Any, TypeVar, cast
 import requests
 from eth_abi import abi as eth_abi
 from eth_account.signers.local import LocalAccount
+from eth_account.types import TransactionDictType
 from eth_utils.address import is_address, to_checksum_address
 from eth_utils.crypto import keccak
 from hexbytes import HexBytes
@@ -45,6 +46,7 @@ from web3.exceptions import (
     Web3RPCError,
 )
 from web3.middleware import ExtraDataToPOAMiddleware
+from web3.types import FilterParams, TxParams, Wei
 
 from evanchor.anchor.errors import EvanchorError
 from evanchor.anchor.ethereum.errors import (
@@ -335,7 +337,7 @@ class Fees:
         }
 
 
-def fees_from_json(obj: dict[str, Any]) -> Fees:
+def fees_from_json(obj: Mapping[str, int | None]) -> Fees:
     return Fees(
         obj.get("max_fee_per_gas"), obj.get("max_priority_fee_per_gas"), obj.get("gas_price")
     )
@@ -374,7 +376,7 @@ def sign_transaction(
     value: int = 0,
 ) -> SignedTx:
     """Builds and signs one transaction; nothing is sent. `to` None deploys `data`."""
-    transaction: dict[str, Any] = {
+    transaction: TransactionDictType = {
         "chainId": chain,
         "nonce": nonce,
         "gas": gas,
@@ -502,7 +504,7 @@ def transact(
     """
     fees = suggest_fees(w3)
     call = _call_fields(signer.address, to, data, gas, fees)
-    _call(function, lambda: w3.eth.call(cast(Any, call), "latest"))
+    _call(function, lambda: w3.eth.call(call, "latest"))
     chain = chain_id(w3)
     nonce = account_nonce(w3, signer.address, "pending")
     signed = sign_transaction(
@@ -517,24 +519,27 @@ def transact(
     return receipt
 
 
-def _call_fields(
-    sender: str, to: str | None, data: bytes, gas: int, fees: Fees | None
-) -> dict[str, Any]:
+def _call_fields(sender: str, to: str | None, data: bytes, gas: int, fees: Fees | None) -> TxParams:
     """The `eth_call` that runs what a transaction would: same sender, data, gas and fees."""
-    call: dict[str, Any] = {"from": to_checksum_address(sender), "data": data, "gas": gas}
+    call: TxParams = {"from": to_checksum_address(sender), "data": data, "gas": gas}
     if to is not None:
         call["to"] = to_checksum_address(to)
-    if fees is not None:
-        call.update({k: v for k, v in fees.transaction_fields().items() if k != "type"})
+    if fees is not None and fees.gas_price is not None:
+        call["gasPrice"] = Wei(fees.gas_price)
+    elif fees is not None:
+        assert fees.max_fee_per_gas is not None
+        assert fees.max_priority_fee_per_gas is not None
+        call["maxFeePerGas"] = Wei(fees.max_fee_per_gas)
+        call["maxPriorityFeePerGas"] = Wei(fees.max_priority_fee_per_gas)
     return call
 
 
 def replay_revert(
-    w3: Web3, call: dict[str, Any], receipt: TransactionReceipt, function: str
+    w3: Web3, call: TxParams, receipt: TransactionReceipt, function: str
 ) -> ContractReverted | None:
     """Why a mined transaction failed: its call replayed on the state before its block."""
     try:
-        _call(function, lambda: w3.eth.call(cast(Any, call), max(receipt.block_number - 1, 0)))
+        _call(function, lambda: w3.eth.call(call, max(receipt.block_number - 1, 0)))
     except ContractReverted as reverted:
         return reverted
     except EvanchorError:
@@ -727,8 +732,8 @@ def logs(
     last = _block_number(anchor.w3, to_block)
     found: list[Any] = []
     for start in range(first, last + 1, LOG_WINDOW_BLOCKS):
-        query: dict[str, Any] = {
-            "address": anchor.address,
+        query: FilterParams = {
+            "address": to_checksum_address(anchor.address),
             "fromBlock": start,
             "toBlock": min(last, start + LOG_WINDOW_BLOCKS - 1),
             "topics": topics,
@@ -737,8 +742,8 @@ def logs(
     return found
 
 
-def _get_logs(w3: Web3, query: dict[str, Any]) -> Callable[[], list[Any]]:
-    return lambda: list(w3.eth.get_logs(cast(Any, query)))
+def _get_logs(w3: Web3, query: FilterParams) -> Callable[[], list[Any]]:
+    return lambda: list(w3.eth.get_logs(query))
 
 
 def block_number(w3: Web3) -> int:
@@ -859,7 +864,7 @@ def preflight_anchor(
     would get, or raises the contract's refusal as `ContractReverted`."""
     data = anchor_calldata(anchor, size, root, proof)
     call = _call_fields(writer, anchor.address, data, anchor_gas_limit(len(proof)), fees)
-    result = _call("EvidenceAnchor.anchor", lambda: anchor.w3.eth.call(cast(Any, call), "latest"))
+    result = _call("EvidenceAnchor.anchor", lambda: anchor.w3.eth.call(call, "latest"))
     (index,) = eth_abi.decode(["uint256"], bytes(result))
     return int(index)
 

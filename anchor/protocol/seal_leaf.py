@@ -37,25 +37,28 @@ from dataclasses import dataclass
 from typing import Any
 
 from evanchor.anchor.protocol.commitment import canonical_bytes
+from evanchor.anchor.protocol.log_identity import LogIdentity
 
 SEAL_KIND = "seal"
 SEAL_LEAF_VERSION = 1
 
 
 @dataclass(frozen=True)
-class AnchorTarget:
-    """Where a log anchors its checkpoints: (chain id, contract, writer) is the log's identity
-    (DESIGN decision 2); `genesis_hash` tells that chain from another with the same id.
+class AnchorTarget(LogIdentity):
+    """Where a log anchors its checkpoints: its identity (chain id, contract, writer) and
+    `genesis_hash`, which tells that chain from another with the same id.
 
     Requires EIP-55 checksummed addresses and a 32-byte genesis hash.
     """
 
-    chain_id: int
-    contract: str
-    writer: str
     genesis_hash: bytes
 
-    def as_json(self) -> dict[str, Any]:
+    @property
+    def identity(self) -> LogIdentity:
+        """The (chain id, contract, writer) alone, without the genesis hash."""
+        return LogIdentity(self.chain_id, self.contract, self.writer)
+
+    def as_json(self) -> dict[str, int | str]:
         return {
             "chain_id": self.chain_id,
             "contract": self.contract,

@@ -44,6 +44,7 @@ from evanchor.anchor.errors import EvanchorError
 from evanchor.anchor.log.store import LogStore, make_private, restrict_umask
 from evanchor.anchor.protocol.checkpoint import SealPolicy
 from evanchor.anchor.protocol.errors import NoteKeyInvalid
+from evanchor.anchor.protocol.log_identity import LogIdentity
 from evanchor.anchor.protocol.note import (
     COSIGNATURE_V1,
     ED25519,
@@ -118,6 +119,11 @@ class ChainConfig(_Section):
     @classmethod
     def _mode_from_text(cls, value: object) -> object:
         return ChainMode(value) if isinstance(value, str) and value in set(ChainMode) else value
+
+    @property
+    def identity(self) -> LogIdentity:
+        """The log this node anchors: (chain id, contract, writer)."""
+        return LogIdentity(self.chain_id, self.contract, self.writer)
 
     def as_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

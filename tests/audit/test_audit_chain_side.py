@@ -21,7 +21,7 @@ from audit_helpers import (
 )
 
 from evanchor.anchor.ethereum import client as cc
-from evanchor.anchor.ethereum.audit import LogIdentity, RoleChange, authorised_before, read_chain
+from evanchor.anchor.ethereum.audit import RoleChange, authorised_before, read_chain
 from evanchor.anchor.log.ingest import prepare_record
 from evanchor.anchor.log.store import LogStore
 from evanchor.anchor.protocol import merkle
@@ -144,9 +144,8 @@ def test_the_writers_role_history_decides_whether_it_was_authorised(built: Built
     home = NodeHome(built.home)
     chain = home.config().chain
     assert chain is not None
-    identity = LogIdentity(chain.chain_id, chain.contract, chain.writer, chain.deploy_block)
     with chain_endpoint(home) as url:
-        view = read_chain(cc.web3_for(url), identity)
+        view = read_chain(cc.web3_for(url), chain.identity, deploy_block=chain.deploy_block)
     (grant,) = view.writer_roles
     assert grant.granted
     assert grant.block_number == chain.deploy_block + 1  # provisioning grants after deploying

@@ -145,3 +145,14 @@ def test_a_log_rolled_back_below_its_anchors_says_what_it_holds_and_what_was_anc
     forged = [d["detail"] for d in report["discrepancies"] if d["kind"] == "checkpoint forged"]
     assert forged
     assert all(detail.startswith("the log holds 2 leaves but this checkpoint") for detail in forged)
+
+
+def test_a_confirmed_receipt_that_does_not_parse_is_named(built: Built) -> None:
+    with leveldb(built.home / "log") as db:
+        state = json.loads(db.get(b"a:" + u64(1)))
+        state["tx_hash"] = "0x" + state["tx_hash"]
+        db.put(b"a:" + u64(1), json.dumps(state, sort_keys=True).encode())
+    code, report = audit_json(built.home)
+    assert code == 1
+    assert named(report) == {"anchor receipt mismatch": ["checkpoint 1"]}
+    assert "tx_hash" in report["discrepancies"][0]["detail"]
