@@ -34,7 +34,7 @@ from evanchor.anchor.ethereum.errors import HeaderEncodingUnsupported
 from evanchor.anchor.ethereum.progress import earliest_anchored
 from evanchor.anchor.log.bundle import build_bundle
 from evanchor.anchor.log.store import LogStore, StoreError
-from evanchor.anchor.protocol.bundle_format import ProofBundle
+from evanchor.anchor.protocol.bundle_format import AnchorSection, ProofBundle, parse
 from evanchor.anchor.protocol.checkpoint import Checkpoint
 from evanchor.contracts.storage_layout import checkpoint_slots
 
@@ -148,7 +148,7 @@ def log_section(state: Confirmed) -> dict[str, Any]:
     }
 
 
-def build_anchor_evidence(anchor: cc.AnchorContract, state: Confirmed) -> dict[str, Any]:
+def build_anchor_evidence(anchor: cc.AnchorContract, state: Confirmed) -> AnchorSection:
     """The bundle's `anchor` member for a checkpoint the anchorer confirmed.
 
     Requires `state` to be of `anchor`'s chain and contract, and the node to still serve
@@ -178,7 +178,7 @@ def build_anchor_evidence(anchor: cc.AnchorContract, state: Confirmed) -> dict[s
                 "proof": [_as_bytes(node).hex() for node in entry["proof"]],
             }
         )
-    return {
+    section = {
         **log_section(state),
         "checkpoint_index": index,
         "tx_hash": state.tx_hash.hex(),
@@ -190,6 +190,7 @@ def build_anchor_evidence(anchor: cc.AnchorContract, state: Confirmed) -> dict[s
         "account_proof": [_as_bytes(node).hex() for node in proof["accountProof"]],
         "storage_proofs": storage,
     }
+    return parse(AnchorSection, section, at=("anchor",))
 
 
 def earliest_anchored_checkpoint(

@@ -25,7 +25,6 @@ leaf alone.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from evanchor.anchor.log.store import LogStore, StoreError
 from evanchor.anchor.protocol.bundle_format import (
@@ -103,24 +102,23 @@ def _seal_proof(store: LogStore, checkpoint: Checkpoint) -> SealProof:
 
 
 def _anchor_and_log(
-    store: LogStore, anchor: dict[str, Any] | None
+    store: LogStore, section: AnchorSection | None
 ) -> tuple[AnchorSection | None, AnchorTargetModel | None]:
     """The bundle's `anchor` (from the anchorer's evidence) and `log` (the store's target,
     whenever the log is bound to one, anchored yet or not: its seal leaves commit to it, and
     it is the domain of the agency signatures).
 
-    Requires, when `anchor` is given, a log bound to the target the anchor is on: a verifier
-    holds the two equal.
+    Requires, when `section` is given, a log bound to the target the anchor is on: a
+    verifier holds the two equal.
     """
     target = store.anchor_target
-    if anchor is None:
+    if section is None:
         return None, None if target is None else _target_model(target)
     if target is None:
         raise StoreError(
             "this log's seal leaves commit to no anchor target (it was never bound to a"
             " chain), so its anchored checkpoints cannot be shown in a bundle"
         )
-    section = parse(AnchorSection, anchor, at=("anchor",))
     found = (section.chain_id, section.contract, section.writer)
     if found != (target.chain_id, target.contract, target.writer):
         raise StoreError(
@@ -170,7 +168,7 @@ def build_bundle(
     index: int,
     *,
     checkpoint: Checkpoint | None = None,
-    anchor: dict[str, Any] | None = None,
+    anchor: AnchorSection | None = None,
     with_note: bool = True,
 ) -> ProofBundle:
     """The v2 bundle of the record at `index`, proven against `checkpoint` (default: latest).
@@ -239,7 +237,7 @@ def build_case_bundle(
     case: str,
     *,
     checkpoint: Checkpoint | None = None,
-    anchor: dict[str, Any] | None = None,
+    anchor: AnchorSection | None = None,
 ) -> CaseBundle:
     """Every record of `case` up to `checkpoint` (default: the latest), each proven against
     it, with the case's entry in that checkpoint's case index.

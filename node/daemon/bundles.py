@@ -11,7 +11,7 @@ may be gone.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from evanchor.anchor.errors import EvanchorError
 from evanchor.anchor.ethereum.anchor_state import Confirmed, confirmed_state
@@ -19,13 +19,13 @@ from evanchor.anchor.ethereum.evidence import build_anchor_evidence, earliest_an
 from evanchor.anchor.ethereum.progress import anchored_frontier, latest_anchored
 from evanchor.anchor.log.bundle import build_bundle, build_case_bundle
 from evanchor.anchor.log.store import LogStore
-from evanchor.anchor.protocol.bundle_format import CaseBundle, ProofBundle
+from evanchor.anchor.protocol.bundle_format import AnchorSection, CaseBundle, ProofBundle, parse
 from evanchor.anchor.protocol.checkpoint import Checkpoint
 
 if TYPE_CHECKING:
     from evanchor.anchor.ethereum import client as cc
 
-EvidenceSource = Callable[[Checkpoint, Confirmed], dict[str, Any]]
+EvidenceSource = Callable[[Checkpoint, Confirmed], AnchorSection]
 """Collects the anchor evidence of a confirmed checkpoint from the chain."""
 
 
@@ -48,8 +48,11 @@ def _evidence_key(seq: int) -> str:
     return f"evidence/{seq}"
 
 
-def stored_evidence(store: LogStore, seq: int) -> dict[str, Any] | None:
-    return store.meta(_evidence_key(seq))
+def stored_evidence(store: LogStore, seq: int) -> AnchorSection | None:
+    """The anchor evidence kept for checkpoint `seq`, or None (`BundleMalformed` naming the
+    member if what is kept is not an anchor section)."""
+    kept = store.meta(_evidence_key(seq))
+    return None if kept is None else parse(AnchorSection, kept, at=("anchor",))
 
 
 EVIDENCE_CURSOR_META = "evidence_cursor"
@@ -71,7 +74,7 @@ def collect_evidence(store: LogStore, anchor: cc.AnchorContract) -> int:
         if stored_evidence(store, seq) is None:
             state = confirmed_state(store, seq)
             assert state is not None, f"checkpoint {seq} is below the anchored frontier"
-            store.put_meta(_evidence_key(seq), build_anchor_evidence(anchor, state))
+            store.put_meta(_evidence_key(seq), build_anchor_evidence(anchor, state).as_json())
             collected += 1
         seq += 1
         store.put_meta(EVIDENCE_CURSOR_META, {"next_seq": seq})
@@ -81,9 +84,9 @@ def collect_evidence(store: LogStore, anchor: cc.AnchorContract) -> int:
 def chain_evidence(anchor: cc.AnchorContract, store: LogStore) -> EvidenceSource:
     """An evidence source that asks the chain and keeps what it got."""
 
-    def source(checkpoint: Checkpoint, state: Confirmed) -> dict[str, Any]:
+    def source(checkpoint: Checkpoint, state: Confirmed) -> AnchorSection:
         evidence = build_anchor_evidence(anchor, state)
-        store.put_meta(_evidence_key(checkpoint.seq), evidence)
+        store.put_meta(_evidence_key(checkpoint.seq), evidence.as_json())
         return evidence
 
     return source
@@ -91,7 +94,7 @@ def chain_evidence(anchor: cc.AnchorContract, store: LogStore) -> EvidenceSource
 
 def _evidence(
     store: LogStore, checkpoint: Checkpoint, state: Confirmed, source: EvidenceSource | None
-) -> dict[str, Any]:
+) -> AnchorSection:
     kept = stored_evidence(store, checkpoint.seq)
     if kept is not None:
         return kept
