@@ -309,23 +309,23 @@ def _print_resumed(report: AuditReport) -> None:
     resumed = report.resumed
     if resumed is None:
         return
-    if resumed["checked_leaves"] is None:
+    trusted = (
+        f"incremental: checkpoints 0..{resumed.audited_checkpoint} were audited at"
+        f" {resumed.audited_at} (state file sha256 {resumed.state_sha256}"
+    )
+    if resumed.checked_leaves is None:
         click.echo(
-            f"incremental: checkpoints 0..{resumed['audited_checkpoint']} were audited at"
-            f" {resumed['audited_at']} (state file sha256 {resumed['state_sha256']}); the log"
-            " no longer reaches them, and nothing after them was checked"
+            f"{trusted}); the log no longer reaches them, and nothing after them was checked"
         )
         return
-    first, last = resumed["checked_leaves"]
-    checked = resumed["checked_checkpoints"]
+    first, last = resumed.checked_leaves
+    checked = resumed.checked_checkpoints
     new = "no new checkpoint" if checked is None else f"checkpoints {checked[0]}..{checked[1]}"
     click.echo(
-        f"incremental: checkpoints 0..{resumed['audited_checkpoint']} were audited at"
-        f" {resumed['audited_at']} (state file sha256 {resumed['state_sha256']}, trusted, not"
-        f" re-read); this run checked leaves {first}..{last - 1} and {new}, each new root"
-        f" recomputed from checkpoint {resumed['audited_checkpoint']}'s audited subtrees and"
-        " the new leaves (so it extends the audited root), and that every stored checkpoint"
-        " and subtree of the audited part is as audited"
+        f"{trusted}, trusted, not re-read); this run checked leaves {first}..{last - 1} and"
+        f" {new}, each new root recomputed from checkpoint {resumed.audited_checkpoint}'s"
+        " audited subtrees and the new leaves (so it extends the audited root), and that every"
+        " stored checkpoint and subtree of the audited part is as audited"
     )
 
 

@@ -71,6 +71,33 @@ class ShreddedRecord:
         return {"leaf": self.leaf, "shredded_at": self.shredded_at, "reason": self.reason}
 
 
+@dataclass(frozen=True)
+class Resumed:
+    """What an incremental audit trusted from its state file (audit_state.py) and what it
+    re-read: `checked_leaves` (first, end) and `checked_checkpoints` (first, last) are None
+    when the log no longer reaches the audited checkpoint (nothing after it was checked),
+    and `checked_checkpoints` alone when no checkpoint was sealed since."""
+
+    state_sha256: str
+    audited_at: str
+    audited_checkpoint: int
+    audited_leaves: int
+    checked_leaves: tuple[int, int] | None
+    checked_checkpoints: tuple[int, int] | None
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "state_sha256": self.state_sha256,
+            "audited_at": self.audited_at,
+            "audited_checkpoint": self.audited_checkpoint,
+            "audited_leaves": self.audited_leaves,
+            "checked_leaves": None if self.checked_leaves is None else list(self.checked_leaves),
+            "checked_checkpoints": (
+                None if self.checked_checkpoints is None else list(self.checked_checkpoints)
+            ),
+        }
+
+
 @dataclass
 class AuditReport:
     counts: dict[str, int] = field(default_factory=dict)
@@ -82,9 +109,9 @@ class AuditReport:
     shredded: list[ShreddedRecord] = field(default_factory=list)
     """Every complete shredding (the node's claims); not discrepancies, listed so an auditor
     sees what was erased and why."""
-    resumed: dict[str, Any] | None = None
+    resumed: Resumed | None = None
     """For an incremental audit (parallel_audit.py): what it trusted from the state file
-    (audit_state.py) and which leaves it re-read; None for a full audit."""
+    and which leaves it re-read; None for a full audit."""
     next_state: AuditState | None = field(default=None, repr=False)
     """The log's audited state at its last checkpoint, for the next incremental audit
     (`audit_log_parallel(keep_state=True)`); None if not asked for, or the audit failed."""
@@ -115,7 +142,7 @@ class AuditReport:
             "counts": dict(sorted(self.counts.items())),
             "discrepancies": [d.as_json() for d in self.discrepancies],
             "shredded": [s.as_json() for s in self.shredded],
-            **({} if self.resumed is None else {"resumed": self.resumed}),
+            **({} if self.resumed is None else {"resumed": self.resumed.as_json()}),
         }
 
 

@@ -37,6 +37,7 @@ from evanchor.anchor.log.audit import (
     LeafWalk,
     Recovered,
     RecoveringSignatureCheck,
+    Resumed,
     ShreddedRecord,
     SignatureCheck,
     add_signature_problem,
@@ -293,8 +294,8 @@ def audit_log_parallel(
         present_before = state.present_records - _check_old_shreddings(store, report, state)
         check_id_index(store, report, present_before + merge.walk.present_records)
         frontier = _audit_tree_resumed(store, report, state, checkpoints, merge.leaf_hashes)
-        new = [state.seq + 1, len(checkpoints) - 1] if len(checkpoints) > state.seq + 1 else None
-        report.resumed = _resumed(resume, [state.size, size], new)
+        new = (state.seq + 1, len(checkpoints) - 1) if len(checkpoints) > state.seq + 1 else None
+        report.resumed = _resumed(resume, (state.size, size), new)
     if keep_state and report.ok and checkpoints and merge.at_last_seal is not None:
         report.next_state = _next_state(store, report, checkpoints, frontier, merge, present_before)
     return report
@@ -360,18 +361,18 @@ def _walk_leaves(  # noqa: PLR0917 - one call site, each argument named there
 
 
 def _resumed(
-    resume: LoadedState, leaves: list[int] | None, checkpoints: list[int] | None
-) -> dict[str, Any]:
+    resume: LoadedState, leaves: tuple[int, int] | None, checkpoints: tuple[int, int] | None
+) -> Resumed:
     """What an incremental audit trusted and what it re-read (None: nothing, the log no
     longer reaches the audited checkpoint)."""
-    return {
-        "state_sha256": resume.sha256,
-        "audited_at": resume.state.audited_at,
-        "audited_checkpoint": resume.state.seq,
-        "audited_leaves": resume.state.size,
-        "checked_leaves": leaves,
-        "checked_checkpoints": checkpoints,
-    }
+    return Resumed(
+        state_sha256=resume.sha256,
+        audited_at=resume.state.audited_at,
+        audited_checkpoint=resume.state.seq,
+        audited_leaves=resume.state.size,
+        checked_leaves=leaves,
+        checked_checkpoints=checkpoints,
+    )
 
 
 def _resumable(

@@ -82,7 +82,8 @@ def test_a_resumed_audit_leaves_the_state_a_full_audit_leaves(tmp_path: Path) ->
     assert resumed.roots == full.roots
     assert resumed.counts["leaves"] == 15 + 3  # only what was added: records and seal leaves
     assert resumed.counts["checkpoints"] == 3
-    assert resumed.resumed == {
+    assert resumed.resumed is not None
+    assert resumed.resumed.as_json() == {
         "state_sha256": loaded.sha256,
         "audited_at": loaded.state.audited_at,
         "audited_checkpoint": 3,
@@ -205,8 +206,8 @@ def test_a_log_shorter_than_audited_is_named(tmp_path: Path) -> None:
         (d.kind, d.where) for d in report.discrepancies
     }
     assert report.resumed is not None
-    assert report.resumed["state_sha256"] == loaded.sha256  # what was trusted, still said
-    assert report.resumed["checked_leaves"] is None
+    assert report.resumed.state_sha256 == loaded.sha256  # what was trusted, still said
+    assert report.resumed.checked_leaves is None
 
 
 def test_a_shredding_since_the_audit_is_listed_and_carried_on(tmp_path: Path) -> None:
