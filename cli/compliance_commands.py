@@ -15,7 +15,6 @@ import tempfile
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -37,6 +36,7 @@ from evanchor.anchor.compliance.rules import (
     default_rule_set_text,
     load_rule_set,
 )
+from evanchor.anchor.protocol.bundle_format import ProofBundle
 from evanchor.anchor.protocol.uscc import uscc_problem
 from evanchor.cli.output import echo_json
 from evanchor.node.daemon.home import NodeHome
@@ -143,7 +143,7 @@ def report(
 
 def _from_bundles(
     paths: Sequence[Path], rules: RuleSet, period: Period, agency: str | None, rpc_url: str | None
-) -> tuple[ComplianceReport, dict[str, dict[str, Any]]]:
+) -> tuple[ComplianceReport, dict[str, ProofBundle]]:
     w3 = None
     if rpc_url is not None:
         from evanchor.anchor.ethereum import client as cc  # noqa: PLC0415 - chain side, on demand
@@ -167,7 +167,7 @@ def _from_bundles(
 
 def _from_log(
     home: NodeHome, rules: RuleSet, period: Period, agency: str | None, want_bundles: bool
-) -> tuple[ComplianceReport, dict[str, dict[str, Any]]]:
+) -> tuple[ComplianceReport, dict[str, ProofBundle]]:
     """The report of the log's records: read here, or beside a running node through its
     API (`reach`), by the same engine either way."""
     config = home.config()
@@ -183,24 +183,24 @@ def _from_log(
         built = build_report(
             records, rules, source=source, period=period, agency=agency, not_counted=not_counted
         )
-        bundles: dict[str, dict[str, Any]] = {}
+        bundles: dict[str, ProofBundle] = {}
         if want_bundles:
             for flag in built.flags:
                 logged = built.records[flag.record.leaf_index]
                 bundle = node.report_bundle(logged)
                 if bundle is not None:
-                    bundles[logged.record_id] = bundle.as_json()
+                    bundles[logged.record_id] = bundle
     return built, bundles
 
 
-def _write_bundles(output: Path, bundles: dict[str, dict[str, Any]]) -> dict[str, str]:
+def _write_bundles(output: Path, bundles: dict[str, ProofBundle]) -> dict[str, str]:
     """Write each bundle as `<output stem>.bundles/<record id>.json`; return the relative
     links. The folder is replaced whole: it holds exactly this report's bundles."""
     folder_name = output.stem + BUNDLE_FOLDER_SUFFIX
     folder = output.parent / folder_name
     staging = Path(tempfile.mkdtemp(prefix=f".{folder_name}.", dir=output.parent))
     for record_id, bundle in sorted(bundles.items()):
-        text = json.dumps(bundle, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        text = json.dumps(bundle.as_json(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
         (staging / f"{record_id}.json").write_text(text, encoding="utf-8")
     if folder.exists():
         shutil.rmtree(folder)

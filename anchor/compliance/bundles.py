@@ -28,6 +28,8 @@ from evanchor.anchor.protocol.bundle_format import (
     BUNDLE_FORMAT,
     CASE_BUNDLE_FORMAT,
     SHREDDED_RECORD_FORMAT,
+    ProofBundle,
+    parse,
 )
 from evanchor.anchor.protocol.commitment import record_id
 from evanchor.anchor.protocol.errors import InputError
@@ -50,7 +52,7 @@ class BundleSet:
 
     records: tuple[LoggedRecord, ...]
     not_counted: tuple[NotCounted, ...]
-    bundles: dict[str, dict[str, Any]]
+    bundles: dict[str, ProofBundle]
     """Record id (hex) -> that record's proof bundle (a case bundle's entry is one)."""
     log: str | None
     files: int
@@ -74,7 +76,7 @@ def read_bundles(paths: Sequence[Path], *, w3: Web3 | None = None) -> BundleSet:
     records that verify. Raises BundlesFromSeveralLogs if two bundles name different logs."""
     files = bundle_files(paths)
     held: dict[int, LoggedRecord] = {}
-    bundles: dict[str, dict[str, Any]] = {}
+    bundles: dict[str, ProofBundle] = {}
     not_counted: list[NotCounted] = []
     log: tuple[str, str | None] | None = None  # (file, identity) of the first bundle
     for path in files:
@@ -82,12 +84,13 @@ def read_bundles(paths: Sequence[Path], *, w3: Web3 | None = None) -> BundleSet:
             if isinstance(outcome, str):
                 not_counted.append(NotCounted(where, outcome))
                 continue
-            identity = _log_identity(entry)
+            bundle = parse(ProofBundle, entry)  # it verified: the grammar holds
+            identity = _log_identity(bundle)
             if log is None:
                 log = (where, identity)
             elif identity != log[1]:
                 raise BundlesFromSeveralLogs(where, str(log[1]), str(identity))
-            logged = _logged(entry, proven_by="rpc" if w3 is not None else "bundle")
+            logged = _logged(bundle, proven_by="rpc" if w3 is not None else "bundle")
             earlier = held.get(logged.leaf_index)
             if earlier is not None and earlier.record_id != logged.record_id:
                 not_counted.append(
@@ -100,7 +103,7 @@ def read_bundles(paths: Sequence[Path], *, w3: Web3 | None = None) -> BundleSet:
                 continue
             if earlier is None:
                 held[logged.leaf_index] = logged
-                bundles[logged.record_id] = entry
+                bundles[logged.record_id] = bundle
     return BundleSet(
         records=tuple(held[index] for index in sorted(held)),
         not_counted=tuple(not_counted),
@@ -159,31 +162,28 @@ def _outcome(report: Report) -> Report | str:
     return f"NOT VERIFIED at {failed.name}: {failed.detail}"
 
 
-def _log_identity(bundle: dict[str, Any]) -> str | None:
-    log = bundle.get("log")
-    if not isinstance(log, dict):
+def _log_identity(bundle: ProofBundle) -> str | None:
+    log = bundle.log
+    if log is None:
         return None
-    return f"chain {log.get('chain_id')} contract {log.get('contract')} writer {log.get('writer')}"
+    return f"chain {log.chain_id} contract {log.contract} writer {log.writer}"
 
 
-def _logged(bundle: dict[str, Any], *, proven_by: str) -> LoggedRecord:
+def _logged(bundle: ProofBundle, *, proven_by: str) -> LoggedRecord:
     """The engine's view of a verified bundle. Requires `bundle` to have verified."""
-    record = check_record(bundle["record"], where="record")  # read, never committed
-    leaf = bundle["leaf"]
-    checkpoint = bundle["checkpoint"]
-    anchor = bundle.get("anchor")
-    signature = bundle.get("signature")
+    record = check_record(bundle.record, where="record")  # read, never committed
+    anchor = bundle.anchor
     return LoggedRecord(
         record=record,
-        record_id=record_id(rfc8785.dumps(bundle["record"])).hex(),
-        leaf_index=int(bundle["leaf_index"]),
-        prev=leaf["prev"],
-        accepted_at=str(leaf["accepted_at"]),
-        signer=None if not isinstance(signature, dict) else str(signature["signer"]),
+        record_id=record_id(rfc8785.dumps(bundle.record)).hex(),
+        leaf_index=bundle.leaf_index,
+        prev=bundle.leaf.prev,
+        accepted_at=bundle.leaf.accepted_at,
+        signer=None if bundle.signature is None else bundle.signature.signer,
         anchoring=Anchoring(
-            checkpoint_seq=int(checkpoint["seq"]),
-            block_number=None if anchor is None else int(anchor["block_number"]),
-            block_timestamp=None if anchor is None else int(anchor["block_timestamp"]),
+            checkpoint_seq=bundle.checkpoint.seq,
+            block_number=None if anchor is None else anchor.block_number,
+            block_timestamp=None if anchor is None else anchor.block_timestamp,
             proven_by=proven_by,
         ),
     )
