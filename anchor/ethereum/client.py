@@ -212,6 +212,8 @@ def revert_of(error: BaseException) -> tuple[bytes | None, str | None] | None:
         message = str(error)
         payload = message.removeprefix("execution reverted: ")
         if payload.startswith(("b'", 'b"')):
+            # eth-tester keeps no structured revert data, only str() of py-evm's Revert(bytes);
+            # literal_eval reads a bytes literal strictly and runs nothing.
             try:
                 literal = ast.literal_eval(payload)
             except (ValueError, SyntaxError):
