@@ -493,7 +493,9 @@ class EmbeddedChain:
         The full run at the cap (`gas_cap`) tells whether the call can succeed at all (else
         its revert is raised) and how much it spent; the limit it needs lies between that
         spend (before refunds) and the cap, 63/64ths reserves included. Every run shares
-        `limit`: past it, `TimeLimitReached`.
+        `limit`: past it, `TimeLimitReached`. Not py-evm's `binary_gas_search`: that one
+        bisects from the intrinsic gas with no time limit (a hostile call could hold the
+        RPC for every run); the test holds the two answers equal.
         """
         at = self.head if header is None else header
         cap = self.gas_cap(request, at)

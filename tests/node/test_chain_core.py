@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import pytest
+from eth.estimators.gas import binary_gas_search
 from eth_keys.datatypes import PrivateKey
 from eth_typing import Address
 
@@ -128,6 +129,39 @@ def test_admission_refusals(chain: EmbeddedChain, actors: Actors) -> None:
         chain.add_transaction(signed_tx(actors.writer, 0))
     assert (low.value.expected, low.value.found) == (1, 0)
     assert chain.pending_count == 0
+
+
+def _py_evm_estimate(chain: EmbeddedChain, request: CallRequest) -> int:
+    """py-evm's own estimator (`binary_gas_search`, tolerance 1) on the same spoofed call in
+    the same costless state: the reference `estimate_gas` is held equal to."""
+    at = chain.head
+    spoofed = chain._spoof(request, at, chain.gas_cap(request, at))
+    with chain._chain.get_vm(at).in_costless_state() as state:
+        estimated: int = binary_gas_search(state, spoofed, tolerance=1)
+    return estimated
+
+
+def test_the_gas_estimate_is_py_evms_least_gas(chain: EmbeddedChain, actors: Actors) -> None:
+    """`estimate_gas` bisects from one full run's spend (fewer runs than py-evm's search
+    from the intrinsic gas, and under the RPC's time limit); it must find the same least
+    gas: for a transfer, a contract creation and a storage write."""
+    transfer = CallRequest(sender=address_of(actors.writer), to=address_of(actors.operator))
+    create = CallRequest(sender=address_of(actors.operator), data=STORE_AND_LOG_INIT)
+    assert chain.estimate_gas(transfer) == _py_evm_estimate(chain, transfer) == 21_000
+    assert chain.estimate_gas(create) == _py_evm_estimate(chain, create)
+    deploy = chain.add_transaction(
+        signed_tx(actors.operator, 0, to=None, data=STORE_AND_LOG_INIT, gas=100_000, value=0)
+    )
+    chain.seal_block()
+    created = chain.receipt(deploy)
+    assert created is not None
+    assert created.contract_address is not None
+    write = CallRequest(
+        sender=address_of(actors.writer),
+        to=created.contract_address,
+        data=(0xABC).to_bytes(32, "big"),
+    )
+    assert chain.estimate_gas(write) == _py_evm_estimate(chain, write)
 
 
 def test_contract_storage_logs_call_and_estimate(chain: EmbeddedChain, actors: Actors) -> None:
