@@ -201,7 +201,7 @@ def anchored() -> Anchored:
             evidence = build_anchor_evidence(anchor, state)
             bundle = build_bundle(store, 2, anchor=evidence).as_json()
             case = build_case_bundle(store, CASE, anchor=evidence).as_json()
-    return Anchored(bundle, case, str(evidence["block_hash"]))
+    return Anchored(bundle, case, evidence.block_hash)
 
 
 # -- the named vectors -------------------------------------------------------------------
