@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -333,11 +334,16 @@ PAGE_MAX = 1000
 """The largest `limit`: a page costs O(limit) reads, whatever the log's size."""
 
 
+_DECIMAL = re.compile(r"0|[1-9][0-9]{0,15}")
+"""A page parameter: ASCII decimal digits, no leading zero, at most 16 of them (str.isdigit
+also takes "²", which int() refuses)."""
+
+
 def _page_number(request: web.Request, name: str, default: int, low: int, high: int) -> int:
     text = request.query.get(name)
     if text is None:
         return default
-    if not text.isdigit() or text != str(int(text)) or not low <= int(text) <= high:
+    if not _DECIMAL.fullmatch(text) or not low <= int(text) <= high:
         raise web.HTTPBadRequest(
             reason=f"{name}: expected a decimal number from {low} to {high}, got {text[:24]!r}"
         )

@@ -221,6 +221,8 @@ def test_checkpoints_and_anchors_come_in_pages(store: LogStore) -> None:
             ("limit=ten", "limit"),
             ("from=-1", "from"),
             ("from=01", "from"),
+            ("from=%C2%B2", "from"),
+            ("limit=%D9%A3", "limit"),
         ]:
             refused = await client.get(f"/v1/checkpoints?{query}")
             assert refused.status == 400, query
