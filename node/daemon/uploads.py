@@ -289,7 +289,7 @@ def _query_int(request: web.Request, name: str, default: int, minimum: int) -> i
     text = request.query.get(name)
     if text is None:
         return default
-    if not text.isdigit() or int(text) < minimum:
+    if not (text.isascii() and text.isdigit()) or int(text) < minimum:  # isdigit takes '²'
         raise web.HTTPBadRequest(reason=f"{name}: expected an integer >= {minimum}")
     return int(text)
 
@@ -299,7 +299,7 @@ async def put_chunk(request: web.Request) -> web.Response:
     uploads = request.app[UPLOADS]
     upload_id = request.match_info["upload_id"]
     seq_text = request.match_info["seq"]
-    if not seq_text.isdigit():
+    if not (seq_text.isascii() and seq_text.isdigit()):
         raise web.HTTPBadRequest(reason="seq: expected a chunk number")
     seq = int(seq_text)
     upload = uploads.staging.get(upload_id)

@@ -265,6 +265,26 @@ def test_chunks_go_in_order_and_a_retry_of_the_last_is_recognised(tmp_path: Path
         assert store.size == 3
 
 
+def test_a_bad_chunk_number_or_first_line_is_a_400_naming_it(tmp_path: Path) -> None:
+    async def scenario(client: Client, _: UploadStaging) -> None:
+        upload_id = await create(client)
+        for target, name in [
+            (f"/v1/uploads/{upload_id}/chunks/x", "seq"),
+            (f"/v1/uploads/{upload_id}/chunks/%C2%B2", "seq"),
+            (f"/v1/uploads/{upload_id}/chunks/0?first_line=%C2%B2", "first_line"),
+            (f"/v1/uploads/{upload_id}/chunks/0?first_line=0", "first_line"),
+        ]:
+            refused = await client.put(target, data=body(1, 3), headers=NDJSON)
+            assert refused.status == 400, target
+            assert (await refused.json())["error"]["message"].startswith(f"{name}: "), target
+        assert (await put(client, upload_id, 0, body(1, 3)))[0] == 201  # nothing was staged
+        response = await client.post(f"/v1/uploads/{upload_id}/commit")
+        assert len((await response.json())["receipts"]) == 3
+
+    with run_uploads(tmp_path, scenario) as store:
+        assert store.size == 3
+
+
 def test_staging_is_bounded_with_a_clear_refusal(tmp_path: Path) -> None:
     small = StagingLimits(max_upload_bytes=4000, max_staging_bytes=6000, expiry_seconds=60)
 
