@@ -229,7 +229,7 @@ def default_workers() -> int:
     """
     configured = os.environ.get(WORKERS_VARIABLE)
     if configured:
-        if not configured.isdigit() or int(configured) < 1:
+        if not (configured.isascii() and configured.isdigit()) or int(configured) < 1:
             raise ValueError(
                 f"{WORKERS_VARIABLE}: expected a whole number >= 1, got {configured!r}"
             )

@@ -96,7 +96,7 @@ class WitnessConfig(BaseModel):
     @classmethod
     def _host_port(cls, listen: str) -> str:
         host, _, port = listen.rpartition(":")
-        if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        if not host or not (port.isascii() and port.isdigit()) or not 0 <= int(port) <= 65535:
             raise ValueError(f"expected HOST:PORT, found {listen!r}")
         return listen
 

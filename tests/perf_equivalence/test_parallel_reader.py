@@ -208,3 +208,10 @@ def test_submit_reads_in_parallel_with_the_same_outcome(
     assert [(r["record_id"], r["index"], r["duplicate"]) for r in found["receipts"]] == [
         (r["record_id"], r["index"], r["duplicate"]) for r in expected["receipts"]
     ]
+
+
+@pytest.mark.parametrize("value", ["0", "two", "-1", "\u00b2"])
+def test_a_bad_worker_count_names_the_variable(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv(parallel_ingest.WORKERS_VARIABLE, value)
+    with pytest.raises(ValueError, match=f"^{parallel_ingest.WORKERS_VARIABLE}: expected a whole"):
+        parallel_ingest.default_workers()
