@@ -159,6 +159,12 @@ def state_json(state: InFlight | Confirmed | Refused) -> dict[str, Any]:
     return json.loads(state.model_dump_json(exclude_none=True))  # type: ignore[no-any-return]
 
 
+def stored_state(store: LogStore, seq: int) -> InFlight | Confirmed | Refused | None:
+    """Checkpoint `seq`'s anchoring state as kept, or None if it has none yet."""
+    raw = store.anchor_state(seq)
+    return None if raw is None else parse_anchor_state(raw)
+
+
 def confirmed_state(store: LogStore, seq: int) -> Confirmed | None:
     """Checkpoint `seq`'s anchoring, if it is confirmed; None while it is not (yet)."""
     raw = store.anchor_state(seq)

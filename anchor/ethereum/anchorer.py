@@ -73,8 +73,8 @@ from evanchor.anchor.ethereum.anchor_state import (
     InFlight,
     Refused,
     confirmed_state,
-    parse_anchor_state,
     state_json,
+    stored_state,
 )
 from evanchor.anchor.ethereum.errors import (
     AnchorTargetMismatch,
@@ -315,8 +315,7 @@ class Anchorer:
         return sent
 
     def _state(self, seq: int) -> InFlight | Confirmed | Refused | None:
-        raw = self.store.anchor_state(seq)
-        return None if raw is None else parse_anchor_state(raw)
+        return stored_state(self.store, seq)
 
     def _put(self, state: InFlight | Confirmed | Refused) -> None:
         self.store.put_anchor_state(state.seq, state_json(state))

@@ -27,8 +27,8 @@ from evanchor.anchor.ethereum.anchor_state import (
     InFlight,
     Refused,
     confirmed_state,
-    parse_anchor_state,
     state_json,
+    stored_state,
 )
 from evanchor.anchor.ethereum.progress import (
     anchored_frontier,
@@ -497,9 +497,7 @@ class NodeService:
         page, O(limit) reads whatever the log's size (`GET /v1/checkpoints`)."""
         listed = []
         for checkpoint in self.store.checkpoint_range(start, start + limit):
-            raw = self.store.anchor_state(checkpoint.seq)
-            state = None if raw is None else parse_anchor_state(raw)
-            listed.append(CheckpointAnchoring(checkpoint, state))
+            listed.append(CheckpointAnchoring(checkpoint, stored_state(self.store, checkpoint.seq)))
         return listed
 
     def anchors(self, start: int, limit: int) -> list[ConfirmedAnchor]:
