@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import bisect
 import json
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -199,8 +200,52 @@ def logged_from_json(obj: dict[str, Any]) -> LoggedRecord:
     )
 
 
+RECENT_RECORDS = 20_000
+"""How many recently read records a node keeps parsed for its submissions' flags."""
+
+
+class RecentRecords:
+    """The engine's reading of recently read record leaves, by leaf index, at most
+    `capacity` (the least recently used go first), so that the flags of each submission do
+    not read and validate again the case history the previous submission read.
+
+    Safe because a record leaf's text never changes once appended: the only change is
+    `LogStore.shred`, after which `forget` must be called (NodeService.shred does). Only
+    records the engine counts are kept; a leaf it does not count is read again each time.
+    Thread-safe: flags are computed on the event loop's worker threads.
+    """
+
+    def __init__(self, capacity: int = RECENT_RECORDS) -> None:
+        self.capacity = capacity
+        self._entries: OrderedDict[int, LoggedRecord] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def read(self, store: LogStore, index: int) -> LoggedRecord | NotCounted:
+        """`logged_record(store, index)`, from memory when read recently."""
+        with self._lock:
+            kept = self._entries.get(index)
+            if kept is not None:
+                self._entries.move_to_end(index)
+                return kept
+        entry = logged_record(store, index)
+        if isinstance(entry, LoggedRecord):
+            with self._lock:
+                self._entries[index] = entry
+                while len(self._entries) > self.capacity:
+                    self._entries.popitem(last=False)
+        return entry
+
+    def forget(self, index: int) -> None:
+        """Drop leaf `index` (its record was shredded)."""
+        with self._lock:
+            self._entries.pop(index, None)
+
+
 def submission_flags(
-    store: LogStore, receipts: Sequence[Receipt], rules: RuleSet
+    store: LogStore,
+    receipts: Sequence[Receipt],
+    rules: RuleSet,
+    recent: RecentRecords | None = None,
 ) -> dict[int, list[Flag]]:
     """The flags of each receipt's record (by leaf index), from the records of its case up
     to it: at most HISTORY_LIMIT earlier ones per case, read with one range scan each.
@@ -209,18 +254,22 @@ def submission_flags(
     on a subset that the whole would not); the report may find more: frequency caps across
     a debtor's other cases, completeness beyond the history read.
     """
+
+    def read(index: int) -> LoggedRecord | NotCounted:
+        return logged_record(store, index) if recent is None else recent.read(store, index)
+
     indices = sorted({receipt.index for receipt in receipts})
     cases: dict[str, list[int]] = defaultdict(list)
     history: dict[int, LoggedRecord] = {}
     for index in indices:
-        entry = logged_record(store, index)
+        entry = read(index)
         if isinstance(entry, LoggedRecord):
             history[index] = entry
             cases[entry.case].append(index)
     for case, own in cases.items():
         for index in store.case_tail(case, HISTORY_LIMIT + len(own), below=own[-1] + 1):
             if index not in history:
-                earlier = logged_record(store, index)
+                earlier = read(index)
                 if isinstance(earlier, LoggedRecord):
                     history[index] = earlier
     return evaluate(history.values(), rules).flags_of(indices)

@@ -63,7 +63,12 @@ from evanchor.node.daemon.bundles import (
     anchored_case_bundle,
 )
 from evanchor.node.daemon.committer import GroupCommitter
-from evanchor.node.daemon.compliance_log import logged_json, records_page, submission_flags
+from evanchor.node.daemon.compliance_log import (
+    RecentRecords,
+    logged_json,
+    records_page,
+    submission_flags,
+)
 from evanchor.node.daemon.home import NodeConfig
 from evanchor.node.daemon.metrics import NodeMetrics
 from evanchor.node.daemon.status import node_status
@@ -211,6 +216,7 @@ class NodeService:
         self._refresh_agencies = refresh_agencies
         self.rules = rules or default_rule_set()
         """The rule set whose flags receipts list (docs/COMPLIANCE.md)."""
+        self._recent = RecentRecords()
         self.log_signer = log_signer
         self.started_at = datetime.now(UTC)
         self.metrics = NodeMetrics() if metrics is None else metrics
@@ -365,7 +371,7 @@ class NodeService:
     def compliance_flags(self, receipts: list[Receipt]) -> dict[int, list[Flag]]:
         """The flags of each receipt's record, by leaf index, from its case's recent records
         (bounded reads: `compliance_log.submission_flags`). Call it off the event loop."""
-        return submission_flags(self.store, receipts, self.rules)
+        return submission_flags(self.store, receipts, self.rules, self._recent)
 
     def _check_all(self, objects: list[Any]) -> list[PreparedRecord]:
         prepared: list[PreparedRecord] = []
@@ -401,6 +407,7 @@ class NodeService:
         call it off the event loop."""
         full, index = self._index(record_id)
         tombstone = self.store.shred(index, reason=reason)
+        self._recent.forget(index)
         log.info("shredded the record at leaf %d (%s)", index, tombstone.shredded_at)
         return ShredAnswer(
             record_id=full.hex(),
