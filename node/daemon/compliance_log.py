@@ -218,7 +218,13 @@ class RecentRecords:
     def __init__(self, capacity: int = RECENT_RECORDS) -> None:
         self.capacity = capacity
         self._entries: OrderedDict[int, LoggedRecord] = OrderedDict()
+        self._forgotten = 0
+        """How many times `forget` was called: a reading begun before a shredding is not
+        kept, since it may be of the record the shredding removed."""
         self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
     def read(self, store: LogStore, index: int) -> LoggedRecord | NotCounted:
         """`logged_record(store, index)`, from memory when read recently."""
@@ -227,18 +233,21 @@ class RecentRecords:
             if kept is not None:
                 self._entries.move_to_end(index)
                 return kept
+            forgotten = self._forgotten
         entry = logged_record(store, index)
         if isinstance(entry, LoggedRecord):
             with self._lock:
-                self._entries[index] = entry
-                while len(self._entries) > self.capacity:
-                    self._entries.popitem(last=False)
+                if self._forgotten == forgotten:
+                    self._entries[index] = entry
+                    while len(self._entries) > self.capacity:
+                        self._entries.popitem(last=False)
         return entry
 
     def forget(self, index: int) -> None:
         """Drop leaf `index` (its record was shredded)."""
         with self._lock:
             self._entries.pop(index, None)
+            self._forgotten += 1
 
 
 def submission_flags(
