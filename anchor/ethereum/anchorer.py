@@ -21,12 +21,17 @@ States of checkpoint `seq` (`anchor_state.py` reads and writes them; absent = no
     refused     permanent: the contract will not take this checkpoint (the chain holds a
                 larger or inconsistent one). `CheckpointRefused` on every step from here.
 
-Every step first asks the chain (`isAnchored(writer, size, root)`, then the checkpoint's
-index, stored block and `CheckpointAnchored` event). A checkpoint found there is settled
-from what the chain says, whatever the local state: a crash between broadcast and
-persisting, a receipt that never arrived, or a restart cannot lead to a second anchor. A
-new transaction is signed only when the chain does not hold the checkpoint and no earlier
-transaction for it can still be mined (none was sent, it failed, or its nonce was used).
+A step on a checkpoint whose transaction was sent asks first for the receipts of that
+transaction's attempts (one `eth_getTransactionReceipt` each, usually one): a successful
+receipt holding the contract's `CheckpointAnchored(writer, index, size, root)` for it
+settles the checkpoint, no receipt means the transaction is pending (or forgotten), and
+only a failed receipt goes on to the questions below. Every other step first asks the chain
+(`isAnchored(writer, size, root)`, then the checkpoint's index, stored block and
+`CheckpointAnchored` event). A checkpoint found there is settled from what the chain says,
+whatever the local state: a crash between broadcast and persisting, a receipt that never
+arrived, or a restart cannot lead to a second anchor. A new transaction is signed only when
+the chain does not hold the checkpoint and no earlier transaction for it can still be
+mined (none was sent, it failed, or its nonce was used), which only those steps decide.
 Even then the contract refuses an equal size, so a duplicate could only fail, never anchor.
 
 A sent transaction that stays pending longer than `replace_after` seconds is replaced: the
@@ -238,6 +243,15 @@ class Anchorer:
         """The step of the sequential anchorer, on the first unconfirmed checkpoint."""
         checkpoint = self.store.checkpoint(seq)
         state = self._state(seq)
+        if isinstance(state, InFlight) and state.status is AnchorStatus.SENT:
+            mined = self._mined(state)
+            anchored = _anchored_by(mined, checkpoint, self.writer)
+            if anchored is not None:
+                return self._settle(checkpoint, state, anchored)
+            if not mined:
+                return self._unmined(checkpoint, state)
+            # mined and failed (or, never seen, succeeded without anchoring it): the chain
+            # is asked below, as after a crash
         found = self._find_on_chain(checkpoint)
         if found is not None:
             return self._settle(checkpoint, state, found)
@@ -613,13 +627,8 @@ class Anchorer:
     def _follow(self, checkpoint: Checkpoint, state: InFlight) -> StepResult:
         """A sent transaction the chain does not show as anchored yet: mined and failed,
         pending, pending too long, or forgotten by the node."""
-        w3 = self.anchor.w3
         seq = checkpoint.seq
-        for attempt in reversed(state.nonce_attempts or (state.tx_hash.hex(),)):
-            tx_hash = bytes.fromhex(attempt)
-            receipt = self._retried(cc.get_receipt, w3, tx_hash)
-            if receipt is None:
-                continue
+        for tx_hash, (receipt, _events) in self._mined(state):
             if receipt.status == 1:
                 # Mined after this step asked isAnchored: the next step settles it.
                 return StepResult(StepKind.WAITING, seq, "just mined", tx_hash)
@@ -635,6 +644,24 @@ class Anchorer:
                 )
             )
             return StepResult(StepKind.REVERTED, seq, reason, tx_hash)
+        return self._unmined(checkpoint, state)
+
+    def _mined(self, state: InFlight) -> list[tuple[bytes, _Mined]]:
+        """The receipts of the transactions sent for this checkpoint with its current
+        nonce (newest first; at most one of them can be mined), with their anchor logs."""
+        found = []
+        for attempt in reversed(state.nonce_attempts or (state.tx_hash.hex(),)):
+            tx_hash = bytes.fromhex(attempt)
+            mined = self._retried(cc.get_anchor_receipt, self.anchor, tx_hash)
+            if mined is not None:
+                found.append((tx_hash, mined))
+        return found
+
+    def _unmined(self, checkpoint: Checkpoint, state: InFlight) -> StepResult:
+        """A sent transaction none of whose attempts is mined: pending (replaced when
+        pending too long), superseded (its nonce used), or forgotten (broadcast again)."""
+        w3 = self.anchor.w3
+        seq = checkpoint.seq
         tx_hash = state.tx_hash
         if self._retried(lambda: cc.transaction_known(w3, tx_hash)):
             sent_at = self.clock() if state.sent_at is None else state.sent_at
@@ -696,6 +723,21 @@ class Anchorer:
 
 
 _AnyState = InFlight | Confirmed | Refused
+_Mined = tuple[cc.TransactionReceipt, list[cc.AnchorEvent]]
+
+
+def _anchored_by(
+    mined: list[tuple[bytes, _Mined]], checkpoint: Checkpoint, writer: str
+) -> _OnChain | None:
+    """Where one of `mined` anchored `checkpoint` for `writer`: its receipt succeeded and
+    holds the contract's `CheckpointAnchored(writer, index, size, root)` for it."""
+    for _tx_hash, (receipt, events) in mined:
+        if receipt.status != 1:
+            continue
+        for event in events:
+            if (event.writer, event.size, event.root) == (writer, checkpoint.size, checkpoint.root):
+                return _OnChain(event.index, event)
+    return None
 
 
 def _attempt_hashes(state: _AnyState | None) -> tuple[str, ...]:

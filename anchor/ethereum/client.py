@@ -457,8 +457,8 @@ class TransactionReceipt:
     contract_address: str | None
 
 
-def get_receipt(w3: Web3, tx_hash: bytes) -> TransactionReceipt | None:
-    """The receipt of a mined transaction, None while it is pending or unknown."""
+def _raw_receipt(w3: Web3, tx_hash: bytes) -> Any:
+    """web3's receipt of a mined transaction; None while it is pending or unknown."""
 
     def lookup() -> Any:
         try:
@@ -469,6 +469,37 @@ def get_receipt(w3: Web3, tx_hash: bytes) -> TransactionReceipt | None:
     found = _call("eth_getTransactionReceipt", lookup)
     if found is None or found.get("blockNumber") is None:
         return None
+    return found
+
+
+def get_receipt(w3: Web3, tx_hash: bytes) -> TransactionReceipt | None:
+    """The receipt of a mined transaction, None while it is pending or unknown."""
+    found = _raw_receipt(w3, tx_hash)
+    return None if found is None else _receipt_of(found)
+
+
+def get_anchor_receipt(
+    anchor: AnchorContract, tx_hash: bytes
+) -> tuple[TransactionReceipt, list[AnchorEvent]] | None:
+    """The receipt of a mined transaction and the `CheckpointAnchored` logs the anchor
+    contract emitted in it (none for a failed one); None while it is pending or unknown.
+    One `eth_getTransactionReceipt`: what the anchorer asks of a transaction it sent."""
+    found = _raw_receipt(anchor.w3, tx_hash)
+    if found is None:
+        return None
+    contract = to_checksum_address(anchor.address)
+    events = [
+        _anchor_event(log)
+        for log in found.get("logs", ())
+        if not log.get("removed")
+        and to_checksum_address(log["address"]) == contract
+        and log["topics"]
+        and bytes(log["topics"][0]) == CHECKPOINT_ANCHORED_TOPIC
+    ]
+    return _receipt_of(found), events
+
+
+def _receipt_of(found: Any) -> TransactionReceipt:
     address = found.get("contractAddress")
     return TransactionReceipt(
         tx_hash=bytes(found["transactionHash"]),
@@ -774,25 +805,27 @@ def anchor_events(
         None if writer is None else _topic(to_checksum_address(writer)),
         None if index is None else _topic(index),
     ]
-    events = []
-    for log in logs(anchor, topics, from_block, to_block):
-        if log.get("removed"):
-            continue
-        raw_topics = [bytes(t) for t in log["topics"]]
-        size, root = eth_abi.decode(["uint64", "bytes32"], bytes(log["data"]))
-        events.append(
-            AnchorEvent(
-                writer=to_checksum_address(raw_topics[1][-20:]),
-                index=int.from_bytes(raw_topics[2], "big"),
-                size=int(size),
-                root=bytes(root),
-                tx_hash=bytes(log["transactionHash"]),
-                block_number=int(log["blockNumber"]),
-                block_hash=bytes(log["blockHash"]),
-                log_index=int(log["logIndex"]),
-            )
-        )
-    return events
+    return [
+        _anchor_event(log)
+        for log in logs(anchor, topics, from_block, to_block)
+        if not log.get("removed")
+    ]
+
+
+def _anchor_event(log: Any) -> AnchorEvent:
+    """A `CheckpointAnchored` log as web3 returns it (from `eth_getLogs` or a receipt)."""
+    raw_topics = [bytes(t) for t in log["topics"]]
+    size, root = eth_abi.decode(["uint64", "bytes32"], bytes(log["data"]))
+    return AnchorEvent(
+        writer=to_checksum_address(raw_topics[1][-20:]),
+        index=int.from_bytes(raw_topics[2], "big"),
+        size=int(size),
+        root=bytes(root),
+        tx_hash=bytes(log["transactionHash"]),
+        block_number=int(log["blockNumber"]),
+        block_hash=bytes(log["blockHash"]),
+        log_index=int(log["logIndex"]),
+    )
 
 
 @dataclass(frozen=True)

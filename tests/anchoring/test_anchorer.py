@@ -19,6 +19,7 @@ import pytest
 import requests
 from anchoring_helpers import Chain, fund, seal_records, set_up
 from eth_account import Account
+from web3.middleware.base import Web3Middleware
 
 from evanchor.anchor.ethereum import client as cc
 from evanchor.anchor.ethereum.anchorer import (
@@ -26,6 +27,7 @@ from evanchor.anchor.ethereum.anchorer import (
     Anchorer,
     RetryPolicy,
     StepKind,
+    _anchored_by,
     anchor_delays,
 )
 from evanchor.anchor.ethereum.errors import (
@@ -37,6 +39,7 @@ from evanchor.anchor.ethereum.errors import (
     WriterNotAuthorised,
 )
 from evanchor.anchor.log.store import LogStore
+from evanchor.anchor.protocol.checkpoint import Checkpoint
 
 FAST = RetryPolicy(attempts=3, initial_delay=0.0, max_delay=0.0)
 
@@ -149,6 +152,65 @@ def test_confirmations_are_waited_for(tester: Chain, store: LogStore) -> None:
     state = store.anchor_state(0)
     assert state is not None
     assert state["confirmations"] == 3
+
+
+def test_a_sent_transaction_is_settled_from_its_receipt(tester: Chain, store: LogStore) -> None:
+    """The step that confirms a sent transaction asks for its receipt and the blocks, and
+    reads no contract state: no `eth_call` per checkpoint while anchoring keeps pace."""
+    asked: list[str] = []
+
+    class Asked(Web3Middleware):
+        def request_processor(self, method: Any, params: Any) -> Any:
+            asked.append(str(method))
+            return method, params
+
+    seal_records(store, 2)
+    a = anchorer(tester, store)
+    assert kinds([a.step(), a.step()]) == [StepKind.PREPARED, StepKind.SENT]
+    tester.w3.middleware_onion.add(Asked, name="asked")
+    try:
+        assert a.step().kind is StepKind.CONFIRMED
+    finally:
+        tester.w3.middleware_onion.remove("asked")
+    assert "eth_call" not in asked
+    assert "eth_getLogs" not in asked
+    assert "eth_getTransactionReceipt" in asked
+    event = cc.anchor_events(tester.anchor, writer=tester.writer.address)[0]
+    state = store.anchor_state(0)
+    assert state is not None
+    assert (state["checkpoint_index"], state["tx_hash"], state["log_index"]) == (
+        event.index,
+        event.tx_hash.hex(),
+        event.log_index,
+    )
+
+
+def _mined(status: int, *events: cc.AnchorEvent) -> tuple[bytes, Any]:
+    receipt = cc.TransactionReceipt(b"\x01" * 32, status, 5, b"\x02" * 32, 50_000, None)
+    return b"\x01" * 32, (receipt, list(events))
+
+
+def test_only_a_successful_receipt_with_the_checkpoints_own_event_settles_it() -> None:
+    checkpoint = Checkpoint(seq=0, size=3, root=b"\x07" * 32, sealed_at="2026-12-03T00:00:00Z")
+    writer = Account.from_key(b"\x05" * 32).address
+    other = Account.from_key(b"\x06" * 32).address
+
+    def event(who: str, size: int, root: bytes, index: int = 4) -> cc.AnchorEvent:
+        return cc.AnchorEvent(who, index, size, root, b"\x01" * 32, 5, b"\x02" * 32, 0)
+
+    own = event(writer, 3, b"\x07" * 32)
+    found = _anchored_by([_mined(1, own)], checkpoint, writer)
+    assert found is not None
+    assert (found.index, found.event) == (4, own)
+    for name, mined in {
+        "failed receipt": [_mined(0, own)],
+        "no event": [_mined(1)],
+        "another writer's": [_mined(1, event(other, 3, b"\x07" * 32))],
+        "another size": [_mined(1, event(writer, 4, b"\x07" * 32))],
+        "another root": [_mined(1, event(writer, 3, b"\x08" * 32))],
+        "no receipt": [],
+    }.items():
+        assert _anchored_by(mined, checkpoint, writer) is None, name
 
 
 def test_options_are_checked() -> None:
