@@ -25,7 +25,10 @@ A step on a checkpoint whose transaction was sent asks first for the receipts of
 transaction's attempts (one `eth_getTransactionReceipt` each, usually one): a successful
 receipt holding the contract's `CheckpointAnchored(writer, index, size, root)` for it
 settles the checkpoint, no receipt means the transaction is pending (or forgotten), and
-only a failed receipt goes on to the questions below. Every other step first asks the chain
+only a failed receipt goes on to the questions below. The checkpoint after one so confirmed
+is signed from it at once (the next nonce, the proof from its size), as a transaction sent
+ahead is: the chain's answers are known, since it holds that checkpoint last. Every other
+step first asks the chain
 (`isAnchored(writer, size, root)`, then the checkpoint's index, stored block and
 `CheckpointAnchored` event). A checkpoint found there is settled from what the chain says,
 whatever the local state: a crash between broadcast and persisting, a receipt that never
@@ -205,6 +208,11 @@ class Anchorer:
     sleep: Callable[[float], None] = time.sleep
     _chain_id: int | None = field(default=None, init=False, repr=False)
     _cursor: int = field(default=0, init=False, repr=False)
+    _after: InFlight | None = field(default=None, init=False, repr=False)
+    """The transaction this process last saw mined for a checkpoint and confirmed from its
+    receipt: the next checkpoint, if it has no state yet, continues from it."""
+    _continued: int | None = field(default=None, init=False, repr=False)
+    """The checkpoint this process signed as a continuation and has not broadcast yet."""
 
     def __post_init__(self) -> None:
         if self.confirmations < 1:
@@ -243,11 +251,22 @@ class Anchorer:
         """The step of the sequential anchorer, on the first unconfirmed checkpoint."""
         checkpoint = self.store.checkpoint(seq)
         state = self._state(seq)
+        after, self._after = self._after, None
+        if state is None and after is not None and after.seq == seq - 1:
+            return self._continue(checkpoint, after)
+        continued, self._continued = self._continued, None
+        sending = isinstance(state, InFlight) and state.status is AnchorStatus.SENDING
+        if continued == seq and sending:
+            assert isinstance(state, InFlight)
+            return self._broadcast(checkpoint, state)
         if isinstance(state, InFlight) and state.status is AnchorStatus.SENT:
             mined = self._mined(state)
             anchored = _anchored_by(mined, checkpoint, self.writer)
             if anchored is not None:
-                return self._settle(checkpoint, state, anchored)
+                settled = self._settle(checkpoint, state, anchored)
+                if settled.kind is StepKind.CONFIRMED:
+                    self._after = state
+                return settled
             if not mined:
                 return self._unmined(checkpoint, state)
             # mined and failed (or, never seen, succeeded without anchoring it): the chain
@@ -263,6 +282,23 @@ class Anchorer:
         if state.status is AnchorStatus.SENDING:
             return self._broadcast(checkpoint, state)
         return self._follow(checkpoint, state)
+
+    def _continue(self, checkpoint: Checkpoint, after: InFlight) -> StepResult:
+        """Signs (and persists as "sending") the checkpoint after the one whose transaction
+        `after` this process just saw mined: with the next nonce and the proof from its size,
+        as a transaction sent ahead is, without asking the chain. What the chain would have
+        said is known: it holds `after`'s checkpoint last (its receipt said so), which this
+        process's previous step confirmed. If anything changed since (another transaction
+        with the writer's key, a revoked role), this transaction fails or its nonce is used,
+        and the checkpoint's next attempt asks the chain in full."""
+        state = self._prepare_after(checkpoint, after)
+        self._continued = checkpoint.seq
+        return StepResult(
+            StepKind.PREPARED,
+            checkpoint.seq,
+            f"signed with nonce {state.nonce}, proof from size {state.proof_from}",
+            state.tx_hash,
+        )
 
     def _send_ahead(self, first: int) -> None:
         """Broadcast transactions for the checkpoints after `first` while the one before

@@ -185,6 +185,87 @@ def test_a_sent_transaction_is_settled_from_its_receipt(tester: Chain, store: Lo
     )
 
 
+def test_the_next_checkpoint_continues_from_the_one_just_confirmed(
+    tester: Chain, store: LogStore
+) -> None:
+    """Signed with the next nonce and the proof from the confirmed one's size, without
+    asking the chain: no contract read, no fee or nonce question, on its way to the chain."""
+    asked: list[str] = []
+
+    class Asked(Web3Middleware):
+        def request_processor(self, method: Any, params: Any) -> Any:
+            asked.append(str(method))
+            return method, params
+
+    first = seal_records(store, 2)
+    a = anchorer(tester, store)
+    assert run(a) == [StepKind.PREPARED, StepKind.SENT, StepKind.CONFIRMED, StepKind.IDLE]
+    seal_records(store, 3)
+    tester.w3.middleware_onion.add(Asked, name="asked")
+    try:
+        assert a.step().kind is StepKind.PREPARED
+        sending = store.anchor_state(1)
+        assert sending is not None
+        assert (sending["nonce"], sending["proof_from"]) == (1, first.size)
+        assert run(a) == [StepKind.SENT, StepKind.CONFIRMED, StepKind.IDLE]
+    finally:
+        tester.w3.middleware_onion.remove("asked")
+    assert "eth_call" not in asked
+    assert "eth_estimateGas" not in asked
+    assert "eth_getTransactionCount" not in asked
+    state = store.anchor_state(1)
+    assert state is not None
+    assert state["status"] == "confirmed"
+    assert on_chain(tester) == local(store)
+    assert cc.account_nonce(tester.w3, tester.writer.address) == 2
+
+
+def test_a_continuation_whose_nonce_was_taken_is_anchored_afresh(
+    tester: Chain, store: LogStore
+) -> None:
+    seal_records(store, 2)
+    a = anchorer(tester, store)
+    run(a)
+    seal_records(store, 2)
+    assert a.step().kind is StepKind.PREPARED  # the continuation, nonce 1, not broadcast
+    taken = cc.sign_transaction(
+        tester.writer,
+        chain=cc.chain_id(tester.w3),
+        to=tester.outsider.address,
+        data=b"",
+        nonce=1,
+        gas=21_000,
+        fees=cc.suggest_fees(tester.w3),
+        value=1,
+    )
+    cc.broadcast(tester.w3, taken.raw)
+    assert run(a) == [
+        StepKind.SUPERSEDED,
+        StepKind.PREPARED,
+        StepKind.SENT,
+        StepKind.CONFIRMED,
+        StepKind.IDLE,
+    ]
+    assert on_chain(tester) == local(store)
+
+
+def test_a_continuation_after_the_writer_lost_its_role_is_told_at_the_next_attempt(
+    tester: Chain, store: LogStore
+) -> None:
+    seal_records(store, 2)
+    a = anchorer(tester, store)
+    run(a)
+    cc.revoke_writer(tester.anchor, tester.admin, tester.writer.address)
+    seal_records(store, 2)
+    assert kinds([a.step(), a.step()]) == [StepKind.PREPARED, StepKind.SENT]
+    assert a.step().kind is StepKind.REVERTED  # mined and failed: no preflight was asked
+    with pytest.raises(WriterNotAuthorised, match=tester.writer.address):
+        a.step()  # the next attempt asks the chain in full
+    cc.grant_writer(tester.anchor, tester.admin, tester.writer.address)
+    assert run(a)[-2:] == [StepKind.CONFIRMED, StepKind.IDLE]
+    assert on_chain(tester) == local(store)
+
+
 def _mined(status: int, *events: cc.AnchorEvent) -> tuple[bytes, Any]:
     receipt = cc.TransactionReceipt(b"\x01" * 32, status, 5, b"\x02" * 32, 50_000, None)
     return b"\x01" * 32, (receipt, list(events))
