@@ -75,9 +75,11 @@ ProgressCallback = Callable[[int], None]
 _BOM = b"\xef\xbb\xbf"
 # Digits of MAX_SAFE_INTEGER (9007199254740991): any integer written with more is too large.
 _MAX_SAFE_DIGITS = len(str(MAX_SAFE_INTEGER))
-# Possessive quantifiers: a string is skipped in linear time even if it is never closed.
-_STRING = re.compile(r'"(?:[^"\\]++|\\.)*+"', re.DOTALL)
-_BRACKET = re.compile(r"[\[\]{}]")
+_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'"[]{}')
+"""Every byte but the quote and the brackets: deleted before the depth is counted."""
+_QUOTED = re.compile(rb'"[^"]*"')
+"""A string, once escapes and every other byte are gone (linear: only the last quote can
+be left unclosed)."""
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _BLANK = b" \t\r"
 
@@ -157,7 +159,7 @@ def _decode_text(data: bytes) -> Any:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
         raise InvalidUTF8(err.start, err.reason) from None
-    _check_depth(text)
+    _check_depth(data)
     try:
         return _DECODER.decode(text)
     except json.JSONDecodeError as err:
@@ -166,21 +168,26 @@ def _decode_text(data: bytes) -> Any:
         raise TooDeep(MAX_NESTING_DEPTH) from None
 
 
-def _check_depth(text: str) -> None:
-    """Refuse nesting deeper than MAX_NESTING_DEPTH before the recursive parser sees it.
+def _check_depth(data: bytes, limit: int = MAX_NESTING_DEPTH) -> None:
+    """Refuse nesting deeper than `limit` before the recursive parser sees it.
 
-    Brackets inside strings do not count, so strings are blanked out first. On malformed
-    text the count may be off, but only after the point where the parser itself would stop.
+    Brackets inside strings do not count. Escaped backslashes and then escaped quotes are
+    removed, every byte but quotes and brackets is deleted (UTF-8 never puts an ASCII byte
+    inside a multi-byte character), and what lies between two quotes is a string's content.
+    On malformed text the count may be off, but only after the point where the parser
+    itself would stop. The same count as blanking the strings of the text with a regular
+    expression and walking its brackets, at half the cost (tests/anchor/test_jsonin.py).
     """
-    if text.count("[") + text.count("{") <= MAX_NESTING_DEPTH:
+    if data.count(b"[") + data.count(b"{") <= limit:
         return
+    kept = data.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _NOT_STRUCTURE)
     depth = 0
-    for match in _BRACKET.finditer(_STRING.sub("", text)):
-        if match.group() in "[{":
+    for byte in _QUOTED.sub(b"", kept):
+        if byte in b"[{":
             depth += 1
-            if depth > MAX_NESTING_DEPTH:
-                raise TooDeep(MAX_NESTING_DEPTH)
-        else:
+            if depth > limit:
+                raise TooDeep(limit)
+        elif byte != 0x22:  # an unterminated string's opening quote
             depth -= 1
 
 

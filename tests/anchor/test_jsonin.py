@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from evanchor.anchor.protocol.jsonin import (
     MAX_NESTING_DEPTH,
     MAX_RECORD_BYTES,
     MAX_SAFE_INTEGER,
+    _check_depth,
     iter_jsonl,
     parse_json_object,
     read_json_or_jsonl,
@@ -239,6 +241,42 @@ def test_too_deep_nesting_is_refused(opening: bytes) -> None:
 def test_deep_bomb_is_refused_quickly() -> None:
     data = b'{"a":' + b"[" * (MAX_RECORD_BYTES - 10)
     refused(data, TooDeep)
+
+
+def _reference_too_deep(text: str, limit: int) -> bool:
+    """The plain count: strings blanked with a regular expression, then the brackets."""
+    depth = 0
+    for bracket in re.findall(r"[\[\]{}]", re.sub(r'"(?:[^"\\]|\\.)*"', "", text, flags=re.S)):
+        depth += 1 if bracket in "[{" else -1
+        if depth > limit:
+            return True
+    return False
+
+
+_nasty_text = st.text(alphabet=st.sampled_from(list('[]{}"\\a中\n\u2028')), max_size=8)
+_nested = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 5) | _nasty_text,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_nasty_text, inner, max_size=3),
+    max_leaves=40,
+)
+
+
+@given(value=_nested, ascii_only=st.booleans(), cut=st.floats(0, 1), whole=st.booleans())
+def test_the_depth_check_counts_as_the_plain_reference(
+    value: Any, ascii_only: bool, cut: float, whole: bool
+) -> None:
+    """On valid JSON and on every prefix of it (where the parser stops at the end), strings
+    full of brackets, quotes and backslashes."""
+    text = json.dumps(value, ensure_ascii=ascii_only)
+    if not whole:
+        text = text[: int(cut * len(text))]
+    for limit in (0, 1, 2, 4):
+        try:
+            _check_depth(text.encode(), limit)
+            deep = False
+        except TooDeep:
+            deep = True
+        assert deep == _reference_too_deep(text, limit), (text, limit)
 
 
 def test_messages_default_to_the_source_input() -> None:
