@@ -28,6 +28,7 @@ from evanchor.node.daemon.service import NodeService
 
 async def serve(path: Path, port: int, token: str) -> None:
     with LogStore(path, check=False) as store, ThreadPoolExecutor(max_workers=4) as executor:
+        store.open_tables()  # as `evanchor node start` does
         committer = GroupCommitter(store, executor)
         committer.start()
         service = NodeService(store, NodeConfig(), committer)

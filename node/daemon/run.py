@@ -185,6 +185,20 @@ def _stop_event(given: asyncio.Event | None) -> asyncio.Event:
     return stop
 
 
+def _open_tables_then_chain(
+    store: LogStore,
+    home: NodeHome,
+    config: NodeConfig,
+    password: KeystorePassword | None,
+    rpc_port: int | None,
+) -> tuple[ChainThread | None, str | None]:
+    """Open the log's LevelDB tables, so that the first requests after a start do not each
+    open some (`LogStore.open_tables`: 0.3-0.7 s at 10 M records), then `_start_chain`."""
+    opened = store.open_tables()
+    log.info("opened the log's %d tables", opened, extra={"facts": {"event": "tables opened"}})
+    return _start_chain(home, config, password, rpc_port)
+
+
 def _start_chain(
     home: NodeHome,
     config: NodeConfig,
@@ -283,7 +297,7 @@ async def _run_node(
     )
     try:
         chain, rpc_url = await asyncio.get_running_loop().run_in_executor(
-            None, _start_chain, home, config, password, rpc_port
+            None, _open_tables_then_chain, store, home, config, password, rpc_port
         )
 
         committer.start()

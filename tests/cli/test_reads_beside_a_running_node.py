@@ -10,6 +10,7 @@ where LevelDB's lock is held just as it is against another process.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import shutil
 from collections.abc import Iterator
@@ -89,6 +90,23 @@ def test_log_status_beside_a_running_node_is_the_stopped_folders(home: Path) -> 
         assert json.loads(beside.output) == stopped_json
         assert run(home, "log", "status").output == stopped_text
     assert _json(home, "log", "status", "--json") == stopped_json
+
+
+def test_the_node_opens_every_table_of_its_log_before_it_serves(
+    home: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="evanchor"), running(home):
+        said = [r.getMessage() for r in caplog.records]
+    opened = [
+        i for i, line in enumerate(said) if re.fullmatch(r"opened the log's \d+ tables", line)
+    ]
+    serving = [i for i, line in enumerate(said) if line.startswith("node serving its API")]
+    assert len(opened) == 1, said
+    assert len(serving) == 1, said
+    assert opened[0] < serving[0]
+    # (how many: LevelDB may merge or write tables as the log opens; the store's own test
+    # holds the count to the tables on disk)
+    assert int(said[opened[0]].split()[3]) >= 1
 
 
 def test_the_node_writes_its_run_file_while_it_serves_and_removes_it(home: Path) -> None:
